@@ -1,0 +1,97 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "vigil",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "vigil", targets: ["vigil"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .target(name: "VigilDomain", swiftSettings: swiftSettings),
+        .target(
+            name: "VigilProtection",
+            dependencies: ["VigilDomain", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "VigilGateway",
+            dependencies: ["VigilDomain", "VigilProtection"],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "VigilFeatures", dependencies: ["VigilDomain"], swiftSettings: swiftSettings),
+        .target(name: "VigilTrees", swiftSettings: swiftSettings),
+        .target(name: "VigilRules", swiftSettings: swiftSettings),
+        .target(name: "VigilEventLog", swiftSettings: swiftSettings),
+        .target(
+            name: "VigilEngine",
+            dependencies: ["VigilDomain", "VigilFeatures", "VigilTrees", "VigilRules", "VigilEventLog"],
+            resources: [.copy("Resources/model.json")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "VigilServer",
+            dependencies: [
+                "VigilDomain", "VigilProtection", "VigilGateway", "VigilEngine", "VigilEventLog", "VigilFeatures",
+                "VigilRules",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Resources/openapi.json")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "vigil",
+            dependencies: [
+                "VigilServer", "VigilEngine", "VigilProtection", "VigilEventLog", "VigilTrees", "VigilRules",
+                "VigilFeatures", "VigilDomain", "VigilGateway",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "VigilDomainTests", dependencies: ["VigilDomain"], swiftSettings: swiftSettings),
+        .testTarget(name: "VigilProtectionTests", dependencies: ["VigilProtection", "VigilDomain"], swiftSettings: swiftSettings),
+        .testTarget(name: "VigilGatewayTests", dependencies: ["VigilGateway", "VigilDomain", "VigilProtection"], swiftSettings: swiftSettings),
+        .testTarget(name: "VigilFeaturesTests", dependencies: ["VigilFeatures", "VigilDomain"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VigilTreesTests", dependencies: ["VigilTrees"], resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "VigilRulesTests", dependencies: ["VigilRules"], swiftSettings: swiftSettings),
+        .testTarget(name: "VigilEventLogTests", dependencies: ["VigilEventLog"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VigilEngineTests", dependencies: ["VigilEngine", "VigilDomain", "VigilEventLog", "VigilFeatures", "VigilRules", "VigilTrees"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VigilServerTests",
+            dependencies: [
+                "VigilServer", "VigilDomain", "VigilEventLog",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

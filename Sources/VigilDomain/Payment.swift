@@ -1,0 +1,77 @@
+/// Which bank is asking: the payer's (`sending`) or the payee's (`receiving`).
+public enum Perspective: String, Sendable, Codable, CaseIterable {
+    case sending, receiving
+}
+
+public enum PaymentType: String, Sendable, Codable, CaseIterable {
+    case push, pull
+}
+
+/// The result of the Confirmation-of-Payee name check the bank ran before the payment.
+public enum ConfirmationOfPayee: String, Sendable, Codable, CaseIterable {
+    case match
+    case closeMatch = "close_match"
+    case noMatch = "no_match"
+    case unavailable
+}
+
+/// One side of a payment past the gateway: tokens and sealed values only.
+public struct TokenizedParty: Sendable, Hashable, Codable {
+    /// Token of the normalised account identifier (IBAN, sort code + number, or scheme id).
+    public var account: Token
+    public var sealedAccount: SealedValue
+    public var name: Token?
+    public var sealedName: SealedValue?
+    /// The bank's BIC or clearing id: an institution, not a person, so it stays readable.
+    public var agent: String?
+
+    public init(account: Token, sealedAccount: SealedValue, name: Token? = nil, sealedName: SealedValue? = nil, agent: String? = nil) {
+        self.account = account
+        self.sealedAccount = sealedAccount
+        self.name = name
+        self.sealedName = sealedName
+        self.agent = agent
+    }
+}
+
+/// A payment as the engine sees it: every personal value is a token or ciphertext.
+///
+/// The plaintext request types live in `VigilGateway`, which the engine cannot import.
+public struct TokenizedPayment: Sendable, Hashable, Codable {
+    public var paymentId: String
+    public var perspective: Perspective
+    public var type: PaymentType
+    public var scheme: String
+    public var channel: String?
+    public var amount: Money
+    public var createdAt: Instant
+    public var debtor: TokenizedParty
+    public var creditor: TokenizedParty
+    public var payeeFirstSeenAt: Instant?
+    public var confirmationOfPayee: ConfirmationOfPayee?
+    public var device: Token?
+    public var ip: Token?
+    public var sealedReference: SealedValue?
+
+    public init(
+        paymentId: String, perspective: Perspective, type: PaymentType, scheme: String, channel: String? = nil,
+        amount: Money, createdAt: Instant, debtor: TokenizedParty, creditor: TokenizedParty,
+        payeeFirstSeenAt: Instant? = nil, confirmationOfPayee: ConfirmationOfPayee? = nil,
+        device: Token? = nil, ip: Token? = nil, sealedReference: SealedValue? = nil
+    ) {
+        self.paymentId = paymentId
+        self.perspective = perspective
+        self.type = type
+        self.scheme = scheme
+        self.channel = channel
+        self.amount = amount
+        self.createdAt = createdAt
+        self.debtor = debtor
+        self.creditor = creditor
+        self.payeeFirstSeenAt = payeeFirstSeenAt
+        self.confirmationOfPayee = confirmationOfPayee
+        self.device = device
+        self.ip = ip
+        self.sealedReference = sealedReference
+    }
+}

@@ -1,0 +1,85 @@
+/// What Vigil recommends the bank do with a payment. Ordered by severity.
+public enum Decision: String, Sendable, Codable, CaseIterable, Comparable {
+    case allow, review, block
+
+    var severity: Int {
+        switch self {
+        case .allow: 0
+        case .review: 1
+        case .block: 2
+        }
+    }
+
+    public static func < (lhs: Decision, rhs: Decision) -> Bool { lhs.severity < rhs.severity }
+}
+
+/// One feature's push on the score, with its stable reason code.
+public struct Reason: Sendable, Hashable, Codable {
+    public var code: String
+    public var feature: String
+    public var contribution: Double
+
+    public init(code: String, feature: String, contribution: Double) {
+        self.code = code
+        self.feature = feature
+        self.contribution = contribution
+    }
+}
+
+/// A rule that fired and the outcome it asked for.
+public struct RuleFiring: Sendable, Hashable, Codable {
+    public var name: String
+    public var outcome: Decision
+
+    public init(name: String, outcome: Decision) {
+        self.name = name
+        self.outcome = outcome
+    }
+}
+
+/// The answer to `POST /v1/payments/score`.
+public struct ScoreResponse: Sendable, Hashable, Codable {
+    public var paymentId: String
+    public var scoreId: String
+    public var score: Int
+    public var decision: Decision
+    public var reasons: [Reason]
+    public var rules: [RuleFiring]
+    public var duplicate: Bool
+    public var modelVersion: String
+    public var processingMicros: Int
+
+    public init(
+        paymentId: String, scoreId: String, score: Int, decision: Decision, reasons: [Reason], rules: [RuleFiring],
+        duplicate: Bool, modelVersion: String, processingMicros: Int
+    ) {
+        self.paymentId = paymentId
+        self.scoreId = scoreId
+        self.score = score
+        self.decision = decision
+        self.reasons = reasons
+        self.rules = rules
+        self.duplicate = duplicate
+        self.modelVersion = modelVersion
+        self.processingMicros = processingMicros
+    }
+}
+
+/// The record appended to the event log for every scored payment.
+public struct ScoredPaymentEvent: Sendable, Hashable, Codable {
+    public var tenant: String
+    public var paymentId: String
+    public var receivedAt: Instant
+    public var request: TokenizedPayment
+    public var response: ScoreResponse
+    public var modelVersion: String
+
+    public init(tenant: String, receivedAt: Instant, request: TokenizedPayment, response: ScoreResponse) {
+        self.tenant = tenant
+        self.paymentId = request.paymentId
+        self.receivedAt = receivedAt
+        self.request = request
+        self.response = response
+        self.modelVersion = response.modelVersion
+    }
+}

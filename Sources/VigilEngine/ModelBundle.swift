@@ -1,0 +1,73 @@
+import Foundation
+import VigilFeatures
+public import VigilTrees
+
+/// A loaded tree model plus how its inputs map onto Vigil's feature vector.
+public struct ModelBundle: Sendable {
+    public let ensemble: TreeEnsemble
+    /// A stable name for this exact model file, reported with every score.
+    public let version: String
+    /// For each model input, the index of the Vigil feature that feeds it.
+    let inputs: [Int]
+
+    public struct LoadError: Error, Sendable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    /// Loads an XGBoost JSON model. A model with feature names is matched by name; one without must
+    /// take exactly Vigil's feature vector in order.
+    public init(xgboostJSON bytes: [UInt8], version: String? = nil) throws(LoadError) {
+        let ensemble: TreeEnsemble
+        do {
+            ensemble = try TreeEnsemble(xgboostJSON: bytes)
+        } catch {
+            throw LoadError(message: "invalid model: \(error)")
+        }
+        var inputs: [Int] = []
+        if ensemble.featureNames.isEmpty {
+            guard ensemble.featureCount == Feature.count else {
+                throw LoadError(
+                    message: "the model has \(ensemble.featureCount) unnamed features but Vigil computes \(Feature.count); save the model with Vigil's feature names"
+                )
+            }
+            inputs = Array(0..<Feature.count)
+        } else {
+            for name in ensemble.featureNames {
+                guard let feature = Feature(name: name) else {
+                    throw LoadError(message: "the model uses feature '\(name)', which Vigil does not compute (see `vigil features list`)")
+                }
+                inputs.append(feature.rawValue)
+            }
+        }
+        self.ensemble = ensemble
+        self.inputs = inputs
+        self.version = version ?? "xgb-" + Self.fingerprint(bytes)
+    }
+
+    /// The model shipped inside the binary (see `scripts/train_bundled_model.py`).
+    public static func bundled() throws(LoadError) -> ModelBundle {
+        guard let url = Bundle.module.url(forResource: "model", withExtension: "json"),
+              let data = try? Data(contentsOf: url)
+        else { throw LoadError(message: "the bundled model is missing from the build") }
+        return try ModelBundle(xgboostJSON: Array(data))
+    }
+
+    /// Loads a model file from disk.
+    public static func load(path: String) throws(LoadError) -> ModelBundle {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw LoadError(message: "cannot read model file \(path)")
+        }
+        return try ModelBundle(xgboostJSON: Array(data))
+    }
+
+    static func fingerprint(_ bytes: [UInt8]) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            h ^= UInt64(byte)
+            h &*= 0x100_0000_01b3
+        }
+        let hex = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

@@ -1,0 +1,142 @@
+public import Foundation
+public import VigilDomain
+public import VigilEventLog
+public import VigilFeatures
+import VigilRules
+import VigilTrees
+
+/// What became of one scoring request.
+public enum ScoreOutcome: Sendable, Equatable {
+    /// Scored now and durably logged.
+    case scored(ScoreResponse)
+    /// Seen before within the retention window: the original answer, marked as a duplicate.
+    case duplicate(ScoreResponse)
+    /// The same payment id is being scored right now by another request.
+    case inProgress
+    /// The event log refused the record; nothing was acknowledged.
+    case unavailable(String)
+}
+
+/// Duplicate check → features → model → rules → decision → durable event, for one payment.
+///
+/// Generic over its stores so the per-payment path never calls through an existential.
+public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
+    public let extractor: FeatureExtractor<Store>
+    public let log: Log
+    public let duplicates: DuplicateIndex
+    public let model: ModelBundle
+    /// At most this many reasons are reported, largest first.
+    public let maxReasons: Int
+
+    public init(store: Store, log: Log, model: ModelBundle, duplicates: DuplicateIndex = DuplicateIndex(), maxReasons: Int = 5) {
+        self.extractor = FeatureExtractor(store: store)
+        self.log = log
+        self.duplicates = duplicates
+        self.model = model
+        self.maxReasons = maxReasons
+    }
+
+    /// Scores one tokenised payment for a tenant.
+    /// - Parameter started: when the request arrived, for `processingMicros`.
+    public func score(
+        _ payment: TokenizedPayment, tenant: TenantPolicy, receivedAt: Instant, started: ContinuousClock.Instant
+    ) async -> ScoreOutcome {
+        switch duplicates.reserve(tenant: tenant.name, paymentId: payment.paymentId, nowMillis: receivedAt.epochMillis) {
+        case .duplicate(var original):
+            original.duplicate = true
+            return .duplicate(original)
+        case .inProgress:
+            return .inProgress
+        case .reserved:
+            break
+        }
+        var features: [Double] = []
+        extractor.observe(payment, into: &features)
+        var response = evaluate(payment, features: features, tenant: tenant)
+        let elapsed = ContinuousClock.now - started
+        response.processingMicros = Int(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
+
+        let event = ScoredPaymentEvent(tenant: tenant.name, receivedAt: receivedAt, request: payment, response: response)
+        do {
+            let payload = try Array(EventCoding.encoder().encode(event))
+            _ = try await log.append(payload)
+        } catch {
+            duplicates.release(tenant: tenant.name, paymentId: payment.paymentId)
+            return .unavailable("the event log refused the record: \(error)")
+        }
+        duplicates.record(tenant: tenant.name, paymentId: payment.paymentId, response: response, atMillis: receivedAt.epochMillis)
+        return .scored(response)
+    }
+
+    /// Model, reasons, rules and decision for a payment whose features are known. No state changes.
+    public func evaluate(_ payment: TokenizedPayment, features: [Double], tenant: TenantPolicy) -> ScoreResponse {
+        let ensemble = model.ensemble
+        let width = ensemble.featureCount
+        var contributions = [Double](repeating: 0, count: width)
+        let margin = withUnsafeTemporaryAllocation(of: Float.self, capacity: width) { row in
+            for (i, source) in model.inputs.enumerated() { row[i] = Float(features[source]) }
+            let input = UnsafeBufferPointer(row)
+            return contributions.withUnsafeMutableBufferPointer { ensemble.explainedMargin(input, into: $0).margin }
+        }
+        let probability = 1 / (1 + exp(-margin))
+        let score = Self.score(probability: probability)
+
+        var ranked: [(feature: Feature, contribution: Double)] = []
+        for (i, value) in contributions.enumerated() where value > 0 {
+            ranked.append((Feature(rawValue: model.inputs[i])!, value))
+        }
+        ranked.sort { $0.contribution > $1.contribution }
+        let reasons = ranked.prefix(maxReasons).map {
+            Reason(code: $0.feature.reasonCode, feature: $0.feature.name, contribution: ($0.contribution * 1e6).rounded() / 1e6)
+        }
+
+        var numeric = [Double(score), payment.amount.majorUnits]
+        numeric.append(contentsOf: features)
+        let text = [payment.amount.currency.code, payment.perspective.rawValue, payment.scheme, payment.channel ?? ""]
+        var firings: [RuleFiring] = []
+        var decision = tenant.decision(forScore: score)
+        numeric.withUnsafeBufferPointer { numeric in
+            text.withUnsafeBufferPointer { text in
+                tenant.rules.evaluate(numeric: numeric, text: text) { index in
+                    let rule = tenant.rules.rules[index]
+                    let outcome = Decision(rule.outcome)
+                    firings.append(RuleFiring(name: rule.name, outcome: outcome))
+                    decision = max(decision, outcome)
+                }
+            }
+        }
+        return ScoreResponse(
+            paymentId: payment.paymentId, scoreId: UUID().uuidString.lowercased(), score: score, decision: decision,
+            reasons: Array(reasons), rules: firings, duplicate: false, modelVersion: model.version, processingMicros: 0
+        )
+    }
+
+    /// Maps a probability to 0–999, monotone non-decreasing.
+    public static func score(probability: Double) -> Int {
+        guard probability.isFinite else { return 999 }
+        return min(999, max(0, Int((probability * 1000).rounded(.down))))
+    }
+
+    /// Folds one logged event back into the feature state and the duplicate index (recovery).
+    public func replay(_ payload: [UInt8], nowMillis: Int64) throws {
+        let event = try EventCoding.decoder().decode(ScoredPaymentEvent.self, from: Data(payload))
+        var features: [Double] = []
+        extractor.observe(event.request, into: &features)
+        if event.receivedAt.epochMillis >= nowMillis - duplicates.retentionMillis {
+            duplicates.record(
+                tenant: event.tenant, paymentId: event.paymentId, response: event.response, atMillis: event.receivedAt.epochMillis
+            )
+        }
+    }
+}
+
+/// The one JSON form of events, for the log, recovery and export.
+public enum EventCoding {
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder { JSONDecoder() }
+}

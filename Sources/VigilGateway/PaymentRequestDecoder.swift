@@ -1,0 +1,266 @@
+import Foundation
+public import VigilDomain
+
+/// One bad field: where it is (an RFC 6901 JSON pointer) and what is wrong, without its value.
+public struct FieldError: Sendable, Hashable, Codable {
+    public var pointer: String
+    public var detail: String
+
+    public init(pointer: String, detail: String) {
+        self.pointer = pointer
+        self.detail = detail
+    }
+}
+
+/// Why a request body was refused.
+public enum RequestRejection: Error, Sendable, Equatable {
+    /// The body is not JSON, or not a JSON object.
+    case malformedJSON(String)
+    /// The body is a JSON object with one or more bad fields.
+    case invalid([FieldError])
+}
+
+/// Turns a request body into a validated `PaymentRequest`, collecting every bad field at once.
+///
+/// Details name the rule that failed and never repeat the submitted value, which may be personal data.
+public struct PaymentRequestDecoder: Sendable {
+    public init() {}
+
+    public func decode(_ body: [UInt8]) -> Result<PaymentRequest, RequestRejection> {
+        let parsed: Any
+        do {
+            parsed = try JSONSerialization.jsonObject(with: Data(body), options: [])
+        } catch {
+            return .failure(.malformedJSON("The body is not valid JSON."))
+        }
+        guard let object = parsed as? [String: Any] else {
+            return .failure(.malformedJSON("The body must be a JSON object."))
+        }
+        var reader = FieldReader()
+        let request = reader.payment(object)
+        if let request, reader.errors.isEmpty { return .success(request) }
+        return .failure(.invalid(reader.errors))
+    }
+}
+
+struct FieldReader {
+    var errors: [FieldError] = []
+
+    mutating func fail(_ pointer: String, _ detail: String) {
+        errors.append(FieldError(pointer: pointer, detail: detail))
+    }
+
+    mutating func rejectUnknown(_ object: [String: Any], allowed: Set<String>, at pointer: String) {
+        for key in object.keys.sorted() where !allowed.contains(key) {
+            fail(pointer + "/" + escape(key), "Unknown field; allowed fields are \(allowed.sorted().joined(separator: ", ")).")
+        }
+    }
+
+    func escape(_ key: String) -> String {
+        key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+    }
+
+    /// A string field; nil (with an error recorded when required) when absent or not a string.
+    mutating func string(_ object: [String: Any], _ key: String, at pointer: String, required: Bool) -> String? {
+        guard let value = object[key], !(value is NSNull) else {
+            if required { fail(pointer + "/" + key, "Required field is missing.") }
+            return nil
+        }
+        guard let text = value as? String else {
+            fail(pointer + "/" + key, "Must be a string.")
+            return nil
+        }
+        return text
+    }
+
+    mutating func object(_ object: [String: Any], _ key: String, at pointer: String, required: Bool) -> [String: Any]? {
+        guard let value = object[key], !(value is NSNull) else {
+            if required { fail(pointer + "/" + key, "Required field is missing.") }
+            return nil
+        }
+        guard let inner = value as? [String: Any] else {
+            fail(pointer + "/" + key, "Must be an object.")
+            return nil
+        }
+        return inner
+    }
+
+    mutating func text(
+        _ object: [String: Any], _ key: String, at pointer: String, required: Bool, length: ClosedRange<Int>,
+        allowed: ((UInt8) -> Bool)? = nil, rule: String = ""
+    ) -> String? {
+        guard let value = string(object, key, at: pointer, required: required) else { return nil }
+        let count = value.count
+        if !length.contains(count) {
+            fail(pointer + "/" + key, "Must be \(length.lowerBound) to \(length.upperBound) characters long.")
+            return nil
+        }
+        if let allowed, !value.utf8.allSatisfy(allowed) {
+            fail(pointer + "/" + key, "Must match \(rule).")
+            return nil
+        }
+        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            fail(pointer + "/" + key, "Must not contain control characters.")
+            return nil
+        }
+        return value
+    }
+
+    mutating func enumeration<E: RawRepresentable & CaseIterable>(
+        _ object: [String: Any], _ key: String, at pointer: String, required: Bool, as: E.Type
+    ) -> E? where E.RawValue == String {
+        guard let value = string(object, key, at: pointer, required: required) else { return nil }
+        guard let parsed = E(rawValue: value) else {
+            fail(pointer + "/" + key, "Must be one of: \(E.allCases.map(\.rawValue).joined(separator: ", ")).")
+            return nil
+        }
+        return parsed
+    }
+
+    mutating func instant(_ object: [String: Any], _ key: String, at pointer: String, required: Bool) -> Instant? {
+        guard let value = string(object, key, at: pointer, required: required) else { return nil }
+        guard let instant = Instant(rfc3339: value) else {
+            fail(pointer + "/" + key, "Must be an RFC 3339 date-time such as 2026-11-22T09:30:00Z.")
+            return nil
+        }
+        return instant
+    }
+
+    mutating func payment(_ body: [String: Any]) -> PaymentRequest? {
+        rejectUnknown(body, allowed: [
+            "paymentId", "perspective", "type", "scheme", "channel", "amount", "currency", "createdAt",
+            "debtor", "creditor", "payee", "device", "reference",
+        ], at: "")
+        let paymentId = text(body, "paymentId", at: "", required: true, length: 1...64)
+        let perspective = enumeration(body, "perspective", at: "", required: true, as: Perspective.self)
+        let type = enumeration(body, "type", at: "", required: true, as: PaymentType.self)
+        let scheme = text(
+            body, "scheme", at: "", required: true, length: 2...16, allowed: { Self.isUpper($0) || Self.isDigit($0) || $0 == 95 },
+            rule: "upper-case letters, digits and underscores"
+        )
+        let channel = text(
+            body, "channel", at: "", required: false, length: 1...32, allowed: { Self.isLower($0) || Self.isDigit($0) || $0 == 95 },
+            rule: "lower-case letters, digits and underscores"
+        )
+        let amount = money(body)
+        let createdAt = instant(body, "createdAt", at: "", required: true)
+        let debtor = party(body, "debtor")
+        let creditor = party(body, "creditor")
+        var payeeFirstSeenAt: Instant?
+        var confirmation: ConfirmationOfPayee?
+        if let payee = object(body, "payee", at: "", required: false) {
+            rejectUnknown(payee, allowed: ["firstSeenAt", "confirmationOfPayee"], at: "/payee")
+            payeeFirstSeenAt = instant(payee, "firstSeenAt", at: "/payee", required: false)
+            confirmation = enumeration(payee, "confirmationOfPayee", at: "/payee", required: false, as: ConfirmationOfPayee.self)
+        }
+        var deviceId: String?
+        var ip: String?
+        if let device = object(body, "device", at: "", required: false) {
+            rejectUnknown(device, allowed: ["id", "ip"], at: "/device")
+            deviceId = text(device, "id", at: "/device", required: false, length: 1...128)
+            if let address = string(device, "ip", at: "/device", required: false) {
+                if let normalised = IPAddress.normalise(address) {
+                    ip = normalised
+                } else {
+                    fail("/device/ip", "Must be an IPv4 or IPv6 address.")
+                }
+            }
+        }
+        let reference = text(body, "reference", at: "", required: false, length: 0...140)
+        guard let paymentId, let perspective, let type, let scheme, let amount, let createdAt, let debtor, let creditor
+        else { return nil }
+        return PaymentRequest(
+            paymentId: paymentId, perspective: perspective, type: type, scheme: scheme, channel: channel,
+            amount: amount, createdAt: createdAt, debtor: debtor, creditor: creditor, payeeFirstSeenAt: payeeFirstSeenAt,
+            confirmationOfPayee: confirmation, deviceId: deviceId, ip: ip, reference: reference
+        )
+    }
+
+    mutating func money(_ body: [String: Any]) -> Money? {
+        let code = string(body, "currency", at: "", required: true)
+        var currency: Currency?
+        if let code {
+            currency = Currency(code: code)
+            if currency == nil { fail("/currency", "Must be an active ISO 4217 currency code such as GBP or EUR.") }
+        }
+        guard let text = string(body, "amount", at: "", required: true) else { return nil }
+        // Check the shape even when the currency is bad, so every problem is reported at once.
+        let scale = currency ?? Currency(code: "CLF")!
+        switch Money.parse(text, currency: scale) {
+        case .success(let money):
+            return currency == nil ? nil : money
+        case .failure(.notADecimal):
+            fail("/amount", "Must be a positive decimal string such as \"250.00\".")
+        case .failure(.notPositive):
+            fail("/amount", "Must be greater than zero.")
+        case .failure(.tooLarge):
+            fail("/amount", "Must have at most 15 digits before the decimal point.")
+        case .failure(.tooPrecise(let decimals)):
+            fail("/amount", "Has more decimal places than the currency allows (\(decimals)).")
+        }
+        return nil
+    }
+
+    mutating func party(_ body: [String: Any], _ key: String) -> Party? {
+        guard let party = object(body, key, at: "", required: true) else { return nil }
+        let pointer = "/" + key
+        rejectUnknown(party, allowed: ["name", "account", "agent"], at: pointer)
+        let name = text(party, "name", at: pointer, required: false, length: 1...140)
+        let agent = text(
+            party, "agent", at: pointer, required: false, length: 1...35,
+            allowed: { Self.isUpper($0) || Self.isLower($0) || Self.isDigit($0) }, rule: "letters and digits (a BIC or clearing id)"
+        )
+        guard let account = object(party, "account", at: pointer, required: true) else { return nil }
+        let accountPointer = pointer + "/account"
+        let identifier: AccountIdentifier?
+        if account["iban"] != nil {
+            rejectUnknown(account, allowed: ["iban"], at: accountPointer)
+            identifier = string(account, "iban", at: accountPointer, required: true).flatMap { iban in
+                guard IBAN.isValid(iban) else {
+                    fail(accountPointer + "/iban", "Must be an upper-case IBAN without spaces whose mod-97 check digits are correct.")
+                    return nil
+                }
+                return .iban(iban)
+            }
+        } else if account["sortCode"] != nil || account["accountNumber"] != nil {
+            rejectUnknown(account, allowed: ["sortCode", "accountNumber"], at: accountPointer)
+            let sortCode = text(account, "sortCode", at: accountPointer, required: true, length: 6...6, allowed: Self.isDigit, rule: "6 digits")
+            let number = text(account, "accountNumber", at: accountPointer, required: true, length: 8...8, allowed: Self.isDigit, rule: "8 digits")
+            identifier = sortCode.flatMap { s in number.map { .ukDomestic(sortCode: s, accountNumber: $0) } }
+        } else if account["scheme"] != nil || account["id"] != nil {
+            rejectUnknown(account, allowed: ["scheme", "id"], at: accountPointer)
+            let scheme = text(account, "scheme", at: accountPointer, required: true, length: 1...16)
+            let id = text(account, "id", at: accountPointer, required: true, length: 1...64)
+            identifier = scheme.flatMap { s in id.map { .scheme(scheme: s, id: $0) } }
+        } else {
+            fail(accountPointer, "Must hold exactly one of: iban; sortCode and accountNumber; scheme and id.")
+            identifier = nil
+        }
+        guard let identifier else { return nil }
+        return Party(name: name, account: identifier, agent: agent)
+    }
+
+    static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
+    static func isUpper(_ b: UInt8) -> Bool { b >= 65 && b <= 90 }
+    static func isLower(_ b: UInt8) -> Bool { b >= 97 && b <= 122 }
+}
+
+/// IP address parsing and canonical form, so `::ffff:1.2.3.4` and `1.2.3.4` style variants tokenise alike.
+public enum IPAddress {
+    public static func normalise(_ text: String) -> String? {
+        guard text.utf8.count <= 45 else { return nil }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, text, &v4) == 1 {
+            var out = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+            guard inet_ntop(AF_INET, &v4, &out, socklen_t(out.count)) != nil else { return nil }
+            return String(cString: out)
+        }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, text, &v6) == 1 {
+            var out = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            guard inet_ntop(AF_INET6, &v6, &out, socklen_t(out.count)) != nil else { return nil }
+            return String(cString: out)
+        }
+        return nil
+    }
+}

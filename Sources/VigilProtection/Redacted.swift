@@ -1,0 +1,11 @@
+/// Wraps a value that must never be printed: its descriptions are a fixed placeholder.
+public struct Redacted<Value: Sendable>: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    public let value: Value
+
+    public init(_ value: Value) {
+        self.value = value
+    }
+
+    public var description: String { "<redacted>" }
+    public var debugDescription: String { "<redacted>" }
+}

@@ -1,0 +1,95 @@
+import Foundation
+public import HTTPTypes
+public import Hummingbird
+import NIOCore
+public import VigilGateway
+
+/// An RFC 9457 problem: every non-2xx answer Vigil gives has this shape.
+///
+/// `detail` never repeats a submitted value, which could be personal data.
+public struct ProblemDetails: Error, Sendable, Equatable {
+    /// The stable kinds of problem. Their URNs are documented and never change meaning.
+    public enum Kind: String, Sendable, CaseIterable {
+        case malformedJSON = "malformed-json"
+        case validationFailed = "validation-failed"
+        case unauthorized
+        case forbiddenPerspective = "forbidden-perspective"
+        case notFound = "not-found"
+        case methodNotAllowed = "method-not-allowed"
+        case paymentInProgress = "payment-in-progress"
+        case payloadTooLarge = "payload-too-large"
+        case unsupportedMediaType = "unsupported-media-type"
+        case notReady = "not-ready"
+        case unavailable
+        case internalError = "internal-error"
+
+        public var type: String { "urn:vigil:problem:" + rawValue }
+
+        public var status: HTTPResponse.Status {
+            switch self {
+            case .malformedJSON, .validationFailed: .badRequest
+            case .unauthorized: .unauthorized
+            case .forbiddenPerspective: .forbidden
+            case .notFound: .notFound
+            case .methodNotAllowed: .methodNotAllowed
+            case .paymentInProgress: .conflict
+            case .payloadTooLarge: .contentTooLarge
+            case .unsupportedMediaType: .unsupportedMediaType
+            case .notReady, .unavailable: .serviceUnavailable
+            case .internalError: .internalServerError
+            }
+        }
+
+        public var title: String {
+            switch self {
+            case .malformedJSON: "Malformed JSON"
+            case .validationFailed: "Validation failed"
+            case .unauthorized: "Unauthorized"
+            case .forbiddenPerspective: "Perspective not entitled"
+            case .notFound: "Not found"
+            case .methodNotAllowed: "Method not allowed"
+            case .paymentInProgress: "Payment in progress"
+            case .payloadTooLarge: "Payload too large"
+            case .unsupportedMediaType: "Unsupported media type"
+            case .notReady: "Not ready"
+            case .unavailable: "Service unavailable"
+            case .internalError: "Internal error"
+            }
+        }
+    }
+
+    public var kind: Kind
+    public var detail: String
+    public var errors: [FieldError]
+    public var headers: HTTPFields
+
+    public init(_ kind: Kind, _ detail: String, errors: [FieldError] = [], headers: HTTPFields = [:]) {
+        self.kind = kind
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+    }
+
+    struct Body: Encodable {
+        var type: String
+        var title: String
+        var status: Int
+        var detail: String
+        var instance: String?
+        var errors: [FieldError]?
+    }
+
+    /// The problem+json response, `instance` set to the request path.
+    public func response(instance: String? = nil) -> Response {
+        let body = Body(
+            type: kind.type, title: kind.title, status: Int(kind.status.code), detail: detail, instance: instance,
+            errors: errors.isEmpty ? nil : errors
+        )
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(body)) ?? Data(#"{"type":"urn:vigil:problem:internal-error","status":500}"#.utf8)
+        var fields = headers
+        fields[.contentType] = "application/problem+json"
+        return Response(status: kind.status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+public import Prometheus
+import Synchronization
+import VigilDomain
+
+/// The service's Prometheus metrics. Labels are route templates, statuses, tenants and decisions:
+/// bounded sets, never a payment value or token.
+public final class ServerMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let fsyncSeconds: ValueHistogram
+    let fsyncBatch: ValueHistogram
+    let readyGauge: Gauge
+
+    static let latencyBuckets: [Double] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1]
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        fsyncSeconds = registry.makeValueHistogram(
+            name: "vigil_event_log_fsync_seconds", buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],
+            help: "Time spent in fsync per event-log group commit."
+        )
+        fsyncBatch = registry.makeValueHistogram(
+            name: "vigil_event_log_batch_records", buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+            help: "Records made durable per group commit."
+        )
+        readyGauge = registry.makeGauge(name: "vigil_ready", help: "1 once recovery has finished.")
+    }
+
+    func request(route: String, status: Int, seconds: Double) {
+        registry.makeCounter(
+            name: "vigil_http_requests_total", labels: [("route", route), ("status", String(status))],
+            help: "HTTP requests by route template and status."
+        ).increment()
+        registry.makeValueHistogram(
+            name: "vigil_http_request_duration_seconds", labels: [("route", route)], buckets: Self.latencyBuckets,
+            help: "HTTP request latency by route template."
+        ).record(seconds)
+    }
+
+    func decision(tenant: String, decision: Decision) {
+        registry.makeCounter(
+            name: "vigil_decisions_total", labels: [("tenant", tenant), ("decision", decision.rawValue)],
+            help: "Scoring decisions by tenant."
+        ).increment()
+    }
+
+    /// Called by the event log after each group commit.
+    public func synced(seconds: Double, records: Int) {
+        fsyncSeconds.record(seconds)
+        fsyncBatch.record(Double(records))
+    }
+
+    func setReady(_ ready: Bool) { readyGauge.set(to: ready ? 1.0 : 0.0) }
+
+    public func text() -> String { registry.emitToString() }
+}

@@ -1,0 +1,162 @@
+import Foundation
+public import VigilDomain
+public import VigilEngine
+import VigilProtection
+import VigilRules
+
+/// One tenant (a bank) as written in `tenants.json`.
+public struct TenantConfig: Sendable, Codable, Equatable {
+    public struct Thresholds: Sendable, Codable, Equatable {
+        /// Score at or above which a payment is `review`.
+        public var review: Int
+        /// Score at or above which a payment is `block`.
+        public var block: Int
+
+        public init(review: Int, block: Int) {
+            self.review = review
+            self.block = block
+        }
+    }
+
+    public var name: String
+    /// SHA-256 (hex) of each API key; the keys themselves are never stored.
+    public var apiKeyHashes: [String]
+    public var perspectives: [Perspective]
+    public var thresholds: Thresholds
+    /// The tenant's rules in Vigil's rule language (see docs/rules.md).
+    public var rules: String
+
+    public static let defaultRules = """
+        # Raise mule fan-in and likely double payments for a human look.
+        rule "mule-burst": creditor.first_time_senders_1h >= 10 and amount > 500 -> review
+        rule "double-payment": pair.possible_double_payment == 1 -> review
+
+        """
+}
+
+/// A tenant ready to serve: its config with the rules compiled.
+public struct Tenant: Sendable {
+    public let config: TenantConfig
+    public let policy: TenantPolicy
+
+    public func isEntitled(to perspective: Perspective) -> Bool { config.perspectives.contains(perspective) }
+}
+
+/// The tenant table at one moment: immutable, swapped whole on reload.
+public struct TenantTable: Sendable {
+    public let byKeyHash: [String: Tenant]
+    public let byName: [String: Tenant]
+
+    public static let empty = TenantTable(byKeyHash: [:], byName: [:])
+
+    /// Finds the tenant owning a bearer key.
+    public func tenant(forKey key: some StringProtocol) -> Tenant? { byKeyHash[APIKey.hash(key)] }
+}
+
+/// Reads and writes `DATA/tenants.json`. Writers hold an exclusive lock and replace the file atomically.
+public struct TenantDirectory: Sendable {
+    public let dataDirectory: String
+
+    public init(dataDirectory: String) {
+        self.dataDirectory = dataDirectory
+    }
+
+    public var path: String { dataDirectory + "/tenants.json" }
+
+    struct File: Codable {
+        var tenants: [TenantConfig]
+    }
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Reads, validates and compiles every tenant. An absent file is an empty table.
+    public func load() throws -> TenantTable {
+        guard FileManager.default.fileExists(atPath: path) else { return .empty }
+        return try Self.compile(try read())
+    }
+
+    func read() throws -> [TenantConfig] {
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        guard let data = FileManager.default.contents(atPath: path) else { throw Invalid(description: "cannot read \(path)") }
+        do {
+            return try JSONDecoder().decode(File.self, from: data).tenants
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw Invalid(description: "\(path): \((context.codingPath + [key]).map(\.stringValue).joined(separator: ".")) is missing")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
+            throw Invalid(description: "\(path): \(context.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type or value")
+        } catch {
+            throw Invalid(description: "\(path) is not a valid tenant file: \(error)")
+        }
+    }
+
+    static func compile(_ configs: [TenantConfig]) throws -> TenantTable {
+        var byKey: [String: Tenant] = [:]
+        var byName: [String: Tenant] = [:]
+        for config in configs {
+            guard isValidName(config.name) else {
+                throw Invalid(description: "tenant name '\(config.name)' must be 1–63 lower-case letters, digits, '-' or '_'")
+            }
+            guard byName[config.name] == nil else { throw Invalid(description: "tenant '\(config.name)' appears twice") }
+            let t = config.thresholds
+            guard (0...1000).contains(t.review), (0...1000).contains(t.block), t.review <= t.block else {
+                throw Invalid(description: "tenant '\(config.name)': thresholds must satisfy 0 ≤ review ≤ block ≤ 1000")
+            }
+            let rules: RuleSet
+            do {
+                rules = try TenantPolicy.compileRules(config.rules)
+            } catch {
+                throw Invalid(description: "tenant '\(config.name)' rules: \(error)")
+            }
+            let tenant = Tenant(
+                config: config,
+                policy: TenantPolicy(name: config.name, reviewThreshold: t.review, blockThreshold: t.block, rules: rules)
+            )
+            byName[config.name] = tenant
+            for hash in config.apiKeyHashes {
+                guard byKey[hash] == nil else { throw Invalid(description: "an API key hash is shared by two tenants") }
+                byKey[hash] = tenant
+            }
+        }
+        return TenantTable(byKeyHash: byKey, byName: byName)
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (1...63).contains(bytes.count) else { return false }
+        return bytes.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 || $0 == 95 }
+    }
+
+    /// Adds a tenant with a fresh API key and returns the key (shown once, stored only as a hash).
+    public func create(
+        name: String, perspectives: [Perspective] = Perspective.allCases,
+        thresholds: TenantConfig.Thresholds = .init(review: 600, block: 900), rules: String = TenantConfig.defaultRules
+    ) throws -> String {
+        let key = APIKey.generate()
+        try update { configs in
+            guard !configs.contains(where: { $0.name == name }) else {
+                throw Invalid(description: "tenant '\(name)' already exists")
+            }
+            configs.append(TenantConfig(
+                name: name, apiKeyHashes: [APIKey.hash(key)], perspectives: perspectives, thresholds: thresholds, rules: rules
+            ))
+        }
+        return key
+    }
+
+    /// Read-modify-write under an exclusive lock; the result is validated before it replaces the file.
+    public func update(_ change: (inout [TenantConfig]) throws -> Void) throws {
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        let lock = open(dataDirectory + "/tenants.lock", O_RDWR | O_CREAT, 0o600)
+        guard lock >= 0 else { throw Invalid(description: "cannot open \(dataDirectory)/tenants.lock") }
+        defer { close(lock) }
+        guard flock(lock, LOCK_EX) == 0 else { throw Invalid(description: "cannot lock \(dataDirectory)/tenants.lock") }
+        var configs = try read()
+        try change(&configs)
+        _ = try Self.compile(configs)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try AtomicFile.write(Array(try encoder.encode(File(tenants: configs))), to: path, mode: 0o600)
+    }
+}

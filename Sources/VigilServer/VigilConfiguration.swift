@@ -1,0 +1,101 @@
+public import Foundation
+public import VigilEventLog
+
+/// Everything `vigil serve` can be told. Flags override environment variables, which override the
+/// config file, which overrides these defaults.
+public struct VigilConfiguration: Sendable, Equatable, Codable {
+    /// Address to bind; loopback by default.
+    public var host: String = "127.0.0.1"
+    /// Port to bind; 0 picks a free one and prints it.
+    public var port: Int = 8080
+    /// Where tenants, keys and the event log live.
+    public var dataDirectory: String = "./data"
+    /// `fsync` acknowledges a payment only once its event is on disk; `async` acknowledges after the write.
+    public var durability: Durability = .fsync
+    /// How long an exact retry is answered as a duplicate.
+    public var duplicateRetentionHours: Int = 48
+    /// An XGBoost JSON model to load instead of the bundled one.
+    public var modelPath: String?
+    /// Where the master key comes from: `file` (DATA/master.key, created on first start) or `env` (VIGIL_MASTER_KEY).
+    public var masterKeySource: MasterKeySource = .file
+    /// Log level: trace, debug, info, notice, warning, error, critical.
+    public var logLevel: String = "info"
+
+    public enum MasterKeySource: String, Sendable, Codable, CaseIterable {
+        case file, env
+    }
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case host, port, dataDirectory, durability, duplicateRetentionHours, modelPath, masterKeySource, logLevel
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let defaults = VigilConfiguration()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        host = try c.decodeIfPresent(String.self, forKey: .host) ?? defaults.host
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? defaults.port
+        dataDirectory = try c.decodeIfPresent(String.self, forKey: .dataDirectory) ?? defaults.dataDirectory
+        durability = try c.decodeIfPresent(Durability.self, forKey: .durability) ?? defaults.durability
+        duplicateRetentionHours = try c.decodeIfPresent(Int.self, forKey: .duplicateRetentionHours) ?? defaults.duplicateRetentionHours
+        modelPath = try c.decodeIfPresent(String.self, forKey: .modelPath)
+        masterKeySource = try c.decodeIfPresent(MasterKeySource.self, forKey: .masterKeySource) ?? defaults.masterKeySource
+        logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? defaults.logLevel
+    }
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Reads a JSON config file; unknown keys are refused so a typo cannot silently fall back to a default.
+    public static func load(file path: String) throws -> VigilConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Invalid(description: "cannot read config file \(path)")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw Invalid(description: "config file \(path) is not a JSON object")
+        }
+        let known = Set(["host", "port", "dataDirectory", "durability", "duplicateRetentionHours", "modelPath", "masterKeySource", "logLevel"])
+        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw Invalid(description: "config file \(path): unknown key '\(unknown)'; known keys are \(known.sorted().joined(separator: ", "))")
+        }
+        do {
+            let configuration = try JSONDecoder().decode(VigilConfiguration.self, from: data)
+            try configuration.validate()
+            return configuration
+        } catch let error as Invalid {
+            throw error
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
+            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw Invalid(description: "config file \(path): '\(key)' has the wrong type or value")
+        } catch {
+            throw Invalid(description: "config file \(path): \(error)")
+        }
+    }
+
+    /// Applies `VIGIL_*` environment variables.
+    public mutating func applyEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        if let value = environment["VIGIL_HOST"] { host = value }
+        if let value = environment["VIGIL_PORT"] {
+            guard let port = Int(value) else { throw Invalid(description: "VIGIL_PORT must be a number") }
+            self.port = port
+        }
+        if let value = environment["VIGIL_DATA_DIR"] { dataDirectory = value }
+        if let value = environment["VIGIL_DURABILITY"] {
+            guard let durability = Durability(rawValue: value) else { throw Invalid(description: "VIGIL_DURABILITY must be fsync or async") }
+            self.durability = durability
+        }
+        if let value = environment["VIGIL_MODEL"] { modelPath = value }
+        if let value = environment["VIGIL_LOG_LEVEL"] { logLevel = value }
+        if environment["VIGIL_MASTER_KEY"] != nil { masterKeySource = .env }
+        try validate()
+    }
+
+    public func validate() throws {
+        guard (0...65535).contains(port) else { throw Invalid(description: "port must be between 0 and 65535") }
+        guard duplicateRetentionHours >= 1 else { throw Invalid(description: "duplicateRetentionHours must be at least 1") }
+        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        guard levels.contains(logLevel) else { throw Invalid(description: "logLevel must be one of \(levels.joined(separator: ", "))") }
+    }
+}

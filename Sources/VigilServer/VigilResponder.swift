@@ -1,0 +1,196 @@
+import Foundation
+import HTTPTypes
+public import Hummingbird
+public import Logging
+import NIOCore
+import Synchronization
+import VigilDomain
+public import VigilEngine
+public import VigilEventLog
+public import VigilFeatures
+public import VigilGateway
+
+/// Shared state the responder reads per request: readiness and the current tenant table.
+public final class ServerState: Sendable {
+    let ready = Atomic<Bool>(false)
+    let tenants: Mutex<TenantTable>
+
+    public init(tenants: TenantTable) {
+        self.tenants = Mutex(tenants)
+    }
+
+    public var isReady: Bool { ready.load(ordering: .acquiring) }
+    public func markReady() { ready.store(true, ordering: .releasing) }
+    public var tenantTable: TenantTable { tenants.withLock { $0 } }
+    public func replaceTenants(_ table: TenantTable) { tenants.withLock { $0 = table } }
+}
+
+/// Routes requests, authenticates tenants, validates, tokenises and scores. Every failure is problem+json.
+public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder {
+    public typealias Context = BasicRequestContext
+
+    public let engine: ScoringEngine<Store, Log>
+    public let gateway: Gateway
+    public let state: ServerState
+    public let metrics: ServerMetrics
+    let openAPI: ByteBuffer
+    let decoder = PaymentRequestDecoder()
+
+    /// Largest request body accepted.
+    public static var maxBodyBytes: Int { 64 * 1024 }
+
+    public init(engine: ScoringEngine<Store, Log>, gateway: Gateway, state: ServerState, metrics: ServerMetrics, openAPI: [UInt8]) {
+        self.engine = engine
+        self.gateway = gateway
+        self.state = state
+        self.metrics = metrics
+        self.openAPI = ByteBuffer(bytes: openAPI)
+    }
+
+    enum Route: String {
+        case score = "/v1/payments/score"
+        case health = "/health"
+        case ready = "/ready"
+        case metrics = "/metrics"
+        case openAPI = "/openapi.json"
+
+        var method: HTTPRequest.Method { self == .score ? .post : .get }
+    }
+
+    public func respond(to request: Request, context: Context) async throws -> Response {
+        let started = ContinuousClock.now
+        let path = request.uri.path
+        let route = Route(rawValue: path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path)
+        var response: Response
+        do {
+            guard let route else { throw ProblemDetails(.notFound, "No resource lives at this path.") }
+            guard request.method == route.method else {
+                throw ProblemDetails(
+                    .methodNotAllowed, "This resource only accepts \(route.method.rawValue).",
+                    headers: [.allow: route.method.rawValue]
+                )
+            }
+            response = try await handle(route, request: request, context: context, started: started)
+        } catch let problem as ProblemDetails {
+            response = problem.response(instance: path)
+        } catch {
+            context.logger.error("Unexpected error while handling a request", metadata: ["vigil.error.type": "\(type(of: error))"])
+            response = ProblemDetails(.internalError, "An unexpected error occurred; it has been logged.").response(instance: path)
+        }
+        let elapsed = ContinuousClock.now - started
+        metrics.request(
+            route: route?.rawValue ?? "unmatched", status: Int(response.status.code),
+            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        )
+        return response
+    }
+
+    func handle(_ route: Route, request: Request, context: Context, started: ContinuousClock.Instant) async throws -> Response {
+        switch route {
+        case .health:
+            return json(#"{"status":"ok"}"#)
+        case .ready:
+            guard state.isReady else { throw ProblemDetails(.notReady, "Recovery from the event log is still running.") }
+            return json(#"{"status":"ready"}"#)
+        case .metrics:
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.text()))
+            )
+        case .openAPI:
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: openAPI))
+        case .score:
+            return try await score(request, context: context, started: started)
+        }
+    }
+
+    func score(_ request: Request, context: Context, started: ContinuousClock.Instant) async throws -> Response {
+        guard state.isReady else {
+            throw ProblemDetails(.notReady, "Recovery from the event log is still running; retry shortly.", headers: [.retryAfter: "1"])
+        }
+        let tenant = try authenticate(request)
+        try checkContentType(request)
+        let body = try await readBody(request)
+        let payment: PaymentRequest
+        switch decoder.decode(body) {
+        case .success(let decoded): payment = decoded
+        case .failure(.malformedJSON(let detail)): throw ProblemDetails(.malformedJSON, detail)
+        case .failure(.invalid(let errors)):
+            throw ProblemDetails(.validationFailed, "The request has \(errors.count) invalid field(s); see errors.", errors: errors)
+        }
+        guard tenant.isEntitled(to: payment.perspective) else {
+            throw ProblemDetails(.forbiddenPerspective, "This tenant is not entitled to score from the \(payment.perspective.rawValue) perspective.")
+        }
+        let tokenized = gateway.tokenize(payment)
+        let receivedAt = Instant(epochMillis: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+        let outcome = await engine.score(tokenized, tenant: tenant.policy, receivedAt: receivedAt, started: started)
+        switch outcome {
+        case .scored(let response):
+            metrics.decision(tenant: tenant.config.name, decision: response.decision)
+            context.logger.info(
+                "Scored payment",
+                metadata: [
+                    "vigil.tenant": .string(tenant.config.name),
+                    "vigil.payment.debtor": .string(tokenized.debtor.account.description),
+                    "vigil.payment.creditor": .string(tokenized.creditor.account.description),
+                    "vigil.score": .stringConvertible(response.score),
+                    "vigil.decision": .string(response.decision.rawValue),
+                ]
+            )
+            return try encode(response)
+        case .duplicate(let response):
+            return try encode(response)
+        case .inProgress:
+            throw ProblemDetails(
+                .paymentInProgress, "A request with this paymentId is still being scored; retry shortly.", headers: [.retryAfter: "1"]
+            )
+        case .unavailable:
+            context.logger.critical("Event log refused a record; payments are not being acknowledged")
+            throw ProblemDetails(.unavailable, "The event log cannot record payments; nothing was acknowledged.")
+        }
+    }
+
+    func authenticate(_ request: Request) throws -> Tenant {
+        let challenge: HTTPFields = [.wwwAuthenticate: #"Bearer realm="vigil""#]
+        guard let header = request.headers[.authorization] else {
+            throw ProblemDetails(.unauthorized, "Send an API key as Authorization: Bearer <key>.", headers: challenge)
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw ProblemDetails(.unauthorized, "The Authorization header must use the Bearer scheme.", headers: challenge)
+        }
+        guard let tenant = state.tenantTable.tenant(forKey: parts[1].trimmingCharacters(in: .whitespaces)) else {
+            throw ProblemDetails(.unauthorized, "The API key is not valid.", headers: challenge)
+        }
+        return tenant
+    }
+
+    func checkContentType(_ request: Request) throws {
+        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard type == "application/json" else {
+            throw ProblemDetails(.unsupportedMediaType, "Send the payment as Content-Type: application/json.")
+        }
+    }
+
+    func readBody(_ request: Request) async throws -> [UInt8] {
+        let tooLarge = ProblemDetails(.payloadTooLarge, "The body must be at most \(Self.maxBodyBytes) bytes.")
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > Self.maxBodyBytes { throw tooLarge }
+        var bytes: [UInt8] = []
+        for try await var chunk in request.body {
+            guard bytes.count + chunk.readableBytes <= Self.maxBodyBytes else { throw tooLarge }
+            bytes += chunk.readBytes(length: chunk.readableBytes) ?? []
+        }
+        return bytes
+    }
+
+    func json(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    func encode(_ response: ScoreResponse) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let data = try encoder.encode(response)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

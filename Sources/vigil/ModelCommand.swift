@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import VigilTrees
+
+struct ModelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model", abstract: "Work with tree models.", subcommands: [Predict.self]
+    )
+
+    struct Predict: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print one probability per CSV row, in row order.",
+            discussion: """
+                The CSV header names the columns. Columns are matched to the model's feature names, or to f0…fN-1 when \
+                the model has none; other columns are ignored. An empty cell is a missing value.
+                """
+        )
+
+        @Option(help: "XGBoost JSON model.") var model: String
+        @Option(help: "CSV file with a header row.") var input: String
+
+        func run() async throws {
+            guard let modelData = FileManager.default.contents(atPath: model) else { throw CLIError("cannot read model \(model)") }
+            let ensemble: TreeEnsemble
+            do {
+                ensemble = try TreeEnsemble(xgboostJSON: Array(modelData))
+            } catch {
+                throw CLIError("\(model): \(error)")
+            }
+            guard let csvData = FileManager.default.contents(atPath: input) else { throw CLIError("cannot read input \(input)") }
+            guard let text = String(data: csvData, encoding: .utf8) else { throw CLIError("\(input) is not UTF-8 text") }
+            var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+            if lines.last?.isEmpty == true { lines.removeLast() }
+            guard let header = lines.first else { throw CLIError("\(input) is empty; it needs a header row") }
+            let columns = header.split(separator: ",", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            }
+            let names = ensemble.featureNames.isEmpty ? (0..<ensemble.featureCount).map { "f\($0)" } : ensemble.featureNames
+            var sources: [Int] = []
+            for name in names {
+                guard let index = columns.firstIndex(of: name) else {
+                    throw CLIError("\(input): the header has no column '\(name)', which the model needs")
+                }
+                sources.append(index)
+            }
+            var row = [Float](repeating: .nan, count: ensemble.featureCount)
+            var output = ""
+            for (offset, line) in lines.dropFirst().enumerated() {
+                let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+                guard cells.count == columns.count else {
+                    throw CLIError("\(input) line \(offset + 2): \(cells.count) cells, the header has \(columns.count)")
+                }
+                for (feature, source) in sources.enumerated() {
+                    let cell = cells[source].trimmingCharacters(in: .whitespaces)
+                    if cell.isEmpty {
+                        row[feature] = .nan
+                    } else if let value = Float(cell) {
+                        row[feature] = value
+                    } else {
+                        throw CLIError("\(input) line \(offset + 2), column '\(columns[source])': not a number")
+                    }
+                }
+                let p = row.withUnsafeBufferPointer { ensemble.probability($0) }
+                output += "\(p)\n"
+                if output.utf8.count > 1 << 16 {
+                    FileHandle.standardOutput.write(Data(output.utf8))
+                    output = ""
+                }
+            }
+            FileHandle.standardOutput.write(Data(output.utf8))
+        }
+    }
+}

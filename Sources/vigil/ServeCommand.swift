@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import VigilEventLog
+import VigilServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the scoring service (embedded defaults: one process, data in ./data)."
+    )
+
+    @Option(help: "Address to bind (default 127.0.0.1).") var host: String?
+    @Option(help: "Port to bind; 0 picks a free port and prints it (default 8080).") var port: Int?
+    @Option(name: .customLong("data-dir"), help: "Data directory for tenants, keys and the event log (default ./data).") var dataDir: String?
+    @Option(help: "JSON config file (see README, Configuration).") var config: String?
+    @Option(help: "fsync (default) or async.") var durability: String?
+    @Option(help: "XGBoost JSON model to load instead of the bundled one.") var model: String?
+
+    func run() async throws {
+        var configuration = VigilConfiguration()
+        do {
+            if let config { configuration = try VigilConfiguration.load(file: config) }
+            try configuration.applyEnvironment()
+            if let host { configuration.host = host }
+            if let port { configuration.port = port }
+            if let dataDir { configuration.dataDirectory = dataDir }
+            if let durability {
+                guard let value = Durability(rawValue: durability) else { throw CLIError("--durability must be fsync or async") }
+                configuration.durability = value
+            }
+            if let model { configuration.modelPath = model }
+            try configuration.validate()
+        } catch {
+            throw CLIError("configuration: \(error)")
+        }
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = JSONLogHandler(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "vigil")
+        do {
+            let app = try await buildApplication(configuration: configuration, logger: logger) { host, port in
+                // Unbuffered, so a supervisor reading a pipe sees the port at once.
+                FileHandle.standardOutput.write(Data("vigil: listening on http://\(host):\(port)\n".utf8))
+            }
+            try await app.runService()
+        } catch let error as StartupError {
+            throw CLIError(error.description)
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+@main
+struct Vigil: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vigil",
+        abstract: "Real-time fraud scoring for account-to-account payments.",
+        subcommands: [
+            ServeCommand.self, TenantCommand.self, FeaturesCommand.self, ModelCommand.self, RulesCommand.self, EventsCommand.self,
+        ]
+    )
+}
+
+/// A failure the user can fix, printed without a stack trace.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import Testing
+import VigilDomain
+import VigilEngine
+import VigilEventLog
+import VigilFeatures
+import VigilRules
+import VigilTrees
+
+func token(_ n: UInt64) -> Token { Token(a: n &* 0x9E37_79B9_7F4A_7C15, b: n, c: 0, d: 0) }
+
+func payment(_ id: String, from debtor: UInt64, to creditor: UInt64, amount: String = "100.00", at seconds: Int64) -> TokenizedPayment {
+    let sealed = SealedValue(keyVersion: 1, bytes: [1, 2, 3])
+    return TokenizedPayment(
+        paymentId: id, perspective: .sending, type: .push, scheme: "FPS", channel: "web",
+        amount: try! Money.parse(amount, currency: Currency(code: "GBP")!).get(),
+        createdAt: Instant(epochMillis: (1_795_000_000 + seconds) * 1000),
+        debtor: TokenizedParty(account: token(debtor), sealedAccount: sealed, agent: "BANKGB01"),
+        creditor: TokenizedParty(account: token(creditor), sealedAccount: sealed)
+    )
+}
+
+struct ScoringEngineTests {
+    static let model = try! ModelBundle.bundled()
+
+    func policy(rules: String = "", review: Int = 600, block: Int = 900) throws -> TenantPolicy {
+        TenantPolicy(name: "bank-a", reviewThreshold: review, blockThreshold: block, rules: try TenantPolicy.compileRules(rules))
+    }
+
+    func engine(log: InMemoryEventLog = InMemoryEventLog()) -> ScoringEngine<InMemoryFeatureStore, InMemoryEventLog> {
+        ScoringEngine(store: InMemoryFeatureStore(), log: log, model: Self.model)
+    }
+
+    func scored(_ outcome: ScoreOutcome) -> ScoreResponse? {
+        if case .scored(let response) = outcome { return response }
+        return nil
+    }
+
+    @Test func theBundledModelUsesVigilsFeatures() {
+        #expect(Self.model.ensemble.featureNames.allSatisfy { Feature(name: $0) != nil })
+        #expect(Self.model.ensemble.treeCount > 0)
+        #expect(Self.model.version.hasPrefix("xgb-"))
+    }
+
+    @Test func scoresAndLogsAPayment() async throws {
+        let log = InMemoryEventLog()
+        let engine = engine(log: log)
+        let outcome = await engine.score(payment("p1", from: 1, to: 2, at: 0), tenant: try policy(), receivedAt: Instant(epochMillis: 0), started: .now)
+        let response = try #require(scored(outcome))
+        #expect((0...999).contains(response.score))
+        #expect(response.paymentId == "p1")
+        #expect(!response.duplicate)
+        #expect(response.modelVersion == Self.model.version)
+        #expect(response.reasons.map(\.contribution) == response.reasons.map(\.contribution).sorted(by: >))
+        #expect(response.reasons.allSatisfy { $0.contribution > 0 && Feature(name: $0.feature)?.reasonCode == $0.code })
+        #expect(log.records.count == 1)
+        let event = try JSONDecoder().decode(ScoredPaymentEvent.self, from: Data(log.records[0]))
+        #expect(event.response == response)
+        #expect(event.tenant == "bank-a")
+    }
+
+    @Test func anExactRetryIsADuplicateAndIsNotCountedAgain() async throws {
+        let log = InMemoryEventLog()
+        let engine = engine(log: log)
+        let tenant = try policy()
+        let first = try #require(scored(await engine.score(payment("p1", from: 1, to: 2, at: 0), tenant: tenant, receivedAt: Instant(epochMillis: 0), started: .now)))
+        let retry = await engine.score(payment("p1", from: 1, to: 2, at: 0), tenant: tenant, receivedAt: Instant(epochMillis: 1000), started: .now)
+        guard case .duplicate(let again) = retry else {
+            Issue.record("expected a duplicate")
+            return
+        }
+        #expect(again.duplicate)
+        #expect(again.scoreId == first.scoreId)
+        #expect(again.score == first.score)
+        #expect(log.records.count == 1)
+        // Another tenant may use the same id.
+        let other = TenantPolicy(name: "bank-b", reviewThreshold: 600, blockThreshold: 900, rules: .empty)
+        #expect(scored(await engine.score(payment("p1", from: 1, to: 2, at: 0), tenant: other, receivedAt: Instant(epochMillis: 0), started: .now)) != nil)
+        // The retry was not folded into the features: the pair has seen two payments (bank-a's and bank-b's), not three.
+        var features: [Double] = []
+        engine.extractor.observe(payment("p2", from: 1, to: 2, at: 60), into: &features)
+        #expect(features[Feature.pairCount.rawValue] == 2)
+    }
+
+    @Test func duplicatesExpireAfterTheRetentionWindow() async throws {
+        let engine = ScoringEngine(
+            store: InMemoryFeatureStore(), log: InMemoryEventLog(), model: Self.model, duplicates: DuplicateIndex(retentionSeconds: 3600)
+        )
+        let tenant = try policy()
+        _ = await engine.score(payment("p1", from: 1, to: 2, at: 0), tenant: tenant, receivedAt: Instant(epochMillis: 0), started: .now)
+        let late = await engine.score(payment("p1", from: 1, to: 2, at: 0), tenant: tenant, receivedAt: Instant(epochMillis: 3_601_000), started: .now)
+        #expect(scored(late) != nil)
+    }
+
+    @Test func rulesFireAndTheMostSevereOutcomeWins() async throws {
+        let engine = engine()
+        let tenant = try policy(rules: """
+            rule "big": amount >= 5000 -> block
+            rule "new-payee": pair.new_payee == 1 -> review
+            rule "never": score > 1000 -> block
+            """)
+        let response = try #require(scored(await engine.score(
+            payment("p1", from: 1, to: 2, amount: "6000.00", at: 0), tenant: tenant, receivedAt: Instant(epochMillis: 0), started: .now
+        )))
+        #expect(response.rules == [RuleFiring(name: "big", outcome: .block), RuleFiring(name: "new-payee", outcome: .review)])
+        #expect(response.decision == .block)
+    }
+
+    @Test func thresholdsDecideWhenNoRuleFires() async throws {
+        let engine = engine()
+        let blockAll = try policy(review: 0, block: 0)
+        let response = try #require(scored(await engine.score(payment("p1", from: 1, to: 2, at: 0), tenant: blockAll, receivedAt: Instant(epochMillis: 0), started: .now)))
+        #expect(response.decision == .block)
+        let allowAll = try policy(review: 1000, block: 1000)
+        let second = try #require(scored(await engine.score(payment("p2", from: 1, to: 2, at: 0), tenant: allowAll, receivedAt: Instant(epochMillis: 0), started: .now)))
+        #expect(second.decision == .allow)
+    }
+
+    @Test func aRefusedAppendAcknowledgesNothingAndCanBeRetried() async throws {
+        let log = InMemoryEventLog()
+        let engine = engine(log: log)
+        await log.shutdown()
+        let outcome = await engine.score(payment("p1", from: 1, to: 2, at: 0), tenant: try policy(), receivedAt: Instant(epochMillis: 0), started: .now)
+        guard case .unavailable = outcome else {
+            Issue.record("expected unavailable")
+            return
+        }
+        #expect(engine.duplicates.reserve(tenant: "bank-a", paymentId: "p1", nowMillis: 0) == .reserved)
+    }
+
+    @Test func replayRebuildsFeaturesAndDuplicates() async throws {
+        let log = InMemoryEventLog()
+        let original = engine(log: log)
+        let tenant = try policy()
+        var responses: [String: ScoreResponse] = [:]
+        for i in 0..<20 {
+            let r = try #require(scored(await original.score(
+                payment("p\(i)", from: UInt64(i % 3), to: UInt64(i % 5) + 10, at: Int64(i) * 30), tenant: tenant,
+                receivedAt: Instant(epochMillis: 1000), started: .now
+            )))
+            responses[r.paymentId] = r
+        }
+        let recovered = engine()
+        for record in log.records { try recovered.replay(record, nowMillis: 2000) }
+        for (id, response) in responses {
+            #expect(recovered.duplicates.reserve(tenant: "bank-a", paymentId: id, nowMillis: 3000) == .duplicate(response))
+        }
+        var a: [Double] = []
+        var b: [Double] = []
+        original.extractor.observe(payment("next", from: 1, to: 11, at: 900), into: &a)
+        recovered.extractor.observe(payment("next", from: 1, to: 11, at: 900), into: &b)
+        #expect(a.elementsEqual(b) { $0 == $1 || ($0.isNaN && $1.isNaN) })
+    }
+
+    @Test(arguments: [(0.0, 0), (0.0005, 0), (0.5, 500), (0.9999, 999), (1.0, 999), (Double.nan, 999)])
+    func mapsProbabilityToScore(probability: Double, score: Int) {
+        #expect(ScoringEngine<InMemoryFeatureStore, InMemoryEventLog>.score(probability: probability) == score)
+    }
+}

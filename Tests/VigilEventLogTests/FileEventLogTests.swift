@@ -1,0 +1,496 @@
+import Foundation
+import Synchronization
+import Testing
+import VigilEventLog
+
+@Suite(.timeLimit(.minutes(1)))
+struct FileEventLogTests {
+    // MARK: Round trips
+
+    @Test func appendAndForEachRoundTrip() async throws {
+        try await withTemporaryDirectory { directory in
+            let log = try FileEventLog(directory: directory)
+            #expect(log.recovery == RecoveryReport(segments: 1, records: 0, truncatedBytes: 0))
+            let payloads = (0..<20).map { Self.payload($0, size: 1 + $0 * 37) }
+            for (index, payload) in payloads.enumerated() {
+                #expect(try await log.append(payload) == UInt64(index))
+            }
+            let records = try Self.records(log)
+            #expect(records.map(\.sequence) == Array(0..<20))
+            #expect(records.map(\.payload) == payloads)
+            await log.shutdown()
+            #expect(try Self.contents(Self.segment(directory, 0)) == payloads.flatMap(Self.framed))
+        }
+    }
+
+    @Test func reopenAfterShutdownSeesEverythingAndContinuesNumbering() async throws {
+        try await withTemporaryDirectory { directory in
+            let first = try FileEventLog(directory: directory)
+            for index in 0..<5 { _ = try await first.append(Self.payload(index, size: 10)) }
+            await first.shutdown()
+
+            let second = try FileEventLog(directory: directory)
+            #expect(second.recovery == RecoveryReport(segments: 1, records: 5, truncatedBytes: 0))
+            #expect(try Self.records(second).map(\.payload) == (0..<5).map { Self.payload($0, size: 10) })
+            #expect(try await second.append(Self.payload(5, size: 10)) == 5)
+            await second.shutdown()
+
+            let third = try FileEventLog(directory: directory)
+            #expect(try Self.records(third).map(\.sequence) == Array(0..<6))
+            await third.shutdown()
+        }
+    }
+
+    @Test func rollsOverSegmentsAndReadsAcrossThem() async throws {
+        try await withTemporaryDirectory { directory in
+            // 30-byte payloads frame to 38 bytes, so two fit in 100 and the third starts a new segment.
+            let log = try FileEventLog(directory: directory, segmentBytes: 100)
+            let payloads = (0..<11).map { Self.payload($0, size: 30) }
+            for payload in payloads { _ = try await log.append(payload) }
+            #expect(try Self.records(log).map(\.payload) == payloads)
+            await log.shutdown()
+
+            #expect(try Self.segmentNames(directory) == [0, 2, 4, 6, 8, 10].map(Self.segmentName))
+            for first in [0, 2, 4, 6, 8] {
+                #expect(try Self.contents(Self.segment(directory, UInt64(first))).count == 76)
+            }
+            let reopened = try FileEventLog(directory: directory, segmentBytes: 100)
+            #expect(reopened.recovery == RecoveryReport(segments: 6, records: 11, truncatedBytes: 0))
+            #expect(try Self.records(reopened).map(\.payload) == payloads)
+            #expect(try await reopened.append(Self.payload(11, size: 30)) == 11)
+            await reopened.shutdown()
+            #expect(try Self.segmentNames(directory).last == Self.segmentName(10))
+        }
+    }
+
+    @Test func recordLargerThanSegmentGetsASegmentOfItsOwn() async throws {
+        try await withTemporaryDirectory { directory in
+            let log = try FileEventLog(directory: directory, segmentBytes: 16)
+            for index in 0..<3 { _ = try await log.append(Self.payload(index, size: 100)) }
+            await log.shutdown()
+            #expect(try Self.segmentNames(directory) == [0, 1, 2].map(Self.segmentName))
+        }
+    }
+
+    // MARK: Recovery
+
+    enum Tail: String, CaseIterable {
+        case partialHeader, partialPayload, badChecksum, zeroLength, oversizedLength, zeroFill
+    }
+
+    @Test(arguments: Tail.allCases)
+    func damagedTailOfLastSegmentIsTruncated(tail: Tail) async throws {
+        try await withTemporaryDirectory { directory in
+            let payloads = (0..<3).map { Self.payload($0, size: 50) }
+            let log = try FileEventLog(directory: directory, maxRecordBytes: 1000)
+            for payload in payloads { _ = try await log.append(payload) }
+            await log.shutdown()
+
+            let path = Self.segment(directory, 0)
+            let good = payloads.flatMap(Self.framed)
+            let damage: [UInt8]
+            switch tail {
+            case .partialHeader: damage = [7, 0, 0]
+            case .partialPayload: damage = Array(Self.framed(Self.payload(9, size: 100)).prefix(60))
+            case .badChecksum:
+                var record = Self.framed(Self.payload(9, size: 40))
+                record[20] ^= 0x01
+                damage = record
+            case .zeroLength: damage = [0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3]
+            // A garbage length above the maximum, running past the end of the file.
+            case .oversizedLength: damage = Self.header(length: 0x0100_0000, checksum: 0) + Self.payload(9, size: 1001)
+            case .zeroFill: damage = [UInt8](repeating: 0, count: 4096)
+            }
+            try Self.write(good + damage, to: path)
+
+            let reopened = try FileEventLog(directory: directory, maxRecordBytes: 1000)
+            #expect(reopened.recovery.records == 3)
+            #expect(reopened.recovery.truncatedBytes == damage.count)
+            #expect(reopened.recovery.truncatedFile == path)
+            #expect(try Self.contents(path) == good)
+            #expect(try Self.records(reopened).map(\.payload) == payloads)
+            #expect(try await reopened.append(Self.payload(3, size: 50)) == 3)
+            await reopened.shutdown()
+            #expect(try Self.contents(path) == (payloads + [Self.payload(3, size: 50)]).flatMap(Self.framed))
+        }
+    }
+
+    /// What a lowered maxRecordBytes looks like: a whole record longer than allowed. Truncating it would
+    /// lose acknowledged records, so opening fails and nothing changes.
+    @Test func completeRecordAboveMaxRecordBytesIsNotTruncated() async throws {
+        try await withTemporaryDirectory { directory in
+            let payloads = [Self.payload(0, size: 500), Self.payload(1, size: 1500), Self.payload(2, size: 10)]
+            let log = try FileEventLog(directory: directory, maxRecordBytes: 2000)
+            for payload in payloads { _ = try await log.append(payload) }
+            await log.shutdown()
+            let path = Self.segment(directory, 0)
+            let before = try Self.contents(path)
+
+            let error = #expect(throws: EventLogError.self) { try FileEventLog(directory: directory, maxRecordBytes: 1000) }
+            #expect(error?.code == .corrupt)
+            #expect(error?.message.contains("maxRecordBytes") == true)
+            #expect(error?.message.contains("byte offset 508") == true)
+            #expect(try Self.contents(path) == before)
+
+            let reopened = try FileEventLog(directory: directory, maxRecordBytes: 2000)
+            #expect(reopened.recovery.truncatedBytes == 0)
+            #expect(try Self.records(reopened).map(\.payload) == payloads)
+            await reopened.shutdown()
+        }
+    }
+
+    @Test func checksumDamageInLastRecordDropsOnlyThatRecord() async throws {
+        try await withTemporaryDirectory { directory in
+            let payloads = (0..<4).map { Self.payload($0, size: 20) }
+            let log = try FileEventLog(directory: directory)
+            for payload in payloads { _ = try await log.append(payload) }
+            await log.shutdown()
+
+            let path = Self.segment(directory, 0)
+            var bytes = try Self.contents(path)
+            bytes[bytes.count - 1] ^= 0x80
+            try Self.write(bytes, to: path)
+
+            let reopened = try FileEventLog(directory: directory)
+            #expect(reopened.recovery == RecoveryReport(segments: 1, records: 3, truncatedBytes: 28, truncatedFile: path))
+            #expect(try Self.records(reopened).map(\.payload) == Array(payloads.prefix(3)))
+            await reopened.shutdown()
+        }
+    }
+
+    enum EarlierDamage: String, CaseIterable {
+        case badChecksum, zeroLength, oversizedLength, truncated
+
+        var reason: String {
+            switch self {
+            case .badChecksum: "CRC-32C mismatch"
+            case .zeroLength, .oversizedLength: "invalid record length"
+            case .truncated: "incomplete payload"
+            }
+        }
+    }
+
+    @Test(arguments: EarlierDamage.allCases)
+    func damageInAnEarlierSegmentIsAnError(damage: EarlierDamage) async throws {
+        try await withTemporaryDirectory { directory in
+            let log = try FileEventLog(directory: directory, segmentBytes: 100)
+            for index in 0..<6 { _ = try await log.append(Self.payload(index, size: 30)) }
+            await log.shutdown()
+
+            // The second record of segment 0 starts at byte 38.
+            let path = Self.segment(directory, 0)
+            var bytes = try Self.contents(path)
+            switch damage {
+            case .badChecksum: bytes[38 + 8 + 5] ^= 0x10
+            case .zeroLength: bytes.replaceSubrange(38..<42, with: [0, 0, 0, 0])
+            case .oversizedLength: bytes.replaceSubrange(38..<42, with: [1, 0, 0x10, 0])
+            case .truncated: bytes.removeLast(3)
+            }
+            try Self.write(bytes, to: path)
+            let before = try Self.contents(path)
+
+            let error = #expect(throws: EventLogError.self) { try FileEventLog(directory: directory, segmentBytes: 100) }
+            #expect(error?.code == .corrupt)
+            #expect(error?.message.contains(path) == true)
+            #expect(error?.message.contains("byte offset 38") == true)
+            #expect(error?.message.contains(damage.reason) == true)
+            #expect(try Self.contents(path) == before, "an earlier segment must never be repaired")
+            let readError = #expect(throws: EventLogError.self) { try FileEventLog.read(directory: directory) { _, _ in } }
+            #expect(readError?.code == .corrupt)
+            #expect(readError?.message.contains("byte offset 38") == true)
+            // A failed open releases the lock: trying again reports the damage, not `.locked`.
+            let again = #expect(throws: EventLogError.self) { try FileEventLog(directory: directory, segmentBytes: 100) }
+            #expect(again?.code == .corrupt)
+        }
+    }
+
+    @Test func missingSegmentIsAnError() async throws {
+        try await withTemporaryDirectory { directory in
+            let log = try FileEventLog(directory: directory, segmentBytes: 100)
+            for index in 0..<6 { _ = try await log.append(Self.payload(index, size: 30)) }
+            await log.shutdown()
+            try FileManager.default.removeItem(atPath: Self.segment(directory, 2))
+
+            let error = #expect(throws: EventLogError.self) { try FileEventLog(directory: directory, segmentBytes: 100) }
+            #expect(error?.code == .corrupt)
+            #expect(error?.message.contains(Self.segmentName(4)) == true)
+
+            try FileManager.default.removeItem(atPath: Self.segment(directory, 0))
+            let first = #expect(throws: EventLogError.self) { try FileEventLog(directory: directory, segmentBytes: 100) }
+            #expect(first?.code == .corrupt)
+        }
+    }
+
+    // MARK: Concurrency and durability
+
+    @Test(arguments: Durability.allCases)
+    func concurrentAppendsAreEachPresentOnceWithDenseSequences(durability: Durability) async throws {
+        try await withTemporaryDirectory { directory in
+            let synced = Mutex((syncs: 0, records: 0))
+            let log = try FileEventLog(directory: directory, durability: durability, segmentBytes: 4096) {
+                _, records in synced.withLock { $0.syncs += 1; $0.records += records }
+            }
+            let count = 1000
+            let assigned = try await withThrowingTaskGroup(of: (Int, UInt64).self) { group in
+                for index in 0..<count {
+                    group.addTask { (index, try await log.append(Self.payload(index, size: 16 + index % 200))) }
+                }
+                var assigned: [Int: UInt64] = [:]
+                for try await (index, sequence) in group { assigned[index] = sequence }
+                return assigned
+            }
+            #expect(assigned.count == count)
+            #expect(Set(assigned.values) == Set(0..<UInt64(count)))
+
+            let records = try Self.records(log)
+            #expect(records.map(\.sequence) == Array(0..<UInt64(count)))
+            for (index, sequence) in assigned {
+                #expect(records[Int(sequence)].payload == Self.payload(index, size: 16 + index % 200))
+            }
+            await log.shutdown()
+            let total = synced.withLock { $0 }
+            #expect(total.records == count)
+            #expect(total.syncs >= 1)
+            if durability == .fsync {
+                #expect(total.syncs < count, "appends that arrive together must share a sync")
+            }
+
+            let reopened = try FileEventLog(directory: directory, segmentBytes: 4096)
+            #expect(reopened.recovery.records == UInt64(count))
+            #expect(reopened.recovery.segments > 1)
+            #expect(try Self.records(reopened).map(\.payload) == records.map(\.payload))
+            await reopened.shutdown()
+        }
+    }
+
+    @Test func asyncDurabilitySyncsInTheBackground() async throws {
+        try await withTemporaryDirectory { directory in
+            let synced = Mutex(0)
+            let log = try FileEventLog(directory: directory, durability: .async) { _, records in
+                synced.withLock { $0 += records }
+            }
+            #expect(log.durability == .async)
+            for index in 0..<10 { #expect(try await log.append(Self.payload(index, size: 8)) == UInt64(index)) }
+            // Without a shutdown, the periodic sync (every ~50 ms) must still run.
+            let deadline = ContinuousClock.now + .seconds(5)
+            while synced.withLock({ $0 }) < 10 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(synced.withLock { $0 } == 10)
+            #expect(try Self.records(log).count == 10)
+            // Written well inside the sync interval, so only shutdown's final sync covers it.
+            _ = try await log.append(Self.payload(10, size: 8))
+            await log.shutdown()
+            #expect(synced.withLock { $0 } == 11)
+            let reopened = try FileEventLog(directory: directory)
+            #expect(reopened.recovery.records == 11)
+            await reopened.shutdown()
+        }
+    }
+
+    @Test func onSyncReportsEachFsyncBatch() async throws {
+        try await withTemporaryDirectory { directory in
+            let batches = Mutex<[Int]>([])
+            let log = try FileEventLog(directory: directory) { seconds, records in
+                precondition(seconds >= 0)
+                batches.withLock { $0.append(records) }
+            }
+            for index in 0..<3 { _ = try await log.append(Self.payload(index, size: 8)) }
+            #expect(batches.withLock { $0 } == [1, 1, 1])
+            await log.shutdown()
+            #expect(batches.withLock { $0 } == [1, 1, 1])
+        }
+    }
+
+    /// A segment that is really `/dev/full` makes every write fail with ENOSPC.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/full")))
+    func failedWriteFailsTheBatchAndStopsTheLog() async throws {
+        try await withTemporaryDirectory { directory in
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: Self.segment(directory, 0), withDestinationPath: "/dev/full")
+            let log = try FileEventLog(directory: directory)
+            let codes = await withTaskGroup(of: EventLogError.Code?.self) { group in
+                for index in 0..<50 {
+                    group.addTask {
+                        do throws(EventLogError) {
+                            _ = try await log.append(Self.payload(index, size: 32))
+                            return nil
+                        } catch {
+                            return error.code
+                        }
+                    }
+                }
+                var codes: [EventLogError.Code?] = []
+                for await code in group { codes.append(code) }
+                return codes
+            }
+            #expect(codes.count == 50)
+            #expect(codes.allSatisfy { $0 == .io })
+            let later = await #expect(throws: EventLogError.self) { try await log.append([1]) }
+            #expect(later?.code == .io)
+            #expect(later?.message.contains("refuses appends") == true)
+            await log.shutdown()
+            let closed = await #expect(throws: EventLogError.self) { try await log.append([1]) }
+            #expect(closed?.code == .io, "the failure is kept as the reason after shutdown")
+        }
+    }
+
+    // MARK: Lifecycle and limits
+
+    @Test func secondOpenOfTheSameDirectoryIsLocked() async throws {
+        try await withTemporaryDirectory { directory in
+            let log = try FileEventLog(directory: directory)
+            let error = #expect(throws: EventLogError.self) { try FileEventLog(directory: directory) }
+            #expect(error?.code == .locked)
+            #expect(error?.message.contains(directory + "/LOCK") == true)
+            #expect(error?.message.contains("pid \(ProcessInfo.processInfo.processIdentifier)") == true)
+            _ = try await log.append([1])
+            await log.shutdown()
+
+            let reopened = try FileEventLog(directory: directory)
+            #expect(reopened.recovery.records == 1)
+            await reopened.shutdown()
+        }
+    }
+
+    @Test func appendAfterShutdownIsClosed() async throws {
+        try await withTemporaryDirectory { directory in
+            let log = try FileEventLog(directory: directory)
+            _ = try await log.append([1, 2, 3])
+            await log.shutdown()
+            await log.shutdown()
+            let error = await #expect(throws: EventLogError.self) { try await log.append([4]) }
+            #expect(error?.code == .closed)
+            #expect(try Self.records(log).map(\.payload) == [[1, 2, 3]])
+        }
+    }
+
+    @Test func shutdownWritesEverythingPending() async throws {
+        try await withTemporaryDirectory { directory in
+            let log = try FileEventLog(directory: directory, durability: .async)
+            let results = await withTaskGroup(of: Result<UInt64, EventLogError>.self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        do throws(EventLogError) { return .success(try await log.append(Self.payload(index, size: 64))) }
+                        catch { return .failure(error) }
+                    }
+                }
+                group.addTask { await log.shutdown(); return .success(.max) }
+                var results: [Result<UInt64, EventLogError>] = []
+                for await result in group { results.append(result) }
+                return results
+            }
+            let appended = results.compactMap { try? $0.get() }.filter { $0 != .max }
+            let refused = results.compactMap { result -> EventLogError.Code? in
+                if case .failure(let error) = result { return error.code }
+                return nil
+            }
+            #expect(appended.count + refused.count == 200)
+            #expect(refused.allSatisfy { $0 == .closed })
+            let reopened = try FileEventLog(directory: directory)
+            #expect(reopened.recovery.records == UInt64(appended.count))
+            #expect(Set(appended) == Set(0..<UInt64(appended.count)))
+            await reopened.shutdown()
+        }
+    }
+
+    @Test func recordSizeLimits() async throws {
+        try await withTemporaryDirectory { directory in
+            let log = try FileEventLog(directory: directory, maxRecordBytes: 64)
+            let tooLarge = await #expect(throws: EventLogError.self) { try await log.append(Self.payload(0, size: 65)) }
+            #expect(tooLarge?.code == .recordTooLarge)
+            let empty = await #expect(throws: EventLogError.self) { try await log.append([]) }
+            #expect(empty?.code == .invalidArgument)
+            #expect(try await log.append(Self.payload(1, size: 64)) == 0)
+            await log.shutdown()
+            #expect(try Self.contents(Self.segment(directory, 0)).count == 72)
+        }
+    }
+
+    @Test func invalidConfigurationIsRejected() async throws {
+        try await withTemporaryDirectory { directory in
+            let segment = #expect(throws: EventLogError.self) { try FileEventLog(directory: directory, segmentBytes: 0) }
+            #expect(segment?.code == .invalidArgument)
+            let record = #expect(throws: EventLogError.self) { try FileEventLog(directory: directory, maxRecordBytes: 0) }
+            #expect(record?.code == .invalidArgument)
+        }
+    }
+
+    // MARK: Read-only reader
+
+    @Test func readOnlyReaderMatchesForEachAndRepairsNothing() async throws {
+        try await withTemporaryDirectory { directory in
+            let log = try FileEventLog(directory: directory, segmentBytes: 200)
+            for index in 0..<25 { _ = try await log.append(Self.payload(index, size: 10 + index)) }
+            let live = try Self.records(log)
+            // The reader takes no lock, so it works while the log is open.
+            #expect(try Self.readOnly(directory).map(\.payload) == live.map(\.payload))
+            await log.shutdown()
+
+            let offline = try Self.readOnly(directory)
+            #expect(offline.map(\.sequence) == live.map(\.sequence))
+            #expect(offline.map(\.payload) == live.map(\.payload))
+
+            let last = try #require(try Self.segmentNames(directory).last)
+            let path = directory + "/" + last
+            let torn = try Self.contents(path) + [9, 0, 0, 0, 1]
+            try Self.write(torn, to: path)
+            #expect(try Self.readOnly(directory).map(\.payload) == live.map(\.payload))
+            #expect(try Self.contents(path) == torn, "the reader must not truncate")
+        }
+    }
+
+    @Test func readOnlyReaderOfAMissingDirectoryFails() {
+        let error = #expect(throws: EventLogError.self) {
+            try FileEventLog.read(directory: "/nonexistent/vigil-eventlog") { _, _ in }
+        }
+        #expect(error?.code == .io)
+    }
+
+    // MARK: Helpers
+
+    static func payload(_ index: Int, size: Int) -> [UInt8] {
+        (0..<size).map { UInt8(truncatingIfNeeded: index &* 131 &+ $0 &* 7 &+ 1) }
+    }
+
+    static func header(length: UInt32, checksum: UInt32) -> [UInt8] {
+        withUnsafeBytes(of: length.littleEndian, Array.init) + withUnsafeBytes(of: checksum.littleEndian, Array.init)
+    }
+
+    /// The on-disk form of one record, built independently of the writer.
+    static func framed(_ payload: [UInt8]) -> [UInt8] {
+        self.header(length: UInt32(payload.count), checksum: CRC32C.checksum(payload)) + payload
+    }
+
+    static func segmentName(_ first: Int) -> String {
+        String(repeating: "0", count: 20 - String(first).count) + String(first) + ".log"
+    }
+
+    static func segment(_ directory: String, _ first: UInt64) -> String {
+        directory + "/" + self.segmentName(Int(first))
+    }
+
+    static func segmentNames(_ directory: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".log") }.sorted()
+    }
+
+    static func contents(_ path: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    static func records(_ log: FileEventLog) throws -> [(sequence: UInt64, payload: [UInt8])] {
+        var records: [(sequence: UInt64, payload: [UInt8])] = []
+        try log.forEach { records.append(($0, $1)) }
+        return records
+    }
+
+    static func readOnly(_ directory: String) throws -> [(sequence: UInt64, payload: [UInt8])] {
+        var records: [(sequence: UInt64, payload: [UInt8])] = []
+        try FileEventLog.read(directory: directory) { records.append(($0, $1)) }
+        return records
+    }
+}

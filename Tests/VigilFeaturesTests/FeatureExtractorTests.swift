@@ -1,0 +1,173 @@
+import Testing
+import VigilDomain
+import VigilFeatures
+
+func token(_ n: UInt64) -> Token { Token(a: n &* 0x9E37_79B9_7F4A_7C15, b: n, c: 0, d: 0) }
+
+func payment(
+    _ id: String, from debtor: UInt64, to creditor: UInt64, amount: String = "100.00", at seconds: Int64,
+    bank: String? = "BANKGB01", device: UInt64? = nil, offsetSeconds: Int32 = 0
+) -> TokenizedPayment {
+    let sealed = SealedValue(keyVersion: 1, bytes: [0])
+    let gbp = Currency(code: "GBP")!
+    return TokenizedPayment(
+        paymentId: id, perspective: .sending, type: .push, scheme: "FPS", channel: "mobile",
+        amount: try! Money.parse(amount, currency: gbp).get(),
+        createdAt: Instant(epochMillis: (1_795_000_000 + seconds) * 1000, utcOffsetSeconds: offsetSeconds),
+        debtor: TokenizedParty(account: token(debtor), sealedAccount: sealed, agent: bank),
+        creditor: TokenizedParty(account: token(creditor), sealedAccount: sealed),
+        confirmationOfPayee: .noMatch, device: device.map { token(1_000_000 + $0) }
+    )
+}
+
+struct FeatureExtractorTests {
+    func run(_ payments: [TokenizedPayment], store: InMemoryFeatureStore = InMemoryFeatureStore()) -> [[Double]] {
+        let extractor = FeatureExtractor(store: store)
+        return payments.map { p in
+            var features: [Double] = []
+            extractor.observe(p, into: &features)
+            return features
+        }
+    }
+
+    func value(_ row: [Double], _ feature: Feature) -> Double { row[feature.rawValue] }
+
+    @Test func namesAreUniqueAndDescribed() {
+        #expect(Set(Feature.allCases.map(\.name)).count == Feature.count)
+        for feature in Feature.allCases {
+            #expect(!feature.summary.isEmpty)
+            #expect(Feature(name: feature.name) == feature)
+        }
+        #expect(Feature(name: "pair.possible_double_payment") == .pairPossibleDoublePayment)
+    }
+
+    @Test func aFirstPaymentSeesNothing() {
+        let row = run([payment("p1", from: 1, to: 2, at: 0)])[0]
+        #expect(value(row, .debtorCount24h) == 0)
+        #expect(value(row, .pairNewPayee) == 1)
+        #expect(value(row, .pairCount) == 0)
+        #expect(value(row, .pairDaysSinceLast).isNaN)
+        #expect(value(row, .debtorAmountMean).isNaN)
+        #expect(value(row, .debtorHourUnusualness).isNaN)
+        #expect(value(row, .debtorAccountAgeDays) == 0)
+        #expect(value(row, .requestConfirmationOfPayee) == 2)
+        #expect(value(row, .requestAmountLog10) == 2)
+        #expect(value(row, .deviceDistinctDebtors24h).isNaN)
+    }
+
+    @Test func debtorWindowsCountEarlierPaymentsAndExpire() {
+        let rows = run([
+            payment("p1", from: 1, to: 2, amount: "100.00", at: 0),
+            payment("p2", from: 1, to: 3, amount: "50.00", at: 120),
+            payment("p3", from: 1, to: 4, amount: "10.00", at: 2 * 3600),
+            payment("p4", from: 1, to: 2, amount: "20.00", at: 8 * 86_400),
+        ])
+        #expect(value(rows[1], .debtorCount5m) == 1)
+        #expect(value(rows[1], .debtorSum5m) == 100)
+        #expect(value(rows[1], .pairNewPayee) == 1)
+        #expect(value(rows[2], .debtorCount5m) == 0)
+        #expect(value(rows[2], .debtorCount1h) == 0)
+        #expect(value(rows[2], .debtorCount24h) == 2)
+        #expect(value(rows[2], .debtorSum24h) == 150)
+        #expect(value(rows[2], .debtorDistinctCreditors24h) == 2)
+        #expect(value(rows[2], .debtorAmountMean) == 75)
+        #expect(value(rows[2], .debtorAmountStd) == 25)
+        #expect(value(rows[2], .debtorAmountZScore) == -2.6)
+        // Eight days later every window has expired, but the long-term profile remains.
+        #expect(value(rows[3], .debtorCount7d) == 0)
+        #expect(value(rows[3], .debtorDistinctCreditors24h) == 0)
+        #expect(value(rows[3], .pairNewPayee) == 0)
+        #expect(value(rows[3], .pairCount) == 1)
+        #expect(value(rows[3], .pairDaysSinceLast) == 8)
+        #expect(value(rows[3], .pairAmountVsMax) == 0.2)
+        #expect(value(rows[3], .debtorAccountAgeDays) == 8)
+    }
+
+    @Test func flagsPossibleDoublePaymentsWithinTenMinutes() {
+        let rows = run([
+            payment("p1", from: 1, to: 2, amount: "75.00", at: 0),
+            payment("p2", from: 1, to: 2, amount: "75.00", at: 300),
+            payment("p3", from: 1, to: 2, amount: "75.01", at: 360),
+            payment("p4", from: 1, to: 2, amount: "75.00", at: 1000),
+        ])
+        #expect(value(rows[0], .pairPossibleDoublePayment) == 0)
+        #expect(value(rows[1], .pairPossibleDoublePayment) == 1)
+        #expect(value(rows[2], .pairPossibleDoublePayment) == 0)
+        // p4 comes 1000 s after p1 and 700 s after p2: both are outside the 10-minute window.
+        #expect(value(rows[3], .pairPossibleDoublePayment) == 0)
+    }
+
+    @Test func seesMuleFanInAcrossBanks() {
+        var payments: [TokenizedPayment] = []
+        for sender in 0..<12 {
+            payments.append(payment("m\(sender)", from: 100 + UInt64(sender), to: 9, at: Int64(sender) * 60, bank: "BANK\(sender % 4)"))
+        }
+        payments.append(payment("repeat", from: 100, to: 9, at: 800, bank: "BANK0"))
+        let rows = run(payments)
+        let last = rows[11]
+        #expect(value(last, .creditorFirstTimeSenders1h) == 11)
+        #expect(value(last, .creditorDistinctSendingBanks24h) == 4)
+        #expect(value(last, .creditorInboundCount1h) == 11)
+        #expect(value(last, .creditorInboundSum24h) == 1100)
+        // A repeat sender is not first-time, so the counter does not move for it.
+        let repeatRow = rows[12]
+        #expect(value(repeatRow, .pairNewPayee) == 0)
+        #expect(value(rows.last!, .creditorFirstTimeSenders1h) == 12)
+    }
+
+    @Test func measuresPassThrough() {
+        let rows = run([
+            payment("in", from: 1, to: 9, amount: "1000.00", at: 0),
+            payment("out", from: 9, to: 5, amount: "900.00", at: 600),
+            payment("next", from: 2, to: 9, amount: "10.00", at: 1200),
+        ])
+        #expect(value(rows[0], .creditorPassThroughRatio24h).isNaN)
+        #expect(value(rows[2], .creditorPassThroughRatio24h) == 0.9)
+        #expect(value(rows[2], .creditorAgeDays) == 1200.0 / 86_400)
+        // The mule's own outgoing payment knows the account from its inbound history.
+        #expect(value(rows[1], .debtorAccountAgeDays) == 600.0 / 86_400)
+    }
+
+    @Test func countsDebtorsSharingADevice() {
+        let rows = run([
+            payment("a", from: 1, to: 9, at: 0, device: 7),
+            payment("b", from: 2, to: 9, at: 60, device: 7),
+            payment("c", from: 1, to: 9, at: 120, device: 7),
+            payment("d", from: 3, to: 9, at: 90_000, device: 7),
+        ])
+        #expect(value(rows[0], .deviceDistinctDebtors24h) == 0)
+        #expect(value(rows[1], .deviceDistinctDebtors24h) == 1)
+        #expect(value(rows[2], .deviceDistinctDebtors24h) == 2)
+        // A day later both earlier debtors have left the 24-hour set.
+        #expect(value(rows[3], .deviceDistinctDebtors24h) == 0)
+    }
+
+    @Test func usesThePayersLocalHour() {
+        var payments = (0..<10).map { payment("d\($0)", from: 1, to: 2, at: Int64($0) * 86_400 + 9 * 3600) }
+        payments.append(payment("night", from: 1, to: 2, at: 10 * 86_400 + 3 * 3600))
+        payments.append(payment("usual", from: 1, to: 2, at: 11 * 86_400 + 9 * 3600))
+        payments.append(payment("shifted", from: 1, to: 2, at: 12 * 86_400 + 8 * 3600, offsetSeconds: 3600))
+        let rows = run(payments)
+        #expect(value(rows[10], .debtorHourUnusualness) == 1 - 1.0 / 34)
+        #expect(value(rows[11], .debtorHourUnusualness) == 1 - 11.0 / 35)
+        #expect(value(rows[12], .debtorHourUnusualness) == 1 - 12.0 / 36)
+    }
+
+    @Test func replayingTheSameHistoryGivesTheSameValues() {
+        var payments: [TokenizedPayment] = []
+        var seed: UInt64 = 42
+        for i in 0..<500 {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            payments.append(payment(
+                "r\(i)", from: seed >> 60, to: (seed >> 40) & 15, amount: "\(seed >> 54).00", at: Int64(i) * 97,
+                bank: "B\(seed & 3)", device: seed & 1 == 0 ? (seed >> 20) & 3 : nil
+            ))
+        }
+        let first = run(payments)
+        let second = run(payments)
+        #expect(first.count == second.count)
+        for (a, b) in zip(first, second) {
+            #expect(a.elementsEqual(b) { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        }
+    }
+}

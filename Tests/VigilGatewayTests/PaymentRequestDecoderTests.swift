@@ -1,0 +1,114 @@
+import Testing
+import VigilDomain
+import VigilGateway
+
+struct PaymentRequestDecoderTests {
+    let decoder = PaymentRequestDecoder()
+
+    func errors(_ body: [UInt8]) -> [FieldError] {
+        if case .failure(.invalid(let errors)) = decoder.decode(body) { return errors }
+        return []
+    }
+
+    func pointers(_ mutate: (inout [String: Any]) -> Void) -> [String] {
+        var body = validBody()
+        mutate(&body)
+        return errors(encoded(body)).map(\.pointer)
+    }
+
+    @Test func acceptsAValidPayment() throws {
+        let request = try decoder.decode(encoded(validBody())).get()
+        #expect(request.amount.minorUnits == 25000)
+        #expect(request.debtor.account == .ukDomestic(sortCode: "404142", accountNumber: "12345678"))
+        #expect(request.creditor.account == .iban("GB82WEST12345698765432"))
+        #expect(request.confirmationOfPayee == .noMatch)
+        #expect(request.ip == "203.0.113.9")
+    }
+
+    @Test func acceptsTheMinimalForm() throws {
+        var body = validBody()
+        for key in ["channel", "payee", "device", "reference"] { body[key] = nil }
+        body["debtor"] = ["account": ["scheme": "PIX", "id": "+5511999999999"]]
+        #expect(throws: Never.self) { try decoder.decode(encoded(body)).get() }
+    }
+
+    @Test(arguments: ["{", "[1,2]", "\"text\"", "", "nul", "{\"a\":}"])
+    func refusesMalformedJSON(text: String) {
+        guard case .failure(.malformedJSON) = decoder.decode(Array(text.utf8)) else {
+            Issue.record("expected malformed JSON")
+            return
+        }
+    }
+
+    @Test func pointsAtMissingFields() {
+        #expect(pointers { $0["amount"] = nil } == ["/amount"])
+        #expect(pointers { $0["debtor"] = nil } == ["/debtor"])
+        #expect(pointers { $0["creditor"] = ["name": "x"] } == ["/creditor/account"])
+    }
+
+    @Test func pointsAtWrongTypes() {
+        #expect(pointers { $0["amount"] = 250 } == ["/amount"])
+        #expect(pointers { $0["paymentId"] = true } == ["/paymentId"])
+        #expect(pointers { $0["debtor"] = "x" } == ["/debtor"])
+    }
+
+    @Test func refusesUnknownEnumValuesAndFields() {
+        #expect(pointers { $0["perspective"] = "both" } == ["/perspective"])
+        #expect(pointers { $0["type"] = "PUSH" } == ["/type"])
+        #expect(pointers { $0["payee"] = ["confirmationOfPayee": "maybe"] } == ["/payee/confirmationOfPayee"])
+        #expect(pointers { $0["ammount"] = "1.00" } == ["/ammount"])
+    }
+
+    @Test func checksIBANs() {
+        #expect(pointers { $0["creditor"] = ["account": ["iban": "GB82WEST12345698765431"]] } == ["/creditor/account/iban"])
+        #expect(pointers { $0["creditor"] = ["account": ["iban": "gb82west12345698765432"]] } == ["/creditor/account/iban"])
+        #expect(pointers { $0["creditor"] = ["account": ["iban": "DE89370400440532013000"]] } == [])
+        #expect(IBAN.isValid("FR1420041010050500013M02606"))
+    }
+
+    @Test func checksAmountsAndCurrencies() {
+        #expect(pointers { $0["amount"] = "-1.00" } == ["/amount"])
+        #expect(pointers { $0["amount"] = "0.00" } == ["/amount"])
+        #expect(pointers { $0["amount"] = "1.001" } == ["/amount"])
+        #expect(pointers { $0["currency"] = "XYZ" } == ["/currency"])
+        #expect(pointers { $0["currency"] = "JPY"; $0["amount"] = "10.5" } == ["/amount"])
+    }
+
+    @Test func checksTimestampsAndIPs() {
+        #expect(pointers { $0["createdAt"] = "22/11/2026 09:30" } == ["/createdAt"])
+        #expect(pointers { $0["payee"] = ["firstSeenAt": "yesterday"] } == ["/payee/firstSeenAt"])
+        #expect(pointers { $0["device"] = ["ip": "300.1.1.1"] } == ["/device/ip"])
+        #expect(pointers { $0["device"] = ["ip": "2001:db8::1"] } == [])
+    }
+
+    @Test func reportsEveryBadFieldAtOnce() {
+        let found = pointers {
+            $0["amount"] = "abc"
+            $0["currency"] = "ZZZ"
+            $0["createdAt"] = "now"
+            $0["perspective"] = nil
+        }
+        #expect(Set(found) == ["/amount", "/currency", "/createdAt", "/perspective"])
+    }
+
+    @Test func neverEchoesASubmittedValue() {
+        let canary = "GB00CANARY0000000000001"
+        var body = validBody()
+        body["creditor"] = ["account": ["iban": canary], "name": String(repeating: "Zebedee", count: 30)]
+        body["amount"] = "CANARY-AMOUNT"
+        body["createdAt"] = "CANARY-TIME"
+        let found = errors(encoded(body))
+        #expect(found.count == 4)
+        for error in found {
+            #expect(!error.detail.contains("CANARY"))
+            #expect(!error.detail.contains("Zebedee"))
+        }
+    }
+
+    @Test func limitsLengths() {
+        #expect(pointers { $0["paymentId"] = "" } == ["/paymentId"])
+        #expect(pointers { $0["paymentId"] = String(repeating: "x", count: 65) } == ["/paymentId"])
+        #expect(pointers { $0["paymentId"] = String(repeating: "x", count: 64) } == [])
+        #expect(pointers { $0["reference"] = String(repeating: "r", count: 141) } == ["/reference"])
+    }
+}

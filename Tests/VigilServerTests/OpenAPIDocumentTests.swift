@@ -1,0 +1,33 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+import VigilServer
+
+/// The served OpenAPI document and the implementation describe the same API.
+struct OpenAPIDocumentTests {
+    @Test func documentMatchesTheImplementation() async throws {
+        try await withVigil(dataDirectory: temporaryDataDirectory()) { client, key in
+            let document = try await client.execute(uri: "/openapi.json", method: .get) { response in
+                #expect(response.status == .ok)
+                return object(response.body)
+            }
+            #expect(document["openapi"] as? String == "3.1.0")
+            let paths = try #require(document["paths"] as? [String: Any])
+            #expect(Set(paths.keys) == ["/v1/payments/score", "/health", "/ready", "/metrics", "/openapi.json"])
+            let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
+            let responseSchema = try #require(schemas["ScoreResponse"] as? [String: Any])
+            let answer = try await client.execute(uri: "/v1/payments/score", method: .post, headers: headers(key: key), body: json(paymentBody())) {
+                object($0.body)
+            }
+            let documented = Set(try #require(responseSchema["required"] as? [String]))
+            #expect(documented == Set(answer.keys))
+            #expect(Set((responseSchema["properties"] as? [String: Any] ?? [:]).keys) == Set(answer.keys))
+            let requestSchema = try #require(schemas["ScoreRequest"] as? [String: Any])
+            let properties = Set((requestSchema["properties"] as? [String: Any] ?? [:]).keys)
+            #expect(properties == Set(paymentBody().keys))
+            #expect(Set(requestSchema["required"] as? [String] ?? []) == ["paymentId", "perspective", "type", "scheme", "amount", "currency", "createdAt", "debtor", "creditor"])
+        }
+    }
+}

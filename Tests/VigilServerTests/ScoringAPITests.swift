@@ -1,0 +1,76 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+import VigilServer
+
+struct ScoringAPITests {
+    @Test func firstStartCreatesTheDemoTenantAndScores() async throws {
+        let dir = temporaryDataDirectory()
+        try await withVigil(dataDirectory: dir) { client, key in
+            #expect(key.hasPrefix("vgl_"))
+            let body = paymentBody(id: "pay-1")
+            try await client.execute(uri: "/v1/payments/score", method: .post, headers: headers(key: key), body: json(body)) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "application/json")
+                let answer = object(response.body)
+                #expect(answer["paymentId"] as? String == "pay-1")
+                #expect(UUID(uuidString: answer["scoreId"] as? String ?? "") != nil)
+                let score = try #require(answer["score"] as? Int)
+                #expect((0...999).contains(score))
+                #expect(["allow", "review", "block"].contains(answer["decision"] as? String))
+                #expect(answer["reasons"] is [Any])
+                #expect(answer["rules"] is [Any])
+                #expect(answer["duplicate"] as? Bool == false)
+                #expect((answer["modelVersion"] as? String)?.hasPrefix("xgb-") == true)
+                #expect((answer["processingMicros"] as? Int ?? -1) >= 0)
+                #expect(Set(answer.keys) == ["paymentId", "scoreId", "score", "decision", "reasons", "rules", "duplicate", "modelVersion", "processingMicros"])
+            }
+        }
+        let mode = try FileManager.default.attributesOfItem(atPath: dir + "/demo.key")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    @Test func anExactRetryReturnsTheOriginalMarkedDuplicate() async throws {
+        try await withVigil(dataDirectory: temporaryDataDirectory()) { client, key in
+            let body = paymentBody(id: "retry-1")
+            let first = try await client.execute(uri: "/v1/payments/score", method: .post, headers: headers(key: key), body: json(body)) { object($0.body) }
+            let second = try await client.execute(uri: "/v1/payments/score", method: .post, headers: headers(key: key), body: json(body)) { object($0.body) }
+            #expect(second["duplicate"] as? Bool == true)
+            #expect(second["scoreId"] as? String == first["scoreId"] as? String)
+            #expect(second["score"] as? Int == first["score"] as? Int)
+        }
+    }
+
+    @Test func aRestartLosesNothing() async throws {
+        let dir = temporaryDataDirectory()
+        let first = try await withVigil(dataDirectory: dir) { client, key in
+            try await client.execute(uri: "/v1/payments/score", method: .post, headers: headers(key: key), body: json(paymentBody(id: "durable-1"))) {
+                object($0.body)["scoreId"] as? String
+            }
+        }
+        try await withVigil(dataDirectory: dir) { client, key in
+            let again = try await client.execute(uri: "/v1/payments/score", method: .post, headers: headers(key: key), body: json(paymentBody(id: "durable-1"))) {
+                object($0.body)
+            }
+            #expect(again["duplicate"] as? Bool == true)
+            #expect(again["scoreId"] as? String == first)
+        }
+    }
+
+    @Test func operationalEndpointsAnswer() async throws {
+        try await withVigil(dataDirectory: temporaryDataDirectory()) { client, key in
+            try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/ready", method: .get) { #expect($0.status == .ok) }
+            _ = try await client.execute(uri: "/v1/payments/score", method: .post, headers: headers(key: key), body: json(paymentBody()))
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"vigil_http_requests_total{route="/v1/payments/score",status="200"} 1"#))
+                #expect(text.contains(#"vigil_decisions_total{tenant="demo""#))
+                #expect(text.contains("vigil_http_request_duration_seconds_bucket"))
+                #expect(text.contains("vigil_event_log_fsync_seconds_count"))
+            }
+        }
+    }
+}
