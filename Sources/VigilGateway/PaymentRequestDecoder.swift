@@ -213,7 +213,14 @@ struct FieldReader {
         guard let account = object(party, "account", at: pointer, required: true) else { return nil }
         let accountPointer = pointer + "/account"
         let identifier: AccountIdentifier?
-        if account["iban"] != nil {
+        let forms = [
+            account["iban"] != nil, account["sortCode"] != nil || account["accountNumber"] != nil,
+            account["scheme"] != nil || account["id"] != nil,
+        ]
+        if forms.filter({ $0 }).count != 1 {
+            fail(accountPointer, "Must hold exactly one of: iban; sortCode and accountNumber; scheme and id.")
+            identifier = nil
+        } else if account["iban"] != nil {
             rejectUnknown(account, allowed: ["iban"], at: accountPointer)
             identifier = string(account, "iban", at: accountPointer, required: true).flatMap { iban in
                 guard IBAN.isValid(iban) else {
@@ -227,14 +234,11 @@ struct FieldReader {
             let sortCode = text(account, "sortCode", at: accountPointer, required: true, length: 6...6, allowed: Self.isDigit, rule: "6 digits")
             let number = text(account, "accountNumber", at: accountPointer, required: true, length: 8...8, allowed: Self.isDigit, rule: "8 digits")
             identifier = sortCode.flatMap { s in number.map { .ukDomestic(sortCode: s, accountNumber: $0) } }
-        } else if account["scheme"] != nil || account["id"] != nil {
+        } else {
             rejectUnknown(account, allowed: ["scheme", "id"], at: accountPointer)
             let scheme = text(account, "scheme", at: accountPointer, required: true, length: 1...16)
             let id = text(account, "id", at: accountPointer, required: true, length: 1...64)
             identifier = scheme.flatMap { s in id.map { .scheme(scheme: s, id: $0) } }
-        } else {
-            fail(accountPointer, "Must hold exactly one of: iban; sortCode and accountNumber; scheme and id.")
-            identifier = nil
         }
         guard let identifier else { return nil }
         return Party(name: name, account: identifier, agent: agent)

@@ -44,6 +44,8 @@ struct PaymentRequestDecoderTests {
         #expect(pointers { $0["amount"] = nil } == ["/amount"])
         #expect(pointers { $0["debtor"] = nil } == ["/debtor"])
         #expect(pointers { $0["creditor"] = ["name": "x"] } == ["/creditor/account"])
+        #expect(pointers { $0["creditor"] = ["account": [:]] } == ["/creditor/account"])
+        #expect(pointers { $0["creditor"] = ["account": ["iban": "GB82WEST12345698765432", "sortCode": "123456"]] } == ["/creditor/account"])
     }
 
     @Test func pointsAtWrongTypes() {
