@@ -17,13 +17,18 @@ public struct Token: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// Builds a token from the first 32 bytes of `bytes` (big-endian words).
-    public init(bytes: some Collection<UInt8>) {
+    public init(bytes: UnsafeRawBufferPointer) {
         precondition(bytes.count >= 32, "a token needs 32 bytes")
-        var words: [UInt64] = [0, 0, 0, 0]
-        for (i, byte) in bytes.prefix(32).enumerated() {
-            words[i / 8] = words[i / 8] << 8 | UInt64(byte)
-        }
-        self.init(a: words[0], b: words[1], c: words[2], d: words[3])
+        self.init(
+            a: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+            b: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+            c: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+            d: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+        )
+    }
+
+    public init(bytes: [UInt8]) {
+        self = bytes.withUnsafeBytes { Token(bytes: $0) }
     }
 
     /// Parses the 64-character lower-case hex form written by `hex`.
@@ -81,15 +86,24 @@ public enum Hex {
         return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
-    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        let table = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in bytes {
-            out.append(table[Int(byte >> 4)])
-            out.append(table[Int(byte & 0x0f)])
+    public static func encode(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            var i = 0
+            for byte in bytes {
+                out[i] = digit(byte >> 4)
+                out[i + 1] = digit(byte & 0x0f)
+                i += 2
+            }
+            return i
         }
-        return String(decoding: out, as: UTF8.self)
     }
+
+    public static func encode(_ bytes: [UInt8]) -> String {
+        bytes.withUnsafeBytes { encode($0) }
+    }
+
+    @inline(__always)
+    static func digit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? nibble + 48 : nibble + 87 }
 
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
         let utf8 = Array(text.utf8)
@@ -103,5 +117,17 @@ public enum Hex {
             i += 2
         }
         return out
+    }
+}
+
+/// FNV-1a, 64-bit: a fast, stable, non-cryptographic fingerprint (bank ids, model files). Never for personal data.
+public enum FNV1a {
+    public static func hash(_ bytes: some Sequence<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            h ^= UInt64(byte)
+            h &*= 0x100_0000_01b3
+        }
+        return h
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import VigilDomain
 import VigilFeatures
 public import VigilTrees
 
@@ -42,7 +43,7 @@ public struct ModelBundle: Sendable {
         }
         self.ensemble = ensemble
         self.inputs = inputs
-        self.version = version ?? "xgb-" + Self.fingerprint(bytes)
+        self.version = version ?? "xgb-" + Hex.encode(FNV1a.hash(bytes))
     }
 
     /// The model shipped inside the binary (see `scripts/train_bundled_model.py`).
@@ -59,15 +60,5 @@ public struct ModelBundle: Sendable {
             throw LoadError(message: "cannot read model file \(path)")
         }
         return try ModelBundle(xgboostJSON: Array(data))
-    }
-
-    static func fingerprint(_ bytes: [UInt8]) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            h ^= UInt64(byte)
-            h &*= 0x100_0000_01b3
-        }
-        let hex = String(h, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }

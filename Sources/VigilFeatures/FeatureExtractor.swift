@@ -70,7 +70,7 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
         }
         for (offset, value) in outgoing.enumerated() { features[Feature.debtorCount5m.rawValue + offset] = value }
 
-        let bank = payment.debtor.agent.map { Self.hash($0) }
+        let bank = payment.debtor.agent.map { FNV1a.hash($0.utf8) }
         let inbound = store.withAccount(creditor) { state in
             let first1h = state.firstTimeSenders1h.total(at: t).count
             let first24h = state.firstTimeSenders24h.total(at: t).count
@@ -142,15 +142,5 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
         case "RTP": 5
         default: 6
         }
-    }
-
-    /// FNV-1a, for compact sets of bank identifiers (not personal data).
-    static func hash(_ text: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            h ^= UInt64(byte)
-            h &*= 0x100_0000_01b3
-        }
-        return h
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import VigilDomain
 
 /// Tenant API keys: random bearer secrets of which only the SHA-256 hash is ever stored.
 public enum APIKey {
@@ -15,7 +16,6 @@ public enum APIKey {
 
     /// Lower-case hex SHA-256 of the key, the only form written to disk.
     public static func hash(_ key: some StringProtocol) -> String {
-        let digest = SHA256.hash(data: Array(key.utf8))
-        return digest.map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Array(key.utf8)).withUnsafeBytes { Hex.encode($0) }
     }
 }

@@ -105,7 +105,7 @@ public struct KeyRing: Sendable {
         let raw = key.withUnsafeBytes { Array($0) }
         do {
             let box = try AES.GCM.seal(raw, using: master, authenticating: Array("vigil:\(purpose)-key:v\(version)".utf8))
-            return KeyFile.Entry(version: version, wrapped: Hex.encode(box.combined!))
+            return KeyFile.Entry(version: version, wrapped: Hex.encode(Array(box.combined!)))
         } catch {
             throw KeyError(.io, "cannot wrap a new \(purpose) key")
         }

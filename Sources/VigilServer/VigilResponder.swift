@@ -127,7 +127,8 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
         switch outcome {
         case .scored(let response):
             metrics.decision(tenant: tenant.config.name, decision: response.decision)
-            context.logger.info(
+            // Per-payment lines are debug: at thousands of payments a second, info-level lines would cost more than scoring.
+            context.logger.debug(
                 "Scored payment",
                 metadata: [
                     "vigil.tenant": .string(tenant.config.name),

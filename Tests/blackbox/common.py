@@ -86,8 +86,9 @@ class Server:
 
     def __init__(self, vigil: str, data_dir: str, *, extra_args: Iterable[str] = (),
                  stdout_path: str | None = None, stderr_path: str | None = None,
-                 name: str = "vigil") -> None:
+                 name: str = "vigil", env: dict[str, str] | None = None) -> None:
         self.vigil = vigil
+        self.env = env
         self.data_dir = data_dir
         self.extra_args = list(extra_args)
         self.stdout_path = stdout_path
@@ -122,7 +123,8 @@ class Server:
         self._port_event = threading.Event()
         try:
             self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                         stderr=subprocess.PIPE, start_new_session=True)
+                                         stderr=subprocess.PIPE, start_new_session=True,
+                                         env={**os.environ, **(self.env or {})})
         except OSError as exc:
             fail(f"cannot start {args!r}: {exc}")
         with _servers_lock:

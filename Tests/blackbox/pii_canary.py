@@ -202,7 +202,9 @@ def run(args: Any) -> None:
     log_dir = c.make_temp_dir("vigil-pii-logs-")
     stdout_path = os.path.join(log_dir, "server.stdout")
     stderr_path = os.path.join(log_dir, "server.stderr")
-    server = c.Server(args.vigil, data_dir, stdout_path=stdout_path, stderr_path=stderr_path, name="pii")
+    # Trace level, so the per-payment log lines (debug) are searched too.
+    server = c.Server(args.vigil, data_dir, stdout_path=stdout_path, stderr_path=stderr_path, name="pii",
+                      env={"VIGIL_LOG_LEVEL": "trace"})
     server.start()
     server.wait_ready()
     key = c.read_demo_key(data_dir)
@@ -286,6 +288,8 @@ def run(args: Any) -> None:
         server_out = fh.read()
     with open(stderr_path, "rb") as fh:
         server_err = fh.read()
+    c.check(server_err.count(b'"msg":"Scored payment"') >= 40,
+            "the server's stderr lacks the per-payment log lines, so the log search would prove nothing")
     sources += [("server stdout", server_out), ("server stderr", server_err),
                 ("events export stdout", export_out), ("events export stderr", export_err),
                 ("GET /metrics", metrics.body)]
