@@ -81,8 +81,10 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
         let probability = 1 / (1 + exp(-margin))
         let score = Self.score(probability: probability)
 
+        // A reason names something observed: a missing feature still moves the score (its default branch),
+        // but "unusual hour" for an account with no history would mislead whoever reads the reasons.
         var ranked: [(feature: Feature, contribution: Double)] = []
-        for (i, value) in contributions.enumerated() where value > 0 {
+        for (i, value) in contributions.enumerated() where value > 0 && !features[model.inputs[i]].isNaN {
             ranked.append((Feature(rawValue: model.inputs[i])!, value))
         }
         ranked.sort { $0.contribution > $1.contribution }

@@ -72,10 +72,11 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
             }
             response = try await handle(route, request: request, context: context, started: started)
         } catch let problem as ProblemDetails {
-            response = problem.response(instance: path)
+            // `instance` names the route template only: an unknown path is client input and may hold personal data.
+            response = problem.response(instance: route?.rawValue)
         } catch {
             context.logger.error("Unexpected error while handling a request", metadata: ["vigil.error.type": "\(type(of: error))"])
-            response = ProblemDetails(.internalError, "An unexpected error occurred; it has been logged.").response(instance: path)
+            response = ProblemDetails(.internalError, "An unexpected error occurred; it has been logged.").response(instance: route?.rawValue)
         }
         let elapsed = ContinuousClock.now - started
         metrics.request(
@@ -190,7 +191,7 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
 
     func encode(_ response: ScoreResponse) throws -> Response {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(response)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }

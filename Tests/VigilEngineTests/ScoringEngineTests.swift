@@ -53,6 +53,9 @@ struct ScoringEngineTests {
         #expect(response.modelVersion == Self.model.version)
         #expect(response.reasons.map(\.contribution) == response.reasons.map(\.contribution).sorted(by: >))
         #expect(response.reasons.allSatisfy { $0.contribution > 0 && Feature(name: $0.feature)?.reasonCode == $0.code })
+        // A first payment has no history: features that are missing are never given as reasons.
+        #expect(!response.reasons.isEmpty)
+        #expect(!response.reasons.contains { $0.feature == "debtor.hour_unusualness" || $0.feature == "debtor.amount_zscore" })
         #expect(log.records.count == 1)
         let event = try JSONDecoder().decode(ScoredPaymentEvent.self, from: Data(log.records[0]))
         #expect(event.response == response)
@@ -80,6 +83,13 @@ struct ScoringEngineTests {
         var features: [Double] = []
         engine.extractor.observe(payment("p2", from: 1, to: 2, at: 60), into: &features)
         #expect(features[Feature.pairCount.rawValue] == 2)
+    }
+
+    @Test func aConcurrentRequestWithTheSameIdIsToldToRetry() async throws {
+        let engine = engine()
+        #expect(engine.duplicates.reserve(tenant: "bank-a", paymentId: "p1", nowMillis: 0) == .reserved)
+        let outcome = await engine.score(payment("p1", from: 1, to: 2, at: 0), tenant: try policy(), receivedAt: Instant(epochMillis: 0), started: .now)
+        #expect(outcome == .inProgress)
     }
 
     @Test func duplicatesExpireAfterTheRetentionWindow() async throws {

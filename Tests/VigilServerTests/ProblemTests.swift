@@ -75,8 +75,10 @@ struct ProblemTests {
 
     @Test func routingProblems() async throws {
         try await withVigil(dataDirectory: temporaryDataDirectory()) { client, key in
-            try await client.execute(uri: "/v1/payments/unknown", method: .post, headers: headers(key: key)) {
-                _ = Self.expectProblem($0, status: .notFound, type: "not-found")
+            try await client.execute(uri: "/v1/accounts/GB82WEST12345698765432", method: .post, headers: headers(key: key)) {
+                let problem = Self.expectProblem($0, status: .notFound, type: "not-found")
+                #expect(problem["instance"] == nil)
+                #expect(!String(buffer: $0.body).contains("GB82WEST"))
             }
             try await client.execute(uri: "/v1/payments/score", method: .get, headers: headers(key: key)) {
                 _ = Self.expectProblem($0, status: .methodNotAllowed, type: "method-not-allowed")
