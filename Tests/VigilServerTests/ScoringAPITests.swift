@@ -74,3 +74,34 @@ struct ScoringAPITests {
         }
     }
 }
+
+struct TenantReloadTests {
+    /// A tenant created while the server runs (as `vigil tenant create` does) can score without a restart.
+    @Test func aNewTenantIsPickedUpWithoutARestart() async throws {
+        let dir = temporaryDataDirectory()
+        try await withVigil(dataDirectory: dir) { client, _ in
+            let key = try TenantDirectory(dataDirectory: dir).create(name: "late-bank")
+            var status: HTTPResponse.Status = .unauthorized
+            // The reloader polls once a second; allow it a generous number of polls.
+            for _ in 0..<100 where status == .unauthorized {
+                try await Task.sleep(for: .milliseconds(100))
+                status = try await client.execute(uri: "/v1/payments/score", method: .post, headers: headers(key: key), body: json(paymentBody())) {
+                    $0.status
+                }
+            }
+            #expect(status == .ok)
+        }
+    }
+
+    /// An invalid tenant file is refused and the previous tenants keep working.
+    @Test func anInvalidTenantFileKeepsThePreviousTenants() async throws {
+        let dir = temporaryDataDirectory()
+        try await withVigil(dataDirectory: dir) { client, key in
+            try Data("{ not json".utf8).write(to: URL(fileURLWithPath: dir + "/tenants.json"))
+            try await Task.sleep(for: .milliseconds(2500))
+            try await client.execute(uri: "/v1/payments/score", method: .post, headers: headers(key: key), body: json(paymentBody())) {
+                #expect($0.status == .ok)
+            }
+        }
+    }
+}
