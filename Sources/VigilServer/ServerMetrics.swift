@@ -52,5 +52,15 @@ public final class ServerMetrics: Sendable {
 
     func setReady(_ ready: Bool) { readyGauge.set(to: ready ? 1.0 : 0.0) }
 
-    public func text() -> String { registry.emitToString() }
+    /// The Prometheus exposition, with the state-size gauges read at scrape time.
+    public func text(featureKeys: (accounts: Int, pairs: Int, entities: Int), duplicateEntries: Int) -> String {
+        let keys = [("account", featureKeys.accounts), ("pair", featureKeys.pairs), ("device_or_ip", featureKeys.entities)]
+        for (kind, count) in keys {
+            registry.makeGauge(name: "vigil_feature_state_keys", labels: [("kind", kind)], help: "Keys held in the feature state.")
+                .set(to: Double(count))
+        }
+        registry.makeGauge(name: "vigil_duplicate_index_entries", help: "Payment ids remembered for the duplicate check.")
+            .set(to: Double(duplicateEntries))
+        return registry.emitToString()
+    }
 }

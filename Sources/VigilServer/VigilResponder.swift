@@ -96,7 +96,9 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
         case .metrics:
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.text()))
+                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.text(
+                    featureKeys: engine.extractor.store.keyCounts, duplicateEntries: engine.duplicates.count
+                )))
             )
         case .openAPI:
             return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: openAPI))

@@ -70,6 +70,8 @@ struct ScoringAPITests {
                 #expect(text.contains(#"vigil_decisions_total{tenant="demo""#))
                 #expect(text.contains("vigil_http_request_duration_seconds_bucket"))
                 #expect(text.contains("vigil_event_log_fsync_seconds_count"))
+                #expect(text.contains(#"vigil_feature_state_keys{kind="account"} 2"#))
+                #expect(text.contains("vigil_duplicate_index_entries 1"))
             }
         }
     }
