@@ -98,9 +98,14 @@ struct TenantReloadTests {
     /// An invalid tenant file is refused and the previous tenants keep working.
     @Test func anInvalidTenantFileKeepsThePreviousTenants() async throws {
         let dir = temporaryDataDirectory()
-        try await withVigil(dataDirectory: dir) { client, key in
+        let logs = LogCapture()
+        try await withVigil(dataDirectory: dir, logs: logs) { client, key in
             try Data("{ not json".utf8).write(to: URL(fileURLWithPath: dir + "/tenants.json"))
-            try await Task.sleep(for: .milliseconds(2500))
+            // Wait until the reloader has seen the bad file, so the request below really tests the fallback.
+            for _ in 0..<100 where !logs.text.contains("Kept the previous tenants") {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(logs.text.contains("Kept the previous tenants"))
             try await client.execute(uri: "/v1/payments/score", method: .post, headers: headers(key: key), body: json(paymentBody())) {
                 #expect($0.status == .ok)
             }
