@@ -47,6 +47,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "VigilOffline",
+            dependencies: ["VigilDomain", "VigilProtection", "VigilGateway", "VigilFeatures", "VigilEngine"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "VigilServer",
             dependencies: [
                 "VigilDomain", "VigilProtection", "VigilGateway", "VigilEngine", "VigilEventLog", "VigilFeatures",
@@ -64,7 +69,7 @@ let package = Package(
             name: "vigil",
             dependencies: [
                 "VigilServer", "VigilEngine", "VigilProtection", "VigilEventLog", "VigilTrees", "VigilRules",
-                "VigilFeatures", "VigilDomain", "VigilGateway",
+                "VigilFeatures", "VigilDomain", "VigilGateway", "VigilOffline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -82,6 +87,10 @@ let package = Package(
         ),
         .testTarget(name: "VigilRulesTests", dependencies: ["VigilRules"], swiftSettings: swiftSettings),
         .testTarget(name: "VigilEventLogTests", dependencies: ["VigilEventLog"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VigilOfflineTests", dependencies: ["VigilOffline", "VigilDomain", "VigilGateway", "VigilFeatures", "VigilProtection"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VigilEngineTests", dependencies: ["VigilEngine", "VigilDomain", "VigilEventLog", "VigilFeatures", "VigilRules", "VigilTrees"], swiftSettings: swiftSettings),
         .testTarget(

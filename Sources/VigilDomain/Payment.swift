@@ -75,3 +75,12 @@ public struct TokenizedPayment: Sendable, Hashable, Codable {
         self.sealedReference = sealedReference
     }
 }
+
+/// The kinds of fraud a bank reports after the fact.
+public enum FraudType: String, Sendable, Codable, CaseIterable {
+    case appScam = "app_scam"
+    case accountTakeover = "account_takeover"
+    case mule
+    case firstParty = "first_party"
+    case other
+}

@@ -73,13 +73,17 @@ public struct ScoredPaymentEvent: Sendable, Hashable, Codable {
     public var request: TokenizedPayment
     public var response: ScoreResponse
     public var modelVersion: String
+    /// The feature values the model saw, in `vigil features list` order; null where missing. Kept so that
+    /// what was scored can be audited and compared with an offline replay (the skew test).
+    public var features: [Double?]
 
-    public init(tenant: String, receivedAt: Instant, request: TokenizedPayment, response: ScoreResponse) {
+    public init(tenant: String, receivedAt: Instant, request: TokenizedPayment, response: ScoreResponse, features: [Double]) {
         self.tenant = tenant
         self.paymentId = request.paymentId
         self.receivedAt = receivedAt
         self.request = request
         self.response = response
         self.modelVersion = response.modelVersion
+        self.features = features.map { $0.isNaN ? nil : $0 }
     }
 }

@@ -56,7 +56,7 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
         let elapsed = ContinuousClock.now - started
         response.processingMicros = Int(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
 
-        let event = ScoredPaymentEvent(tenant: tenant.name, receivedAt: receivedAt, request: payment, response: response)
+        let event = ScoredPaymentEvent(tenant: tenant.name, receivedAt: receivedAt, request: payment, response: response, features: features)
         do {
             let payload = try Array(EventCoding.encoder().encode(event))
             _ = try await log.append(payload)

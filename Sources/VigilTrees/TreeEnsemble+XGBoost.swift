@@ -3,7 +3,7 @@ extension TreeEnsemble {
     ///
     /// The model must be a `gbtree` booster with the `binary:logistic` objective, a single output and
     /// numerical splits only. `base_score` may be a plain string (`"5E-1"`, before XGBoost 3.1) or a
-    /// bracketed one (`"[5E-1]"`, 3.1 and later).
+    /// bracketed one (`"[5E-1]"`, 3.1 and later). `learner.attributes`, when present, must hold strings only.
     ///
     /// - Parameter bytes: The file's UTF-8 bytes.
     /// - Throws: ``ModelError``, whose message names the tree, node and field at fault, or for a syntax
@@ -14,6 +14,11 @@ extension TreeEnsemble {
         for tree in model.trees {
             try builder.append(tree)
         }
-        self.init(builder: builder, featureNames: model.featureNames, baseMargin: Logistic.logit(model.baseScore))
+        self.init(
+            builder: builder,
+            featureNames: model.featureNames,
+            baseMargin: Logistic.logit(model.baseScore),
+            attributes: model.attributes
+        )
     }
 }

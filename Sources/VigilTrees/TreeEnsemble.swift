@@ -11,6 +11,9 @@ public struct TreeEnsemble: Sendable {
     public let featureNames: [String]
     /// The margin before any tree: `logit(base_score)`.
     public let baseMargin: Double
+    /// The model's string attributes (`learner.attributes`), such as a calibration stored next to the trees;
+    /// empty when the model has none.
+    public let attributes: [String: String]
 
     /// The index of each tree's root node.
     @usableFromInline let treeRoots: [Int32]
@@ -29,10 +32,16 @@ public struct TreeEnsemble: Sendable {
     @usableFromInline let expectedValue: [Double]
     @usableFromInline let rootExpectedValueSum: Double
 
-    init(builder: TreeEnsembleBuilder, featureNames: [String], baseMargin: Double) {
+    init(
+        builder: TreeEnsembleBuilder,
+        featureNames: [String],
+        baseMargin: Double,
+        attributes: [String: String] = [:]
+    ) {
         self.featureCount = builder.featureCount
         self.featureNames = featureNames
         self.baseMargin = baseMargin
+        self.attributes = attributes
         self.treeRoots = builder.treeRoots
         self.treeDepth = builder.treeDepth
         self.leftChild = builder.leftChild

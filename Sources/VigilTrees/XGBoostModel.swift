@@ -9,6 +9,8 @@ struct XGBoostModel {
     var featureNames: [String]
     /// The prior probability from `base_score`, in either of its encodings.
     var baseScore: Double
+    /// `learner.attributes`: the string key-value pairs `Booster.set_attr` stores; empty when absent.
+    var attributes: [String: String]
     var trees: [XGBoostTree]
 
     init(document: JSONValue) throws(ModelError) {
@@ -58,6 +60,8 @@ struct XGBoostModel {
             )
         }
 
+        self.attributes = try Self.attributes(try learner.optionalMember("attributes"))
+
         let booster = try learner.member("gradient_booster")
         let boosterName = try booster.member("name")
         let boosterKind = try boosterName.string()
@@ -96,6 +100,26 @@ struct XGBoostModel {
             parsedTrees.append(try XGBoostTree(tree, index: index))
         }
         self.trees = parsedTrees
+    }
+
+    /// Reads `learner.attributes`, an object whose values XGBoost keeps as strings. A key that appears twice
+    /// is read at its first occurrence, as every other member is.
+    static func attributes(_ field: JSONField?) throws(ModelError) -> [String: String] {
+        guard let field else {
+            return [:]
+        }
+        guard case .object(let members) = field.value else {
+            throw ModelError(
+                code: .wrongType,
+                message: "'\(field.path)' is \(field.value.kindDescription), expected an object"
+            )
+        }
+        var attributes: [String: String] = [:]
+        for member in members where attributes[member.key] == nil {
+            let value = JSONField(value: member.value, path: "\(field.path).\(member.key)")
+            attributes[member.key] = try value.string()
+        }
+        return attributes
     }
 
     /// Decodes `base_score`: `"5E-1"` before XGBoost 3.1, `"[5E-1]"` (one value per target) from 3.1 on.

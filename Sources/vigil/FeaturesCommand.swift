@@ -1,10 +1,47 @@
 import ArgumentParser
+import Foundation
+import VigilDomain
 import VigilFeatures
+import VigilGateway
+import VigilOffline
 
 struct FeaturesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "features", abstract: "Inspect Vigil's features.", subcommands: [List.self]
+        commandName: "features", abstract: "Vigil's features: export them for a history, or list them.",
+        subcommands: [Export.self, List.self], defaultSubcommand: Export.self
     )
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replay a history in time order through the server's feature code and write one row per payment.",
+            discussion: """
+                Each row holds the payment's features as known before it, and its label as known at --label-cutoff \
+                (default: every report). Rows that fail validation are reported on stderr with their line and skipped; \
+                a repeated paymentId is skipped as the server would answer it as a duplicate.
+                """
+        )
+
+        @OptionGroup var files: FileOptions
+        @Option(help: "Where to write the feature CSV.") var out: String
+        @Option(name: .customLong("label-cutoff"), help: "Only reports made by then count (RFC 3339 or YYYY-MM-DD).") var labelCutoff: String?
+
+        func run() async throws {
+            let cutoff = try labelCutoff.map { try parseDate($0, option: "--label-cutoff") }
+            let rows = try files.readHistory()
+            let labels = try files.readLabels()
+            let replay = HistoryReplay(gateway: try HistoryReplay.gateway(dataDirectory: files.dataDir))
+            var writer = FeatureFileWriter()
+            let summary = replay.replay(rows, store: InMemoryFeatureStore()) { row, _, features in
+                let label = labels[row.request.paymentId].flatMap { cutoff == nil || $0.reportedAt <= cutoff! ? $0 : nil }
+                writer.append(row.request, features: features, label: label)
+            }
+            try writeFile(writer.text, to: out)
+            FileHandle.standardError.write(Data((
+                "features: \(summary.replayed) row(s) written to \(out); \(summary.duplicates) repeated paymentId(s) skipped; "
+                    + "\(summary.outOfOrder) row(s) were out of time order and replayed in order\n"
+            ).utf8))
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List every feature: name, reason code and description.")

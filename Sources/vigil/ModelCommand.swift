@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VigilDomain
 import VigilTrees
 
 struct ModelCommand: AsyncParsableCommand {
@@ -27,14 +28,9 @@ struct ModelCommand: AsyncParsableCommand {
             } catch {
                 throw CLIError("\(model): \(error)")
             }
-            guard let csvData = FileManager.default.contents(atPath: input) else { throw CLIError("cannot read input \(input)") }
-            guard let text = String(data: csvData, encoding: .utf8) else { throw CLIError("\(input) is not UTF-8 text") }
-            var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-            if lines.last?.isEmpty == true { lines.removeLast() }
-            guard let header = lines.first else { throw CLIError("\(input) is empty; it needs a header row") }
-            let columns = header.split(separator: ",", omittingEmptySubsequences: false).map {
-                $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-            }
+            var records = CSVReader(bytes: try readFile(input)).makeIterator()
+            guard let header = records.next() else { throw CLIError("\(input) is empty; it needs a header row") }
+            let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
             let names = ensemble.featureNames.isEmpty ? (0..<ensemble.featureCount).map { "f\($0)" } : ensemble.featureNames
             var sources: [Int] = []
             for name in names {
@@ -45,19 +41,19 @@ struct ModelCommand: AsyncParsableCommand {
             }
             var row = [Float](repeating: .nan, count: ensemble.featureCount)
             var output = ""
-            for (offset, line) in lines.dropFirst().enumerated() {
-                let cells = line.split(separator: ",", omittingEmptySubsequences: false)
-                guard cells.count == columns.count else {
-                    throw CLIError("\(input) line \(offset + 2): \(cells.count) cells, the header has \(columns.count)")
+            while let record = records.next() {
+                if record.fields.count == 1, record.fields[0].isEmpty { continue }
+                guard record.fields.count == columns.count else {
+                    throw CLIError("\(input) line \(record.line): \(record.fields.count) cells, the header has \(columns.count)")
                 }
                 for (feature, source) in sources.enumerated() {
-                    let cell = cells[source].trimmingCharacters(in: .whitespaces)
+                    let cell = record.fields[source].trimmingCharacters(in: .whitespaces)
                     if cell.isEmpty {
                         row[feature] = .nan
                     } else if let value = Float(cell) {
                         row[feature] = value
                     } else {
-                        throw CLIError("\(input) line \(offset + 2), column '\(columns[source])': not a number")
+                        throw CLIError("\(input) line \(record.line), column '\(columns[source])': not a number")
                     }
                 }
                 let p = row.withUnsafeBufferPointer { ensemble.probability($0) }
@@ -67,6 +63,7 @@ struct ModelCommand: AsyncParsableCommand {
                     output = ""
                 }
             }
+            if let malformed = records.malformed { throw CLIError("\(input) \(malformed)") }
             FileHandle.standardOutput.write(Data(output.utf8))
         }
     }

@@ -7,6 +7,8 @@ struct TestModel: Sendable {
     var numFeature = "\"2\""
     var numClass = "\"0\""
     var featureNames: String?
+    /// The raw JSON of `learner.attributes`, or `nil` to leave the member out.
+    var attributes: String? = "{}"
     /// Defaults to the number of trees.
     var numTrees: String?
     var boosterName = "\"gbtree\""
@@ -18,8 +20,9 @@ struct TestModel: Sendable {
 
     var json: String {
         let names = self.featureNames.map { "\"feature_names\":\($0)," } ?? ""
+        let attributes = self.attributes.map { "\"attributes\":\($0)," } ?? ""
         return """
-            {"learner":{"attributes":{},\(names)"feature_types":[],
+            {"learner":{\(attributes)\(names)"feature_types":[],
             "gradient_booster":{"model":{"gbtree_model_param":{"num_parallel_tree":"1",
             "num_trees":\(self.numTrees ?? "\"\(self.trees.count)\"")},
             "iteration_indptr":[],"tree_info":[\(self.trees.map { _ in "0" }.joined(separator: ","))],

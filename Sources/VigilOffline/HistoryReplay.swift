@@ -1,0 +1,65 @@
+import Foundation
+public import VigilDomain
+public import VigilFeatures
+public import VigilGateway
+public import VigilProtection
+
+/// Replays a payment history through the same feature code the server runs, in time order.
+///
+/// This is the offline side of "one feature definition": a row's features come only from the rows before it,
+/// exactly as the server would have computed them had the payments arrived in that order.
+public struct HistoryReplay: Sendable {
+    public let gateway: Gateway
+
+    public init(gateway: Gateway) {
+        self.gateway = gateway
+    }
+
+    /// A gateway for offline work: the data directory's keys when given (tokens then match the server's),
+    /// otherwise throwaway keys in memory-backed temporary storage (feature values do not depend on token values).
+    public static func gateway(dataDirectory: String?) throws -> Gateway {
+        if let dataDirectory {
+            return Gateway(keys: try KeyRing.open(directory: dataDirectory, provider: FileKeyProvider(path: dataDirectory + "/master.key")))
+        }
+        let temporary = NSTemporaryDirectory() + "vigil-offline-keys-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        return Gateway(keys: try KeyRing.open(directory: temporary, provider: FileKeyProvider(path: temporary + "/master.key")))
+    }
+
+    public struct Summary: Sendable, Equatable {
+        public var replayed = 0
+        /// Rows whose paymentId was seen before: the server would have answered them as duplicates.
+        public var duplicates = 0
+        /// Rows that were not in createdAt order in the file (they are replayed in time order regardless).
+        public var outOfOrder = 0
+    }
+
+    /// Calls `body` for each row in createdAt order (ties keep file order) with its tokenised payment and
+    /// its features, after dropping repeated payment ids.
+    public func replay<Store: FeatureStore>(
+        _ rows: [HistoryRow], store: Store, _ body: (HistoryRow, TokenizedPayment, [Double]) throws -> Void
+    ) rethrows -> Summary {
+        var summary = Summary()
+        for i in rows.indices.dropFirst() where rows[i].request.createdAt < rows[i - 1].request.createdAt {
+            summary.outOfOrder += 1
+        }
+        let ordered = rows.enumerated().sorted {
+            ($0.element.request.createdAt.epochMillis, $0.offset) < ($1.element.request.createdAt.epochMillis, $1.offset)
+        }
+        let extractor = FeatureExtractor(store: store)
+        var seen = Set<String>()
+        var features: [Double] = []
+        for (_, row) in ordered {
+            guard seen.insert(row.request.paymentId).inserted else {
+                summary.duplicates += 1
+                continue
+            }
+            let payment = gateway.tokenize(row.request)
+            extractor.observe(payment, into: &features)
+            try body(row, payment, features)
+            summary.replayed += 1
+        }
+        return summary
+    }
+}

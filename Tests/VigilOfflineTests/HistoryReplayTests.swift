@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+import VigilDomain
+import VigilFeatures
+import VigilGateway
+import VigilOffline
+
+struct HistoryReplayTests {
+    @Test func replaysInTimeOrderAndSkipsRepeatedIds() throws {
+        let (rows, _) = try HistoryReader().read(history([
+            row("late", at: "2026-01-01T12:00:00Z"),
+            row("early", at: "2026-01-01T10:00:00Z"),
+            row("early", at: "2026-01-01T10:00:00Z"),
+            row("middle", at: "2026-01-01T11:00:00Z"),
+        ]))
+        let replay = HistoryReplay(gateway: try HistoryReplay.gateway(dataDirectory: nil))
+        var order: [String] = []
+        var counts: [Double] = []
+        let summary = replay.replay(rows, store: InMemoryFeatureStore()) { row, _, features in
+            order.append(row.request.paymentId)
+            counts.append(features[Feature.debtorCount24h.rawValue])
+        }
+        #expect(order == ["early", "middle", "late"])
+        #expect(counts == [0, 1, 2])
+        #expect(summary.duplicates == 1)
+        #expect(summary.outOfOrder == 1)
+        #expect(summary.replayed == 3)
+    }
+
+    @Test func matchesTheOnlineExtractorOnTheSameSequence() throws {
+        let (rows, _) = try HistoryReader().read(history((0..<50).map { i in
+            row("p\(i)", amount: "\(10 + i % 7).00", at: "2026-01-01T10:\(String(format: "%02d", i)):00Z")
+        }))
+        let gateway = try HistoryReplay.gateway(dataDirectory: nil)
+        let online = FeatureExtractor(store: InMemoryFeatureStore())
+        var expected: [[Double]] = []
+        for row in rows {
+            var features: [Double] = []
+            online.observe(gateway.tokenize(row.request), into: &features)
+            expected.append(features)
+        }
+        var replayed: [[Double]] = []
+        _ = HistoryReplay(gateway: gateway).replay(rows, store: InMemoryFeatureStore()) { _, _, features in replayed.append(features) }
+        #expect(replayed.count == expected.count)
+        for (a, b) in zip(replayed, expected) {
+            #expect(a.elementsEqual(b) { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        }
+    }
+
+    @Test func featureFilesRoundTrip() throws {
+        let (rows, _) = try HistoryReader().read(history([row("a"), row("b", at: "2026-01-01T11:00:00Z")]))
+        var writer = FeatureFileWriter()
+        _ = HistoryReplay(gateway: try HistoryReplay.gateway(dataDirectory: nil)).replay(rows, store: InMemoryFeatureStore()) { row, _, features in
+            writer.append(row.request, features: features, label: row.request.paymentId == "b" ? FraudLabel(paymentId: "b", reportedAt: Instant(epochMillis: 0), fraudType: .mule) : nil)
+        }
+        let text = String(decoding: writer.text, as: UTF8.self)
+        #expect(text.hasPrefix("paymentId,createdAt,perspective,amount,currency,fraudType,label,debtor.count_5m,"))
+        #expect(text.contains(",mule,1,"))
+        let (table, summary) = try FeatureTable.read(writer.text)
+        #expect(summary.accepted == 2)
+        #expect(table.featureNames == Feature.allCases.map(\.name))
+        #expect(table.labels == [0, 1])
+        #expect(table.values[Feature.debtorCount24h.rawValue + Feature.count] == 1)
+        #expect(table.values[Feature.pairDaysSinceLast.rawValue].isNaN)
+    }
+}
