@@ -42,10 +42,13 @@ let package = Package(
         .target(name: "VigilEventLog", swiftSettings: swiftSettings),
         .target(
             name: "VigilEngine",
-            dependencies: ["VigilDomain", "VigilFeatures", "VigilTrees", "VigilRules", "VigilEventLog"],
+            dependencies: ["VigilDomain", "VigilFeatures", "VigilTrees", "VigilTraining", "VigilRules", "VigilEventLog"],
             resources: [.copy("Resources/model.json")],
             swiftSettings: swiftSettings
         ),
+        .target(name: "VigilEvaluation", swiftSettings: swiftSettings),
+        .target(name: "VigilSimulation", dependencies: ["VigilDomain"], swiftSettings: swiftSettings),
+        .target(name: "VigilTraining", dependencies: ["VigilTrees"], swiftSettings: swiftSettings),
         .target(
             name: "VigilOffline",
             dependencies: ["VigilDomain", "VigilProtection", "VigilGateway", "VigilFeatures", "VigilEngine"],
@@ -69,7 +72,7 @@ let package = Package(
             name: "vigil",
             dependencies: [
                 "VigilServer", "VigilEngine", "VigilProtection", "VigilEventLog", "VigilTrees", "VigilRules",
-                "VigilFeatures", "VigilDomain", "VigilGateway", "VigilOffline",
+                "VigilFeatures", "VigilDomain", "VigilGateway", "VigilOffline", "VigilEvaluation", "VigilTraining", "VigilSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -87,6 +90,11 @@ let package = Package(
         ),
         .testTarget(name: "VigilRulesTests", dependencies: ["VigilRules"], swiftSettings: swiftSettings),
         .testTarget(name: "VigilEventLogTests", dependencies: ["VigilEventLog"], swiftSettings: swiftSettings),
+        .testTarget(name: "VigilEvaluationTests", dependencies: ["VigilEvaluation"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VigilSimulationTests", dependencies: ["VigilSimulation", "VigilDomain", "VigilGateway"], swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "VigilTrainingTests", dependencies: ["VigilTraining", "VigilTrees"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VigilOfflineTests", dependencies: ["VigilOffline", "VigilDomain", "VigilGateway", "VigilFeatures", "VigilProtection"],
             swiftSettings: swiftSettings

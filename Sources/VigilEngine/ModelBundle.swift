@@ -1,6 +1,7 @@
 import Foundation
 import VigilDomain
 import VigilFeatures
+public import VigilTraining
 public import VigilTrees
 
 /// A loaded tree model plus how its inputs map onto Vigil's feature vector.
@@ -10,6 +11,8 @@ public struct ModelBundle: Sendable {
     public let version: String
     /// For each model input, the index of the Vigil feature that feeds it.
     let inputs: [Int]
+    /// Maps the model's probability to a calibrated one (from the file's `vigil_calibration` attribute), if any.
+    public let calibration: Calibration?
 
     public struct LoadError: Error, Sendable, CustomStringConvertible {
         public var message: String
@@ -41,10 +44,22 @@ public struct ModelBundle: Sendable {
                 inputs.append(feature.rawValue)
             }
         }
+        if let text = ensemble.attributes["vigil_calibration"] {
+            do {
+                calibration = try Calibration(encoded: text)
+            } catch {
+                throw LoadError(message: "the model's vigil_calibration attribute is invalid: \(error)")
+            }
+        } else {
+            calibration = nil
+        }
         self.ensemble = ensemble
         self.inputs = inputs
         self.version = version ?? "xgb-" + Hex.encode(FNV1a.hash(bytes))
     }
+
+    /// The probability the score is made from: calibrated when the model carries a calibration.
+    public func calibrated(_ probability: Double) -> Double { calibration?.apply(probability) ?? probability }
 
     /// The model shipped inside the binary (see `scripts/train_bundled_model.py`).
     public static func bundled() throws(LoadError) -> ModelBundle {

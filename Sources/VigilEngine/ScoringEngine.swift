@@ -70,6 +70,11 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
 
     /// Model, reasons, rules and decision for a payment whose features are known. No state changes.
     public func evaluate(_ payment: TokenizedPayment, features: [Double], tenant: TenantPolicy) -> ScoreResponse {
+        assess(payment, features: features, tenant: tenant).response
+    }
+
+    /// `evaluate`, plus the calibrated probability behind the score (for offline evaluation).
+    public func assess(_ payment: TokenizedPayment, features: [Double], tenant: TenantPolicy) -> (probability: Double, response: ScoreResponse) {
         let ensemble = model.ensemble
         let width = ensemble.featureCount
         var contributions = [Double](repeating: 0, count: width)
@@ -78,7 +83,7 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
             let input = UnsafeBufferPointer(row)
             return contributions.withUnsafeMutableBufferPointer { ensemble.explainedMargin(input, into: $0).margin }
         }
-        let probability = 1 / (1 + exp(-margin))
+        let probability = model.calibrated(1 / (1 + exp(-margin)))
         let score = Self.score(probability: probability)
 
         // A reason names something observed: a missing feature still moves the score (its default branch),
@@ -107,10 +112,10 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
                 }
             }
         }
-        return ScoreResponse(
+        return (probability, ScoreResponse(
             paymentId: payment.paymentId, scoreId: UUID().uuidString.lowercased(), score: score, decision: decision,
             reasons: Array(reasons), rules: firings, duplicate: false, modelVersion: model.version, processingMicros: 0
-        )
+        ))
     }
 
     /// Maps a probability to 0–999, monotone non-decreasing.

@@ -43,6 +43,7 @@ extension EvaluationReport: Encodable {
             "prAuc": .number(self.prAUC),
             "recallAtFpr": .object(recalls),
             "valueDetectionRate": .number(self.valueDetectionRate),
+            "valueDetectionRateDefinition": .string(Self.definitions["valueDetectionRate"] ?? ""),
             "valueDetectionRateAtFpr": .object(valueRates),
             "thresholds": .object([
                 "recallAtFpr": .object(limits),

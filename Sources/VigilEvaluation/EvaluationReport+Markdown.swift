@@ -48,30 +48,46 @@ extension EvaluationReport {
 
         add("## Headline")
         add()
-        add("| metric | value | what it measures |")
+        add("| metric | value | what it tells you |")
         add("|---|---|---|")
-        add("| ROC-AUC | \(value(self.rocAUC, key: "rocAuc") { F.decimal($0, 4) }) | \(definition("rocAuc")) |")
+        add("| Fraud rate | \(value(self.fraudRate, key: "fraudRate", format: F.percent)) | "
+            + "Share of scored payments that were fraud. |")
+        add("| ROC-AUC | \(value(self.rocAUC, key: "rocAuc") { F.decimal($0, 4) }) | "
+            + "How well the score ranks fraud above genuine payments overall: 0.5 is chance, 1 is perfect. |")
         add("| PR-AUC (average precision) | \(value(self.prAUC, key: "prAuc") { F.decimal($0, 4) }) | "
-            + "\(definition("prAuc")) |")
+            + "How precise the alerts stay as more fraud is caught; chance is the fraud rate. |")
         for point in self.operatingPoints {
             let threshold = point.scoreThreshold.map { " (score ≥ \($0))" } ?? ""
+            let oneIn = Int((1 / point.limit.rate).rounded())
             add("| Recall at \(point.limit.label) FPR | "
                 + "\(value(point.recall, key: "recallAtFpr.\(point.limit.key)", format: F.percent))\(threshold) | "
-                + "\(definition("recallAtFpr")) |")
+                + "Share of frauds caught by the best score threshold that flags at most 1 in \(F.count(oneIn)) "
+                + "genuine payments. |")
         }
         add("| Value-detection rate (decisions) | "
             + "\(value(self.valueDetectionRate, key: "valueDetectionRate", format: F.percent)) | "
-            + "\(definition("valueDetectionRate")) |")
+            + "Share of fraud money the configured decisions (thresholds and rules) would have blocked or sent to "
+            + "review. |")
         for point in self.operatingPoints where point.limit.key == "0.01" {
             add("| Value-detection rate at 1% FPR threshold | "
                 + "\(value(point.valueDetectionRate, key: "valueDetectionRateAtFpr.0.01", format: F.percent)) | "
-                + "\(definition("valueDetectionRateAtFpr")) |")
+                + "Share of fraud money scored at or above the 1% FPR threshold. |")
         }
+        add("| Decisions: recall / FPR / precision | \(F.percent(self.decisions.recall)) / "
+            + "\(F.percent(self.decisions.falsePositiveRate)) / \(F.percent(self.decisions.precision)) | "
+            + "Share of frauds flagged, share of genuine payments flagged, share of alerts that were fraud. |")
         add("| Alerts per day (mean / max) | "
             + "\(F.decimal(self.alertsPerDay.mean, 1)) / \(F.count(self.alertsPerDay.max))"
-            + "\(self.alertsPerDay.maxDay.map { " on \($0)" } ?? "") | \(definition("alertsPerDay")) |")
+            + "\(self.alertsPerDay.maxDay.map { " on \($0)" } ?? "") | "
+            + "Payments blocked or sent to review per day: the fraud team's workload. |")
         add("| Brier score | \(value(self.brierScore, key: "brierScore") { F.decimal($0, 5) }) | "
-            + "\(definition("brierScore")) |")
+            + "How accurate the probabilities are: 0 is perfect, lower is better. |")
+        add()
+        add("Exactly how they are computed (the other figures are defined in their sections):")
+        add()
+        for key in ["fraudRate", "rocAuc", "prAuc", "recallAtFpr", "valueDetectionRate"] {
+            add("- \(key): \(definition(key))")
+        }
         add()
         if !self.unavailable.isEmpty {
             add("Not available:")

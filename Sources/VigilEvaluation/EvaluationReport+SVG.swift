@@ -37,7 +37,7 @@ extension EvaluationReport {
             xTicks = stride(from: lowestDecade, through: 0, by: 1).map { (pow(10, $0), Self.percentTick(pow(10, $0))) }
         }
         var chart = SVGChart(
-            title: "ROC curve: share of frauds flagged against share of genuine payments flagged",
+            title: falsePositiveRateAxis == .logarithmic ? "ROC curve (log false-positive-rate axis)" : "ROC curve",
             subtitle: self.subtitle, x: xScale, y: .linear(0, 1)
         )
         let scaleNote = falsePositiveRateAxis == .logarithmic ? " (log scale)" : ""
@@ -46,10 +46,12 @@ extension EvaluationReport {
             xLabel: "false-positive rate: share of genuine payments flagged\(scaleNote)",
             yLabel: "recall: share of fraud payments flagged"
         )
-        for limit in FalsePositiveRateLimit.all { chart.verticalGuide(at: limit.rate, label: "\(limit.label) FPR") }
+        // On a linear axis the limits sit on top of each other at the left edge; the markers say enough there.
+        if falsePositiveRateAxis == .logarithmic {
+            for limit in FalsePositiveRateLimit.all { chart.verticalGuide(at: limit.rate, label: "\(limit.label) FPR") }
+        }
         guard self.curve.hasBothClasses else {
             chart.notice("No ROC curve: \(self.unavailable["rocAuc"] ?? "needs fraud and genuine payments").")
-            chart.legend([(.box(Self.fraudColour), "fraud"), (.box(Self.genuineColour), "genuine")], corner: .bottomRight)
             return chart.rendered()
         }
         let positives = Double(self.curve.positives)
@@ -109,7 +111,7 @@ extension EvaluationReport {
     /// score's precision) and the same marked points as the ROC chart.
     public func precisionRecallSVG() -> String {
         var chart = SVGChart(
-            title: "Precision–recall: how many alerts are fraud at each share of frauds caught",
+            title: "Precision–recall curve",
             subtitle: self.subtitle, x: .linear(0, 1), y: .linear(0, 1)
         )
         let ticks = stride(from: 0.0, through: 1.0, by: 0.2).map { ($0, Self.percentTick($0)) }
@@ -119,7 +121,6 @@ extension EvaluationReport {
         )
         guard self.curve.hasBothClasses else {
             chart.notice("No precision–recall curve: \(self.unavailable["prAuc"] ?? "needs fraud and genuine payments").")
-            chart.legend([(.box(Self.fraudColour), "fraud"), (.box(Self.genuineColour), "genuine")], corner: .bottomLeft)
             return chart.rendered()
         }
         let positives = Double(self.curve.positives)
@@ -167,10 +168,11 @@ extension EvaluationReport {
     /// thresholds (when known) and the 0.1% and 1% FPR thresholds marked.
     public func scoreDistributionSVG() -> String {
         let largest = self.histogram.map { Swift.max($0.genuine, $0.fraud) }.max() ?? 0
-        let topDecade = Swift.max(1, ceil(log10(Double(Swift.max(largest, 1)))))
+        // A decade of headroom above the tallest bar keeps the legend clear of the bars.
+        let topDecade = Swift.max(1, ceil(log10(Double(Swift.max(largest, 1))))) + 1
         // Half a payment at the bottom so that a single payment still shows as a bar.
         var chart = SVGChart(
-            title: "Score distribution: genuine and fraud payments by score",
+            title: "Score distribution: genuine and fraud payments",
             subtitle: self.subtitle, x: .linear(0, 1000), y: .logarithmic(0.5, pow(10, topDecade))
         )
         chart.axes(

@@ -79,11 +79,25 @@ public struct EvaluationReport: Sendable {
             unavailable["recallAtFpr.\(point.limit.key)"] = bothClasses
             unavailable["valueDetectionRateAtFpr.\(point.limit.key)"] = bothClasses
         }
-        for point in self.operatingPoints where point.recall != nil && point.valueDetectionRate == nil {
-            unavailable["valueDetectionRateAtFpr.\(point.limit.key)"] = "the frauds have no value"
+        for point in self.operatingPoints where point.recall != nil {
+            if point.valueDetectionRate == nil {
+                unavailable["valueDetectionRateAtFpr.\(point.limit.key)"] = "the frauds have no value"
+            }
+            if point.precision == nil {
+                unavailable["thresholds.recallAtFpr.\(point.limit.key).precision"] = "the threshold flags no payment"
+            }
         }
 
         self.decisions = DecisionOutcome(examples: examples)
+        if self.decisions.recall == nil {
+            unavailable["decisions.recall"] = examples.isEmpty ? "no examples" : "no fraud examples"
+        }
+        if self.decisions.falsePositiveRate == nil {
+            unavailable["decisions.falsePositiveRate"] = examples.isEmpty ? "no examples" : "no genuine examples"
+        }
+        if self.decisions.precision == nil {
+            unavailable["decisions.precision"] = examples.isEmpty ? "no examples" : "no payment was flagged"
+        }
         if frauds.isEmpty {
             unavailable["valueDetectionRate"] = examples.isEmpty ? "no examples" : "no fraud examples"
             self.valueDetectionRate = nil

@@ -1,5 +1,5 @@
 public import VigilDomain
-import VigilFeatures
+public import VigilFeatures
 public import VigilGateway
 
 /// The `vigil features` file: one row per payment with its features as known before it and its label as known
@@ -85,6 +85,46 @@ public struct FeatureTable: Sendable {
         }
         if let malformed = records.malformed {
             summary.reject(line: malformed.line, reason: "a quoted field is not closed before the end of the file")
+        }
+        return (table, summary)
+    }
+}
+
+extension FeatureTable {
+    /// Splits by time: rows created in the last `validationFraction` of the table's time span are validation.
+    /// Training on the past and validating on the future is how the model will be used.
+    public func splitByTime(validationFraction: Double) -> (train: FeatureTable, validation: FeatureTable) {
+        guard let first = createdAt.min(), let last = createdAt.max() else { return (self, self.subset([])) }
+        let boundary = first.epochMillis + Int64(Double(last.epochMillis - first.epochMillis) * (1 - validationFraction))
+        let train = createdAt.indices.filter { createdAt[$0].epochMillis < boundary }
+        let validation = createdAt.indices.filter { createdAt[$0].epochMillis >= boundary }
+        return (subset(train), subset(validation))
+    }
+
+    /// The rows at `indices`, in that order.
+    public func subset(_ indices: [Int]) -> FeatureTable {
+        let width = featureNames.count
+        var values: [Float] = []
+        values.reserveCapacity(indices.count * width)
+        for i in indices { values.append(contentsOf: self.values[(i * width)..<((i + 1) * width)]) }
+        return FeatureTable(
+            featureNames: featureNames, paymentIds: indices.map { paymentIds[$0] }, createdAt: indices.map { createdAt[$0] },
+            labels: indices.map { labels[$0] }, values: values
+        )
+    }
+
+    /// Builds a table from a replayed history (rows created before `until`, labels known at `labelCutoff`).
+    public static func replaying(
+        _ rows: [HistoryRow], labels: [String: FraudLabel], until: Instant?, labelCutoff: Instant?, replay: HistoryReplay
+    ) -> (table: FeatureTable, summary: HistoryReplay.Summary) {
+        var table = FeatureTable(featureNames: Feature.allCases.map(\.name), paymentIds: [], createdAt: [], labels: [], values: [])
+        let kept = until.map { limit in rows.filter { $0.request.createdAt < limit } } ?? rows
+        let summary = replay.replay(kept, store: InMemoryFeatureStore()) { row, _, features in
+            let label = labels[row.request.paymentId].map { labelCutoff == nil || $0.reportedAt <= labelCutoff! } ?? false
+            table.paymentIds.append(row.request.paymentId)
+            table.createdAt.append(row.request.createdAt)
+            table.labels.append(label ? 1 : 0)
+            table.values.append(contentsOf: features.map(Float.init))
         }
         return (table, summary)
     }

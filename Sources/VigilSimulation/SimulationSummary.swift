@@ -1,3 +1,5 @@
+public import VigilDomain
+
 /// What a simulation wrote.
 public struct SimulationSummary: Sendable, Hashable, CustomStringConvertible {
     /// Rows in `history.csv`.

@@ -13,7 +13,12 @@ enum Parallel {
             }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: count, execute: body)
+        // Dispatch asks for a @Sendable closure; the callers' closures capture buffers that every piece
+        // writes at its own indices only, which is what makes sharing them sound.
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: count) { shared.value($0) }
+        }
     }
 
     /// Calls `body` with consecutive ranges of at most `blockSize` of `0..<count`, in parallel.
@@ -23,5 +28,13 @@ enum Parallel {
             let start = block * blockSize
             body(block, start..<min(start + blockSize, count))
         }
+    }
+}
+
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+
+    init(_ value: Value) {
+        self.value = value
     }
 }

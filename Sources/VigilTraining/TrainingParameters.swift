@@ -80,7 +80,8 @@ public struct TrainingParameters: Sendable, Equatable {
 public struct TrainingReport: Sendable, Equatable {
     /// The number of trees built, including any that early stopping then dropped.
     public var rounds: Int
-    /// The 0-based round whose trees the model keeps: the best validation round, or the last round.
+    /// The 0-based round whose trees the model keeps: with early stopping the round of the lowest validation
+    /// log-loss, otherwise the last round.
     public var bestIteration: Int
     /// The training log-loss after each round (on every training row, sampled or not).
     public var trainLogLoss: [Double]

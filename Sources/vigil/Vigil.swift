@@ -6,7 +6,8 @@ struct Vigil: AsyncParsableCommand {
         commandName: "vigil",
         abstract: "Real-time fraud scoring for account-to-account payments.",
         subcommands: [
-            ServeCommand.self, TenantCommand.self, FeaturesCommand.self, ModelCommand.self, RulesCommand.self, EventsCommand.self,
+            ServeCommand.self, TenantCommand.self, SimulateCommand.self, FeaturesCommand.self, TrainCommand.self,
+            EvaluateCommand.self, ModelCommand.self, RulesCommand.self, EventsCommand.self,
         ]
     )
 }

@@ -78,7 +78,7 @@ struct HistoryReaderTests {
         let comma = try HistoryReader(amountFormat: .decimalComma).read(history([row("a", amount: "\"12,50\"")])).rows
         #expect(comma.first?.request.amount.minorUnits == 1250)
         let bad = try HistoryReader(timeFormat: .epochSeconds).read(history([row("a", at: "2026-01-01")]))
-        #expect(bad.summary.rejected == ["/createdAt: not a epoch-seconds time": 1])
+        #expect(bad.summary.rejected == ["createdAt: not a epoch-seconds time": 1])
     }
 
     @Test func quotedFieldsAndCRLFAreRead() throws {

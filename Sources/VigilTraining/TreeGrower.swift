@@ -1,0 +1,284 @@
+/// Grows one tree level by level on gradient/hessian histograms, as XGBoost's `hist` method does.
+///
+/// Rows of a node occupy a contiguous range of `rows`, partitioned in place (stably) when the node splits.
+/// Of two siblings only the one with fewer rows has its histogram built from rows; the other is the parent's
+/// histogram minus it. Histograms are built in parallel over fixed blocks of rows, and the blocks are summed
+/// in order, so the tree is the same however the threads run.
+struct TreeGrower {
+    typealias Pair = SIMD2<Double>
+
+    let matrix: BinnedMatrix
+    let parameters: TrainingParameters
+    /// Rows per histogram block: large enough that zeroing and summing block histograms is cheap.
+    static let blockRows = 32_768
+    /// XGBoost's `kRtEps`: a split must gain more than this.
+    static let minimumGain = 1e-6
+
+    private struct Open {
+        var id: Int
+        var rows: Range<Int>
+        var sum: Pair
+        var histogram: [Pair]
+    }
+
+    private struct Split {
+        var feature = -1
+        var bin = 0
+        var defaultLeft = false
+        var gain = TreeGrower.minimumGain
+        var left = Pair.zero
+    }
+
+    /// - Parameters:
+    ///   - codes: The binned matrix's codes.
+    ///   - gradients: Per row, the gradient and hessian of the loss.
+    ///   - rows: The rows this tree is grown on; reordered.
+    ///   - scratch: At least `rows.count` entries of workspace.
+    ///   - features: The features this tree may split on, ascending.
+    func grow(
+        codes: UnsafePointer<UInt8>,
+        gradients: UnsafePointer<Pair>,
+        rows: UnsafeMutableBufferPointer<Int32>,
+        scratch: UnsafeMutableBufferPointer<Int32>,
+        features: [Int]
+    ) -> Tree {
+        var tree = Tree()
+        let rootHistogram = self.histograms(
+            for: [0..<rows.count], codes: codes, gradients: gradients, rows: rows, features: features
+        )[0]
+        var rootSum = Pair.zero
+        let first = features[0]
+        for slot in self.matrix.slotOffset[first]..<self.matrix.slotOffset[first + 1] {
+            rootSum += rootHistogram[slot]
+        }
+        _ = tree.addNode(parent: -1, weight: self.weight(rootSum), hessian: rootSum.y)
+        var open = [Open(id: 0, rows: 0..<rows.count, sum: rootSum, histogram: rootHistogram)]
+        var depth = 0
+
+        while !open.isEmpty {
+            var splitting: [(node: Open, split: Split)] = []
+            for node in open {
+                if let split = self.bestSplit(node, features: features) {
+                    splitting.append((node, split))
+                }
+            }
+            if splitting.isEmpty {
+                break
+            }
+            var leftCounts = [Int](repeating: 0, count: splitting.count)
+            leftCounts.withUnsafeMutableBufferPointer { leftCounts in
+                let leftCounts = leftCounts
+                Parallel.forEach(splitting.count) { index in
+                    let (node, split) = splitting[index]
+                    leftCounts[index] = self.partition(node.rows, split, codes: codes, rows: rows, scratch: scratch)
+                }
+            }
+
+            depth += 1
+            var children: [Open] = []
+            for (index, (node, split)) in splitting.enumerated() {
+                let rightSum = node.sum - split.left
+                let left = tree.addNode(parent: node.id, weight: self.weight(split.left), hessian: split.left.y)
+                let right = tree.addNode(parent: node.id, weight: self.weight(rightSum), hessian: rightSum.y)
+                let cuts = self.matrix.cuts[split.feature]
+                tree.setSplit(
+                    node.id,
+                    feature: split.feature,
+                    bin: split.bin,
+                    missingBin: cuts.count + 1,
+                    threshold: cuts[split.bin],
+                    defaultLeft: split.defaultLeft,
+                    gain: split.gain,
+                    children: (left, right)
+                )
+                let middle = node.rows.lowerBound + leftCounts[index]
+                children.append(Open(id: left, rows: node.rows.lowerBound..<middle, sum: split.left, histogram: []))
+                children.append(Open(id: right, rows: middle..<node.rows.upperBound, sum: rightSum, histogram: []))
+            }
+            if depth >= self.parameters.maxDepth {
+                break
+            }
+
+            // Siblings that cannot split need no histograms.
+            var pairs: [Int] = []
+            var smallerRanges: [Range<Int>] = []
+            for pair in 0..<splitting.count {
+                let left = children[2 * pair]
+                let right = children[2 * pair + 1]
+                guard self.canSplit(left) || self.canSplit(right) else {
+                    continue
+                }
+                pairs.append(pair)
+                smallerRanges.append(left.rows.count <= right.rows.count ? left.rows : right.rows)
+            }
+            let built = self.histograms(
+                for: smallerRanges, codes: codes, gradients: gradients, rows: rows, features: features
+            )
+            var next: [Open] = []
+            for (index, pair) in pairs.enumerated() {
+                var left = children[2 * pair]
+                var right = children[2 * pair + 1]
+                let parent = splitting[pair].node.histogram
+                var larger = parent
+                for slot in larger.indices {
+                    larger[slot] -= built[index][slot]
+                }
+                if left.rows.count <= right.rows.count {
+                    left.histogram = built[index]
+                    right.histogram = larger
+                } else {
+                    left.histogram = larger
+                    right.histogram = built[index]
+                }
+                next.append(left)
+                next.append(right)
+            }
+            open = next
+        }
+        return tree
+    }
+
+    /// The leaf weight `-G/(H+λ)` scaled by the learning rate, at float32 as the model stores it.
+    func weight(_ sum: Pair) -> Float {
+        Float(-sum.x / (sum.y + self.parameters.lambda) * self.parameters.learningRate)
+    }
+
+    private func canSplit(_ node: Open) -> Bool {
+        node.rows.count >= 2 && node.sum.y >= 2 * self.parameters.minChildWeight
+    }
+
+    /// The split of `node` with the largest gain above ``minimumGain``, trying the missing bin on either side.
+    private func bestSplit(_ node: Open, features: [Int]) -> Split? {
+        guard self.canSplit(node) else {
+            return nil
+        }
+        let lambda = self.parameters.lambda
+        let minChildWeight = self.parameters.minChildWeight
+        let total = node.sum
+        let parentScore = total.x * total.x / (total.y + lambda)
+        var best = Split()
+        node.histogram.withUnsafeBufferPointer { histogram in
+            for feature in features {
+                let base = self.matrix.slotOffset[feature]
+                let cutCount = self.matrix.cuts[feature].count
+                let missing = histogram[base + cutCount + 1]
+                // Below this, what the missing bin holds is rounding left by histogram subtraction.
+                let hasMissing = missing.y > total.y * 1e-12
+                var left = Pair.zero
+                for bin in 0..<cutCount {
+                    left += histogram[base + bin]
+                    var candidateLeft = left
+                    var missingLeft = false
+                    while true {
+                        let right = total - candidateLeft
+                        if candidateLeft.y >= minChildWeight && right.y >= minChildWeight {
+                            let gain =
+                                candidateLeft.x * candidateLeft.x / (candidateLeft.y + lambda)
+                                + right.x * right.x / (right.y + lambda) - parentScore
+                            if gain > best.gain {
+                                best = Split(
+                                    feature: feature, bin: bin, defaultLeft: missingLeft, gain: gain,
+                                    left: candidateLeft
+                                )
+                            }
+                        }
+                        guard hasMissing && !missingLeft else {
+                            break
+                        }
+                        candidateLeft = left + missing
+                        missingLeft = true
+                    }
+                }
+                if best.feature == feature && !hasMissing {
+                    // No missing value reached this node: send future ones to the child with more cover.
+                    best.defaultLeft = best.left.y >= (total - best.left).y
+                }
+            }
+        }
+        return best.feature >= 0 ? best : nil
+    }
+
+    /// Moves the rows of `range` that go left to its front, keeping order on both sides; returns their count.
+    private func partition(
+        _ range: Range<Int>,
+        _ split: Split,
+        codes: UnsafePointer<UInt8>,
+        rows: UnsafeMutableBufferPointer<Int32>,
+        scratch: UnsafeMutableBufferPointer<Int32>
+    ) -> Int {
+        let featureCount = self.matrix.featureCount
+        let missingBin = UInt8(self.matrix.cuts[split.feature].count + 1)
+        let bin = UInt8(split.bin)
+        var leftCount = 0
+        var rightCount = 0
+        for index in range {
+            let row = rows[index]
+            let code = codes[Int(row) * featureCount + split.feature]
+            let goesLeft = code == missingBin ? split.defaultLeft : code <= bin
+            if goesLeft {
+                rows[range.lowerBound + leftCount] = row
+                leftCount += 1
+            } else {
+                scratch[range.lowerBound + rightCount] = row
+                rightCount += 1
+            }
+        }
+        for offset in 0..<rightCount {
+            rows[range.lowerBound + leftCount + offset] = scratch[range.lowerBound + offset]
+        }
+        return leftCount
+    }
+
+    /// One histogram per range of `rows`: per slot of every feature in `features`, the gradient and hessian sums.
+    private func histograms(
+        for ranges: [Range<Int>],
+        codes: UnsafePointer<UInt8>,
+        gradients: UnsafePointer<Pair>,
+        rows: UnsafeMutableBufferPointer<Int32>,
+        features: [Int]
+    ) -> [[Pair]] {
+        var blocks: [(range: Int, rows: Range<Int>)] = []
+        for (index, range) in ranges.enumerated() {
+            var start = range.lowerBound
+            repeat {
+                let end = min(start + Self.blockRows, range.upperBound)
+                blocks.append((index, start..<end))
+                start = end
+            } while start < range.upperBound
+        }
+        let slotCount = self.matrix.slotCount
+        let featureCount = self.matrix.featureCount
+        var partial = [Pair](repeating: .zero, count: blocks.count * slotCount)
+        let featureOffsets = features.map { (feature: $0, slot: self.matrix.slotOffset[$0]) }
+        partial.withUnsafeMutableBufferPointer { partial in
+            let partial = partial
+            featureOffsets.withUnsafeBufferPointer { featureOffsets in
+                Parallel.forEach(blocks.count) { block in
+                    let histogram = partial.baseAddress! + block * slotCount
+                    for index in blocks[block].rows {
+                        let row = Int(rows[index])
+                        let pair = gradients[row]
+                        let rowCodes = codes + row * featureCount
+                        for entry in featureOffsets {
+                            histogram[entry.slot + Int(rowCodes[entry.feature])] += pair
+                        }
+                    }
+                }
+            }
+        }
+        var result = [[Pair]](repeating: [], count: ranges.count)
+        for (block, entry) in blocks.enumerated() {
+            let slice = partial[(block * slotCount)..<((block + 1) * slotCount)]
+            if result[entry.range].isEmpty {
+                result[entry.range] = Array(slice)
+            } else {
+                result[entry.range].withUnsafeMutableBufferPointer { sum in
+                    for (offset, value) in slice.enumerated() {
+                        sum[offset] += value
+                    }
+                }
+            }
+        }
+        return result
+    }
+}

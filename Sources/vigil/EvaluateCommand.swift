@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import VigilDomain
+import VigilEngine
+import VigilEvaluation
+import VigilEventLog
+import VigilFeatures
+import VigilGateway
+import VigilOffline
+import VigilRules
+import VigilServer
+
+struct EvaluateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Score a held-out period of history through the real engine, rules included, and report how well it catches fraud.",
+        discussion: """
+            Every payment in the history is replayed in time order so that features see the full past; payments created \
+            at or after --from are scored (model, calibration, the tenant's thresholds and rules) and compared with every \
+            fraud report in --labels. The report (Markdown, or JSON with --json) is printed and written with its ROC, \
+            precision-recall and score-distribution plots (SVG) into --out.
+            """
+    )
+
+    @OptionGroup var files: FileOptions
+    @Option(help: "The model (XGBoost JSON, as written by `vigil train`).") var model: String
+    @Option(help: "Score payments created at or after this instant (RFC 3339 or YYYY-MM-DD; default: all).") var from: String?
+    @Option(help: "Directory for report.md, report.json and the SVG plots.") var out: String = "evaluation"
+    @Option(help: "Use this tenant's thresholds and rules from --data-dir (default: the defaults a new tenant gets).") var tenant: String?
+    @Flag(help: "Print the JSON report instead of Markdown.") var json = false
+
+    func run() async throws {
+        let start = try from.map { try parseDate($0, option: "--from") }
+        let bundle = try ModelBundle.load(path: model)
+        let policy = try tenantPolicy()
+        let labels = try files.readLabels()
+        let engine = ScoringEngine(store: InMemoryFeatureStore(), log: InMemoryEventLog(), model: bundle)
+        let replay = HistoryReplay(gateway: try HistoryReplay.gateway(dataDirectory: files.dataDir))
+        var examples: [ScoredExample] = []
+        var first: Instant?
+        var last: Instant?
+        _ = replay.replay(try files.readHistory(), store: InMemoryFeatureStore()) { row, payment, features in
+            guard start == nil || payment.createdAt >= start! else { return }
+            let (probability, response) = engine.assess(payment, features: features, tenant: policy)
+            let label = labels[payment.paymentId]
+            first = first ?? payment.createdAt
+            last = payment.createdAt
+            examples.append(ScoredExample(
+                score: response.score, probability: probability, decision: response.decision.rawValue, isFraud: label != nil,
+                fraudType: label?.fraudType.rawValue, perspective: payment.perspective.rawValue,
+                amount: payment.amount.majorUnits, day: String(payment.createdAt.rfc3339UTC.prefix(10))
+            ))
+        }
+        let period = "\(first?.rfc3339UTC ?? "–") to \(last?.rfc3339UTC ?? "–")"
+        let report = EvaluationReport(
+            examples: examples, modelVersion: bundle.version, period: period,
+            policy: DecisionPolicy(reviewThreshold: policy.reviewThreshold, blockThreshold: policy.blockThreshold, ruleCount: policy.rules.rules.count)
+        )
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        for file in report.files() { try writeFile(file.contents, to: out + "/" + file.name) }
+        if json {
+            FileHandle.standardOutput.write(Data(report.json()))
+            print()
+        } else {
+            print(report.markdown())
+        }
+    }
+
+    func tenantPolicy() throws -> TenantPolicy {
+        guard let tenant else {
+            let defaults = TenantConfig.Thresholds(review: 600, block: 900)
+            return TenantPolicy(
+                name: "evaluation", reviewThreshold: defaults.review, blockThreshold: defaults.block,
+                rules: try TenantPolicy.compileRules(TenantConfig.defaultRules)
+            )
+        }
+        guard let dataDir = files.dataDir else { throw CLIError("--tenant needs --data-dir") }
+        guard let found = try TenantDirectory(dataDirectory: dataDir).load().byName[tenant] else {
+            throw CLIError("no tenant '\(tenant)' in \(dataDir)/tenants.json")
+        }
+        return found.policy
+    }
+}

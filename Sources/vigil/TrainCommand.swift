@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import VigilDomain
+import VigilOffline
+import VigilTraining
+
+struct TrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a gradient-boosted tree model (XGBoost JSON) on a history or a `vigil features` file.",
+        discussion: """
+            The last --validation-fraction of the data's time span is held out: it drives early stopping and the \
+            calibration that maps probabilities to the 0–999 score (stored in the model file's attributes as \
+            vigil_calibration). With --until, only payments created before that instant are used, and only the \
+            reports known by then count as fraud (unless --label-cutoff says otherwise).
+            """
+    )
+
+    @OptionGroup var files: FileOptions
+    @Option(help: "A `vigil features` file, instead of --history and --labels.") var features: String?
+    @Option(help: "Where to write the model (XGBoost JSON).") var out: String
+    @Option(help: "Train on payments created before this instant (RFC 3339 or YYYY-MM-DD).") var until: String?
+    @Option(name: .customLong("label-cutoff"), help: "Reports made after this do not count (default: --until).") var labelCutoff: String?
+    @Option(help: "Boosting rounds.") var rounds: Int = 300
+    @Option(help: "Tree depth.") var depth: Int = 6
+    @Option(name: .customLong("learning-rate"), help: "Shrinkage per tree.") var learningRate: Double = 0.1
+    @Option(help: "L2 regularisation of leaf weights.") var lambda: Double = 1
+    @Option(name: .customLong("min-child-weight"), help: "Minimum hessian per leaf.") var minChildWeight: Double = 1
+    @Option(help: "Row subsampling per tree.") var subsample: Double = 1
+    @Option(help: "Column subsampling per tree.") var colsample: Double = 1
+    @Option(name: .customLong("early-stopping"), help: "Stop after this many rounds without validation improvement (0: never).") var earlyStopping: Int = 20
+    @Option(help: "Random seed (runs are deterministic).") var seed: UInt64 = 0
+    @Option(name: .customLong("validation-fraction"), help: "Share of the time span held out for validation.") var validationFraction: Double = 0.2
+
+    func run() async throws {
+        guard (0.01...0.9).contains(validationFraction) else { throw CLIError("--validation-fraction must be between 0.01 and 0.9") }
+        let table: FeatureTable
+        if let features {
+            guard files.history == nil, files.labels == nil else { throw CLIError("give either --features or --history/--labels, not both") }
+            let (read, summary) = try FeatureTable.read(try readFile(features))
+            FileHandle.standardError.write(Data(summary.report(name: features).utf8))
+            table = read
+        } else {
+            let limit = try until.map { try parseDate($0, option: "--until") }
+            let cutoff = try labelCutoff.map { try parseDate($0, option: "--label-cutoff") } ?? limit
+            let replay = HistoryReplay(gateway: try HistoryReplay.gateway(dataDirectory: files.dataDir))
+            table = FeatureTable.replaying(try files.readHistory(), labels: try files.readLabels(), until: limit, labelCutoff: cutoff, replay: replay).table
+        }
+        let (trainRows, validationRows) = table.splitByTime(validationFraction: validationFraction)
+        guard trainRows.rows > 0, validationRows.rows > 0 else {
+            throw CLIError("need payments on both sides of the time split; found \(trainRows.rows) for training and \(validationRows.rows) for validation")
+        }
+        guard trainRows.labels.contains(1), trainRows.labels.contains(0) else {
+            throw CLIError("the training period needs both fraud and genuine payments (found \(Int(trainRows.labels.reduce(0, +))) frauds in \(trainRows.rows))")
+        }
+        let parameters = TrainingParameters(
+            maxDepth: depth, learningRate: learningRate, rounds: rounds, lambda: lambda, minChildWeight: minChildWeight,
+            subsample: subsample, colsampleByTree: colsample, earlyStoppingRounds: earlyStopping > 0 ? earlyStopping : nil, seed: seed
+        )
+        let started = ContinuousClock.now
+        let (model, report) = try TrainedModel.train(
+            try Self.set(trainRows), validation: try Self.set(validationRows), parameters: parameters,
+            progress: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        )
+        let probabilities = validationRows.rowsOfValues.map { row in row.withUnsafeBufferPointer { model.probability($0) } }
+        let calibration = try Calibration.isotonic(probabilities: probabilities, labels: validationRows.labels)
+        try writeFile(model.xgboostJSON(attributes: ["vigil_calibration": calibration.encoded]), to: out)
+        let auc = Metrics.rocAUC(scores: probabilities, labels: validationRows.labels)
+        print(
+            "train: \(trainRows.rows) rows (\(Int(trainRows.labels.reduce(0, +))) fraud), validation \(validationRows.rows) rows "
+                + "(\(Int(validationRows.labels.reduce(0, +))) fraud); \(report.bestIteration + 1) of \(report.rounds) trees kept; "
+                + "validation ROC-AUC \(String(format: "%.4f", auc)); \(ContinuousClock.now - started); wrote \(out)"
+        )
+    }
+
+    static func set(_ table: FeatureTable) throws -> TrainingSet {
+        try TrainingSet(featureNames: table.featureNames, rows: table.rows, values: table.values, labels: table.labels)
+    }
+}
+
+extension FeatureTable {
+    /// Each row's values as its own array.
+    var rowsOfValues: [[Float]] {
+        let width = featureNames.count
+        return (0..<rows).map { Array(values[($0 * width)..<(($0 + 1) * width)]) }
+    }
+}

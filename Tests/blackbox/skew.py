@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Online/offline skew test: the server and `vigil features` compute exactly the same feature values.
+
+Simulates a small history with `vigil simulate`, posts every payment to a running server in the file's (time)
+order, reads the features the server recorded for each payment from `vigil events export`, runs
+`vigil features` on the same history with the server's data directory, and compares every value of every
+feature of every payment: they must be identical (missing on both sides, or the same number).
+
+    python3 Tests/blackbox/skew.py --vigil .build/debug/vigil
+"""
+import csv
+import json
+import os
+
+import common as c
+
+PAYMENTS = 2500
+
+
+def unflatten(row: dict) -> dict:
+    body: dict = {}
+    for column, cell in row.items():
+        if cell == "":
+            continue
+        node = body
+        parts = column.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = cell
+    return body
+
+
+def main(args) -> None:
+    tmp = c.make_temp_dir("vigil-skew-")
+    sim = os.path.join(tmp, "sim")
+    c.run_cli(args.vigil, ["simulate", "--seed", "5", "--payments", str(PAYMENTS), "--out", sim], timeout=60)
+    with open(os.path.join(sim, "history.csv"), newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    c.check(len(rows) >= PAYMENTS * 0.9, f"simulate wrote only {len(rows)} rows")
+
+    data = os.path.join(tmp, "server")
+    server = c.Server(args.vigil, data, extra_args=["--durability", "async"], name="skew").start()
+    server.wait_ready()
+    client = c.KeepAliveClient(server.port, c.read_demo_key(data))
+    for row in rows:
+        status, body = client.post_json("/v1/payments/score", json.dumps(unflatten(row)).encode())
+        c.check(status == 200, f"payment {row['paymentId']} was refused with {status}: {body[:300]!r}")
+    server.terminate()
+
+    names = [line.split("\t")[0] for line in c.run_cli(args.vigil, ["features", "list"]).stdout.decode().splitlines()]
+    records, _, _ = c.export_events(args.vigil, data)
+    online = {r["paymentId"]: r["features"] for r in records}
+    c.check(len(online) == len(rows), f"the server logged {len(online)} payments of {len(rows)}")
+
+    features_csv = os.path.join(tmp, "features.csv")
+    c.run_cli(args.vigil, ["features", "--history", os.path.join(sim, "history.csv"), "--labels",
+                           os.path.join(sim, "labels.csv"), "--out", features_csv, "--data-dir", data], timeout=60)
+    with open(features_csv, newline="") as fh:
+        offline = list(csv.DictReader(fh))
+    c.check(len(offline) == len(rows), f"vigil features wrote {len(offline)} rows of {len(rows)}")
+
+    mismatches = []
+    compared = 0
+    for row in offline:
+        served = online.get(row["paymentId"])
+        c.check(served is not None, f"{row['paymentId']} is in the feature file but not in the event log")
+        c.check(len(served) == len(names), f"the event holds {len(served)} features, `features list` names {len(names)}")
+        for name, value in zip(names, served):
+            cell = row[name]
+            same = (value is None and cell == "") or (value is not None and cell != "" and float(cell) == float(value))
+            compared += 1
+            if not same:
+                mismatches.append(f"{row['paymentId']} {name}: server {value!r}, offline {cell!r}")
+    c.check(not mismatches, f"{len(mismatches)} of {compared} values differ, e.g.\n  " + "\n  ".join(mismatches[:10]))
+    nonzero = sum(1 for r in offline for n in names if r[n] not in ("", "0", "0.0"))
+    c.check(nonzero > compared // 4, "almost every feature is zero or missing: the comparison would prove little")
+    c.log(f"compared {compared} values ({len(offline)} payments × {len(names)} features): all identical")
+
+
+if __name__ == "__main__":
+    c.run_main("skew", __doc__, main, time_limit=170)
