@@ -4,7 +4,8 @@
     python3 scripts/compare_xgboost.py --vigil .build/release/vigil --features features.csv \
         [--depth 6 --rounds 300 --learning-rate 0.1 --lambda 1 --min-child-weight 1]
 
-The CSV has the columns `paymentId,createdAt,<features>,label`. As `vigil train` does, rows whose createdAt
+The CSV is a `vigil features` file (or any CSV with paymentId, createdAt and label columns; every other column
+that is not a meta column is a feature). As `vigil train` does, rows whose createdAt
 falls in the last 20% of the time span are held out (the validation set). Both trainers use the same depth,
 rounds, learning rate, lambda and min_child_weight, no subsampling and no early stopping, and both models are
 scored on the held-out rows; the script prints both ROC-AUCs, their difference and the command lines.
@@ -28,22 +29,28 @@ def parse_time(text: str) -> float:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
+META_COLUMNS = {"paymentId", "createdAt", "perspective", "amount", "currency", "fraudType", "label"}
+
+
 def load(path: str):
+    """Reads a `vigil features` file: every column that is not a meta column is a feature (as `vigil train` does)."""
     import numpy as np
 
     with open(path, newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader)
-        if len(header) < 4 or header[0] != "paymentId" or header[1] != "createdAt" or header[-1] != "label":
-            sys.exit(f"{path}: the header must be paymentId,createdAt,<features>,label")
-        names = header[2:-1]
+        if "paymentId" not in header or "createdAt" not in header or "label" not in header:
+            sys.exit(f"{path}: the header needs paymentId, createdAt and label columns")
+        created, label = header.index("createdAt"), header.index("label")
+        feature_columns = [i for i, name in enumerate(header) if name not in META_COLUMNS]
+        names = [header[i] for i in feature_columns]
         times, values, labels = [], [], []
         for line, row in enumerate(reader, start=2):
             if len(row) != len(header):
                 sys.exit(f"{path} line {line}: {len(row)} cells, the header has {len(header)}")
-            times.append(parse_time(row[1]))
-            values.append([float(cell) if cell != "" else math.nan for cell in row[2:-1]])
-            labels.append(float(row[-1]))
+            times.append(parse_time(row[created]))
+            values.append([float(row[i]) if row[i] != "" else math.nan for i in feature_columns])
+            labels.append(float(row[label]))
     return names, np.asarray(times), np.asarray(values, dtype=np.float32), np.asarray(labels, dtype=np.float32)
 
 
@@ -88,6 +95,10 @@ def main() -> int:
     held_out = ~train
     print(f"{args.features}: {len(labels)} rows, {len(names)} features; "
           f"{int(train.sum())} train, {int(held_out.sum())} held out (createdAt in the last 20% of the span)")
+    held_out_labels = labels[held_out]
+    if held_out_labels.sum() in (0, len(held_out_labels)) or labels[train].sum() in (0, int(train.sum())):
+        sys.exit(f"{args.features}: the training rows or the held-out rows lack fraud or genuine labels "
+                 "(a --label-cutoff before the held-out period leaves it unlabelled): no AUC can be compared")
 
     with tempfile.TemporaryDirectory(prefix="vigil-compare-") as directory:
         model = os.path.join(directory, "vigil.json")

@@ -118,10 +118,14 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
         ))
     }
 
-    /// Maps a probability to 0–999, monotone non-decreasing.
+    /// Maps a (calibrated) probability to 0–999, monotone non-decreasing, on a log scale: 250 points per factor
+    /// of ten, so 0.01% → 0, 0.1% → 250, 1% → 500, 10% → 750 and 100% → 999. Fraud is rare; a linear scale would
+    /// crowd almost every payment into the first few points and lose the ranking that matters.
     public static func score(probability: Double) -> Int {
-        guard probability.isFinite else { return 999 }
-        return min(999, max(0, Int((probability * 1000).rounded(.down))))
+        guard !probability.isNaN else { return 999 }
+        guard probability > 0 else { return 0 }
+        let points = (250 * (log10(probability) + 4)).rounded(.down)
+        return Int(min(999, max(0, points)))
     }
 
     /// Folds one logged event back into the feature state and the duplicate index (recovery).

@@ -12,7 +12,8 @@ struct TrainCommand: AsyncParsableCommand {
             The last --validation-fraction of the data's time span is held out: it drives early stopping and the \
             calibration that maps probabilities to the 0–999 score (stored in the model file's attributes as \
             vigil_calibration). With --until, only payments created before that instant are used, and only the \
-            reports known by then count as fraud (unless --label-cutoff says otherwise).
+            reports known by then count as fraud (unless --label-cutoff says otherwise); --label-maturity N also \
+            leaves out the last N days before it, whose frauds have mostly not been reported yet.
             """
     )
 
@@ -21,6 +22,7 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Where to write the model (XGBoost JSON).") var out: String
     @Option(help: "Train on payments created before this instant (RFC 3339 or YYYY-MM-DD).") var until: String?
     @Option(name: .customLong("label-cutoff"), help: "Reports made after this do not count (default: --until).") var labelCutoff: String?
+    @Option(name: .customLong("label-maturity"), help: "With --until: leave out the last N days before it, whose reports have not come in yet.") var labelMaturity: Int = 0
     @Option(help: "Boosting rounds.") var rounds: Int = 300
     @Option(help: "Tree depth.") var depth: Int = 6
     @Option(name: .customLong("learning-rate"), help: "Shrinkage per tree.") var learningRate: Double = 0.1
@@ -41,8 +43,11 @@ struct TrainCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data(summary.report(name: features).utf8))
             table = read
         } else {
-            let limit = try until.map { try parseDate($0, option: "--until") }
-            let cutoff = try labelCutoff.map { try parseDate($0, option: "--label-cutoff") } ?? limit
+            guard labelMaturity >= 0 else { throw CLIError("--label-maturity must be 0 or more days") }
+            let asOf = try until.map { try parseDate($0, option: "--until") }
+            guard asOf != nil || labelMaturity == 0 else { throw CLIError("--label-maturity needs --until") }
+            let cutoff = try labelCutoff.map { try parseDate($0, option: "--label-cutoff") } ?? asOf
+            let limit = asOf.map { Instant(epochMillis: $0.epochMillis - Int64(labelMaturity) * 86_400_000) }
             let replay = HistoryReplay(gateway: try HistoryReplay.gateway(dataDirectory: files.dataDir))
             table = FeatureTable.replaying(try files.readHistory(), labels: try files.readLabels(), until: limit, labelCutoff: cutoff, replay: replay).table
         }
