@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Black-box tests of `vigil simulate`, `features`, `train` and `evaluate` on simulated and hand-written files.
+
+- On a small simulated history: features, a deterministic train (same seed, same bytes), evaluate with the JSON keys
+  and SVG plots, and the trained model served by `vigil serve --model` (calibration included).
+- On edge-case files: empty, header only, bad rows (reported with line and reason, skipped), unsorted timestamps
+  (replayed in time order), duplicate payment ids (skipped), other column names (--map) and epoch-second times.
+
+    python3 Tests/blackbox/history_cli.py --vigil .build/debug/vigil
+"""
+import csv
+import json
+import os
+import xml.dom.minidom
+
+import common as c
+
+HEADER = ("paymentId,perspective,type,scheme,amount,currency,createdAt,debtor.account.sortCode,"
+          "debtor.account.accountNumber,creditor.account.iban,debtor.agent")
+
+
+def line(pid: str, amount: str = "25.00", at: str = "2026-01-01T10:00:00Z") -> str:
+    return f"{pid},sending,push,FPS,{amount},GBP,{at},404142,12345678,GB82WEST12345698765432,NWBKGB2L"
+
+
+def write(path: str, lines: list[str]) -> str:
+    with open(path, "w") as fh:
+        fh.write("\n".join(lines) + ("\n" if lines else ""))
+    return path
+
+
+def features(vigil: str, history: str, labels: str, out: str, extra=(), check_status=True):
+    return c.run_cli(vigil, ["features", "--history", history, "--labels", labels, "--out", out, *extra],
+                     check_status=check_status, timeout=120)
+
+
+def simulated_pipeline(vigil: str, tmp: str) -> None:
+    sim = os.path.join(tmp, "sim")
+    c.run_cli(vigil, ["simulate", "--seed", "3", "--payments", "30000", "--out", sim], timeout=60)
+    history, labels = os.path.join(sim, "history.csv"), os.path.join(sim, "labels.csv")
+    out = os.path.join(tmp, "sim-features.csv")
+    features(vigil, history, labels, out)
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    c.check(len(rows) == 30000, f"features wrote {len(rows)} rows for 30000 payments")
+    c.check(sum(r["label"] == "1" for r in rows) > 20, "the simulated history should carry fraud labels")
+
+    models = []
+    for n in (1, 2):
+        model = os.path.join(tmp, f"model{n}.json")
+        c.run_cli(vigil, ["train", "--history", history, "--labels", labels, "--out", model, "--rounds", "40",
+                          "--depth", "4", "--seed", "11", "--subsample", "0.8", "--colsample", "0.8"], timeout=180)
+        with open(model, "rb") as fh:
+            models.append(fh.read())
+    c.check(models[0] == models[1], "two trainings with the same seed wrote different models")
+    attributes = json.loads(models[0])["learner"]["attributes"]
+    c.check("vigil_calibration" in attributes, "the trained model lacks its calibration attribute")
+
+    report_dir = os.path.join(tmp, "evaluation")
+    cp = c.run_cli(vigil, ["evaluate", "--model", os.path.join(tmp, "model1.json"), "--history", history, "--labels",
+                           labels, "--from", "2026-01-10", "--out", report_dir, "--json"], timeout=180)
+    report = json.loads(cp.stdout)
+    for key in ("rocAuc", "prAuc", "recallAtFpr", "valueDetectionRate", "recallByFraudType"):
+        c.check(key in report, f"evaluate --json lacks {key}")
+    c.check(set(report["recallAtFpr"]) >= {"0.001", "0.01"}, f"recallAtFpr keys: {report['recallAtFpr']}")
+    c.check(isinstance(report["rocAuc"], float) and 0.5 < report["rocAuc"] <= 1, f"rocAuc {report['rocAuc']}")
+    for name in ("roc.svg", "precision-recall.svg", "score-distribution.svg", "evaluation.md", "evaluation.json"):
+        path = os.path.join(report_dir, name)
+        c.check(os.path.isfile(path), f"evaluate did not write {name}")
+        if name.endswith(".svg"):
+            xml.dom.minidom.parse(path)
+    c.log(f"simulated pipeline: 30000 payments, held-out ROC-AUC {report['rocAuc']:.4f}")
+
+    data = os.path.join(tmp, "served")
+    server = c.Server(vigil, data, extra_args=["--model", os.path.join(tmp, "model1.json")], name="trained").start()
+    server.wait_ready()
+    body = {"paymentId": "served-1", "perspective": "sending", "type": "push", "scheme": "FPS", "amount": "10.00",
+            "currency": "GBP", "createdAt": "2026-01-20T10:00:00Z",
+            "debtor": {"account": {"sortCode": "404142", "accountNumber": "12345678"}},
+            "creditor": {"account": {"iban": "GB82WEST12345698765432"}}}
+    response = c.request(server.port, "POST", "/v1/payments/score", body, c.score_headers(c.read_demo_key(data)))
+    c.check(response.status == 200, f"the trained model did not serve: {response.status} {response.body[:200]!r}")
+    server.terminate()
+
+
+def edge_cases(vigil: str, tmp: str) -> None:
+    labels = write(os.path.join(tmp, "labels.csv"), ["paymentId,reportedAt,fraudType", "b,2026-01-05T00:00:00Z,mule"])
+    out = os.path.join(tmp, "edge.csv")
+
+    cp = features(vigil, write(os.path.join(tmp, "empty.csv"), []), labels, out, check_status=False)
+    c.check(cp.returncode != 0 and b"empty" in cp.stderr, f"an empty history should be refused: {cp.stderr!r}")
+
+    features(vigil, write(os.path.join(tmp, "header.csv"), [HEADER]), labels, out)
+    with open(out) as fh:
+        c.check(len(fh.read().splitlines()) == 1, "a header-only history should give a header-only feature file")
+    cp = c.run_cli(vigil, ["train", "--history", os.path.join(tmp, "header.csv"), "--labels", labels, "--out",
+                           os.path.join(tmp, "m.json")], check_status=False)
+    c.check(cp.returncode != 0 and b"need payments" in cp.stderr, f"training on no rows should say why: {cp.stderr!r}")
+
+    bad = write(os.path.join(tmp, "bad.csv"), [HEADER, line("a"), line("neg", amount="-3.00"), "short,row",
+                                               line("c", at="last tuesday"), line("b", at="2026-01-01T11:00:00Z")])
+    cp = features(vigil, bad, labels, out)
+    c.check(b"5 row(s) read, 2 accepted, 3 rejected" in cp.stderr, f"bad rows summary: {cp.stderr!r}")
+    for needle in (b"line 3: amount:", b"line 4: expected 11 cells, found 2", b"line 5: createdAt:"):
+        c.check(needle in cp.stderr, f"bad rows should be reported with line and reason ({needle!r}): {cp.stderr!r}")
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    c.check([r["paymentId"] for r in rows] == ["a", "b"], f"accepted rows: {[r['paymentId'] for r in rows]}")
+    c.check(rows[1]["label"] == "1" and rows[1]["fraudType"] == "mule", "the label of b should be carried")
+
+    unsorted = write(os.path.join(tmp, "unsorted.csv"), [HEADER, line("late", at="2026-01-01T12:00:00Z"),
+                                                         line("early", at="2026-01-01T09:00:00Z"),
+                                                         line("early", at="2026-01-01T09:00:00Z")])
+    cp = features(vigil, unsorted, labels, out)
+    c.check(b"1 repeated paymentId(s) skipped" in cp.stderr and b"1 row(s) were out of time order" in cp.stderr,
+            f"unsorted and duplicate rows should be counted: {cp.stderr!r}")
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    c.check([r["paymentId"] for r in rows] == ["early", "late"], "rows should be replayed in time order")
+    c.check(rows[1]["debtor.count_24h"] == "1.0", f"late should see early once: {rows[1]['debtor.count_24h']!r}")
+
+    theirs = HEADER.replace("amount", "AMT").replace("createdAt", "booked")
+    mapped = write(os.path.join(tmp, "mapped.csv"), [theirs, line("m", at="1767261600")])
+    features(vigil, mapped, labels, out, extra=["--map", "amount=AMT,createdAt=booked", "--time-format", "epoch-seconds"])
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    c.check(rows[0]["createdAt"] == "2026-01-01T10:00:00.000Z", f"epoch seconds converted: {rows[0]['createdAt']!r}")
+
+    cp = c.run_cli(vigil, ["evaluate", "--model", os.path.join(tmp, "model1.json"), "--history",
+                           os.path.join(tmp, "header.csv"), "--labels", labels, "--out", os.path.join(tmp, "ev0"),
+                           "--json"], timeout=60)
+    c.check(json.loads(cp.stdout)["rocAuc"] is None, "an empty evaluation should report rocAuc as null")
+
+    cp = c.run_cli(vigil, ["simulate", "--seed", "1", "--payments", "0", "--out", os.path.join(tmp, "none")],
+                   check_status=False)
+    c.check(cp.returncode != 0 and b"payments" in cp.stderr, f"simulate --payments 0 should be refused: {cp.stderr!r}")
+    c.log("edge cases: empty, header only, bad rows, unsorted, duplicates, --map, epoch seconds all handled")
+
+
+def main(args) -> None:
+    tmp = c.make_temp_dir("vigil-history-")
+    simulated_pipeline(args.vigil, tmp)
+    edge_cases(args.vigil, tmp)
+
+
+if __name__ == "__main__":
+    c.run_main("history_cli", __doc__, main, time_limit=500)
