@@ -1,3 +1,5 @@
+import VigilDomain
+
 /// A bank's civil time: its UTC offset on a given day, daylight saving included.
 enum TimeZoneRule {
     case uk, centralEurope, brazil, india, usEastern
@@ -25,40 +27,16 @@ enum TimeZoneRule {
     }
 }
 
-/// Proleptic Gregorian calendar arithmetic on days since 1970-01-01 (Howard Hinnant's algorithms).
+/// Proleptic Gregorian calendar arithmetic on days since 1970-01-01, on `Instant`'s civil-date functions.
 enum CivilDate {
-    static func epochDay(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
+    static func epochDay(year: Int, month: Int, day: Int) -> Int { Instant.daysFromCivil(year: year, month: month, day: day) }
 
-    static func civil(epochDay: Int) -> (year: Int, month: Int, day: Int) {
-        let z = epochDay + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
-    }
+    static func civil(epochDay: Int) -> (year: Int, month: Int, day: Int) { Instant.civilFromDays(epochDay) }
 
     /// 0 for Monday … 6 for Sunday.
     static func weekday(epochDay: Int) -> Int { ((epochDay + 3) % 7 + 7) % 7 }
 
-    static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
+    static func daysIn(month: Int, year: Int) -> Int { Instant.daysIn(month: month, year: year) }
 
     static func firstSunday(year: Int, month: Int) -> Int {
         let first = epochDay(year: year, month: month, day: 1)

@@ -1,3 +1,4 @@
+import VigilTrees
 /// The two measures training needs: ranking quality and log-loss.
 public enum Metrics {
     /// The area under the ROC curve: the chance that a random positive scores above a random negative,

@@ -1,3 +1,4 @@
+import VigilTrees
 /// A gradient-boosted tree model for binary classification trained by Vigil, ready to export as XGBoost JSON.
 public struct TrainedModel: Sendable, Equatable {
     /// The training set's feature names, in column order.

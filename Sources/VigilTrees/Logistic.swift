@@ -3,11 +3,10 @@
 /// The standard library has no `exp` or `log`, and this module may not import the C library, so both are
 /// written here: argument reduction by powers of two plus a short series, accurate to a few ulps over the
 /// whole range, which is far tighter than the 1e-6 that probabilities are compared at.
-@usableFromInline
-enum Logistic {
+public enum Logistic {
     /// `1 / (1 + e^-margin)`, computed on the side that cannot overflow.
     @inlinable
-    static func sigmoid(_ margin: Double) -> Double {
+    public static func sigmoid(_ margin: Double) -> Double {
         if margin >= 0 {
             return 1 / (1 + exp(-margin))
         }
@@ -16,8 +15,14 @@ enum Logistic {
     }
 
     /// `log(p / (1 - p))`, the margin of a probability.
-    static func logit(_ probability: Double) -> Double {
+    public static func logit(_ probability: Double) -> Double {
         log(probability / (1 - probability))
+    }
+
+    /// `log(1 + e^x)` without overflow: the log-loss of a row is `softplus(-margin)` for a positive label and
+    /// `softplus(margin)` for a negative one.
+    public static func softplus(_ x: Double) -> Double {
+        max(x, 0) + log(1 + exp(-abs(x)))
     }
 
     // ln 2 split so that k * ln2High is exact for every |k| < 2^20 (fdlibm's constants).
@@ -26,8 +31,7 @@ enum Logistic {
     private static let log2OfE = 1.44269504088896338700e+00
 
     /// e^x.
-    @usableFromInline
-    static func exp(_ x: Double) -> Double {
+    public static func exp(_ x: Double) -> Double {
         if x.isNaN {
             return x
         }
@@ -58,7 +62,7 @@ enum Logistic {
     }
 
     /// The natural logarithm.
-    static func log(_ x: Double) -> Double {
+    public static func log(_ x: Double) -> Double {
         if x.isNaN || x < 0 {
             return .nan
         }
