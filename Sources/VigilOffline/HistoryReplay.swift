@@ -15,10 +15,15 @@ public struct HistoryReplay: Sendable {
         self.gateway = gateway
     }
 
-    /// A gateway for offline work: the data directory's keys when given (tokens then match the server's),
-    /// otherwise throwaway keys in memory-backed temporary storage (feature values do not depend on token values).
+    /// A gateway for offline work: the data directory's keys when given (tokens then match the server's), otherwise
+    /// throwaway keys, created in a temporary directory that is removed at once (feature values do not depend on
+    /// token values, only on which tokens are equal).
     public static func gateway(dataDirectory: String?) throws -> Gateway {
         if let dataDirectory {
+            // The same master-key source the server uses: VIGIL_MASTER_KEY when set, else the directory's key file.
+            if ProcessInfo.processInfo.environment["VIGIL_MASTER_KEY"] != nil {
+                return Gateway(keys: try KeyRing.open(directory: dataDirectory, provider: EnvironmentKeyProvider()))
+            }
             return Gateway(keys: try KeyRing.open(directory: dataDirectory, provider: FileKeyProvider(path: dataDirectory + "/master.key")))
         }
         let temporary = NSTemporaryDirectory() + "vigil-offline-keys-\(UUID().uuidString)"
