@@ -1,3 +1,4 @@
+import VigilDomain
 /// One account of the simulated world, pre-rendered as the seven CSV columns of a party so a row copies bytes.
 struct Account {
     var bank: Int
@@ -11,14 +12,14 @@ struct Account {
         self.bank = bank
         self.name = name
         let agent = Bank.all[bank].bic
-        let escapedName = CSVField.escape(name)
+        let escapedName = csvField(name)
         if !identifier.sortCode.isEmpty {
             columns = Array("\(escapedName),,\(identifier.sortCode),\(identifier.accountNumber),,,\(agent)".utf8)
             ibanColumns = Array("\(escapedName),\(identifier.iban),,,,,\(agent)".utf8)
         } else if !identifier.iban.isEmpty {
             columns = Array("\(escapedName),\(identifier.iban),,,,,\(agent)".utf8)
         } else {
-            columns = Array("\(escapedName),,,,\(identifier.scheme),\(CSVField.escape(identifier.id)),\(agent)".utf8)
+            columns = Array("\(escapedName),,,,\(identifier.scheme),\(csvField(identifier.id)),\(agent)".utf8)
         }
     }
 }

@@ -1,3 +1,4 @@
+import VigilDomain
 /// Remittance references, some followed by a number (`Invoice 4821`).
 enum ReferenceText {
     /// What the reference is for; each purpose has its own templates.
@@ -29,7 +30,7 @@ enum ReferenceText {
     ]
 
     static let templates: [Template] = byPurpose.flatMap { group in
-        group.map { Template(text: Array(CSVField.escape($0.0).utf8), numbered: $0.1) }
+        group.map { Template(text: Array(csvField($0.0).utf8), numbered: $0.1) }
     }
 
     private static let firstIndex: [Int] = {
