@@ -1,0 +1,316 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// The run's shared, immutable parts: where to connect, what to send and the timeline.
+final class LoadRun: Sendable {
+    let plan: LoadPlan
+    let payments: PaymentPopulation?
+    let sslContext: NIOSSLContext?
+    /// Appended to every payment id so repeated runs against one server are not duplicates.
+    let idSuffix: [UInt8]
+    let head: HTTPRequestHead
+    /// Nanoseconds between two sends on one connection in open loop.
+    let interval: Double
+
+    init(plan: LoadPlan, payments: PaymentPopulation?, sslContext: NIOSSLContext?, runID: String) {
+        self.plan = plan
+        self.payments = payments
+        self.sslContext = sslContext
+        idSuffix = Array("-\(runID)".utf8)
+        var headers = HTTPHeaders()
+        let defaultPort = plan.tls == nil ? 80 : 443
+        let hostText = plan.host.contains(":") ? "[\(plan.host)]" : plan.host
+        headers.add(name: "Host", value: plan.port == defaultPort ? hostText : "\(hostText):\(plan.port)")
+        headers.add(name: "User-Agent", value: "vigil-bench")
+        if let key = plan.apiKey { headers.add(name: "Authorization", value: "Bearer \(key)") }
+        if payments != nil { headers.add(name: "Content-Type", value: "application/json") }
+        head = HTTPRequestHead(version: .http1_1, method: payments == nil ? .GET : .POST, uri: plan.path, headers: headers)
+        if case .open(let rate) = plan.mode {
+            interval = 1e9 / rate
+        } else {
+            interval = 0
+        }
+    }
+}
+
+/// One keep-alive connection with at most one request in flight.
+///
+/// Open loop: requests fall due at `start + (index + n × connections) / rate`, whether or not the connection is
+/// free; a request that finds it busy waits in `pending`, and its latency still counts from when it fell due, so
+/// a stall is not hidden (no coordinated omission). Closed loop: the next request goes out as soon as the answer
+/// to the previous one has arrived.
+///
+/// All state is touched only on `loop` (checked in debug builds); the reference crosses threads only to reach it.
+final class LoadConnection: @unchecked Sendable {
+    struct Request {
+        var sequence: Int
+        var intended: NIODeadline
+        var measured: Bool
+    }
+
+    let index: Int
+    let loop: any EventLoop
+    let run: LoadRun
+    let recorder: LoadRecorder
+    private let done: EventLoopPromise<Void>
+
+    private var handler: LoadResponseHandler?
+    private var pending = CircularBuffer<Request>()
+    private var inFlight: Request?
+    private var status: UInt = 0
+    /// Requests this connection has issued (its n).
+    private var issuedCount = 0
+    /// How the in-flight request is counted if the connection closes under it: "connection", or "tls" when the
+    /// TLS handshake or record layer failed.
+    private var failureKind = "connection"
+    private var generating = true
+    private var finished = false
+    private var start = NIODeadline.now()
+    private var warmupEnd = NIODeadline.now()
+    private var end = NIODeadline.now()
+
+    init(index: Int, loop: any EventLoop, run: LoadRun, recorder: LoadRecorder) {
+        self.index = index
+        self.loop = loop
+        self.run = run
+        self.recorder = recorder
+        done = loop.makePromise(of: Void.self)
+    }
+
+    /// Succeeds once every request of this connection has been answered or given up.
+    var finishedFuture: EventLoopFuture<Void> { done.futureResult }
+
+    /// Opens the connection; fails when the server cannot be reached.
+    func connect() -> EventLoopFuture<Void> {
+        let run = run
+        return ClientBootstrap(group: loop)
+            .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(10))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let context = run.sslContext {
+                        let name = run.plan.host.isIPAddress ? nil : run.plan.host
+                        try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: name))
+                    }
+                    try sync.addHTTPClientHandlers()
+                    try sync.addHandler(LoadResponseHandler(connection: self))
+                }
+            }
+            .connect(host: run.plan.host, port: run.plan.port)
+            .map { _ in }
+    }
+
+    /// Starts offering load; the timeline is shared by every connection.
+    func begin(start: NIODeadline) {
+        loop.assertInEventLoop()
+        self.start = start
+        warmupEnd = start + .nanoseconds(run.plan.warmup.nanoseconds)
+        end = warmupEnd + .nanoseconds(run.plan.duration.nanoseconds)
+        let drainDeadline = end + .nanoseconds(run.plan.drainTimeout.nanoseconds)
+        loop.assumeIsolated().scheduleTask(deadline: drainDeadline) { self.giveUp() }
+        switch run.plan.mode {
+        case .closed:
+            loop.assumeIsolated().scheduleTask(deadline: start) { self.issueClosed() }
+        case .open:
+            scheduleOpen()
+        }
+    }
+
+    // MARK: Open and closed loop
+
+    private func scheduleOpen() {
+        let offset = Double(index + issuedCount * run.plan.connections) * run.interval
+        let due = start + .nanoseconds(Int64(offset))
+        guard due < end else {
+            generating = false
+            finishIfDone()
+            return
+        }
+        loop.assumeIsolated().scheduleTask(deadline: due) {
+            guard !self.finished else { return }
+            self.issue(intended: due)
+            self.scheduleOpen()
+        }
+    }
+
+    private func issueClosed() {
+        let now = NIODeadline.now()
+        guard generating, now < end else {
+            generating = false
+            finishIfDone()
+            return
+        }
+        issue(intended: now)
+    }
+
+    private func issue(intended: NIODeadline) {
+        let request = Request(
+            sequence: index + issuedCount * run.plan.connections, intended: intended, measured: intended >= warmupEnd
+        )
+        issuedCount += 1
+        if request.measured { recorder.issued() }
+        pending.append(request)
+        sendIfIdle()
+    }
+
+    private func sendIfIdle() {
+        guard inFlight == nil, let handler, handler.isActive, let request = pending.popFirst() else { return }
+        inFlight = request
+        status = 0
+        var body: ByteBuffer?
+        if let payments = run.payments {
+            var buffer = handler.allocator.buffer(capacity: 1024)
+            payments.writeBody(sequence: request.sequence, suffix: run.idSuffix, into: &buffer)
+            body = buffer
+        }
+        var head = run.head
+        if let body { head.headers.add(name: "Content-Length", value: String(body.readableBytes)) }
+        handler.send(head: head, body: body)
+    }
+
+    // MARK: Events from the channel
+
+    func connected(_ handler: LoadResponseHandler) {
+        self.handler = handler
+        failureKind = "connection"
+        sendIfIdle()
+    }
+
+    func broke(_ error: any Error) {
+        if error is NIOSSLError || error is BoringSSLError { failureKind = "tls" }
+    }
+
+    func received(status: UInt) {
+        self.status = status
+    }
+
+    func answered() {
+        guard let request = inFlight else { return }
+        inFlight = nil
+        let now = NIODeadline.now()
+        if request.measured { recorder.answered(status: status, intended: request.intended, at: now) }
+        if case .closed = run.plan.mode, pending.isEmpty {
+            issueClosed()
+        } else {
+            sendIfIdle()
+        }
+        finishIfDone()
+    }
+
+    func closed() {
+        handler = nil
+        if let request = inFlight {
+            inFlight = nil
+            if request.measured { recorder.failed(failureKind) }
+        }
+        guard !finished else { return }
+        // The server closed a keep-alive connection (or it broke): reconnect and carry on.
+        loop.assumeIsolated().scheduleTask(in: .milliseconds(100)) {
+            guard !self.finished else { return }
+            self.connect().assumeIsolated().whenComplete { result in
+                if case .failure = result {
+                    self.closed()
+                } else if case .closed = self.run.plan.mode, self.pending.isEmpty, self.inFlight == nil {
+                    self.issueClosed()
+                }
+            }
+        }
+    }
+
+    // MARK: The end
+
+    private func finishIfDone() {
+        guard !generating, inFlight == nil, pending.isEmpty, !finished else { return }
+        finish()
+    }
+
+    /// The drain deadline: whatever is still outstanding is a timeout.
+    private func giveUp() {
+        guard !finished else { return }
+        generating = false
+        let outstanding = (inFlight.map { $0.measured ? 1 : 0 } ?? 0) + pending.filter(\.measured).count
+        recorder.failed("timeout", count: outstanding)
+        inFlight = nil
+        pending.removeAll()
+        finish()
+    }
+
+    /// Closes a connection whose run never started.
+    func abandon() {
+        guard !finished else { return }
+        finished = true
+        handler?.close()
+        done.succeed()
+    }
+
+    private func finish() {
+        finished = true
+        handler?.close()
+        done.succeed()
+    }
+}
+
+/// Feeds a connection's HTTP answers to its `LoadConnection` and writes its requests.
+final class LoadResponseHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    private let connection: LoadConnection
+    private var context: ChannelHandlerContext?
+
+    init(connection: LoadConnection) {
+        self.connection = connection
+    }
+
+    var isActive: Bool { context?.channel.isActive ?? false }
+    var allocator: ByteBufferAllocator { context?.channel.allocator ?? ByteBufferAllocator() }
+
+    func send(head: HTTPRequestHead, body: ByteBuffer?) {
+        guard let context else { return }
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    func close() {
+        context?.close(promise: nil)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { connection.connected(self) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        connection.connected(self)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.context = nil
+        connection.closed()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): connection.received(status: head.status.code)
+        case .body: break
+        case .end: connection.answered()
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        connection.broke(error)
+        context.close(promise: nil)
+    }
+}
+
+extension String {
+    var isIPAddress: Bool {
+        (try? SocketAddress(ipAddress: self, port: 0)) != nil
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// The command line: `vigil-microbench [--payments N] [--seconds S] [--model PATH] [--quick]`.
+struct Options {
+    /// Payments in the simulated workload.
+    var payments = 20_000
+    /// How long each stage repeats the workload.
+    var seconds = 2.0
+    /// An XGBoost JSON model file; nil means the model bundled with VigilEngine.
+    var modelPath: String?
+
+    static let usage = "usage: vigil-microbench [--payments N (default 20000)] [--seconds S per stage (default 2)] [--model PATH] [--quick]"
+
+    /// Parses the arguments after the program name; `--quick` means 2,000 payments and 0.2 s per stage
+    /// unless `--payments` or `--seconds` say otherwise.
+    init(parsing arguments: [String]) throws(UsageError) {
+        var quick = false
+        var payments: Int?
+        var seconds: Double?
+        var rest = arguments[...]
+        while let argument = rest.popFirst() {
+            switch argument {
+            case "--quick":
+                quick = true
+            case "--payments":
+                guard let value = rest.popFirst().flatMap(Int.init), value >= 10 else { throw UsageError("--payments needs a whole number ≥ 10") }
+                payments = value
+            case "--seconds":
+                guard let value = rest.popFirst().flatMap(Double.init), value > 0 else { throw UsageError("--seconds needs a positive number") }
+                seconds = value
+            case "--model":
+                guard let value = rest.popFirst() else { throw UsageError("--model needs a path") }
+                modelPath = value
+            default:
+                throw UsageError("unknown argument '\(argument)'")
+            }
+        }
+        self.payments = payments ?? (quick ? 2_000 : 20_000)
+        self.seconds = seconds ?? (quick ? 0.2 : 2)
+    }
+}
+
+/// A bad command line, reported with the usage line.
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

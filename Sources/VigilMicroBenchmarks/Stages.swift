@@ -1,0 +1,186 @@
+import Foundation
+import VigilDomain
+import VigilEngine
+import VigilEventLog
+import VigilFeatures
+import VigilGateway
+import VigilRules
+import VigilTrees
+
+/// One row of the stage table.
+struct StageResult {
+    var name: String
+    var measurement: Measurement
+}
+
+/// Each stage of the per-payment path timed alone, one pass over the workload per batch, in path order.
+struct Stages {
+    let workload: Workload
+    let inputs: EngineInputs
+    let model: ModelBundle
+    let tenant: TenantPolicy
+    let sampler: Sampler
+    /// Where the file event log of the append stage is written.
+    let directory: String
+
+    var count: Int { workload.payments.count }
+
+    func all() async throws -> [StageResult] {
+        var results = [
+            StageResult(name: "1. JSON decode + validation", measurement: try await decode()),
+            StageResult(name: "2. tokenise + seal (Gateway)", measurement: await tokenize()),
+            StageResult(name: "3. features (observe, in-memory store)", measurement: await features()),
+        ]
+        let (explained, marginOnly) = try await modelStages()
+        results.append(StageResult(name: "4a. model + contributions (explainedMargin)", measurement: explained))
+        results.append(StageResult(name: "4b. model alone (margin)", measurement: marginOnly))
+        results.append(StageResult(name: "5. rules (RuleSet.evaluate, 2 default rules)", measurement: await rules()))
+        results.append(StageResult(name: "6a. event encode (EventCoding JSONEncoder)", measurement: try await encode()))
+        results.append(StageResult(name: "6b. event append (FileEventLog, async durability)", measurement: try await append()))
+        return results
+    }
+
+    /// `PaymentRequestDecoder().decode` on each request body.
+    func decode() async throws -> Measurement {
+        let decoder = PaymentRequestDecoder()
+        for body in workload.bodies {
+            if case .failure(let rejection) = decoder.decode(body) { throw WorkloadError("a simulated body is refused: \(rejection)") }
+        }
+        return await sampler.run(payments: count) { _ in
+            var accepted = 0
+            let start = ContinuousClock.now
+            for body in workload.bodies {
+                if case .success = decoder.decode(body) { accepted += 1 }
+            }
+            let elapsed = ContinuousClock.now - start
+            precondition(accepted == count)
+            return elapsed
+        }
+    }
+
+    /// `Gateway.tokenize` (four HMACs and up to four AES-GCM seals) on each validated request.
+    func tokenize() async -> Measurement {
+        await sampler.run(payments: count) { _ in
+            var sealedBytes = 0
+            let start = ContinuousClock.now
+            for request in workload.requests { sealedBytes += workload.gateway.tokenize(request).debtor.sealedAccount.bytes.count }
+            let elapsed = ContinuousClock.now - start
+            precondition(sealedBytes > 0)
+            return elapsed
+        }
+    }
+
+    /// `FeatureExtractor.observe` on each payment in time order. One store serves every pass; pass `k` is
+    /// the workload shifted `k` periods later, so the state keeps growing like a longer history of the same
+    /// customers rather than replaying the same moments twice.
+    func features() async -> Measurement {
+        let extractor = FeatureExtractor(store: InMemoryFeatureStore())
+        var vector: [Double] = []
+        return await sampler.run(payments: count) { pass in
+            let payments = workload.payments(pass: pass)
+            let start = ContinuousClock.now
+            for payment in payments { extractor.observe(payment, into: &vector) }
+            return .now - start
+        }
+    }
+
+    /// `explainedMargin` (prediction and Saabas contributions in one walk) and `margin` alone, on the model's
+    /// input rows: each payment's features mapped to the model's inputs by name, as `ModelBundle` does.
+    func modelStages() async throws -> (explained: Measurement, margin: Measurement) {
+        let ensemble = model.ensemble
+        let width = ensemble.featureCount
+        let sources = try ensemble.featureNames.isEmpty ? Array(0..<Feature.count) : ensemble.featureNames.map { name in
+            guard let feature = Feature(name: name) else { throw WorkloadError("the model uses an unknown feature '\(name)'") }
+            return feature.rawValue
+        }
+        let rows = inputs.features.flatMap { features in sources.map { Float(features[$0]) } }
+        var contributions = [Double](repeating: 0, count: width)
+        let explained = await sampler.run(payments: count) { _ in
+            rows.withUnsafeBufferPointer { rows in
+                contributions.withUnsafeMutableBufferPointer { contributions in
+                    var sum = 0.0
+                    let start = ContinuousClock.now
+                    for i in 0..<count {
+                        sum += ensemble.explainedMargin(UnsafeBufferPointer(rebasing: rows[i * width..<(i + 1) * width]), into: contributions).margin
+                    }
+                    let elapsed = ContinuousClock.now - start
+                    precondition(sum.isFinite)
+                    return elapsed
+                }
+            }
+        }
+        let margin = await sampler.run(payments: count) { _ in
+            rows.withUnsafeBufferPointer { rows in
+                var sum = 0.0
+                let start = ContinuousClock.now
+                for i in 0..<count { sum += ensemble.margin(UnsafeBufferPointer(rebasing: rows[i * width..<(i + 1) * width])) }
+                let elapsed = ContinuousClock.now - start
+                precondition(sum.isFinite)
+                return elapsed
+            }
+        }
+        return (explained, margin)
+    }
+
+    /// `RuleSet.evaluate` on each payment's rule inputs (`score`, `amount`, the features; currency,
+    /// perspective, scheme, channel), laid out beforehand. Building those arrays is the engine's work and is
+    /// in the end-to-end figure, not here.
+    func rules() async -> Measurement {
+        let numericWidth = 2 + Feature.count
+        var numeric: [Double] = []
+        var text: [String] = []
+        for (i, payment) in workload.payments.enumerated() {
+            numeric += [Double(inputs.responses[i].score), payment.amount.majorUnits] + inputs.features[i]
+            text += [payment.amount.currency.code, payment.perspective.rawValue, payment.scheme, payment.channel ?? ""]
+        }
+        let rules = tenant.rules
+        return await sampler.run(payments: count) { _ in
+            numeric.withUnsafeBufferPointer { numeric in
+                text.withUnsafeBufferPointer { text in
+                    var fired = 0
+                    let start = ContinuousClock.now
+                    for i in 0..<count {
+                        rules.evaluate(
+                            numeric: UnsafeBufferPointer(rebasing: numeric[i * numericWidth..<(i + 1) * numericWidth]),
+                            text: UnsafeBufferPointer(rebasing: text[i * 4..<(i + 1) * 4])
+                        ) { _ in fired += 1 }
+                    }
+                    let elapsed = ContinuousClock.now - start
+                    precondition(fired >= 0)
+                    return elapsed
+                }
+            }
+        }
+    }
+
+    /// Encoding each payment's event as the engine does: a new `EventCoding.encoder()` per event.
+    func encode() async throws -> Measurement {
+        try await sampler.run(payments: count) { _ in
+            var checksum = 0
+            let start = ContinuousClock.now
+            for event in inputs.events {
+                let payload = try Array(EventCoding.encoder().encode(event))
+                checksum &+= Int(payload[payload.count / 2])
+            }
+            let elapsed = ContinuousClock.now - start
+            precondition(checksum > 0)
+            return elapsed
+        }
+    }
+
+    /// `FileEventLog.append` of each encoded event, one at a time, with `durability = async`: each append waits
+    /// for the writer thread to `write` its batch, not for `fdatasync` (fsync latency is measured by
+    /// `scripts/processing_time.py` and `EventLogBenchmark`).
+    func append() async throws -> Measurement {
+        let encoder = EventCoding.encoder()
+        let payloads = try inputs.events.map { Array(try encoder.encode($0)) }
+        let log = try FileEventLog(directory: directory + "/events", durability: .async)
+        let measurement = try await sampler.run(payments: count) { _ in
+            let start = ContinuousClock.now
+            for payload in payloads { _ = try await log.append(payload) }
+            return .now - start
+        }
+        await log.shutdown()
+        return measurement
+    }
+}
