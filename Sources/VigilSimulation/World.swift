@@ -51,8 +51,10 @@ struct World {
 
     /// A new account at `bank`; `name` nil gives the holder a person's name of the account's region.
     mutating func addAccount(bank: Int, name: String? = nil, business: BusinessNames.Kind? = nil, _ random: inout RandomSource) -> Int32 {
-        let placeholder = name ?? "x"
-        let (identifier, region) = Bank.all[bank].newIdentifier(&random, holder: placeholder)
+        // The holder's region comes from the identifier (an N26 IBAN may be Spanish), so a generated name is only known
+        // afterwards; scheme handles (UPI) of unnamed holders are built from a fixed stem instead.
+        let handleStem = name ?? "x"
+        let (identifier, region) = Bank.all[bank].newIdentifier(&random, holder: handleStem)
         let holder: String
         if let name {
             holder = name
