@@ -76,15 +76,7 @@ final class OutputFile {
             digits += 1
             scale *= 10
         }
-        reserve(digits)
-        var v = value
-        var i = digits - 1
-        while i >= 0 {
-            buffer[count + i] = UInt8(48 + v % 10)
-            v /= 10
-            i -= 1
-        }
-        count += digits
+        append(digits: Int(value), width: digits)
     }
 
     /// `value` as 16 lower-case hex digits.
