@@ -55,7 +55,7 @@ let package = Package(
         .target(
             name: "VigilBench",
             dependencies: [
-                "VigilSimulation", "VigilDomain",
+                "VigilSimulation", "VigilDomain", "VigilEvaluation",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

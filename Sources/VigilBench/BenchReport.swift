@@ -72,34 +72,41 @@ public struct BenchReport: Sendable {
     /// One JSON object: sent, ok, errors, achievedRate, latencyMs {p50, p90, p99, p999, max}, serverRssBytes (or
     /// null), mode, connections, rate (null in closed loop), durationSeconds and the settings.
     public var json: String {
-        func number(_ value: Double) -> String { value.isFinite ? String(format: "%.3f", value) : "null" }
-        func string(_ text: String) -> String {
-            let data = try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])
-            let array = data.map { String(decoding: $0, as: UTF8.self) } ?? "[\"\"]"
-            return String(array.dropFirst().dropLast())
-        }
-        let errors = result.errors.sorted { $0.key < $1.key }.map { "\(string($0.key)):\($0.value)" }.joined(separator: ",")
-        let latency = result.latencyMs.map {
-            "{\"p50\":\(number($0.p50)),\"p90\":\(number($0.p90)),\"p99\":\(number($0.p99)),\"p999\":\(number($0.p999)),\"max\":\(number($0.max))}"
-        } ?? "null"
         let members = [
-            "\"command\":\(string(commandLine))",
-            "\"url\":\(string(url + path))",
-            "\"method\":\(string(method))",
-            "\"mode\":\(string(modeName))",
+            "\"command\":\(Self.jsonString(commandLine))",
+            "\"url\":\(Self.jsonString(url + path))",
+            "\"method\":\(Self.jsonString(method))",
+            "\"mode\":\(Self.jsonString(modeName))",
             "\"connections\":\(connections)",
             "\"threads\":\(threads)",
-            "\"rate\":\(rate.map(number) ?? "null")",
-            "\"warmupSeconds\":\(number(warmupSeconds))",
-            "\"durationSeconds\":\(number(durationSeconds))",
-            "\"sent\":\(result.sent)",
-            "\"ok\":\(result.ok)",
-            "\"errors\":{\(errors)}",
-            "\"achievedRate\":\(number(result.achievedRate))",
-            "\"latencyMs\":\(latency)",
+            "\"rate\":\(rate.map(Self.jsonNumber) ?? "null")",
+            "\"warmupSeconds\":\(Self.jsonNumber(warmupSeconds))",
+            "\"durationSeconds\":\(Self.jsonNumber(durationSeconds))",
             "\"serverRssBytes\":\(serverRssBytes.map(String.init) ?? "null")",
         ]
-        return "{" + members.joined(separator: ",") + "}"
+        let result = Self.resultJSON(result)
+        // The result's members follow the settings in the same object.
+        return "{" + members.joined(separator: ",") + "," + result.dropFirst()
+    }
+
+    /// A run's figures as one JSON object: sent, ok, errors by status or kind, achievedRate and latencyMs
+    /// {p50, p90, p99, p999, max} (null when nothing was answered).
+    static func resultJSON(_ result: LoadResult) -> String {
+        let errors = result.errors.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\($0.value)" }.joined(separator: ",")
+        let latency = result.latencyMs.map {
+            "{\"p50\":\(jsonNumber($0.p50)),\"p90\":\(jsonNumber($0.p90)),\"p99\":\(jsonNumber($0.p99)),"
+                + "\"p999\":\(jsonNumber($0.p999)),\"max\":\(jsonNumber($0.max))}"
+        } ?? "null"
+        return "{\"sent\":\(result.sent),\"ok\":\(result.ok),\"errors\":{\(errors)},"
+            + "\"achievedRate\":\(jsonNumber(result.achievedRate)),\"latencyMs\":\(latency)}"
+    }
+
+    static func jsonNumber(_ value: Double) -> String { value.isFinite ? String(format: "%.3f", value) : "null" }
+
+    static func jsonString(_ text: String) -> String {
+        let data = try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])
+        let array = data.map { String(decoding: $0, as: UTF8.self) } ?? "[\"\"]"
+        return String(array.dropFirst().dropLast())
     }
 
     private func format(_ value: Double, _ decimals: Int) -> String {

@@ -1,13 +1,13 @@
 import Foundation
 
 /// How an axis maps values to its length.
-enum AxisScale: Sendable {
+public enum AxisScale: Sendable {
     case linear(Double, Double)
     /// Base 10, from a positive lower bound; values below it sit on the axis's start.
     case logarithmic(Double, Double)
 
     /// Where `value` falls along the axis, 0 at its start and 1 at its end, clamped.
-    func fraction(_ value: Double) -> Double {
+    public func fraction(_ value: Double) -> Double {
         let fraction: Double
         switch self {
         case .linear(let low, let high):
@@ -21,7 +21,7 @@ enum AxisScale: Sendable {
 
 /// A 640 × 440 chart with one plot area, built element by element and rendered as a self-contained SVG document:
 /// no scripts, no external fonts or styles, dark text on a white background.
-struct SVGChart {
+public struct SVGChart {
     static let width = 640.0
     static let height = 440.0
     static let font = "Helvetica, Arial, sans-serif"
@@ -38,7 +38,7 @@ struct SVGChart {
     let y: AxisScale
     private var elements: [String] = []
 
-    init(title: String, subtitle: String, x: AxisScale, y: AxisScale) {
+    public init(title: String, subtitle: String, x: AxisScale, y: AxisScale) {
         self.title = title
         self.subtitle = subtitle
         self.x = x
@@ -49,7 +49,7 @@ struct SVGChart {
     func py(_ value: Double) -> Double { self.bottom - self.y.fraction(value) * (self.bottom - self.top) }
 
     /// Grid lines, ticks, tick labels and the axis titles.
-    mutating func axes(xTicks: [(Double, String)], yTicks: [(Double, String)], xLabel: String, yLabel: String) {
+    public mutating func axes(xTicks: [(Double, String)], yTicks: [(Double, String)], xLabel: String, yLabel: String) {
         for (value, label) in xTicks {
             let x = self.px(value)
             self.line(x, self.top, x, self.bottom, stroke: "#e3e3e3")
@@ -74,7 +74,7 @@ struct SVGChart {
         )
     }
 
-    mutating func line(
+    public mutating func line(
         _ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String, width: Double = 1, dash: String? = nil
     ) {
         self.elements.append(
@@ -84,7 +84,7 @@ struct SVGChart {
     }
 
     /// A polyline through data points, in data coordinates.
-    mutating func polyline(_ points: [(Double, Double)], stroke: String, width: Double = 2, dash: String? = nil) {
+    public mutating func polyline(_ points: [(Double, Double)], stroke: String, width: Double = 2, dash: String? = nil) {
         guard points.count > 1 else { return }
         let coordinates = points.map { "\(n(self.px($0.0))),\(n(self.py($0.1)))" }.joined(separator: " ")
         self.elements.append(
@@ -94,7 +94,7 @@ struct SVGChart {
     }
 
     /// A filled rectangle between data coordinates.
-    mutating func bar(x0: Double, x1: Double, y0: Double, y1: Double, fill: String, label: String) {
+    public mutating func bar(x0: Double, x1: Double, y0: Double, y1: Double, fill: String, label: String) {
         let (left, right) = (self.px(x0), self.px(x1))
         let (top, bottom) = (self.py(y1), self.py(y0))
         guard bottom - top > 0 else { return }
@@ -104,10 +104,10 @@ struct SVGChart {
         )
     }
 
-    enum MarkerShape { case circle, square }
+    public enum MarkerShape { case circle, square }
 
     /// A marker at a data point.
-    mutating func marker(_ shape: MarkerShape, at point: (Double, Double), fill: String, label: String? = nil) {
+    public mutating func marker(_ shape: MarkerShape, at point: (Double, Double), fill: String, label: String? = nil) {
         let (x, y) = (self.px(point.0), self.py(point.1))
         self.elements.append(Self.markerElement(shape, x: x, y: y, fill: fill))
         if let label { self.text(label, x: x + 8, y: y - 7, size: 11, anchor: "start") }
@@ -123,7 +123,7 @@ struct SVGChart {
         }
     }
 
-    mutating func text(
+    public mutating func text(
         _ string: String, x: Double, y: Double, size: Double, anchor: String, fill: String = "#222222",
         weight: String? = nil
     ) {
@@ -134,30 +134,30 @@ struct SVGChart {
     }
 
     /// A line across the plot area at a data x, labelled at its top.
-    mutating func verticalGuide(at value: Double, label: String, stroke: String = "#777777") {
+    public mutating func verticalGuide(at value: Double, label: String, stroke: String = "#777777") {
         let x = self.px(value)
         self.line(x, self.top, x, self.bottom, stroke: stroke, width: 1, dash: "4 3")
         self.text(label, x: x + 3, y: self.top + 12, size: 10, anchor: "start", fill: "#444444")
     }
 
     /// A message across the middle of the plot area, for when there is nothing to draw.
-    mutating func notice(_ message: String) {
+    public mutating func notice(_ message: String) {
         self.text(
             message, x: (self.left + self.right) / 2, y: (self.top + self.bottom) / 2, size: 13, anchor: "middle",
             fill: "#555555"
         )
     }
 
-    enum LegendSymbol {
+    public enum LegendSymbol {
         case line(String, dash: String?)
         case box(String)
         case marker(MarkerShape, String)
     }
 
-    enum Corner { case topRight, bottomRight, bottomLeft }
+    public enum Corner { case topRight, bottomRight, bottomLeft }
 
     /// A boxed legend in a corner of the plot area.
-    mutating func legend(_ entries: [(LegendSymbol, String)], corner: Corner) {
+    public mutating func legend(_ entries: [(LegendSymbol, String)], corner: Corner) {
         guard !entries.isEmpty else { return }
         let rowHeight = 18.0
         // Helvetica at 11 px averages a little under 6 px a character.
@@ -186,7 +186,7 @@ struct SVGChart {
     }
 
     /// The document: white background, title, subtitle and the elements in the order they were added.
-    func rendered() -> String {
+    public func rendered() -> String {
         let title = Formatting.xmlEscaped(self.title)
         var document = [
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",

@@ -15,6 +15,10 @@ struct BenchCommand: AsyncParsableCommand {
 
             Target: --url with --tenant-key or --data-dir, or --spawn to start `vigil serve` on a free port with a \
             fresh data directory (stopped at the end).
+
+            --sweep 1,4,16,64,256 runs the closed-loop scaling curve: at each connection count, GET /health (the \
+            server's ceiling) and then the scoring POST, each for --warmup + --duration; it prints a Markdown table \
+            (or --json) and with --svg writes the curve as a chart.
             """
     )
 
@@ -37,6 +41,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("server-pid"), help: "Process id of a local server whose RSS to report.") var serverPid: Int32?
     @Option(help: "With --spawn: the server's durability, fsync or async (default: the server's).") var durability: String?
     @Flag(help: "Print one JSON object instead of the text report.") var json = false
+    @Option(help: "Closed-loop sweep over these connection counts (comma-separated), /health and scoring at each.")
+    var sweep: String?
+    @Option(help: "With --sweep: write the scaling curve as an SVG chart to this file.") var svg: String?
 
     func validate() throws {
         if spawn, url != nil { throw ValidationError("use either --url or --spawn, not both") }
@@ -61,6 +68,22 @@ struct BenchCommand: AsyncParsableCommand {
         if (insecure || ca != nil), let url, !url.lowercased().hasPrefix("https://") {
             throw ValidationError("--insecure and --ca apply only to an https:// URL")
         }
+        if svg != nil, sweep == nil { throw ValidationError("--svg needs --sweep") }
+        if sweep != nil {
+            if rate != nil { throw ValidationError("--sweep is closed loop; leave out --rate") }
+            if path != Self.scorePath { throw ValidationError("--sweep runs /health and \(Self.scorePath); leave out --path") }
+            _ = try sweepCounts()
+        }
+    }
+
+    /// The connection counts of --sweep, in the order given.
+    func sweepCounts() throws -> [Int] {
+        let parts = (sweep ?? "").split(separator: ",", omittingEmptySubsequences: false)
+        let counts = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, counts.count == parts.count, counts.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--sweep must be positive connection counts separated by commas, such as 1,4,16,64,256")
+        }
+        return counts
     }
 
     static let scorePath = "/v1/payments/score"
@@ -110,29 +133,84 @@ struct BenchCommand: AsyncParsableCommand {
             baseURL = "http://\(host):\(port)"
         }
 
-        let plan = LoadPlan(
-            host: host, port: port, tls: tls, path: path, apiKey: key, connections: connections,
+        let target = Target(
+            host: host, port: port, tls: tls, key: key, baseURL: baseURL, payments: payments, rssPid: serverPid ?? server?.pid
+        )
+        let output: String
+        do {
+            output = try await sweep == nil ? single(target) : curve(target)
+        } catch {
+            await server?.stop()
+            throw error
+        }
+        await server?.stop()
+        print(output)
+    }
+
+    /// The server under load and what to send it.
+    struct Target {
+        var host: String
+        var port: Int
+        var tls: LoadPlan.TLS?
+        var key: String?
+        var baseURL: String
+        /// The scoring bodies; nil for a GET path.
+        var payments: PaymentPopulation?
+        /// The local server whose RSS to report.
+        var rssPid: Int32?
+    }
+
+    func plan(_ target: Target, path: String, connections: Int) -> LoadPlan {
+        LoadPlan(
+            host: target.host, port: target.port, tls: target.tls, path: path, apiKey: target.key, connections: connections,
             threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, mode: rate.map { .open(rate: $0) } ?? .closed,
             warmup: .milliseconds(Int64(warmup * 1000)), duration: .milliseconds(Int64(duration * 1000)),
             drainTimeout: .milliseconds(Int64(drainTimeout * 1000))
         )
-        let result: LoadResult
+    }
+
+    func load(_ plan: LoadPlan, payments: PaymentPopulation?) async throws -> LoadResult {
         do {
-            result = try await runLoad(plan, payments: payments)
+            return try await runLoad(plan, payments: payments)
         } catch {
-            await server?.stop()
             throw CLIError(error.message)
         }
-        let rssPid = serverPid ?? server?.pid
-        let rss = rssPid.flatMap(residentSetBytes(pid:))
-        await server?.stop()
+    }
 
+    /// One run: the text report, or its JSON.
+    func single(_ target: Target) async throws -> String {
+        let plan = plan(target, path: path, connections: connections)
+        let result = try await load(plan, payments: target.payments)
         let report = BenchReport(
-            commandLine: CommandLine.arguments.joined(separator: " "), url: baseURL, method: posting ? "POST" : "GET",
-            path: path, mode: plan.mode, connections: connections, threads: plan.threads, warmupSeconds: warmup,
-            durationSeconds: duration, result: result, serverRssBytes: rss
+            commandLine: CommandLine.arguments.joined(separator: " "), url: target.baseURL,
+            method: target.payments == nil ? "GET" : "POST", path: path, mode: plan.mode, connections: connections,
+            threads: plan.threads, warmupSeconds: warmup, durationSeconds: duration, result: result,
+            serverRssBytes: target.rssPid.flatMap(residentSetBytes(pid:))
         )
-        print(json ? report.json : report.text)
+        return json ? report.json : report.text
+    }
+
+    /// The scaling curve: /health, then scoring, at each connection count of --sweep.
+    func curve(_ target: Target) async throws -> String {
+        var points: [ScalingPoint] = []
+        for count in try sweepCounts() {
+            let health = try await load(plan(target, path: "/health", connections: count), payments: nil)
+            let score = try await load(plan(target, path: path, connections: count), payments: target.payments)
+            points.append(ScalingPoint(connections: count, health: health, score: score))
+        }
+        let report = ScalingReport(
+            commandLine: CommandLine.arguments.joined(separator: " "), url: target.baseURL,
+            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, warmupSeconds: warmup, durationSeconds: duration,
+            points: points, serverRssBytes: target.rssPid.flatMap(residentSetBytes(pid:))
+        )
+        if let svg {
+            do {
+                try Data(report.svg.utf8).write(to: URL(fileURLWithPath: svg))
+            } catch {
+                throw CLIError("cannot write \(svg): \(error.localizedDescription)")
+            }
+        }
+        return json ? report.json : report.markdown
     }
 
     /// This binary, to run `serve` from.

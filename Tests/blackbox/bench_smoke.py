@@ -4,6 +4,7 @@
 - closed loop against a spawned server: `vigil bench --spawn --duration 2 --warmup 1 --connections 4`;
 - open loop: `--rate 200 --duration 2`, with `--json` parsed and its keys checked;
 - `--url` with `--data-dir` against a server started here, on `/v1/payments/score` and on `--path /health`;
+- `--sweep 1,2 --svg FILE`: the scaling curve's JSON steps and its chart;
 - bad options are refused with a clear message.
 
     python3 Tests/blackbox/bench_smoke.py --vigil .build/debug/vigil
@@ -69,10 +70,30 @@ def main(args) -> None:
     c.log(f"--url: score and /health answered, {report['ok']} health checks")
     server.terminate()
 
+    svg = f"{data}/curve.svg"
+    sweep = json.loads(bench(vigil, ["--spawn", "--sweep", "1,2", "--duration", "1", "--warmup", "0.5", "--svg", svg,
+                                     "--json"]))
+    c.check(sweep["mode"] == "sweep" and [s["connections"] for s in sweep["steps"]] == [1, 2],
+            f"--sweep 1,2: steps {sweep.get('steps')}")
+    for step in sweep["steps"]:
+        for run in ("health", "score"):
+            check_report({**step[run], "mode": "sweep", "serverRssBytes": None, "connections": step["connections"],
+                          "rate": None, "durationSeconds": 1}, f"--sweep {run} at {step['connections']}", "sweep")
+        c.check(abs(step["ratio"] - step["score"]["achievedRate"] / step["health"]["achievedRate"]) < 0.002,
+                f"--sweep: ratio {step['ratio']} is not score ÷ health")
+    with open(svg, encoding="utf-8") as f:
+        chart = f.read()
+    c.check(chart.startswith("<?xml") and chart.count("<polyline") == 2 and "p99" in chart,
+            f"--svg: the chart lacks its two curves or labels:\n{chart[:400]}")
+    c.log(f"--sweep 1,2: {len(sweep['steps'])} steps, chart written")
+
     for bad, needle in ((["--spawn", "--rate", "0"], b"--rate"),
                         (["--spawn", "--connections", "0"], b"--connections"),
                         (["--spawn", "--url", "http://127.0.0.1:1"], b"--url"),
-                        (["--url", "http://127.0.0.1:1"], b"--tenant-key")):
+                        (["--url", "http://127.0.0.1:1"], b"--tenant-key"),
+                        (["--spawn", "--sweep", "1,0"], b"--sweep"),
+                        (["--spawn", "--sweep", "4", "--rate", "10"], b"--rate"),
+                        (["--spawn", "--svg", "x.svg"], b"--svg")):
         cp = c.run_cli(vigil, ["bench", *bad], check_status=False)
         c.check(cp.returncode != 0 and needle in cp.stderr,
                 f"`vigil bench {' '.join(bad)}` should be refused naming {needle.decode()}: {cp.stderr!r}")
