@@ -10,6 +10,19 @@ public final class ServerMetrics: Sendable {
     let fsyncSeconds: ValueHistogram
     let fsyncBatch: ValueHistogram
     let readyGauge: Gauge
+    let requestCounters = CollectorCache<RequestKey, Counter>()
+    let requestDurations = CollectorCache<String, ValueHistogram>()
+    let decisionCounters = CollectorCache<DecisionKey, Counter>()
+
+    struct RequestKey: Hashable {
+        var route: String
+        var status: Int
+    }
+
+    struct DecisionKey: Hashable {
+        var tenant: String
+        var decision: Decision
+    }
 
     static let latencyBuckets: [Double] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1]
 
@@ -27,21 +40,27 @@ public final class ServerMetrics: Sendable {
     }
 
     func request(route: String, status: Int, seconds: Double) {
-        registry.makeCounter(
-            name: "vigil_http_requests_total", labels: [("route", route), ("status", String(status))],
-            help: "HTTP requests by route template and status."
-        ).increment()
-        registry.makeValueHistogram(
-            name: "vigil_http_request_duration_seconds", labels: [("route", route)], buckets: Self.latencyBuckets,
-            help: "HTTP request latency by route template."
-        ).record(seconds)
+        requestCounters.collector(for: RequestKey(route: route, status: status)) {
+            registry.makeCounter(
+                name: "vigil_http_requests_total", labels: [("route", route), ("status", String(status))],
+                help: "HTTP requests by route template and status."
+            )
+        }.increment()
+        requestDurations.collector(for: route) {
+            registry.makeValueHistogram(
+                name: "vigil_http_request_duration_seconds", labels: [("route", route)], buckets: Self.latencyBuckets,
+                help: "HTTP request latency by route template."
+            )
+        }.record(seconds)
     }
 
     func decision(tenant: String, decision: Decision) {
-        registry.makeCounter(
-            name: "vigil_decisions_total", labels: [("tenant", tenant), ("decision", decision.rawValue)],
-            help: "Scoring decisions by tenant."
-        ).increment()
+        decisionCounters.collector(for: DecisionKey(tenant: tenant, decision: decision)) {
+            registry.makeCounter(
+                name: "vigil_decisions_total", labels: [("tenant", tenant), ("decision", decision.rawValue)],
+                help: "Scoring decisions by tenant."
+            )
+        }.increment()
     }
 
     /// Called by the event log after each group commit.
@@ -62,5 +81,20 @@ public final class ServerMetrics: Sendable {
         registry.makeGauge(name: "vigil_duplicate_index_entries", help: "Payment ids remembered for the duplicate check.")
             .set(to: Double(duplicateEntries))
         return registry.emitToString()
+    }
+}
+
+/// Collectors already registered, by label values, so the per-request path skips the registry's name validation
+/// and its global lock. The registry stays the one owner of every series; this only remembers the handles.
+final class CollectorCache<Key: Hashable & Sendable, Collector: AnyObject & Sendable>: Sendable {
+    private let collectors = Mutex<[Key: Collector]>([:])
+
+    func collector(for key: Key, make: () -> Collector) -> Collector {
+        collectors.withLock { collectors in
+            if let known = collectors[key] { return known }
+            let made = make()
+            collectors[key] = made
+            return made
+        }
     }
 }

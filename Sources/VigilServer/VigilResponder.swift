@@ -160,10 +160,13 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
             throw ProblemDetails(.unauthorized, "Send an API key as Authorization: Bearer <key>.", headers: challenge)
         }
         let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+        guard parts.count == 2, parts[0].utf8.elementsEqual("bearer".utf8, by: { $0 | 0x20 == $1 }) else {
             throw ProblemDetails(.unauthorized, "The Authorization header must use the Bearer scheme.", headers: challenge)
         }
-        guard let tenant = state.tenantTable.tenant(forKey: parts[1].trimmingCharacters(in: .whitespaces)) else {
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        var key = parts[1].drop(while: blank)
+        while let last = key.last, blank(last) { key = key.dropLast() }
+        guard let tenant = state.tenantTable.tenant(forKey: key) else {
             throw ProblemDetails(.unauthorized, "The API key is not valid.", headers: challenge)
         }
         return tenant

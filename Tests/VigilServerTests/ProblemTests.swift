@@ -101,6 +101,23 @@ struct ProblemTests {
         }
     }
 
+    @Test func theBearerSchemeIsCaseInsensitiveAndTheKeyMustBeWhole() async throws {
+        try await withVigil(dataDirectory: temporaryDataDirectory()) { client, key in
+            for scheme in ["bearer", "BEARER", "BeArEr"] {
+                let fields: HTTPFields = [.authorization: "\(scheme)  \(key) ", .contentType: "application/json"]
+                try await client.execute(uri: "/v1/payments/score", method: .post, headers: fields, body: json(paymentBody())) {
+                    #expect($0.status == .ok, "scheme \(scheme)")
+                }
+            }
+            for value in ["Bearer \(key) extra", "Bearer \(key.dropLast())", "Bearerx \(key)", "Bearer"] {
+                let fields: HTTPFields = [.authorization: value, .contentType: "application/json"]
+                try await client.execute(uri: "/v1/payments/score", method: .post, headers: fields, body: json(paymentBody())) {
+                    _ = Self.expectProblem($0, status: .unauthorized, type: "unauthorized")
+                }
+            }
+        }
+    }
+
     @Test func aWrongContentTypeIsA415() async throws {
         try await withVigil(dataDirectory: temporaryDataDirectory()) { client, key in
             try await client.execute(uri: "/v1/payments/score", method: .post, headers: headers(key: key, contentType: "text/plain"), body: json(paymentBody())) {
