@@ -1,41 +1,69 @@
-/// A strict JSON parser over UTF-8 bytes, written against the standard library alone.
+/// A strict RFC 8259 JSON parser over UTF-8 bytes, written against the standard library alone.
 ///
-/// It accepts RFC 8259 JSON plus the bare `NaN`, `Infinity` and `-Infinity` tokens that XGBoost writes
-/// for non-finite floats, so that a model carrying them fails validation with a message about the field
-/// rather than a syntax error.
-struct JSONParser {
-    /// Deeper documents are rejected rather than risk exhausting the stack; model files nest about 8 deep.
-    static let maximumDepth = 64
+/// Beyond the RFC it refuses an object that names a key twice: parsers disagree on which occurrence wins,
+/// and a request read one way here and another way elsewhere is a parser-differential attack waiting to
+/// happen.
+public struct JSONParser {
+    /// Extensions to RFC 8259 that a caller can turn on.
+    public struct Options: OptionSet, Sendable {
+        public var rawValue: Int
+
+        public init(rawValue: Int) {
+            self.rawValue = rawValue
+        }
+
+        /// Accepts the bare `NaN`, `Infinity` and `-Infinity` tokens that XGBoost writes for non-finite
+        /// floats, as numbers, so that a model carrying them fails validation with a message about the
+        /// field rather than a syntax error.
+        public static let nonFiniteNumbers = Options(rawValue: 1 << 0)
+    }
+
+    /// Deeper documents are rejected rather than risk exhausting the stack; model files nest about 8 deep,
+    /// payment requests 3.
+    public static let maximumDepth = 64
+
+    /// Above this many members an object checks its keys for duplicates with a set rather than a scan.
+    private static let linearKeyCheckLimit = 16
 
     private let bytes: UnsafeBufferPointer<UInt8>
+    private let options: Options
     private var position = 0
 
-    private init(bytes: UnsafeBufferPointer<UInt8>) {
+    private init(bytes: UnsafeBufferPointer<UInt8>, options: Options) {
         self.bytes = bytes
+        self.options = options
     }
 
     /// Parses one JSON document that fills `bytes` apart from surrounding whitespace.
-    /// - Throws: ``ModelError/Code/malformedJSON`` with the offset of the offending byte.
-    static func parse(_ bytes: [UInt8]) throws(ModelError) -> JSONValue {
-        try bytes.withUnsafeBufferPointer { (buffer) throws(ModelError) -> JSONValue in
-            var parser = JSONParser(bytes: buffer)
-            return try parser.parseDocument()
+    /// - Throws: ``JSONError`` with the offset of the offending byte.
+    public static func parse(_ bytes: [UInt8], options: Options = []) throws(JSONError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONError) -> JSONValue in
+            try Self.parse(buffer, options: options)
         }
     }
 
-    private mutating func parseDocument() throws(ModelError) -> JSONValue {
+    /// Parses one JSON document that fills `buffer` apart from surrounding whitespace.
+    /// - Throws: ``JSONError`` with the offset of the offending byte.
+    public static func parse(_ buffer: UnsafeBufferPointer<UInt8>, options: Options = []) throws(JSONError) -> JSONValue {
+        var parser = JSONParser(bytes: buffer, options: options)
+        return try parser.parseDocument()
+    }
+
+    private mutating func parseDocument() throws(JSONError) -> JSONValue {
         let value = try self.parseValue(depth: 0)
         self.skipWhitespace()
         guard self.position == self.bytes.count else {
-            throw self.error("unexpected \(self.describeCurrentByte()) after the end of the top-level value")
+            throw self.error(
+                .trailingContent, "unexpected \(self.describeCurrentByte()) after the end of the top-level value"
+            )
         }
         return value
     }
 
-    private mutating func parseValue(depth: Int) throws(ModelError) -> JSONValue {
+    private mutating func parseValue(depth: Int) throws(JSONError) -> JSONValue {
         self.skipWhitespace()
         guard self.position < self.bytes.count else {
-            throw self.error("unexpected end of input, expected a value")
+            throw self.error(.unexpectedEndOfInput, "unexpected end of input, expected a value")
         }
         switch self.bytes[self.position] {
         case UInt8(ascii: "{"):
@@ -53,25 +81,26 @@ struct JSONParser {
         case UInt8(ascii: "n"):
             try self.expectLiteral("null")
             return .null
-        case UInt8(ascii: "N"):
+        case UInt8(ascii: "N") where self.options.contains(.nonFiniteNumbers):
             try self.expectLiteral("NaN")
             return .number("NaN")
-        case UInt8(ascii: "I"):
+        case UInt8(ascii: "I") where self.options.contains(.nonFiniteNumbers):
             try self.expectLiteral("Infinity")
             return .number("Infinity")
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return .number(try self.parseNumber())
         default:
-            throw self.error("unexpected \(self.describeCurrentByte()), expected a value")
+            throw self.unexpected("expected a value")
         }
     }
 
-    private mutating func parseObject(depth: Int) throws(ModelError) -> JSONValue {
+    private mutating func parseObject(depth: Int) throws(JSONError) -> JSONValue {
         guard depth <= Self.maximumDepth else {
-            throw self.error("nesting deeper than \(Self.maximumDepth) levels")
+            throw self.error(.nestingTooDeep, "nesting deeper than \(Self.maximumDepth) levels")
         }
         self.position += 1
-        var members: [(key: String, value: JSONValue)] = []
+        var members: [JSONValue.Member] = []
+        var keys: Set<String> = []
         self.skipWhitespace()
         if self.consume(UInt8(ascii: "}")) {
             return .object(members)
@@ -79,12 +108,25 @@ struct JSONParser {
         while true {
             self.skipWhitespace()
             guard self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: "\"") else {
-                throw self.error("unexpected \(self.describeCurrentByte()), expected a string key in an object")
+                throw self.unexpected("expected a string key in an object")
             }
+            let keyStart = self.position
             let key = try self.parseString()
+            if members.count < Self.linearKeyCheckLimit {
+                if members.contains(where: { $0.key == key }) {
+                    throw self.duplicateKey(key, at: keyStart)
+                }
+            } else {
+                if keys.isEmpty {
+                    keys = Set(members.map(\.key))
+                }
+                guard keys.insert(key).inserted else {
+                    throw self.duplicateKey(key, at: keyStart)
+                }
+            }
             self.skipWhitespace()
             guard self.consume(UInt8(ascii: ":")) else {
-                throw self.error("unexpected \(self.describeCurrentByte()), expected ':' after an object key")
+                throw self.unexpected("expected ':' after an object key")
             }
             let value = try self.parseValue(depth: depth)
             members.append((key: key, value: value))
@@ -95,13 +137,13 @@ struct JSONParser {
             if self.consume(UInt8(ascii: "}")) {
                 return .object(members)
             }
-            throw self.error("unexpected \(self.describeCurrentByte()), expected ',' or '}' in an object")
+            throw self.unexpected("expected ',' or '}' in an object")
         }
     }
 
-    private mutating func parseArray(depth: Int) throws(ModelError) -> JSONValue {
+    private mutating func parseArray(depth: Int) throws(JSONError) -> JSONValue {
         guard depth <= Self.maximumDepth else {
-            throw self.error("nesting deeper than \(Self.maximumDepth) levels")
+            throw self.error(.nestingTooDeep, "nesting deeper than \(Self.maximumDepth) levels")
         }
         self.position += 1
         var elements: [JSONValue] = []
@@ -118,26 +160,28 @@ struct JSONParser {
             if self.consume(UInt8(ascii: "]")) {
                 return .array(elements)
             }
-            throw self.error("unexpected \(self.describeCurrentByte()), expected ',' or ']' in an array")
+            throw self.unexpected("expected ',' or ']' in an array")
         }
     }
 
     /// Parses a number with the RFC 8259 grammar and returns its text.
-    private mutating func parseNumber() throws(ModelError) -> String {
+    private mutating func parseNumber() throws(JSONError) -> String {
         let start = self.position
         _ = self.consume(UInt8(ascii: "-"))
-        if self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: "I") {
+        if self.options.contains(.nonFiniteNumbers), self.position < self.bytes.count,
+            self.bytes[self.position] == UInt8(ascii: "I")
+        {
             try self.expectLiteral("Infinity")
             return "-Infinity"
         }
         if self.consume(UInt8(ascii: "0")) {
             // A leading zero stands alone: "01" is not JSON.
         } else if self.consumeDigits() == 0 {
-            throw self.error("unexpected \(self.describeCurrentByte()), expected a digit")
+            throw self.unexpected("expected a digit")
         }
         if self.consume(UInt8(ascii: ".")) {
             guard self.consumeDigits() > 0 else {
-                throw self.error("unexpected \(self.describeCurrentByte()), expected a digit after '.'")
+                throw self.unexpected("expected a digit after '.'")
             }
         }
         if self.consume(UInt8(ascii: "e")) || self.consume(UInt8(ascii: "E")) {
@@ -145,7 +189,7 @@ struct JSONParser {
                 _ = self.consume(UInt8(ascii: "-"))
             }
             guard self.consumeDigits() > 0 else {
-                throw self.error("unexpected \(self.describeCurrentByte()), expected a digit in an exponent")
+                throw self.unexpected("expected a digit in an exponent")
             }
         }
         return String(decoding: UnsafeBufferPointer(rebasing: self.bytes[start..<self.position]), as: UTF8.self)
@@ -161,11 +205,11 @@ struct JSONParser {
         return self.position - start
     }
 
-    private mutating func parseString() throws(ModelError) -> String {
+    private mutating func parseString() throws(JSONError) -> String {
         let openingQuote = self.position
         self.position += 1
         let start = self.position
-        // Keys and names rarely contain escapes, so scan for the closing quote first and copy only if needed.
+        // Keys and most values contain no escapes, so scan for the closing quote first and copy only if needed.
         while self.position < self.bytes.count {
             let byte = self.bytes[self.position]
             if byte == UInt8(ascii: "\"") {
@@ -177,19 +221,21 @@ struct JSONParser {
                 break
             }
             guard byte >= 0x20 else {
-                throw self.error("control character 0x\(String(byte, radix: 16)) inside a string")
+                throw self.error(.controlCharacterInString, "control character 0x\(String(byte, radix: 16)) inside a string")
             }
             self.position += 1
         }
         var utf8 = Array(self.bytes[start..<self.position])
         while true {
             guard self.position < self.bytes.count else {
-                throw self.error("unexpected end of input inside the string that starts at byte \(openingQuote)")
+                throw self.error(
+                    .unexpectedEndOfInput, "unexpected end of input inside the string that starts at byte \(openingQuote)"
+                )
             }
             let byte = self.bytes[self.position]
             switch byte {
             case UInt8(ascii: "\""):
-                let text = try utf8.withUnsafeBufferPointer { (buffer) throws(ModelError) -> String in
+                let text = try utf8.withUnsafeBufferPointer { (buffer) throws(JSONError) -> String in
                     try self.makeString(buffer, start: start)
                 }
                 self.position += 1
@@ -197,7 +243,7 @@ struct JSONParser {
             case UInt8(ascii: "\\"):
                 try self.parseEscape(into: &utf8)
             case 0..<0x20:
-                throw self.error("control character 0x\(String(byte, radix: 16)) inside a string")
+                throw self.error(.controlCharacterInString, "control character 0x\(String(byte, radix: 16)) inside a string")
             default:
                 utf8.append(byte)
                 self.position += 1
@@ -205,21 +251,19 @@ struct JSONParser {
         }
     }
 
-    private func makeString(_ utf8: UnsafeBufferPointer<UInt8>, start: Int) throws(ModelError) -> String {
+    private func makeString(_ utf8: UnsafeBufferPointer<UInt8>, start: Int) throws(JSONError) -> String {
         guard let text = String(validating: utf8, as: UTF8.self) else {
-            throw ModelError(
-                code: .malformedJSON,
-                message: "invalid JSON at byte \(start): the string starting here is not valid UTF-8",
-                byteOffset: start
+            throw JSONError(
+                code: .invalidUTF8, message: "the string starting here is not valid UTF-8", byteOffset: start
             )
         }
         return text
     }
 
-    private mutating func parseEscape(into utf8: inout [UInt8]) throws(ModelError) {
+    private mutating func parseEscape(into utf8: inout [UInt8]) throws(JSONError) {
         self.position += 1
         guard self.position < self.bytes.count else {
-            throw self.error("unexpected end of input inside an escape sequence")
+            throw self.error(.unexpectedEndOfInput, "unexpected end of input inside an escape sequence")
         }
         let escaped = self.bytes[self.position]
         self.position += 1
@@ -240,29 +284,29 @@ struct JSONParser {
             var value = try self.parseHexQuad()
             if (0xD800..<0xDC00).contains(value) {
                 guard self.consume(UInt8(ascii: "\\")), self.consume(UInt8(ascii: "u")) else {
-                    throw self.error("a high surrogate escape is not followed by a low surrogate escape")
+                    throw self.error(.invalidEscape, "a high surrogate escape is not followed by a low surrogate escape")
                 }
                 let low = try self.parseHexQuad()
                 guard (0xDC00..<0xE000).contains(low) else {
-                    throw self.error("a high surrogate escape is not followed by a low surrogate escape")
+                    throw self.error(.invalidEscape, "a high surrogate escape is not followed by a low surrogate escape")
                 }
                 value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
             }
             guard let scalar = Unicode.Scalar(value) else {
-                throw self.error("\\u escape for a lone low surrogate")
+                throw self.error(.invalidEscape, "\\u escape for a lone low surrogate")
             }
             UTF8.encode(scalar) { utf8.append($0) }
         default:
             self.position -= 1
-            throw self.error("invalid escape sequence '\\\(Character(Unicode.Scalar(escaped)))'")
+            throw self.error(.invalidEscape, "invalid escape sequence '\\\(Character(Unicode.Scalar(escaped)))'")
         }
     }
 
-    private mutating func parseHexQuad() throws(ModelError) -> UInt32 {
+    private mutating func parseHexQuad() throws(JSONError) -> UInt32 {
         var value: UInt32 = 0
         for _ in 0..<4 {
             guard self.position < self.bytes.count else {
-                throw self.error("unexpected end of input inside a \\u escape")
+                throw self.error(.unexpectedEndOfInput, "unexpected end of input inside a \\u escape")
             }
             let byte = self.bytes[self.position]
             let digit: UInt8
@@ -270,7 +314,7 @@ struct JSONParser {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
             case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
             case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw self.error("unexpected \(self.describeCurrentByte()), expected a hex digit in a \\u escape")
+            default: throw self.error(.invalidEscape, "unexpected \(self.describeCurrentByte()), expected a hex digit in a \\u escape")
             }
             value = value << 4 | UInt32(digit)
             self.position += 1
@@ -278,10 +322,10 @@ struct JSONParser {
         return value
     }
 
-    private mutating func expectLiteral(_ literal: StaticString) throws(ModelError) {
+    private mutating func expectLiteral(_ literal: StaticString) throws(JSONError) {
         for expected in UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount) {
             guard self.position < self.bytes.count, self.bytes[self.position] == expected else {
-                throw self.error("unexpected \(self.describeCurrentByte()), expected '\(literal)'")
+                throw self.unexpected("expected '\(literal)'")
             }
             self.position += 1
         }
@@ -317,11 +361,17 @@ struct JSONParser {
         return "byte 0x\(String(byte, radix: 16))"
     }
 
-    private func error(_ problem: String) -> ModelError {
-        ModelError(
-            code: .malformedJSON,
-            message: "invalid JSON at byte \(self.position): \(problem)",
-            byteOffset: self.position
-        )
+    /// The byte at the current position is not what the grammar allows, or there is none.
+    private func unexpected(_ expectation: String) -> JSONError {
+        let code: JSONError.Code = self.position < self.bytes.count ? .unexpectedCharacter : .unexpectedEndOfInput
+        return self.error(code, "unexpected \(self.describeCurrentByte()), \(expectation)")
+    }
+
+    private func duplicateKey(_ key: String, at offset: Int) -> JSONError {
+        JSONError(code: .duplicateKey, message: "the key \"\(key)\" appears twice in one object", byteOffset: offset)
+    }
+
+    private func error(_ code: JSONError.Code, _ problem: String) -> JSONError {
+        JSONError(code: code, message: problem, byteOffset: self.position)
     }
 }
