@@ -111,7 +111,10 @@ let package = Package(
         .testTarget(name: "VigilDomainTests", dependencies: ["VigilDomain"], swiftSettings: swiftSettings),
         .testTarget(name: "VigilJSONTests", dependencies: ["VigilJSON"], swiftSettings: swiftSettings),
         .testTarget(name: "VigilProtectionTests", dependencies: ["VigilProtection", "VigilDomain"], swiftSettings: swiftSettings),
-        .testTarget(name: "VigilGatewayTests", dependencies: ["VigilGateway", "VigilDomain", "VigilProtection"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VigilGatewayTests", dependencies: ["VigilGateway", "VigilDomain", "VigilProtection", "VigilJSON"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "VigilFeaturesTests", dependencies: ["VigilFeatures", "VigilDomain"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VigilTreesTests", dependencies: ["VigilTrees", "VigilJSON"], resources: [.copy("Fixtures")],
