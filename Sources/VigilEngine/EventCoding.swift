@@ -90,9 +90,14 @@ public struct EventDecodingError: Error, Sendable, Equatable, CustomStringConver
 // MARK: - Writing
 
 extension JSONWriter {
+    /// Every key of the event form is fixed, so it is written from a `StaticString`.
+    private mutating func member(_ name: StaticString) {
+        self.key(name)
+    }
+
     mutating func write(_ event: ScoredPaymentEvent) {
         self.beginObject()
-        self.key("features")
+        self.member("features")
         self.beginArray()
         for value in event.features {
             if let value {
@@ -102,82 +107,82 @@ extension JSONWriter {
             }
         }
         self.endArray()
-        self.key("modelVersion")
+        self.member("modelVersion")
         self.string(event.modelVersion)
-        self.key("paymentId")
+        self.member("paymentId")
         self.string(event.paymentId)
-        self.key("receivedAt")
+        self.member("receivedAt")
         self.write(event.receivedAt)
-        self.key("request")
+        self.member("request")
         self.write(event.request)
-        self.key("response")
+        self.member("response")
         self.write(event.response)
-        self.key("tenant")
+        self.member("tenant")
         self.string(event.tenant)
         self.endObject()
     }
 
     mutating func write(_ payment: TokenizedPayment) {
         self.beginObject()
-        self.key("amount")
+        self.member("amount")
         self.write(payment.amount)
         if let channel = payment.channel {
-            self.key("channel")
+            self.member("channel")
             self.string(channel)
         }
         if let confirmation = payment.confirmationOfPayee {
-            self.key("confirmationOfPayee")
+            self.member("confirmationOfPayee")
             self.string(confirmation.rawValue)
         }
-        self.key("createdAt")
+        self.member("createdAt")
         self.write(payment.createdAt)
-        self.key("creditor")
+        self.member("creditor")
         self.write(payment.creditor)
-        self.key("debtor")
+        self.member("debtor")
         self.write(payment.debtor)
         if let device = payment.device {
-            self.key("device")
+            self.member("device")
             self.write(device)
         }
         if let ip = payment.ip {
-            self.key("ip")
+            self.member("ip")
             self.write(ip)
         }
         if let firstSeen = payment.payeeFirstSeenAt {
-            self.key("payeeFirstSeenAt")
+            self.member("payeeFirstSeenAt")
             self.write(firstSeen)
         }
-        self.key("paymentId")
+        self.member("paymentId")
         self.string(payment.paymentId)
-        self.key("perspective")
+        self.member("perspective")
         self.string(payment.perspective.rawValue)
-        self.key("scheme")
+        self.member("scheme")
         self.string(payment.scheme)
         if let reference = payment.sealedReference {
-            self.key("sealedReference")
+            self.member("sealedReference")
             self.write(reference)
         }
-        self.key("type")
+        self.member("type")
         self.string(payment.type.rawValue)
         self.endObject()
     }
 
     mutating func write(_ party: TokenizedParty) {
         self.beginObject()
-        self.key("account")
+        self.member("account")
         self.write(party.account)
         if let agent = party.agent {
-            self.key("agent")
+            self.member("agent")
             self.string(agent)
         }
         if let name = party.name {
-            self.key("name")
+            self.member("name")
             self.write(name)
         }
-        self.key("sealedAccount")
+        self.member("sealedAccount")
         self.write(party.sealedAccount)
         if let sealedName = party.sealedName {
-            self.key("sealedName")
+            self.member("sealedName")
             self.write(sealedName)
         }
         self.endObject()
@@ -185,52 +190,52 @@ extension JSONWriter {
 
     mutating func write(_ response: ScoreResponse) {
         self.beginObject()
-        self.key("decision")
+        self.member("decision")
         self.string(response.decision.rawValue)
-        self.key("duplicate")
+        self.member("duplicate")
         self.bool(response.duplicate)
-        self.key("modelVersion")
+        self.member("modelVersion")
         self.string(response.modelVersion)
-        self.key("paymentId")
+        self.member("paymentId")
         self.string(response.paymentId)
-        self.key("processingMicros")
+        self.member("processingMicros")
         self.int(response.processingMicros)
-        self.key("reasons")
+        self.member("reasons")
         self.beginArray()
         for reason in response.reasons {
             self.beginObject()
-            self.key("code")
+            self.member("code")
             self.string(reason.code)
-            self.key("contribution")
+            self.member("contribution")
             self.double(reason.contribution)
-            self.key("feature")
+            self.member("feature")
             self.string(reason.feature)
             self.endObject()
         }
         self.endArray()
-        self.key("rules")
+        self.member("rules")
         self.beginArray()
         for firing in response.rules {
             self.beginObject()
-            self.key("name")
+            self.member("name")
             self.string(firing.name)
-            self.key("outcome")
+            self.member("outcome")
             self.string(firing.outcome.rawValue)
             self.endObject()
         }
         self.endArray()
-        self.key("score")
+        self.member("score")
         self.int(response.score)
-        self.key("scoreId")
+        self.member("scoreId")
         self.string(response.scoreId)
         self.endObject()
     }
 
     mutating func write(_ instant: Instant) {
         self.beginObject()
-        self.key("ms")
+        self.member("ms")
         self.int(instant.epochMillis)
-        self.key("off")
+        self.member("off")
         self.int(instant.utcOffsetSeconds)
         self.endObject()
     }
@@ -238,7 +243,7 @@ extension JSONWriter {
     /// `Money.decimalString`, built on the stack: `250.00` for 25000 minor units of a two-decimal currency.
     mutating func write(_ money: Money) {
         self.beginObject()
-        self.key("amount")
+        self.member("amount")
         let scale = money.currency.minorUnits
         if money.minorUnits >= 0 {
             // Right to left: `scale` fraction digits (zero-padded), the point, then at least one integer digit.
@@ -264,7 +269,7 @@ extension JSONWriter {
         } else {
             self.string(money.decimalString)
         }
-        self.key("currency")
+        self.member("currency")
         self.string(money.currency.code)
         self.endObject()
     }
@@ -290,7 +295,7 @@ extension JSONWriter {
     /// `{"c": hex of nonce ‖ ciphertext ‖ tag, "k": key version}`.
     mutating func write(_ sealed: SealedValue) {
         self.beginObject()
-        self.key("c")
+        self.member("c")
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: sealed.bytes.count * 2) { text in
             for (index, byte) in sealed.bytes.enumerated() {
                 text[2 * index] = Self.hexDigit(byte >> 4)
@@ -298,7 +303,7 @@ extension JSONWriter {
             }
             self.string(utf8: UnsafeBufferPointer(text))
         }
-        self.key("k")
+        self.member("k")
         self.int(sealed.keyVersion)
         self.endObject()
     }

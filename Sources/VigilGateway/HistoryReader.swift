@@ -179,7 +179,7 @@ public struct HistoryReader: Sendable {
             if let existing {
                 object[existing].value = .string(value)
             } else {
-                object.append((key: head, value: .string(value)))
+                object.append(JSONValue.Member(key: head, value: .string(value)))
             }
             return
         }
@@ -191,7 +191,7 @@ public struct HistoryReader: Sendable {
         if let existing {
             object[existing].value = .object(inner)
         } else {
-            object.append((key: head, value: .object(inner)))
+            object.append(JSONValue.Member(key: head, value: .object(inner)))
         }
     }
 }

@@ -51,16 +51,18 @@ struct FieldReader {
     /// A JSON object's members, in document order, each key once.
     typealias Object = [JSONValue.Member]
 
-    static let paymentFields: Set<String> = [
+    // Allowed fields are scanned, not hashed: at most 13, and unequal lengths are told apart without
+    // comparing characters.
+    static let paymentFields = [
         "paymentId", "perspective", "type", "scheme", "channel", "amount", "currency", "createdAt",
         "debtor", "creditor", "payee", "device", "reference",
     ]
-    static let payeeFields: Set<String> = ["firstSeenAt", "confirmationOfPayee"]
-    static let deviceFields: Set<String> = ["id", "ip"]
-    static let partyFields: Set<String> = ["name", "account", "agent"]
-    static let ibanFields: Set<String> = ["iban"]
-    static let domesticFields: Set<String> = ["sortCode", "accountNumber"]
-    static let schemeFields: Set<String> = ["scheme", "id"]
+    static let payeeFields = ["firstSeenAt", "confirmationOfPayee"]
+    static let deviceFields = ["id", "ip"]
+    static let partyFields = ["name", "account", "agent"]
+    static let ibanFields = ["iban"]
+    static let domesticFields = ["sortCode", "accountNumber"]
+    static let schemeFields = ["scheme", "id"]
 
     var errors: [FieldError] = []
 
@@ -70,15 +72,19 @@ struct FieldReader {
 
     /// The value of the member `key`, `null` included; nil when the object has no such member.
     static func value(_ object: Object, _ key: String) -> JSONValue? {
-        for member in object where member.key == key {
+        for member in object where Self.same(member.key, key) {
             return member.value
         }
         return nil
     }
 
-    mutating func rejectUnknown(_ object: Object, allowed: Set<String>, at pointer: String) {
+    static func same(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a == b
+    }
+
+    mutating func rejectUnknown(_ object: Object, allowed: [String], at pointer: String) {
         var unknown: [String] = []
-        for member in object where !allowed.contains(member.key) {
+        for member in object where !allowed.contains(where: { Self.same($0, member.key) }) {
             unknown.append(member.key)
         }
         for key in unknown.sorted() {

@@ -28,6 +28,11 @@ public struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private let options: Options
     private var position = 0
+    /// The members of every object being parsed, innermost last; each object's are copied out into an
+    /// exactly sized array when it closes, so no array regrows member by member.
+    private var memberStack: [JSONValue.Member] = []
+    /// The same for array elements.
+    private var elementStack: [JSONValue] = []
 
     private init(bytes: UnsafeBufferPointer<UInt8>, options: Options) {
         self.bytes = bytes
@@ -99,11 +104,12 @@ public struct JSONParser {
             throw self.error(.nestingTooDeep, "nesting deeper than \(Self.maximumDepth) levels")
         }
         self.position += 1
-        var members: [JSONValue.Member] = []
+        let base = self.memberStack.count
+        defer { self.memberStack.removeSubrange(base...) }
         var keys: Set<String> = []
         self.skipWhitespace()
         if self.consume(UInt8(ascii: "}")) {
-            return .object(members)
+            return .object([])
         }
         while true {
             self.skipWhitespace()
@@ -112,13 +118,14 @@ public struct JSONParser {
             }
             let keyStart = self.position
             let key = try self.parseString()
-            if members.count < Self.linearKeyCheckLimit {
-                if members.contains(where: { $0.key == key }) {
+            let count = self.memberStack.count - base
+            if count < Self.linearKeyCheckLimit {
+                if self.memberStack[base...].contains(where: { $0.key == key }) {
                     throw self.duplicateKey(key, at: keyStart)
                 }
             } else {
                 if keys.isEmpty {
-                    keys = Set(members.map(\.key))
+                    keys = Set(self.memberStack[base...].map(\.key))
                 }
                 guard keys.insert(key).inserted else {
                     throw self.duplicateKey(key, at: keyStart)
@@ -129,13 +136,13 @@ public struct JSONParser {
                 throw self.unexpected("expected ':' after an object key")
             }
             let value = try self.parseValue(depth: depth)
-            members.append((key: key, value: value))
+            self.memberStack.append(JSONValue.Member(key: key, value: value))
             self.skipWhitespace()
             if self.consume(UInt8(ascii: ",")) {
                 continue
             }
             if self.consume(UInt8(ascii: "}")) {
-                return .object(members)
+                return .object(Array(self.memberStack[base...]))
             }
             throw self.unexpected("expected ',' or '}' in an object")
         }
@@ -146,19 +153,21 @@ public struct JSONParser {
             throw self.error(.nestingTooDeep, "nesting deeper than \(Self.maximumDepth) levels")
         }
         self.position += 1
-        var elements: [JSONValue] = []
+        let base = self.elementStack.count
+        defer { self.elementStack.removeSubrange(base...) }
         self.skipWhitespace()
         if self.consume(UInt8(ascii: "]")) {
-            return .array(elements)
+            return .array([])
         }
         while true {
-            elements.append(try self.parseValue(depth: depth))
+            let element = try self.parseValue(depth: depth)
+            self.elementStack.append(element)
             self.skipWhitespace()
             if self.consume(UInt8(ascii: ",")) {
                 continue
             }
             if self.consume(UInt8(ascii: "]")) {
-                return .array(elements)
+                return .array(Array(self.elementStack[base...]))
             }
             throw self.unexpected("expected ',' or ']' in an array")
         }
@@ -210,13 +219,17 @@ public struct JSONParser {
         self.position += 1
         let start = self.position
         // Keys and most values contain no escapes, so scan for the closing quote first and copy only if needed.
+        var allBytes: UInt8 = 0
         while self.position < self.bytes.count {
             let byte = self.bytes[self.position]
             if byte == UInt8(ascii: "\"") {
-                let text = try self.makeString(UnsafeBufferPointer(rebasing: self.bytes[start..<self.position]), start: start)
+                let utf8 = UnsafeBufferPointer(rebasing: self.bytes[start..<self.position])
+                // ASCII is valid UTF-8 as it stands; only other text needs the validating initializer.
+                let text = allBytes < 0x80 ? String(decoding: utf8, as: UTF8.self) : try self.makeString(utf8, start: start)
                 self.position += 1
                 return text
             }
+            allBytes |= byte
             if byte == UInt8(ascii: "\\") {
                 break
             }

@@ -4,7 +4,15 @@
 /// become the exact `Float` XGBoost wrote, not a `Double` rounded a second time.
 public enum JSONValue: Sendable {
     /// One member of an object.
-    public typealias Member = (key: String, value: JSONValue)
+    public struct Member: Sendable, Equatable {
+        public var key: String
+        public var value: JSONValue
+
+        public init(key: String, value: JSONValue) {
+            self.key = key
+            self.value = value
+        }
+    }
 
     case null
     case bool(Bool)
@@ -55,7 +63,7 @@ extension JSONValue: Equatable {
         case (.array(let a), .array(let b)):
             return a == b
         case (.object(let a), .object(let b)):
-            return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+            return a == b
         default:
             return false
         }

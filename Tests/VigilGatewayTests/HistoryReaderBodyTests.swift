@@ -26,6 +26,6 @@ struct HistoryReaderBodyTests {
         HistoryReader.insert("x", at: ["a", "b"], into: &body)
         HistoryReader.insert("y", at: ["a", "b"], into: &body)
         HistoryReader.insert("z", at: ["a", "c"], into: &body)
-        #expect(JSONValue.object(body) == .object([(key: "a", value: .object([(key: "b", value: .string("y")), (key: "c", value: .string("z"))]))]))
+        #expect(JSONValue.object(body) == .object([JSONValue.Member(key: "a", value: .object([JSONValue.Member(key: "b", value: .string("y")), JSONValue.Member(key: "c", value: .string("z"))]))]))
     }
 }

@@ -176,6 +176,6 @@ struct SplitMix64: RandomNumberGenerator {
             w.endObject()
         }
         let value = try JSONParser.parse(Array(text.utf8))
-        #expect(value == .object([(key: "s", value: .string("a\u{0}\"\\\n😀")), (key: "n", value: .array([.number("-0.25"), .number("-7")]))]))
+        #expect(value == .object([JSONValue.Member(key: "s", value: .string("a\u{0}\"\\\n😀")), JSONValue.Member(key: "n", value: .array([.number("-0.25"), .number("-7")]))]))
     }
 }
