@@ -30,6 +30,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "VigilDomain", swiftSettings: swiftSettings),
+        .target(name: "VigilJSON", swiftSettings: swiftSettings),
         .target(
             name: "VigilProtection",
             dependencies: ["VigilDomain", .product(name: "Crypto", package: "swift-crypto")],
@@ -37,16 +38,18 @@ let package = Package(
         ),
         .target(
             name: "VigilGateway",
-            dependencies: ["VigilDomain", "VigilProtection"],
+            dependencies: ["VigilDomain", "VigilProtection", "VigilJSON"],
             swiftSettings: swiftSettings
         ),
         .target(name: "VigilFeatures", dependencies: ["VigilDomain"], swiftSettings: swiftSettings),
-        .target(name: "VigilTrees", swiftSettings: swiftSettings),
+        .target(name: "VigilTrees", dependencies: ["VigilJSON"], swiftSettings: swiftSettings),
         .target(name: "VigilRules", swiftSettings: swiftSettings),
         .target(name: "VigilEventLog", swiftSettings: swiftSettings),
         .target(
             name: "VigilEngine",
-            dependencies: ["VigilDomain", "VigilFeatures", "VigilTrees", "VigilTraining", "VigilRules", "VigilEventLog"],
+            dependencies: [
+                "VigilDomain", "VigilJSON", "VigilFeatures", "VigilTrees", "VigilTraining", "VigilRules", "VigilEventLog",
+            ],
             resources: [.copy("Resources/model.json")],
             swiftSettings: swiftSettings
         ),
@@ -106,11 +109,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "VigilDomainTests", dependencies: ["VigilDomain"], swiftSettings: swiftSettings),
+        .testTarget(name: "VigilJSONTests", dependencies: ["VigilJSON"], swiftSettings: swiftSettings),
         .testTarget(name: "VigilProtectionTests", dependencies: ["VigilProtection", "VigilDomain"], swiftSettings: swiftSettings),
-        .testTarget(name: "VigilGatewayTests", dependencies: ["VigilGateway", "VigilDomain", "VigilProtection"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VigilGatewayTests", dependencies: ["VigilGateway", "VigilDomain", "VigilProtection", "VigilJSON"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "VigilFeaturesTests", dependencies: ["VigilFeatures", "VigilDomain"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "VigilTreesTests", dependencies: ["VigilTrees"], resources: [.copy("Fixtures")],
+            name: "VigilTreesTests", dependencies: ["VigilTrees", "VigilJSON"], resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "VigilRulesTests", dependencies: ["VigilRules"], swiftSettings: swiftSettings),

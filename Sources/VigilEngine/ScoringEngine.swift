@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import VigilDomain
 public import VigilEventLog
 public import VigilFeatures
@@ -58,8 +58,7 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
 
         let event = ScoredPaymentEvent(tenant: tenant.name, receivedAt: receivedAt, request: payment, response: response, features: features)
         do {
-            let payload = try Array(EventCoding.encoder().encode(event))
-            _ = try await log.append(payload)
+            _ = try await log.append(EventCoding.encode(event))
         } catch {
             duplicates.release(tenant: tenant.name, paymentId: payment.paymentId)
             return .unavailable("the event log refused the record: \(error)")
@@ -129,8 +128,9 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
     }
 
     /// Folds one logged event back into the feature state and the duplicate index (recovery).
-    public func replay(_ payload: [UInt8], nowMillis: Int64) throws {
-        let event = try EventCoding.decoder().decode(ScoredPaymentEvent.self, from: Data(payload))
+    /// - Throws: ``EventDecodingError`` when the record is not a scored-payment event.
+    public func replay(_ payload: [UInt8], nowMillis: Int64) throws(EventDecodingError) {
+        let event = try EventCoding.decode(payload)
         var features: [Double] = []
         extractor.observe(event.request, into: &features)
         if event.receivedAt.epochMillis >= nowMillis - duplicates.retentionMillis {
@@ -139,15 +139,4 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
             )
         }
     }
-}
-
-/// The one JSON form of events, for the log, recovery and export.
-public enum EventCoding {
-    public static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-
-    public static func decoder() -> JSONDecoder { JSONDecoder() }
 }

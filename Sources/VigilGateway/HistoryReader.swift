@@ -1,5 +1,6 @@
 import Foundation
 public import VigilDomain
+import VigilJSON
 
 /// How a bank's own column names map onto Vigil's canonical ones (`--map canonical=theirs,…`).
 public struct ColumnMapping: Sendable, Equatable {
@@ -144,7 +145,7 @@ public struct HistoryReader: Sendable {
     }
 
     func row(_ fields: [String], columns: [(canonical: String, index: Int)]) -> Result<PaymentRequest, RejectionReason> {
-        var body: [String: Any] = [:]
+        var body: FieldReader.Object = []
         let currency = columns.first { $0.canonical == "currency" }.map { fields[$0.index] }
         for (canonical, index) in columns {
             var cell = fields[index]
@@ -160,7 +161,7 @@ public struct HistoryReader: Sendable {
                 }
                 cell = converted
             }
-            Self.insert(cell, at: canonical.split(separator: ".").map(String.init), into: &body)
+            Self.insert(cell, at: canonical.split(separator: ".").map(String.init)[...], into: &body)
         }
         var reader = FieldReader()
         let request = reader.payment(body)
@@ -169,15 +170,29 @@ public struct HistoryReader: Sendable {
         return .failure(RejectionReason(first ?? "invalid row"))
     }
 
-    static func insert(_ value: String, at path: [String], into object: inout [String: Any]) {
+    /// Puts `value` at the dotted `path` (`debtor.account.iban`), creating the objects on the way, so a row
+    /// becomes the same JSON object the API would have received.
+    static func insert(_ value: String, at path: ArraySlice<String>, into object: inout FieldReader.Object) {
         guard let head = path.first else { return }
-        if path.count == 1 {
-            object[head] = value
+        let existing = object.firstIndex { $0.key == head }
+        guard path.count > 1 else {
+            if let existing {
+                object[existing].value = .string(value)
+            } else {
+                object.append(JSONValue.Member(key: head, value: .string(value)))
+            }
             return
         }
-        var inner = object[head] as? [String: Any] ?? [:]
-        insert(value, at: Array(path.dropFirst()), into: &inner)
-        object[head] = inner
+        var inner: FieldReader.Object = []
+        if let existing, case .object(let members) = object[existing].value {
+            inner = members
+        }
+        insert(value, at: path.dropFirst(), into: &inner)
+        if let existing {
+            object[existing].value = .object(inner)
+        } else {
+            object.append(JSONValue.Member(key: head, value: .object(inner)))
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 public import VigilDomain
+import VigilJSON
 
 /// One bad field: where it is (an RFC 6901 JSON pointer) and what is wrong, without its value.
 public struct FieldError: Sendable, Hashable, Codable {
@@ -26,14 +27,17 @@ public enum RequestRejection: Error, Sendable, Equatable {
 public struct PaymentRequestDecoder: Sendable {
     public init() {}
 
+    /// - Performance: 6.6 µs per simulated body, parse and validation together, in a release build
+    ///   (`vigil-microbench`, stage 1; 39 µs with `JSONSerialization`).
     public func decode(_ body: [UInt8]) -> Result<PaymentRequest, RequestRejection> {
-        let parsed: Any
+        let parsed: JSONValue
         do {
-            parsed = try JSONSerialization.jsonObject(with: Data(body), options: [])
+            parsed = try JSONParser.parse(body)
         } catch {
-            return .failure(.malformedJSON("The body is not valid JSON."))
+            // The code and offset say what and where without repeating any of the body.
+            return .failure(.malformedJSON("The body is not valid JSON: \(error.code) at byte \(error.byteOffset)."))
         }
-        guard let object = parsed as? [String: Any] else {
+        guard case .object(let object) = parsed else {
             return .failure(.malformedJSON("The body must be a JSON object."))
         }
         var reader = FieldReader()
@@ -43,15 +47,48 @@ public struct PaymentRequestDecoder: Sendable {
     }
 }
 
+/// Reads and validates the fields of a parsed request body, recording a `FieldError` for each bad one.
 struct FieldReader {
+    /// A JSON object's members, in document order, each key once.
+    typealias Object = [JSONValue.Member]
+
+    // Allowed fields are scanned, not hashed: at most 13, and unequal lengths are told apart without
+    // comparing characters.
+    static let paymentFields = [
+        "paymentId", "perspective", "type", "scheme", "channel", "amount", "currency", "createdAt",
+        "debtor", "creditor", "payee", "device", "reference",
+    ]
+    static let payeeFields = ["firstSeenAt", "confirmationOfPayee"]
+    static let deviceFields = ["id", "ip"]
+    static let partyFields = ["name", "account", "agent"]
+    static let ibanFields = ["iban"]
+    static let domesticFields = ["sortCode", "accountNumber"]
+    static let schemeFields = ["scheme", "id"]
+
     var errors: [FieldError] = []
 
     mutating func fail(_ pointer: String, _ detail: String) {
         errors.append(FieldError(pointer: pointer, detail: detail))
     }
 
-    mutating func rejectUnknown(_ object: [String: Any], allowed: Set<String>, at pointer: String) {
-        for key in object.keys.sorted() where !allowed.contains(key) {
+    /// The value of the member `key`, `null` included; nil when the object has no such member.
+    static func value(_ object: Object, _ key: String) -> JSONValue? {
+        for member in object where Self.same(member.key, key) {
+            return member.value
+        }
+        return nil
+    }
+
+    static func same(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a == b
+    }
+
+    mutating func rejectUnknown(_ object: Object, allowed: [String], at pointer: String) {
+        var unknown: [String] = []
+        for member in object where !allowed.contains(where: { Self.same($0, member.key) }) {
+            unknown.append(member.key)
+        }
+        for key in unknown.sorted() {
             fail(pointer + "/" + escape(key), "Unknown field; allowed fields are \(allowed.sorted().joined(separator: ", ")).")
         }
     }
@@ -60,37 +97,42 @@ struct FieldReader {
         key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }
 
-    /// A string field; nil (with an error recorded when required) when absent or not a string.
-    mutating func string(_ object: [String: Any], _ key: String, at pointer: String, required: Bool) -> String? {
-        guard let value = object[key], !(value is NSNull) else {
+    /// A string field; nil (with an error recorded when required) when absent, null or not a string.
+    mutating func string(_ object: Object, _ key: String, at pointer: String, required: Bool) -> String? {
+        switch Self.value(object, key) {
+        case nil, .null?:
             if required { fail(pointer + "/" + key, "Required field is missing.") }
             return nil
-        }
-        guard let text = value as? String else {
+        case .string(let text)?:
+            return text
+        default:
             fail(pointer + "/" + key, "Must be a string.")
             return nil
         }
-        return text
     }
 
-    mutating func object(_ object: [String: Any], _ key: String, at pointer: String, required: Bool) -> [String: Any]? {
-        guard let value = object[key], !(value is NSNull) else {
+    mutating func object(_ object: Object, _ key: String, at pointer: String, required: Bool) -> Object? {
+        switch Self.value(object, key) {
+        case nil, .null?:
             if required { fail(pointer + "/" + key, "Required field is missing.") }
             return nil
-        }
-        guard let inner = value as? [String: Any] else {
+        case .object(let inner)?:
+            return inner
+        default:
             fail(pointer + "/" + key, "Must be an object.")
             return nil
         }
-        return inner
     }
 
     mutating func text(
-        _ object: [String: Any], _ key: String, at pointer: String, required: Bool, length: ClosedRange<Int>,
+        _ object: Object, _ key: String, at pointer: String, required: Bool, length: ClosedRange<Int>,
         allowed: ((UInt8) -> Bool)? = nil, rule: String = ""
     ) -> String? {
         guard let value = string(object, key, at: pointer, required: required) else { return nil }
-        let count = value.count
+        // Printable ASCII is one character per byte and holds no control character, so the common case
+        // skips grapheme counting and Unicode property lookups.
+        let printableASCII = value.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+        let count = printableASCII ? value.utf8.count : value.count
         if !length.contains(count) {
             fail(pointer + "/" + key, "Must be \(length.lowerBound) to \(length.upperBound) characters long.")
             return nil
@@ -99,7 +141,7 @@ struct FieldReader {
             fail(pointer + "/" + key, "Must match \(rule).")
             return nil
         }
-        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if !printableASCII, value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             fail(pointer + "/" + key, "Must not contain control characters.")
             return nil
         }
@@ -107,7 +149,7 @@ struct FieldReader {
     }
 
     mutating func enumeration<E: RawRepresentable & CaseIterable>(
-        _ object: [String: Any], _ key: String, at pointer: String, required: Bool, as: E.Type
+        _ object: Object, _ key: String, at pointer: String, required: Bool, as: E.Type
     ) -> E? where E.RawValue == String {
         guard let value = string(object, key, at: pointer, required: required) else { return nil }
         guard let parsed = E(rawValue: value) else {
@@ -117,7 +159,7 @@ struct FieldReader {
         return parsed
     }
 
-    mutating func instant(_ object: [String: Any], _ key: String, at pointer: String, required: Bool) -> Instant? {
+    mutating func instant(_ object: Object, _ key: String, at pointer: String, required: Bool) -> Instant? {
         guard let value = string(object, key, at: pointer, required: required) else { return nil }
         guard let instant = Instant(rfc3339: value) else {
             fail(pointer + "/" + key, "Must be an RFC 3339 date-time such as 2026-11-22T09:30:00Z.")
@@ -126,11 +168,8 @@ struct FieldReader {
         return instant
     }
 
-    mutating func payment(_ body: [String: Any]) -> PaymentRequest? {
-        rejectUnknown(body, allowed: [
-            "paymentId", "perspective", "type", "scheme", "channel", "amount", "currency", "createdAt",
-            "debtor", "creditor", "payee", "device", "reference",
-        ], at: "")
+    mutating func payment(_ body: Object) -> PaymentRequest? {
+        rejectUnknown(body, allowed: Self.paymentFields, at: "")
         let paymentId = text(body, "paymentId", at: "", required: true, length: 1...64)
         let perspective = enumeration(body, "perspective", at: "", required: true, as: Perspective.self)
         let type = enumeration(body, "type", at: "", required: true, as: PaymentType.self)
@@ -149,14 +188,14 @@ struct FieldReader {
         var payeeFirstSeenAt: Instant?
         var confirmation: ConfirmationOfPayee?
         if let payee = object(body, "payee", at: "", required: false) {
-            rejectUnknown(payee, allowed: ["firstSeenAt", "confirmationOfPayee"], at: "/payee")
+            rejectUnknown(payee, allowed: Self.payeeFields, at: "/payee")
             payeeFirstSeenAt = instant(payee, "firstSeenAt", at: "/payee", required: false)
             confirmation = enumeration(payee, "confirmationOfPayee", at: "/payee", required: false, as: ConfirmationOfPayee.self)
         }
         var deviceId: String?
         var ip: String?
         if let device = object(body, "device", at: "", required: false) {
-            rejectUnknown(device, allowed: ["id", "ip"], at: "/device")
+            rejectUnknown(device, allowed: Self.deviceFields, at: "/device")
             deviceId = text(device, "id", at: "/device", required: false, length: 1...128)
             if let address = string(device, "ip", at: "/device", required: false) {
                 if let normalised = IPAddress.normalise(address) {
@@ -176,7 +215,7 @@ struct FieldReader {
         )
     }
 
-    mutating func money(_ body: [String: Any]) -> Money? {
+    mutating func money(_ body: Object) -> Money? {
         let code = string(body, "currency", at: "", required: true)
         var currency: Currency?
         if let code {
@@ -201,10 +240,10 @@ struct FieldReader {
         return nil
     }
 
-    mutating func party(_ body: [String: Any], _ key: String) -> Party? {
+    mutating func party(_ body: Object, _ key: String) -> Party? {
         guard let party = object(body, key, at: "", required: true) else { return nil }
         let pointer = "/" + key
-        rejectUnknown(party, allowed: ["name", "account", "agent"], at: pointer)
+        rejectUnknown(party, allowed: Self.partyFields, at: pointer)
         let name = text(party, "name", at: pointer, required: false, length: 1...140)
         let agent = text(
             party, "agent", at: pointer, required: false, length: 1...35,
@@ -213,15 +252,16 @@ struct FieldReader {
         guard let account = object(party, "account", at: pointer, required: true) else { return nil }
         let accountPointer = pointer + "/account"
         let identifier: AccountIdentifier?
-        let forms = [
-            account["iban"] != nil, account["sortCode"] != nil || account["accountNumber"] != nil,
-            account["scheme"] != nil || account["id"] != nil,
-        ]
-        if forms.filter({ $0 }).count != 1 {
+        // A member that is present counts towards a form even when it is null, so `{"iban": null}` is
+        // reported as a missing IBAN rather than as no form at all.
+        let hasIBAN = Self.value(account, "iban") != nil
+        let hasDomestic = Self.value(account, "sortCode") != nil || Self.value(account, "accountNumber") != nil
+        let hasScheme = Self.value(account, "scheme") != nil || Self.value(account, "id") != nil
+        if [hasIBAN, hasDomestic, hasScheme].filter({ $0 }).count != 1 {
             fail(accountPointer, "Must hold exactly one of: iban; sortCode and accountNumber; scheme and id.")
             identifier = nil
-        } else if account["iban"] != nil {
-            rejectUnknown(account, allowed: ["iban"], at: accountPointer)
+        } else if hasIBAN {
+            rejectUnknown(account, allowed: Self.ibanFields, at: accountPointer)
             identifier = string(account, "iban", at: accountPointer, required: true).flatMap { iban in
                 guard IBAN.isValid(iban) else {
                     fail(accountPointer + "/iban", "Must be an upper-case IBAN without spaces whose mod-97 check digits are correct.")
@@ -229,13 +269,13 @@ struct FieldReader {
                 }
                 return .iban(iban)
             }
-        } else if account["sortCode"] != nil || account["accountNumber"] != nil {
-            rejectUnknown(account, allowed: ["sortCode", "accountNumber"], at: accountPointer)
+        } else if hasDomestic {
+            rejectUnknown(account, allowed: Self.domesticFields, at: accountPointer)
             let sortCode = text(account, "sortCode", at: accountPointer, required: true, length: 6...6, allowed: Self.isDigit, rule: "6 digits")
             let number = text(account, "accountNumber", at: accountPointer, required: true, length: 8...8, allowed: Self.isDigit, rule: "8 digits")
             identifier = sortCode.flatMap { s in number.map { .ukDomestic(sortCode: s, accountNumber: $0) } }
         } else {
-            rejectUnknown(account, allowed: ["scheme", "id"], at: accountPointer)
+            rejectUnknown(account, allowed: Self.schemeFields, at: accountPointer)
             let scheme = text(account, "scheme", at: accountPointer, required: true, length: 1...16)
             let id = text(account, "id", at: accountPointer, required: true, length: 1...64)
             identifier = scheme.flatMap { s in id.map { .scheme(scheme: s, id: $0) } }

@@ -35,12 +35,12 @@ struct Stages {
         results.append(StageResult(name: "4a. model + contributions (explainedMargin)", measurement: explained))
         results.append(StageResult(name: "4b. model alone (margin)", measurement: marginOnly))
         results.append(StageResult(name: "5. rules (RuleSet.evaluate, 2 default rules)", measurement: await rules()))
-        results.append(StageResult(name: "6a. event encode (EventCoding JSONEncoder)", measurement: try await encode()))
+        results.append(StageResult(name: "6a. event encode (EventCoding, JSONWriter)", measurement: await encode()))
         results.append(StageResult(name: "6b. event append (FileEventLog, async durability)", measurement: try await append()))
         return results
     }
 
-    /// `PaymentRequestDecoder().decode` on each request body.
+    /// `PaymentRequestDecoder().decode` on each request body: VigilJSON parse, then field validation.
     func decode() async throws -> Measurement {
         let decoder = PaymentRequestDecoder()
         for body in workload.bodies {
@@ -153,13 +153,13 @@ struct Stages {
         }
     }
 
-    /// Encoding each payment's event as the engine does: a new `EventCoding.encoder()` per event.
-    func encode() async throws -> Measurement {
-        try await sampler.run(payments: count) { _ in
+    /// Encoding each payment's event as the engine does: `EventCoding.encode`, into a fresh array per event.
+    func encode() async -> Measurement {
+        await sampler.run(payments: count) { _ in
             var checksum = 0
             let start = ContinuousClock.now
             for event in inputs.events {
-                let payload = try Array(EventCoding.encoder().encode(event))
+                let payload = EventCoding.encode(event)
                 checksum &+= Int(payload[payload.count / 2])
             }
             let elapsed = ContinuousClock.now - start
@@ -172,8 +172,7 @@ struct Stages {
     /// for the writer thread to `write` its batch, not for `fdatasync` (fsync latency is measured by
     /// `scripts/processing_time.py` and `EventLogBenchmark`).
     func append() async throws -> Measurement {
-        let encoder = EventCoding.encoder()
-        let payloads = try inputs.events.map { Array(try encoder.encode($0)) }
+        let payloads = inputs.events.map(EventCoding.encode)
         let log = try FileEventLog(directory: directory + "/events", durability: .async)
         let measurement = try await sampler.run(payments: count) { _ in
             let start = ContinuousClock.now

@@ -141,9 +141,9 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
                     "vigil.decision": .string(response.decision.rawValue),
                 ]
             )
-            return try encode(response)
+            return encode(response)
         case .duplicate(let response):
-            return try encode(response)
+            return encode(response)
         case .inProgress:
             throw ProblemDetails(
                 .paymentInProgress, "A request with this paymentId is still being scored; retry shortly.", headers: [.retryAfter: "1"]
@@ -194,10 +194,11 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
         Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
-    func encode(_ response: ScoreResponse) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(response)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    /// The score answer in the event's own JSON form (`EventCoding`), the bytes `JSONEncoder` used to write.
+    func encode(_ response: ScoreResponse) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: EventCoding.encode(response)))
+        )
     }
 }

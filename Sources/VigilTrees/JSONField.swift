@@ -1,3 +1,5 @@
+import VigilJSON
+
 /// A JSON value together with its path in the document, so that a failed read names the field.
 ///
 /// Reads are typed and throw ``ModelError`` with the path in the message, for example

@@ -1,3 +1,5 @@
+import VigilJSON
+
 /// The parts of an XGBoost JSON model that prediction needs, read and type-checked but not yet checked as trees.
 ///
 /// The format is what `Booster.save_model("m.json")` writes for a `gbtree` booster. Only the
@@ -102,8 +104,8 @@ struct XGBoostModel {
         self.trees = parsedTrees
     }
 
-    /// Reads `learner.attributes`, an object whose values XGBoost keeps as strings. A key that appears twice
-    /// is read at its first occurrence, as every other member is.
+    /// Reads `learner.attributes`, an object whose values XGBoost keeps as strings (the parser has already
+    /// refused a key that appears twice).
     static func attributes(_ field: JSONField?) throws(ModelError) -> [String: String] {
         guard let field else {
             return [:]
@@ -115,7 +117,7 @@ struct XGBoostModel {
             )
         }
         var attributes: [String: String] = [:]
-        for member in members where attributes[member.key] == nil {
+        for member in members {
             let value = JSONField(value: member.value, path: "\(field.path).\(member.key)")
             attributes[member.key] = try value.string()
         }

@@ -1,3 +1,5 @@
+import VigilJSON
+
 /// One tree of an XGBoost JSON model as parallel arrays indexed by XGBoost's node id.
 ///
 /// Reading checks types and that every array has `tree_param.num_nodes` entries; the shape of the tree

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import VigilDomain
 import VigilGateway
@@ -32,12 +33,71 @@ struct PaymentRequestDecoderTests {
         #expect(throws: Never.self) { try decoder.decode(encoded(body)).get() }
     }
 
-    @Test(arguments: ["{", "[1,2]", "\"text\"", "", "nul", "{\"a\":}"])
+    @Test(arguments: ["{", "[1,2]", "\"text\"", "", "nul", "{\"a\":}", "{\"a\":NaN}", "{\"a\":1} x"])
     func refusesMalformedJSON(text: String) {
         guard case .failure(.malformedJSON) = decoder.decode(Array(text.utf8)) else {
             Issue.record("expected malformed JSON")
             return
         }
+    }
+
+    @Test func malformedJSONSaysWhereButNeverWhat() {
+        let body = Array(#"{"paymentId": "CANARY-4411", "amount": "1.00" "#.utf8)
+        guard case .failure(.malformedJSON(let detail)) = decoder.decode(body) else {
+            Issue.record("expected malformed JSON")
+            return
+        }
+        #expect(detail == "The body is not valid JSON: unexpected end of input at byte \(body.count).")
+        #expect(!detail.contains("CANARY"))
+        guard case .failure(.malformedJSON(let notAnObject)) = decoder.decode(Array(#"["CANARY-4411"]"#.utf8)) else {
+            Issue.record("expected malformed JSON")
+            return
+        }
+        #expect(notAnObject == "The body must be a JSON object.")
+    }
+
+    /// Parsers disagree on which of two equal keys wins, so a body that could be read two ways is refused.
+    @Test func refusesAFieldGivenTwice() {
+        var text = String(decoding: encoded(validBody()), as: UTF8.self)
+        text.removeLast()
+        text += #","amount":"9999.00"}"#
+        guard case .failure(.malformedJSON(let detail)) = decoder.decode(Array(text.utf8)) else {
+            Issue.record("expected malformed JSON")
+            return
+        }
+        #expect(detail.hasPrefix("The body is not valid JSON: an object key appears twice at byte "))
+        #expect(!detail.contains("9999"))
+        let nested = #"{"debtor":{"account":{"iban":"GB82WEST12345698765432","iban":"DE89370400440532013000"}}}"#
+        guard case .failure(.malformedJSON) = decoder.decode(Array(nested.utf8)) else {
+            Issue.record("expected malformed JSON")
+            return
+        }
+    }
+
+    @Test func aNullFieldIsAMissingOne() {
+        #expect(pointers { $0["channel"] = NSNull() } == [])
+        #expect(pointers { $0["amount"] = NSNull() } == ["/amount"])
+        #expect(errors(encoded(validBody().merging(["amount": NSNull()]) { $1 })).map(\.detail) == ["Required field is missing."])
+        #expect(pointers { $0["debtor"] = NSNull() } == ["/debtor"])
+        // A null member still names its account form.
+        #expect(pointers { $0["creditor"] = ["account": ["iban": NSNull()]] } == ["/creditor/account/iban"])
+        #expect(pointers { $0["creditor"] = ["account": ["iban": NSNull(), "id": "x"]] } == ["/creditor/account"])
+    }
+
+    @Test func reportsUnknownFieldsInKeyOrderWithEscapedPointers() {
+        let found = errors(encoded(validBody().merging(["zeta": 1, "a/b": 2, "m~n": 3]) { $1 }))
+        #expect(found.map(\.pointer) == ["/a~1b", "/m~0n", "/zeta"])
+        #expect(found[0].detail.hasPrefix("Unknown field; allowed fields are amount, channel, createdAt, creditor, currency"))
+    }
+
+    @Test func countsCharactersNotBytes() {
+        #expect(pointers { $0["reference"] = String(repeating: "é", count: 140) } == [])
+        #expect(pointers { $0["reference"] = String(repeating: "👍🏽", count: 140) } == [])
+        #expect(pointers { $0["reference"] = String(repeating: "é", count: 141) } == ["/reference"])
+        #expect(pointers { $0["reference"] = "line\u{85}break" } == ["/reference"])
+        #expect(pointers { $0["reference"] = "tab\there" } == ["/reference"])
+        #expect(pointers { $0["reference"] = "del\u{7F}" } == ["/reference"])
+        #expect(errors(encoded(validBody().merging(["reference": "a\r\nb"]) { $1 })).map(\.detail) == ["Must not contain control characters."])
     }
 
     @Test func pointsAtMissingFields() {

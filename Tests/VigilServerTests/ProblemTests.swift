@@ -63,6 +63,21 @@ struct ProblemTests {
         }
     }
 
+    /// A body that names a field twice could be read two ways; it is refused before any field is read.
+    @Test func aFieldGivenTwiceIsMalformedJSON() async throws {
+        try await withVigil(dataDirectory: temporaryDataDirectory()) { client, key in
+            var text = String(buffer: json(paymentBody()))
+            text.removeLast()
+            text += #","amount":"99999.00"}"#
+            try await client.execute(uri: "/v1/payments/score", method: .post, headers: headers(key: key), body: ByteBuffer(string: text)) {
+                let problem = Self.expectProblem($0, status: .badRequest, type: "malformed-json")
+                let detail = problem["detail"] as? String ?? ""
+                #expect(detail.hasPrefix("The body is not valid JSON: an object key appears twice at byte "))
+                #expect(!detail.contains("99999"))
+            }
+        }
+    }
+
     @Test func oversizedBodiesAreA413() async throws {
         try await withVigil(dataDirectory: temporaryDataDirectory()) { client, key in
             var body = paymentBody()

@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 import Testing
+import VigilDomain
 import VigilServer
 
 struct ScoringAPITests {
@@ -26,6 +27,12 @@ struct ScoringAPITests {
                 #expect((answer["modelVersion"] as? String)?.hasPrefix("xgb-") == true)
                 #expect((answer["processingMicros"] as? Int ?? -1) >= 0)
                 #expect(Set(answer.keys) == ["paymentId", "scoreId", "score", "decision", "reasons", "rules", "duplicate", "modelVersion", "processingMicros"])
+                // The body is exactly what JSONEncoder writes for the same response, as before EventCoding wrote it.
+                let bytes = Array(response.body.readableBytesView)
+                let decoded = try JSONDecoder().decode(ScoreResponse.self, from: Data(bytes))
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                #expect(bytes == Array(try encoder.encode(decoded)))
             }
         }
         let mode = try FileManager.default.attributesOfItem(atPath: dir + "/demo.key")[.posixPermissions] as? Int

@@ -40,8 +40,16 @@ import VigilTrees
         #expect(try Fixtures.model.get().attributes.isEmpty)
     }
 
-    @Test func aRepeatedKeyIsReadAtItsFirstOccurrence() throws {
-        #expect(try Self.load(attributes: #"{"a":"first","a":"second"}"#).attributes == ["a": "first"])
+    /// Python's `json` keeps the last of two equal keys; reading either one would let the model Vigil scores
+    /// with differ from the one the file shows elsewhere, so neither is read.
+    @Test func aRepeatedKeyIsMalformedJSON() throws {
+        let bytes = Self.base.with { $0.attributes = #"{"a":"first","a":"second"}"# }.bytes
+        let error = try #require(Self.loadError(attributes: #"{"a":"first","a":"second"}"#))
+        #expect(error.code == .malformedJSON)
+        let repeated = Array(#""a":"second""#.utf8)
+        let offset = bytes.indices.first { bytes[$0...].starts(with: repeated) }
+        #expect(error.byteOffset == offset)
+        #expect(error.message.contains("appears twice"), "\(error.message)")
     }
 
     @Test(arguments: [

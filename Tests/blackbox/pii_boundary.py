@@ -2,8 +2,8 @@
 """The PII boundary is a compile-time fact: nothing past the gateway can import the plaintext request types.
 
 Reads the package graph (`swift package describe --type json`) and fails if any target past the gateway
-(engine, features, model runtime, rules, event log) depends, directly or transitively, on `VigilGateway`
-(where `PaymentRequest`, `Party` and `AccountIdentifier` live) or on `VigilServer`. It also fails if those
+(engine, features, model runtime, rules, event log, the JSON module) depends, directly or transitively, on
+`VigilGateway` (where `PaymentRequest`, `Party` and `AccountIdentifier` live) or on `VigilServer`. It also fails if those
 types are declared anywhere but `Sources/VigilGateway`.
 
     python3 Tests/blackbox/pii_boundary.py
@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PAST_THE_GATEWAY = ["VigilEngine", "VigilFeatures", "VigilTrees", "VigilRules", "VigilEventLog", "VigilDomain"]
+PAST_THE_GATEWAY = ["VigilEngine", "VigilFeatures", "VigilTrees", "VigilRules", "VigilEventLog", "VigilDomain", "VigilJSON"]
 PLAINTEXT_HOLDERS = {"VigilGateway", "VigilServer"}
 PLAINTEXT_TYPES = ["PaymentRequest", "Party", "AccountIdentifier"]
 

@@ -1,0 +1,219 @@
+import Foundation
+import Testing
+import VigilDomain
+import VigilEngine
+
+/// A small seeded generator, so a failing case can be reproduced.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+
+    mutating func next() -> UInt64 {
+        self.state &+= 0x9E37_79B9_7F4A_7C15
+        var z = self.state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Varied events: every optional present or absent, strings that need escaping, doubles of every size.
+struct EventFactory {
+    var random: SeededRandom
+
+    mutating func chance() -> Bool { Bool.random(using: &self.random) }
+
+    mutating func text(maxLength: Int = 12) -> String {
+        let pieces: [String] = ["a", "Z", "0", "_", "-", " ", "\"", "\\", "/", "\n", "\t", "\u{0}", "\u{1F}", "\u{7F}", "é", "€", "😀", "\u{2028}", "ß", "~"]
+        var text = ""
+        for _ in 0..<Int.random(in: 0...maxLength, using: &self.random) {
+            text += pieces.randomElement(using: &self.random)!
+        }
+        return text
+    }
+
+    mutating func double() -> Double {
+        switch Int.random(in: 0..<8, using: &self.random) {
+        case 0: return Double(Int.random(in: -1000...1000, using: &self.random))
+        case 1: return Double.random(in: 0...1, using: &self.random)
+        case 2: return -Double.random(in: 0...1e6, using: &self.random)
+        case 3: return Double.random(in: 1e-12...1e-4, using: &self.random)
+        case 4: return Double.random(in: 1e15...1e22, using: &self.random)
+        case 5: return [0.0, -0.0, .leastNonzeroMagnitude, .greatestFiniteMagnitude, 1e16, 0.1 + 0.2].randomElement(using: &self.random)!
+        case 6: return (Double.random(in: -10...10, using: &self.random) * 1e6).rounded() / 1e6
+        default:
+            let value = Double(bitPattern: self.random.next())
+            return value.isFinite ? value : 1.5
+        }
+    }
+
+    mutating func token() -> Token {
+        Token(a: self.random.next(), b: self.random.next(), c: self.random.next(), d: self.random.next())
+    }
+
+    mutating func sealed() -> SealedValue {
+        SealedValue(
+            keyVersion: UInt32.random(in: 0...UInt32.max, using: &self.random),
+            bytes: (0..<Int.random(in: 0...60, using: &self.random)).map { _ in UInt8.random(in: 0...255, using: &self.random) }
+        )
+    }
+
+    mutating func instant() -> Instant {
+        Instant(
+            epochMillis: Int64.random(in: -4_000_000_000_000...4_000_000_000_000, using: &self.random),
+            utcOffsetSeconds: Int32.random(in: -50_400...50_400, using: &self.random)
+        )
+    }
+
+    /// A positive amount (a decodable one) in a currency of 0, 2, 3 or 4 decimals.
+    mutating func money() -> Money {
+        let currency = Currency(code: ["JPY", "GBP", "EUR", "KWD", "CLF"].randomElement(using: &self.random)!)!
+        let magnitude: Int64 = [9, 999, 99_999, 99_999_999, 999_999_999_999_999].randomElement(using: &self.random)!
+        return Money(minorUnits: Int64.random(in: 1...magnitude, using: &self.random), currency: currency)
+    }
+
+    mutating func party() -> TokenizedParty {
+        TokenizedParty(
+            account: self.token(), sealedAccount: self.sealed(), name: self.chance() ? self.token() : nil,
+            sealedName: self.chance() ? self.sealed() : nil, agent: self.chance() ? self.text() : nil
+        )
+    }
+
+    mutating func payment() -> TokenizedPayment {
+        TokenizedPayment(
+            paymentId: self.text(maxLength: 30), perspective: Perspective.allCases.randomElement(using: &self.random)!,
+            type: PaymentType.allCases.randomElement(using: &self.random)!, scheme: self.text(),
+            channel: self.chance() ? self.text() : nil, amount: self.money(), createdAt: self.instant(),
+            debtor: self.party(), creditor: self.party(), payeeFirstSeenAt: self.chance() ? self.instant() : nil,
+            confirmationOfPayee: self.chance() ? ConfirmationOfPayee.allCases.randomElement(using: &self.random)! : nil,
+            device: self.chance() ? self.token() : nil, ip: self.chance() ? self.token() : nil,
+            sealedReference: self.chance() ? self.sealed() : nil
+        )
+    }
+
+    mutating func response(paymentId: String) -> ScoreResponse {
+        ScoreResponse(
+            paymentId: paymentId, scoreId: self.text(maxLength: 36), score: Int.random(in: -5...1200, using: &self.random),
+            decision: Decision.allCases.randomElement(using: &self.random)!,
+            reasons: (0..<Int.random(in: 0...5, using: &self.random)).map { _ in
+                Reason(code: self.text(), feature: self.text(), contribution: self.double())
+            },
+            rules: (0..<Int.random(in: 0...3, using: &self.random)).map { _ in
+                RuleFiring(name: self.text(), outcome: Decision.allCases.randomElement(using: &self.random)!)
+            },
+            duplicate: self.chance(), modelVersion: self.text(), processingMicros: Int.random(in: 0...Int.max, using: &self.random)
+        )
+    }
+
+    mutating func event() -> ScoredPaymentEvent {
+        let payment = self.payment()
+        let features = (0..<35).map { _ in Int.random(in: 0..<4, using: &self.random) == 0 ? Double.nan : self.double() }
+        return ScoredPaymentEvent(
+            tenant: self.text(), receivedAt: self.instant(), request: payment,
+            response: self.response(paymentId: payment.paymentId), features: features
+        )
+    }
+}
+
+struct EventCodingTests {
+    static func foundation(_ value: some Encodable) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(value))
+    }
+
+    @Test func eventsAreByteForByteWhatJSONEncoderWrites() throws {
+        var factory = EventFactory(random: SeededRandom(state: 1))
+        for _ in 0..<1000 {
+            let event = factory.event()
+            let written = EventCoding.encode(event)
+            let expected = try Self.foundation(event)
+            #expect(written == expected, "\(String(decoding: written, as: UTF8.self))\n\(String(decoding: expected, as: UTF8.self))")
+        }
+    }
+
+    @Test func responsesAreByteForByteWhatJSONEncoderWrites() throws {
+        var factory = EventFactory(random: SeededRandom(state: 2))
+        for _ in 0..<1000 {
+            let response = factory.response(paymentId: factory.text(maxLength: 64))
+            #expect(EventCoding.encode(response) == (try Self.foundation(response)))
+        }
+    }
+
+    /// Amounts JSONEncoder can write but no reader accepts (zero, negative) still come out the same.
+    @Test func everyAmountIsWrittenAsMoneyWritesIt() throws {
+        for code in ["JPY", "GBP", "KWD", "CLF"] {
+            for minor: Int64 in [0, 1, 9, 10, 99, 100, 12_345, 999_999_999_999_999_999, .max, -1, -250, .min] {
+                let money = Money(minorUnits: minor, currency: Currency(code: code)!)
+                var factory = EventFactory(random: SeededRandom(state: UInt64(bitPattern: minor)))
+                var event = factory.event()
+                event.request.amount = money
+                #expect(EventCoding.encode(event) == (try Self.foundation(event)), "\(minor) \(code)")
+            }
+        }
+    }
+
+    @Test func eventsReadBackEqual() throws {
+        var factory = EventFactory(random: SeededRandom(state: 3))
+        for _ in 0..<500 {
+            let event = factory.event()
+            let payload = EventCoding.encode(event)
+            #expect(try EventCoding.decode(payload) == event)
+            #expect(try JSONDecoder().decode(ScoredPaymentEvent.self, from: Data(payload)) == event)
+        }
+    }
+
+    @Test func readsWhatJSONEncoderWroteWithoutSortedKeys() throws {
+        var factory = EventFactory(random: SeededRandom(state: 4))
+        for _ in 0..<100 {
+            let event = factory.event()
+            #expect(try EventCoding.decode(Array(JSONEncoder().encode(event))) == event)
+        }
+    }
+
+    @Test func ignoresMembersItDoesNotKnowAndReadsNullAsAbsent() throws {
+        var factory = EventFactory(random: SeededRandom(state: 5))
+        var event = factory.event()
+        event.request.channel = nil
+        var text = String(decoding: EventCoding.encode(event), as: UTF8.self)
+        text.removeLast()
+        text += #","later":{"x":[1,2]}}"#
+        text = text.replacingOccurrences(of: #""request":{"#, with: #""request":{"channel":null,"#)
+        #expect(try EventCoding.decode(Array(text.utf8)) == event)
+    }
+
+    @Test(arguments: [
+        ("[1]", EventDecodingError.Code.wrongType, "the record is an array, expected an object"),
+        ("{\"tenant\":", .malformedJSON, "invalid JSON at byte 10"),
+        (#"{"features":[]}"#, .missingField, "'tenant' is missing"),
+        (#"{"features":[1,"x"]}"#, .wrongType, "'features[1]' is a string, expected a number or null"),
+    ])
+    func refusesWhatIsNotAnEvent(json: String, code: EventDecodingError.Code, message: String) {
+        let error = #expect(throws: EventDecodingError.self) { try EventCoding.decode(Array(json.utf8)) }
+        #expect(error?.code == code)
+        #expect(error?.message.hasPrefix(message) == true, "\(error?.message ?? "")")
+    }
+
+    @Test func namesTheFieldAtFault() throws {
+        var factory = EventFactory(random: SeededRandom(state: 6))
+        let valid = String(decoding: EventCoding.encode(factory.event()), as: UTF8.self)
+        let cases: [(from: String, to: String, code: EventDecodingError.Code, path: String)] = [
+            (#""currency":""#, #""currency":"X"#, .invalidValue, "'request.amount.currency'"),
+            (#""ms":"#, #""ms":"1","ignored":"#, .wrongType, "'receivedAt.ms'"),
+            (#""account":""#, #""account":"zz"#, .invalidValue, "'request.creditor.account'"),
+            (#""k":"#, #""k":-"#, .invalidValue, "'request.creditor.sealedAccount.k'"),
+            (#""duplicate":"#, #""duplicate":0,"x":"#, .wrongType, "'response.duplicate'"),
+            (#""decision":""#, #""decision":"maybe"#, .invalidValue, "'response.decision'"),
+        ]
+        for change in cases {
+            // The first occurrence: keys are sorted, so `receivedAt` comes before `request`, `creditor` before `debtor`.
+            guard let range = valid.range(of: change.from) else {
+                Issue.record("no \(change.from)")
+                continue
+            }
+            let broken = valid.replacingCharacters(in: range, with: change.to)
+            let error = #expect(throws: EventDecodingError.self) { try EventCoding.decode(Array(broken.utf8)) }
+            #expect(error?.code == change.code, "\(change.from)")
+            #expect(error?.message.hasPrefix(change.path) == true, "\(error?.message ?? "")")
+        }
+    }
+}
