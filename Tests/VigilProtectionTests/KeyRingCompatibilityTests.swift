@@ -14,7 +14,14 @@ enum FixedKeys {
          "dataKeys": [{"version": 1, "wrapped": "0202020202020202020202026d08b54788c343d4afd9f7c6de7f992603c6743daf6ef775f4fc0ce9689f928bea064542a1fc62d56c57ba7a1bc482da"}]}
         """
 
-    static func keyRing() throws -> KeyRing {
+    static func keyRing(tokenKeyWrapped: String? = nil) throws -> KeyRing {
+        var keyFile = keyFile
+        if let tokenKeyWrapped {
+            keyFile = keyFile.replacingOccurrences(
+                of: "010101010101010101010101b3e488c9a6057f8d517edb8bd72c2bdb510c3f17a5b26d66533fdda1c248234c752bd6d9820eae954ce1f37e86a13ae6",
+                with: tokenKeyWrapped
+            )
+        }
         let dir = NSTemporaryDirectory() + "vigil-fixed-keys-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         #expect(FileManager.default.createFile(atPath: dir + "/master.key", contents: Data(masterHex.utf8), attributes: [.posixPermissions: 0o600]))
@@ -64,13 +71,17 @@ struct KeyRingCompatibilityTests {
         #expect(try keys.open(.reference, keys.seal(.reference, [UInt8]())) == [])
     }
 
-    /// Many more seals than one refill of the nonce pool: every nonce is new, across refills too.
-    @Test func noncesDoNotRepeat() throws {
-        let keys = try FixedKeys.keyRing()
-        var nonces = Set<[UInt8]>()
-        for _ in 0..<5_000 {
-            nonces.insert(Array(keys.seal(.device, [1, 2, 3]).bytes.prefix(12)))
-        }
-        #expect(nonces.count == 5_000)
+    /// HMAC pads a key shorter than the SHA-256 block and hashes one longer than it (RFC 2104). Vigil makes
+    /// 32-byte keys, but a key file may hold any length: token keys of 16, 64, 65 and 100 bytes (byte i is
+    /// 7i + 3 mod 256), wrapped and tokenised with Python.
+    @Test(arguments: [
+        (16, "101010101010101010101010b0d98ad07f7481c5e33d344eed00994ca26168d33f52412e9cdb366e04d8c1ad", "d8ec1549ad72e56365e5e7861d12dd40d14fe10493ecab2faf4b4815e70754e1"),
+        (64, "404040404040404040404040cf82875bd3616073aaa466db08c657457f502d368696131e9137ebeea4627a4d2435182b10c1786afe9e3c4aee6a63e0323e9b19083050dd9059131b0d433a4aa9af7b1631c28c605e22ab724d73bde0", "d61bcb1a926093c4cb495ff48e558d1bae73624ad8b9086401630eb1c8f017a1"),
+        (65, "4141414141414141414141414801d87a275eba1e8e465a0878f9b8f760a12b653855cc5fd7374380f74793291b1547ba916fc1e5dfdf8e4d25828bfdae441896c20b2542d49150ae2311ea26849825388d142e16ed33f44062d706415a", "c4a76620ff7b6d2ffe6f0fc06e1b577516de5ef6e46852f4565a85575c10e252"),
+        (100, "646464646464646464646464b168ade81c2a6d9addca03751f2992eefaa717db8950528c137fdf2c27ae3e5bd3e781a9c096fd86d391f8a03029281bede9682f6bf1e2e0a214addfc3b48e4cf7e5081565c893f6797ccd711a86e29cc04655b43159ee44d123c7136a03e1b40bd186f4f5e0e517f38cd770abb35dc96f94acf1", "aa185dd966a0533eb1896cd502f70f784cf4825a998ef8c229cd42aea39b22cb"),
+    ])
+    func tokenKeysOfAnyLengthFollowHMAC(length: Int, wrapped: String, hex: String) throws {
+        let keys = try FixedKeys.keyRing(tokenKeyWrapped: wrapped)
+        #expect(keys.token(.account, "gb:404142:12345678".utf8).hex == hex)
     }
 }
