@@ -183,7 +183,7 @@ final class TokenKey: @unchecked Sendable {
         }
         // One buffer turned from key to key ⊕ ipad to key ⊕ opad in place, and zeroed, so no copy of the key
         // material is left behind in freed memory.
-        defer { block.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+        defer { block.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) } }
         for i in block.indices { block[i] ^= 0x36 }
         var ipad = SHA256()
         ipad.update(data: block)

@@ -48,6 +48,24 @@ struct KeyRingCompatibilityTests {
         #expect(keys.token(kind, Array(value.utf8)[...]).hex == hex)
     }
 
+    /// Every token starts from the same prepared hash states; tokens made at once on several tasks must
+    /// neither disturb those states nor each other.
+    @Test func tokensMadeConcurrentlyAreTheSame() async throws {
+        let keys = try FixedKeys.keyRing()
+        let values = (0..<200).map { Array("gb:404142:\(10_000_000 + $0)".utf8) }
+        let expected = values.map { keys.token(.account, $0) }
+        let results = await withTaskGroup(of: [Token].self) { group in
+            for _ in 0..<4 {
+                group.addTask { (0..<20).flatMap { _ in values.map { keys.token(.account, $0) } } }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        for tokens in results {
+            #expect(tokens == Array((0..<20).map { _ in expected }.joined()))
+        }
+        #expect(keys.token(.account, Array("gb:404142:12345678".utf8)).hex == "de420fb76fb8c38134e82e9398879cdbc8b966129e68601bfe7f4fe7e2c086dc")
+    }
+
     /// `nonce ‖ ciphertext ‖ tag` made by Python's `AESGCM` under data key version 1, the kind as associated data.
     @Test(arguments: [
         (PIIKind.account, "gb:404142:12345678", "a0a1a2a3a4a5a6a7a8a9aaab195e9e00f4e3b19e93129c8815694390a6471229b03e47a2e0375afade62c0f1c395"),
