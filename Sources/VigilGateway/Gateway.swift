@@ -23,26 +23,55 @@ public struct Gateway: Sendable {
             creditor: tokenize(request.creditor),
             payeeFirstSeenAt: request.payeeFirstSeenAt,
             confirmationOfPayee: request.confirmationOfPayee,
-            device: request.deviceId.map { keys.token(.device, Array($0.utf8)) },
-            ip: request.ip.map { keys.token(.ip, Array($0.utf8)) },
-            sealedReference: request.reference.map { keys.seal(.reference, Array($0.utf8)) }
+            device: request.deviceId.map { keys.token(.device, $0.utf8) },
+            ip: request.ip.map { keys.token(.ip, $0.utf8) },
+            sealedReference: request.reference.map { keys.seal(.reference, $0.utf8) }
         )
     }
 
     func tokenize(_ party: Party) -> TokenizedParty {
-        let account = Array(party.account.canonical.utf8)
-        let name = party.name.map { Array(Self.normaliseName($0).utf8) }
+        let account = party.account.canonical
         return TokenizedParty(
-            account: keys.token(.account, account),
-            sealedAccount: keys.seal(.account, account),
-            name: name.map { keys.token(.name, $0) },
-            sealedName: party.name.map { keys.seal(.name, Array($0.utf8)) },
+            account: keys.token(.account, account.utf8),
+            sealedAccount: keys.seal(.account, account.utf8),
+            name: party.name.map { keys.token(.name, Self.normalisedName($0)) },
+            sealedName: party.name.map { keys.seal(.name, $0.utf8) },
             agent: party.agent?.uppercased()
         )
     }
 
-    /// Case and spacing do not make a different person.
-    static func normaliseName(_ name: String) -> String {
-        name.uppercased().split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+    /// Case and spacing do not make a different person: the name upper-cased, each run of whitespace one
+    /// space, none at either end, in UTF-8. Every stored name token was made from exactly this form.
+    static func normalisedName(_ name: String) -> [UInt8] {
+        if case let ascii?? = name.utf8.withContiguousStorageIfAvailable(normalisedASCIIName) {
+            return ascii
+        }
+        return Array(name.uppercased().split(whereSeparator: { $0.isWhitespace }).joined(separator: " ").utf8)
+    }
+
+    /// `normalisedName` for an all-ASCII name in one pass over its bytes; nil when any byte is not ASCII.
+    ///
+    /// Within ASCII, upper-casing changes only a–z, and the characters with Unicode's White_Space property
+    /// (`Character.isWhitespace`) are tab, line feed, vertical tab, form feed, carriage return and space
+    /// ("\r\n" is one `Character`, and whitespace either way).
+    static func normalisedASCIIName(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var spaceDue = false
+        for byte in bytes {
+            switch byte {
+            case 0x09...0x0D, 0x20:
+                spaceDue = !out.isEmpty
+            case 0x00..<0x80:
+                if spaceDue {
+                    out.append(0x20)
+                    spaceDue = false
+                }
+                out.append(UInt8(ascii: "a") <= byte && byte <= UInt8(ascii: "z") ? byte - 0x20 : byte)
+            default:
+                return nil
+            }
+        }
+        return out
     }
 }

@@ -66,8 +66,17 @@ public enum AccountIdentifier: Sendable, Hashable {
     public var canonical: String {
         switch self {
         case .iban(let iban):
+            guard iban.hasPrefix("GB") else { return "iban:" + iban }
+            // Visible ASCII is one Character per byte, so the folding can slice bytes instead of Characters.
+            if iban.utf8.allSatisfy({ 0x21...0x7E ~= $0 }) {
+                guard iban.utf8.count == 22 else { return "iban:" + iban }
+                let bytes = iban.utf8
+                let sortCode = bytes.index(bytes.startIndex, offsetBy: 8)
+                let accountNumber = bytes.index(sortCode, offsetBy: 6)
+                return "gb:" + String(Substring(bytes[sortCode..<accountNumber])) + ":" + String(Substring(bytes[accountNumber...]))
+            }
             let chars = Array(iban)
-            if iban.hasPrefix("GB"), chars.count == 22 {
+            if chars.count == 22 {
                 return "gb:" + String(chars[8..<14]) + ":" + String(chars[14..<22])
             }
             return "iban:" + iban

@@ -16,17 +16,20 @@ public enum PIIKind: String, Sendable, CaseIterable {
 /// re-encrypting what is stored.
 public struct KeyRing: Sendable {
     public let tokenKeyVersion: UInt32
-    let tokenKeyBox: KeyBox
+    let tokenKey: TokenKey
     public let currentDataKeyVersion: UInt32
     let dataKeys: [UInt32: KeyBox]
-
-    var tokenKey: SymmetricKey { tokenKeyBox.key }
+    let currentDataKey: KeyBox
+    let nonces: NonceSource
 
     init(tokenKeyVersion: UInt32, tokenKey: SymmetricKey, dataKeys: [UInt32: SymmetricKey]) {
+        precondition(!dataKeys.isEmpty, "a key ring needs a data key")
         self.tokenKeyVersion = tokenKeyVersion
-        self.tokenKeyBox = KeyBox(tokenKey)
+        self.tokenKey = TokenKey(tokenKey)
         self.dataKeys = dataKeys.mapValues(KeyBox.init)
-        self.currentDataKeyVersion = dataKeys.keys.max() ?? 0
+        self.currentDataKeyVersion = dataKeys.keys.max()!
+        self.currentDataKey = self.dataKeys[currentDataKeyVersion]!
+        self.nonces = NonceSource()
     }
 
     /// Opens `keys.json` in `directory` with the provider's master key, creating fresh keys on first start.
@@ -68,24 +71,38 @@ public struct KeyRing: Sendable {
         return KeyRing(tokenKeyVersion: tokenEntry.version, tokenKey: tokenKey, dataKeys: dataKeys)
     }
 
-    /// A keyed token (HMAC-SHA-256) of a normalised value.
+    /// A keyed token of a normalised value: HMAC-SHA-256 under the tokenisation key of `kind ‖ 0x00 ‖ value`.
     ///
-    /// - Performance: one HMAC over a short input, about a microsecond.
+    /// Inlinable so that callers passing arrays or strings' UTF-8 views reach the bytes without a generic call.
+    ///
+    /// - Performance: two SHA-256 blocks for a value under 55 bytes, the key blocks and the kind's prefix having
+    ///   been hashed when the key ring opened. `vigil-microbench` stage 2 makes about five tokens a payment.
+    @inlinable
     public func token(_ kind: PIIKind, _ value: some Collection<UInt8>) -> Token {
-        var hmac = HMAC<SHA256>(key: tokenKey)
-        hmac.update(data: Array(kind.rawValue.utf8))
-        hmac.update(data: [0])
-        hmac.update(data: Array(value))
-        let mac = hmac.finalize()
-        return mac.withUnsafeBytes { Token(bytes: $0) }
+        withContiguousBytes(value) { token(kind, contiguous: $0) }
     }
 
-    /// Seals a value under the current data key. The kind is bound as associated data.
+    /// Seals a value under the current data key: `nonce ‖ ciphertext ‖ tag`, a random 96-bit nonce, the kind
+    /// bound as associated data.
+    ///
+    /// - Performance: dominated by `AES.GCM.seal`, which in swift-crypto 3 sets up a BoringSSL AES-GCM context
+    ///   for the key on every call and builds its result through several `Data` values; `vigil-microbench`
+    ///   stage 2 makes about five seals a payment.
+    @inlinable
     public func seal(_ kind: PIIKind, _ value: some Collection<UInt8>) -> SealedValue {
-        let key = dataKeys[currentDataKeyVersion]!.key
-        // AES-GCM with a fresh random nonce cannot fail for inputs this size.
-        let box = try! AES.GCM.seal(Array(value), using: key, authenticating: Array(kind.rawValue.utf8))
-        return SealedValue(keyVersion: currentDataKeyVersion, bytes: Array(box.combined!))
+        withContiguousBytes(value) { seal(kind, contiguous: $0) }
+    }
+
+    @usableFromInline
+    func token(_ kind: PIIKind, contiguous value: UnsafeRawBufferPointer) -> Token {
+        tokenKey.token(kind, value)
+    }
+
+    @usableFromInline
+    func seal(_ kind: PIIKind, contiguous value: UnsafeRawBufferPointer) -> SealedValue {
+        // AES-GCM with a 12-byte nonce and a 256-bit key cannot fail for inputs this size.
+        let box = try! AES.GCM.seal(value, using: currentDataKey.key, nonce: nonces.next(), authenticating: kind.associatedData)
+        return SealedValue(keyVersion: currentDataKeyVersion, bytes: box.combined!.withUnsafeBytes { [UInt8]($0) })
     }
 
     /// Opens a sealed value; fails when the key version is gone (erased) or the bytes were altered.
@@ -95,7 +112,7 @@ public struct KeyRing: Sendable {
         }
         do {
             let box = try AES.GCM.SealedBox(combined: sealed.bytes)
-            return Array(try AES.GCM.open(box, using: key, authenticating: Array(kind.rawValue.utf8)))
+            return Array(try AES.GCM.open(box, using: key, authenticating: kind.associatedData))
         } catch {
             throw KeyError(.cannotUnwrap, "sealed value does not open under data key version \(sealed.keyVersion)")
         }
@@ -136,6 +153,91 @@ final class KeyBox: @unchecked Sendable {
     init(_ key: SymmetricKey) {
         self.key = key
     }
+}
+
+/// The tokenisation key, held as HMAC-SHA-256 (RFC 2104) hash states that have already absorbed the key blocks:
+/// per kind, the inner state after `key ⊕ ipad ‖ kind ‖ 0x00`, and the outer state after `key ⊕ opad`.
+///
+/// `HMAC(key:)` hashes both key blocks every time it is made, so a token made that way costs four SHA-256
+/// blocks; from these states it costs two (the value, then the inner digest). swift-crypto's `HMAC` keeps its
+/// states internal and takes input only through a generic `update(data:)` that is not specialised across the
+/// module boundary (about 0.2 µs a call), so the construction is spelled out here over `SHA256`, whose
+/// `update(bufferPointer:)` is concrete. The pinned tokens in `KeyRingCompatibilityTests` were computed with
+/// Python's `hmac` and guard it. The states are as secret as the key.
+final class TokenKey: @unchecked Sendable {
+    // Never mutated after init, only copied out. SHA256 is a value type whose BoringSSL context is copied on
+    // write (swift-crypto's `OpenSSLDigestImpl` copies it unless uniquely referenced), so a copy updated on one
+    // task leaves these and every other copy untouched. swift-crypto 3 does not mark SHA256 Sendable.
+    private let inner: [SHA256]
+    private let outer: SHA256
+
+    init(_ key: SymmetricKey) {
+        // RFC 2104: a key longer than the block is hashed first; a shorter one is padded with zeros.
+        var block = [UInt8](repeating: 0, count: SHA256.blockByteCount)
+        key.withUnsafeBytes { key in
+            if key.count > block.count {
+                SHA256.hash(data: key).withUnsafeBytes { block.replaceSubrange(0..<$0.count, with: $0) }
+            } else {
+                block.replaceSubrange(0..<key.count, with: key)
+            }
+        }
+        // One buffer turned from key to key ⊕ ipad to key ⊕ opad in place, and zeroed, so no copy of the key
+        // material is left behind in freed memory.
+        defer { block.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+        for i in block.indices { block[i] ^= 0x36 }
+        var ipad = SHA256()
+        ipad.update(data: block)
+        inner = PIIKind.allCases.map { kind in
+            var state = ipad
+            state.update(data: kind.associatedData)
+            state.update(data: [0])
+            return state
+        }
+        for i in block.indices { block[i] ^= 0x36 ^ 0x5c }
+        var opad = SHA256()
+        opad.update(data: block)
+        outer = opad
+    }
+
+    /// HMAC-SHA-256 of `kind ‖ 0x00 ‖ value`.
+    func token(_ kind: PIIKind, _ value: UnsafeRawBufferPointer) -> Token {
+        var inner = inner[kind.index]
+        inner.update(bufferPointer: value)
+        var outer = outer
+        inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
+        return outer.finalize().withUnsafeBytes { Token(bytes: $0) }
+    }
+}
+
+extension PIIKind {
+    /// The position in `allCases`, for per-kind tables.
+    var index: Int {
+        switch self {
+        case .account: 0
+        case .name: 1
+        case .device: 2
+        case .ip: 3
+        case .reference: 4
+        }
+    }
+
+    /// The kind's name in UTF-8: the HMAC domain prefix (before a 0x00) and the AEAD associated data.
+    var associatedData: [UInt8] { Self.associatedData[index] }
+
+    private static let associatedData: [[UInt8]] = allCases.enumerated().map { position, kind in
+        precondition(kind.index == position, "PIIKind.index must follow the order of allCases")
+        return Array(kind.rawValue.utf8)
+    }
+}
+
+/// Calls `body` with the collection's bytes, in place when they are contiguous (arrays, native strings'
+/// UTF-8 views), copied once otherwise.
+@inlinable
+func withContiguousBytes<R>(_ value: some Collection<UInt8>, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    if let result = value.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) {
+        return result
+    }
+    return Array(value).withUnsafeBytes(body)
 }
 
 struct KeyFile: Codable {

@@ -47,4 +47,36 @@ struct GatewayTests {
         #expect(a.debtor.name == b.debtor.name)
         #expect(a.debtor.sealedName != b.debtor.sealedName)
     }
+
+    /// Tokens computed outside Vigil (Python `hmac`) for `validBody()` under the fixed keys: changing how the
+    /// gateway tokenises must not change a single token that is already stored.
+    @Test func tokensOfAKnownPaymentAreUnchanged() throws {
+        let keys = try fixedKeyRing()
+        let payment = Gateway(keys: keys).tokenize(try PaymentRequestDecoder().decode(encoded(validBody())).get())
+        #expect(payment.debtor.account.hex == "de420fb76fb8c38134e82e9398879cdbc8b966129e68601bfe7f4fe7e2c086dc")
+        #expect(payment.debtor.name?.hex == "42d6e553657228c8059b561494ae4200875c24f8818e2d3b102da26531296558")
+        #expect(payment.creditor.account.hex == "c9970a43e27818408b0deebcd2b343479b7be305e8588534b57e0b2af4e52714")
+        #expect(payment.creditor.name == nil)
+        #expect(payment.device?.hex == "4be79b8146ff92de4bc3dcea7a6ab01d178b08d7bc4f7ac769247d102651f696")
+        #expect(payment.ip?.hex == "4e74cc189a89466ef1fcfdd997f376a4970838527e1ee017af7eb4dee7d5cd4f")
+        #expect(try keys.open(.account, payment.creditor.sealedAccount) == Array("gb:123456:98765432".utf8))
+        #expect(payment.debtor.agent == "NWBKGB2L")
+    }
+
+    /// The name token is the token of the upper-cased name with runs of whitespace made one space, the
+    /// definition every stored name token was made with, for ASCII and non-ASCII names alike.
+    @Test(arguments: [
+        "alice   example", " Alice\tExample ", "a\r\nb", "a\u{0B}b\u{0C}c", "x\u{1C}y\u{1F}z", "o'brien-smith  jr.",
+        "   ", "", "Zoë   Ångström", "straße", "ǅemal", "a\u{00A0}b", "a\u{2003}\u{3000}b", "e\u{301} \u{301}x",
+        "İstanbul ıdır", "ＡＢＣ ａｂｃ", "李 小龙", "~!@#$%^&*()_+{}|:<>?`-=[]\\;',./\"",
+    ])
+    func namesAreTokenisedInTheirNormalForm(name: String) throws {
+        let keys = try fixedKeyRing()
+        var request = try PaymentRequestDecoder().decode(encoded(validBody())).get()
+        request.debtor.name = name
+        let payment = Gateway(keys: keys).tokenize(request)
+        let normal = name.uppercased().split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+        #expect(payment.debtor.name == keys.token(.name, Array(normal.utf8)))
+        #expect(try keys.open(.name, payment.debtor.sealedName!) == Array(name.utf8))
+    }
 }
