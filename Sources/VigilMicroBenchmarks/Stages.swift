@@ -36,7 +36,10 @@ struct Stages {
         results.append(StageResult(name: "4b. model alone (margin)", measurement: marginOnly))
         results.append(StageResult(name: "5. rules (RuleSet.evaluate, 2 default rules)", measurement: await rules()))
         results.append(StageResult(name: "6a. event encode (EventCoding, JSONWriter)", measurement: await encode()))
-        results.append(StageResult(name: "6b. event append (FileEventLog, async durability)", measurement: try await append()))
+        results.append(StageResult(name: "6b. event append, one at a time (FileEventLog, async)", measurement: try await append()))
+        results.append(
+            StageResult(name: "6c. event append, 64 appenders (FileEventLog, async)", measurement: try await append(concurrency: 64))
+        )
         return results
     }
 
@@ -168,15 +171,26 @@ struct Stages {
         }
     }
 
-    /// `FileEventLog.append` of each encoded event, one at a time, with `durability = async`: each append waits
-    /// for the writer thread to `write` its batch, not for `fdatasync` (fsync latency is measured by
-    /// `scripts/processing_time.py` and `EventLogBenchmark`).
-    func append() async throws -> Measurement {
+    /// `FileEventLog.append` of each encoded event with `durability = async`: each append waits for the writer
+    /// thread to `write` its batch, not for `fdatasync` (fsync latency is measured by `vigil bench`).
+    ///
+    /// With `concurrency` 1 every append pays the writer thread's wake-up alone (a latency); with 64 appenders in
+    /// flight, as under load, the writer takes many records per `write` and the figure is the amortised cost.
+    func append(concurrency: Int = 1) async throws -> Measurement {
         let payloads = inputs.events.map(EventCoding.encode)
-        let log = try FileEventLog(directory: directory + "/events", durability: .async)
+        let log = try FileEventLog(directory: directory + "/events-\(concurrency)", durability: .async)
         let measurement = try await sampler.run(payments: count) { _ in
             let start = ContinuousClock.now
-            for payload in payloads { _ = try await log.append(payload) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for lane in 0..<concurrency {
+                    group.addTask {
+                        for index in stride(from: lane, to: payloads.count, by: concurrency) {
+                            _ = try await log.append(payloads[index])
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
             return .now - start
         }
         await log.shutdown()
