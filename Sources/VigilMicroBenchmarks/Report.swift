@@ -35,4 +35,32 @@ enum Report {
         }
         return lines.joined(separator: "\n")
     }
+
+    static func featureMemory(_ result: FeatureMemory.Result) -> String {
+        func mib(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
+        let accounts = count(Double(result.keys.accounts))
+        let perAccount = count(result.bytesPerAccount)
+        var lines: [String] = []
+        lines.append(
+            "feature state memory: FeatureExtractor.observe into one InMemoryFeatureStore; \(count(Double(result.debtors))) distinct "
+                + "debtors pay \(count(Double(result.creditors))) creditors, \(count(Double(result.payments))) payments over "
+                + "\(FeatureMemory.days) days in time order (workload: FeatureMemory.swift)"
+        )
+        lines.append("")
+        lines.append("| keys held | count |")
+        lines.append("|---|---|")
+        lines.append("| accounts (debtors + creditors holding state) | \(accounts) |")
+        lines.append("| debtor→creditor pairs | \(count(Double(result.keys.pairs))) |")
+        lines.append("| devices and IPs | \(count(Double(result.keys.entities))) |")
+        lines.append("")
+        lines.append("| RssAnon before | RssAnon after | growth | growth ÷ account keys |")
+        lines.append("|---|---|---|---|")
+        lines.append("| \(mib(result.residentBefore)) | \(mib(result.residentAfter)) | \(mib(result.growth)) | \(perAccount) bytes |")
+        lines.append("")
+        lines.append(
+            "bytes per active account = RssAnon growth over the run (everything the store holds: accounts, pairs, devices and "
+                + "IPs, with the allocator's overhead) ÷ account keys (\(accounts)) = \(perAccount) bytes."
+        )
+        return lines.joined(separator: "\n")
+    }
 }
