@@ -27,6 +27,8 @@ struct FeatureMemory {
         /// RssAnon before the first payment and after the last, in bytes.
         var residentBefore: Int
         var residentAfter: Int
+        /// The store's own count of the bytes it holds, by kind.
+        var footprint: FeatureStoreFootprint
 
         var growth: Int { residentAfter - residentBefore }
         /// The figure the target is about: all resident growth (accounts, pairs, devices and IPs) ÷ account keys.
@@ -69,7 +71,7 @@ struct FeatureMemory {
         guard let after = Heap.residentAnonymousBytes() else { return nil }
         let result = Result(
             debtors: debtors, creditors: creditors, payments: plan.count, keys: store!.keyCounts,
-            residentBefore: before, residentAfter: after
+            residentBefore: before, residentAfter: after, footprint: store!.footprint()
         )
         store = nil
         withExtendedLifetime(plan) {}
