@@ -119,11 +119,58 @@ public struct PairState: Sendable, Equatable {
     }
 }
 
+/// A relationship as its row in `InMemoryFeatureStore` keeps it: `PairState` without the earlier recent payments,
+/// which few relationships have and which sit in a side table of the shard, so a row is 32 bytes instead of 40.
+struct StoredPair: Sendable, Equatable {
+    var lastAt: Int64
+    var maxAmount: Double
+    var newestMinorUnits: Int64
+    var count: UInt32
+    var newestCurrency: UInt16
+    var hasEarlier: Bool
+
+    init(_ state: PairState) {
+        lastAt = state.lastAt
+        maxAmount = state.maxAmount
+        newestMinorUnits = state.newestMinorUnits
+        count = state.count
+        newestCurrency = state.newestCurrency
+        hasEarlier = !state.earlier.isEmpty
+    }
+}
+
+extension PairState {
+    init(_ stored: StoredPair, earlier: [RecentPayment]) {
+        lastAt = stored.lastAt
+        maxAmount = stored.maxAmount
+        newestMinorUnits = stored.newestMinorUnits
+        count = stored.count
+        newestCurrency = stored.newestCurrency
+        self.earlier = earlier
+    }
+}
+
 /// What Vigil remembers about a device or an IP address: the debtors seen on it in the last 24 hours.
 public struct EntityState: Sendable, Equatable {
     var debtors = RecentDebtors.none
 
     public init() {}
+}
+
+/// A device's or IP's row in `InMemoryFeatureStore` (16 bytes): one debtor and its sighting inline; for more, the
+/// index of their word array in the shard's pool.
+struct StoredEntity: Sendable, Equatable {
+    /// The debtor; with `seen == .min`, 0 for none or 1 + the pool index.
+    var debtor: UInt64
+    /// The sighting; `.min` (never a payment time) when `debtor` is not a debtor.
+    var seen: Int64
+
+    static let none = StoredEntity(debtor: 0, seen: .min)
+
+    static func pooled(_ index: Int) -> StoredEntity { StoredEntity(debtor: UInt64(index) + 1, seen: .min) }
+
+    /// The pool index, when the debtors are in the pool.
+    var poolIndex: Int? { seen == .min && debtor > 0 ? Int(debtor - 1) : nil }
 }
 
 /// The debtors of a device or IP as `RecentKeys.day` keeps them: one inline (most devices have one), more in a word

@@ -22,26 +22,23 @@ public protocol FeatureStore: Sendable {
 /// same shard, under the same lock. Devices and IPs have shards of their own.
 public final class InMemoryFeatureStore: FeatureStore {
     let accounts = Shards { AccountTables() }
-    let entities = Shards { CompactTable<EntityState>() }
+    let entities = Shards { EntityTables() }
 
     public init() {}
 
     public func withAccount<R: Sendable>(_ account: Token, _ body: (inout AccountState) -> R) -> R {
         let key = StateKey(account)
-        return accounts.with(shard: key.hi) { tables in tables.with(key, paying: nil) { state, _ in body(&state) } }
+        return accounts.with(shard: key.shard) { tables in tables.with(key, paying: nil) { state, _ in body(&state) } }
     }
 
     public func withDebtor<R: Sendable>(_ debtor: Token, paying creditor: Token, _ body: (inout AccountState, inout PairState) -> R) -> R {
         let key = StateKey(debtor)
-        return accounts.with(shard: key.hi) { tables in tables.with(key, paying: creditor.short, body) }
+        return accounts.with(shard: key.shard) { tables in tables.with(key, paying: creditor.short, body) }
     }
 
     public func withEntity<R: Sendable>(_ entity: Token, _ body: (inout EntityState) -> R) -> R {
         let key = StateKey(entity)
-        return entities.with(shard: key.hi) { table in
-            let row = table.row(of: key) { EntityState() }
-            return body(&table.values[row])
-        }
+        return entities.with(shard: key.shard) { tables in tables.with(key, body) }
     }
 
     public var keyCounts: (accounts: Int, pairs: Int, entities: Int) {
@@ -56,11 +53,7 @@ public final class InMemoryFeatureStore: FeatureStore {
             debtorParts: accounts.sum { $0.debtorBytes },
             creditorParts: accounts.sum { $0.creditorBytes },
             pairs: accounts.sum { $0.pairBytes },
-            entities: entities.sum { table in
-                table.values.reduce(table.bytes) { total, state in
-                    if case .many(let words) = state.debtors { total + Allocation.bytes(of: words) } else { total }
-                }
-            }
+            entities: entities.sum { $0.bytes }
         )
     }
 }
@@ -89,7 +82,9 @@ public struct FeatureStoreFootprint: Sendable, Equatable {
 struct AccountTables: Sendable {
     var debtors = CompactTable<OutgoingState>()
     var creditors = CompactTable<IncomingState>()
-    var pairs = CompactTable<PairState>()
+    var pairs = CompactTable<StoredPair>()
+    /// The earlier recent payments of the rows that have some (`StoredPair.hasEarlier`), by row.
+    var earlierPayments: [UInt32: [PairState.RecentPayment]] = [:]
     /// Accounts with a row in both `debtors` and `creditors`.
     var inBoth = 0
     /// Relationships held only by implication (a one-payment debtor without a row for its payee).
@@ -110,14 +105,33 @@ struct AccountTables: Sendable {
         }
     }
 
-    var pairBytes: Int { pairs.values.reduce(pairs.bytes) { $0 + Allocation.bytes(of: $1.earlier) } }
+    /// The rows, plus the side table: its entries (about 1.5 slots of key and value each) and their arrays.
+    var pairBytes: Int {
+        earlierPayments.values.reduce(pairs.bytes + earlierPayments.count * 3 / 2 * 12) { $0 + Allocation.bytes(of: $1) }
+    }
+
+    /// The relationship in `row`, its earlier recent payments moved out of the side table.
+    mutating func takePair(_ row: Int) -> PairState {
+        let stored = pairs.values[row]
+        return PairState(stored, earlier: stored.hasEarlier ? earlierPayments.removeValue(forKey: UInt32(row)) ?? [] : [])
+    }
+
+    mutating func putPair(_ pair: PairState, _ row: Int) {
+        pairs.values[row] = StoredPair(pair)
+        if !pair.earlier.isEmpty { earlierPayments[UInt32(row)] = pair.earlier }
+    }
+
+    mutating func addPair(_ key: StateKey, _ pair: PairState) {
+        putPair(pair, pairs.add(key, StoredPair(pair)))
+    }
 
     /// The key of the relationship between the debtor `debtor` and the creditor whose `Token.short` is `creditor`.
     ///
-    /// It shares the debtor's first word, so it lands in the debtor's shard; two creditors of one debtor share a key
-    /// only if their 64-bit `short`s collide (odds about 10^-19 for a debtor with a thousand payees).
+    /// It shares the debtor's shard bits, so it lands in the debtor's shard, and for one debtor it is one to one with
+    /// the creditor's 64-bit `short`: two payees of a debtor share a key only if their `short`s collide (odds about
+    /// 10^-14 for a debtor with a thousand payees).
     static func pairKey(_ debtor: StateKey, _ creditor: UInt64) -> StateKey {
-        StateKey(hi: debtor.hi, lo: debtor.lo ^ (creditor &* 0x9E37_79B9_7F4A_7C15))
+        StateKey(shard: debtor.shard, word: debtor.word ^ (creditor &* 0x9E37_79B9_7F4A_7C15))
     }
 
     /// Hands `body` the account's parts (and, for a debtor, the relationship with `creditor`), moved out of the
@@ -137,7 +151,7 @@ struct AccountTables: Sendable {
         if let creditor {
             pairRow = pairs.row(of: Self.pairKey(key, creditor))
             if let pairRow {
-                swap(&pair, &pairs.values[pairRow])
+                pair = takePair(pairRow)
             } else if let implied = state.outgoing.impliedPair(with: creditor) {
                 pair = implied
             }
@@ -147,9 +161,9 @@ struct AccountTables: Sendable {
 
         if let creditor {
             if let pairRow {
-                swap(&pair, &pairs.values[pairRow])
+                putPair(pair, pairRow)
             } else if pair != state.outgoing.impliedPair(with: creditor) ?? PairState() {
-                _ = pairs.add(Self.pairKey(key, creditor), pair)
+                addPair(Self.pairKey(key, creditor), pair)
             }
         }
         // A relationship the old state implied, or the new one implies, keeps the state it had unless it was
@@ -183,7 +197,7 @@ struct AccountTables: Sendable {
     mutating func keepImplied(_ debtor: StateKey, _ payee: UInt64, before: OutgoingPayment?, after: OutgoingState) {
         let had = before.flatMap { $0.creditor == payee ? PairState(implying: $0) : nil } ?? PairState()
         if had != after.impliedPair(with: payee) ?? PairState(), pairs.row(of: Self.pairKey(debtor, payee)) == nil {
-            _ = pairs.add(Self.pairKey(debtor, payee), had)
+            addPair(Self.pairKey(debtor, payee), had)
         }
     }
 
@@ -191,6 +205,52 @@ struct AccountTables: Sendable {
     func isImpliedOnly(_ debtor: StateKey, _ payment: OutgoingPayment?) -> Bool {
         guard let payment else { return false }
         return pairs.row(of: Self.pairKey(debtor, payment.creditor)) == nil
+    }
+}
+
+/// The tables of a device/IP shard: a 16-byte row per entity, and a pool of word arrays for the entities seen with
+/// more than one debtor.
+struct EntityTables: Sendable {
+    var table = CompactTable<StoredEntity>()
+    var pool: [ContiguousArray<UInt64>] = []
+    /// Pool slots no entity uses.
+    var free: [Int] = []
+
+    var count: Int { table.count }
+
+    var bytes: Int {
+        pool.reduce(table.bytes + pool.capacity * 8 + free.capacity * 8) { $0 + Allocation.bytes(of: $1) }
+    }
+
+    /// Hands `body` the entity's state, its word array moved out of the pool so it changes in place, then stores it.
+    mutating func with<R>(_ key: StateKey, _ body: (inout EntityState) -> R) -> R {
+        let row = table.row(of: key) { .none }
+        let stored = table.values[row]
+        var state = EntityState()
+        if let index = stored.poolIndex {
+            var words: ContiguousArray<UInt64> = []
+            swap(&words, &pool[index])
+            state.debtors = .many(words)
+        } else if stored != .none {
+            state.debtors = .one(debtor: stored.debtor, seen: stored.seen)
+        }
+        let result = body(&state)
+        switch state.debtors {
+        case .none:
+            table.values[row] = .none
+            if let index = stored.poolIndex { free.append(index) }
+        case .one(let debtor, let seen):
+            table.values[row] = StoredEntity(debtor: debtor, seen: seen)
+            if let index = stored.poolIndex { free.append(index) }
+        case .many(var words):
+            let index = stored.poolIndex ?? free.popLast() ?? {
+                pool.append([])
+                return pool.count - 1
+            }()
+            swap(&words, &pool[index])
+            table.values[row] = .pooled(index)
+        }
+        return result
     }
 }
 
@@ -211,8 +271,8 @@ final class Shards<Value: Sendable>: Sendable {
         self.shards = shards
     }
 
-    func with<R: Sendable>(shard: UInt64, _ body: (inout Value) -> R) -> R {
-        shards[Int(shard & UInt64(Self.count - 1))].value.withLock { body(&$0) }
+    func with<R: Sendable>(shard: UInt32, _ body: (inout Value) -> R) -> R {
+        shards[Int(shard) & (Self.count - 1)].value.withLock { body(&$0) }
     }
 
     func sum(_ measure: (Value) -> Int) -> Int {

@@ -15,7 +15,13 @@ enum Words {
     /// Removes `range`; copies the rest to a smaller allocation when over half the capacity would lie unused.
     static func remove(_ words: inout ContiguousArray<UInt64>, _ range: Range<Int>) {
         words.removeSubrange(range)
-        if words.capacity > 2 * words.count + 8 { words = ContiguousArray(words) }
+        if words.capacity > 2 * words.count + 8 {
+            // `ContiguousArray(words)` would share the old storage; copy into one that fits.
+            var fitted = ContiguousArray<UInt64>()
+            fitted.reserveCapacity(words.count)
+            fitted.append(contentsOf: words)
+            words = fitted
+        }
     }
 
     /// Reads the `index`-th byte of the little-endian bytes starting at word `start`.

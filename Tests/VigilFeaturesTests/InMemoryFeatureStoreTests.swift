@@ -6,7 +6,7 @@ struct CompactTableTests {
     @Test func findsEveryKeyAcrossGrowthAndNoOther() {
         var table = CompactTable<Int>()
         var random = Random(state: 5)
-        let keys = (0..<5_000).map { _ in StateKey(hi: random.next(), lo: random.next()) }
+        let keys = (0..<5_000).map { _ in StateKey(shard: UInt32(truncatingIfNeeded: random.next()), word: random.next()) }
         for (i, key) in keys.enumerated() { #expect(table.row(of: key) { i } == i) }
         #expect(table.count == keys.count)
         for (i, key) in keys.enumerated() {
@@ -14,18 +14,18 @@ struct CompactTableTests {
             #expect(table.values[i] == i)
             #expect(table.row(of: key) { -1 } == i)
         }
-        #expect(table.row(of: StateKey(hi: 1, lo: 2)) == nil)
+        #expect(table.row(of: StateKey(shard: 1, word: 2)) == nil)
         // Keys that share their low word (and so their first slot) are still told apart.
         var clash = CompactTable<Int>()
-        for hi in 0..<100 { _ = clash.add(StateKey(hi: UInt64(hi), lo: 42), hi) }
-        for hi in 0..<100 { #expect(clash.row(of: StateKey(hi: UInt64(hi), lo: 42)).map { clash.values[$0] } == hi) }
+        for hi in 0..<100 { _ = clash.add(StateKey(shard: UInt32(hi), word: 42), hi) }
+        for hi in 0..<100 { #expect(clash.row(of: StateKey(shard: UInt32(hi), word: 42)).map { clash.values[$0] } == hi) }
     }
 }
 
 struct InMemoryFeatureStoreTests {
     func roles(_ store: InMemoryFeatureStore, _ n: UInt64) -> (debtor: Bool, creditor: Bool) {
         let key = StateKey(token(n))
-        return store.accounts.with(shard: key.hi) { ($0.debtors.row(of: key) != nil, $0.creditors.row(of: key) != nil) }
+        return store.accounts.with(shard: key.shard) { ($0.debtors.row(of: key) != nil, $0.creditors.row(of: key) != nil) }
     }
 
     func pairRows(_ store: InMemoryFeatureStore) -> Int { store.accounts.sum { $0.pairs.count } }
@@ -65,6 +65,21 @@ struct InMemoryFeatureStoreTests {
         #expect(rows[1][Feature.pairDaysSinceLast.rawValue] == 120.0 / 86_400)
     }
 
+    @Test func keepsARelationshipsEarlierRecentPaymentsBesideItsRow() {
+        let store = InMemoryFeatureStore()
+        let rows = observe(store, [
+            payment("a", from: 1, to: 2, amount: "75.00", at: 0),
+            payment("b", from: 1, to: 2, amount: "20.00", at: 60),
+            payment("c", from: 1, to: 2, amount: "75.00", at: 120),
+        ])
+        // The 75.00 at 0 is an earlier recent payment by the time of c, kept beside the row.
+        #expect(rows[2][Feature.pairPossibleDoublePayment.rawValue] == 1)
+        #expect(store.accounts.sum { $0.earlierPayments.count } == 1)
+        _ = observe(store, [payment("d", from: 1, to: 2, amount: "75.00", at: 2_000)])
+        #expect(store.accounts.sum { $0.earlierPayments.count } == 0)
+        #expect(store.withDebtor(token(1), paying: token(2)) { _, pair in pair.count } == 4)
+    }
+
     @Test func aRowTakesPrecedenceOverWhatThePaymentImplies() {
         let store = InMemoryFeatureStore()
         _ = observe(store, [payment("a", from: 1, to: 2, at: 0)])
@@ -85,6 +100,20 @@ struct InMemoryFeatureStoreTests {
         #expect(store.withDebtor(token(1), paying: token(2)) { _, pair in pair } == implied)
         #expect(store.withDebtor(token(1), paying: token(3)) { _, pair in pair.count } == 0)
         #expect(store.keyCounts.pairs == 1)
+    }
+
+    @Test func devicesWithSeveralDebtorsShareAPoolOfSets() {
+        let store = InMemoryFeatureStore()
+        func pool() -> (slots: Int, free: Int) { (store.entities.sum { $0.pool.count }, store.entities.sum { $0.free.count }) }
+        var rows = observe(store, [payment("a", from: 1, to: 9, at: 0, device: 7), payment("b", from: 2, to: 9, at: 60, device: 7)])
+        #expect(pool() == (1, 0))
+        // A day later the first two have expired: the device is back to one debtor inline, its slot free for reuse.
+        rows += observe(store, [payment("c", from: 3, to: 9, at: 90_000, device: 7)])
+        #expect(pool() == (1, 1))
+        #expect(store.withEntity(token(1_000_007)) { $0.debtors } == .one(debtor: token(3).short, seen: 1_795_090_000))
+        rows += observe(store, [payment("d", from: 4, to: 9, at: 90_060, device: 7)])
+        #expect(pool() == (1, 0))
+        #expect(rows.map { $0[Feature.deviceDistinctDebtors24h.rawValue] } == [0, 1, 0, 1])
     }
 
     @Test func keepsOneRecordPerKeyHoweverManyPaymentsTouchIt() {

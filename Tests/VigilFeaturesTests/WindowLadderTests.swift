@@ -157,13 +157,14 @@ struct WindowLadderTests {
         #expect(subject.total(3, at: 10_000 - 8 * 86_400) == WindowLadder.Totals())
     }
 
-    @Test func aLongGapDropsEverything() {
+    @Test func aLongGapDropsEverythingAndGivesBackTheStorage() {
         var subject = LadderUnderTest(ladder: .outgoing)
-        subject.add(at: 0, sum: 10)
-        subject.add(at: 30, sum: 10)
+        for i in 0..<400 { subject.add(at: Int64(i) * 600, sum: 10) }
+        #expect(subject.count > 30)
         subject.add(at: 400 * 86_400, sum: 2)
         #expect(subject.count == 1)
         #expect(subject.total(3, at: 400 * 86_400) == WindowLadder.Totals(count: 1, sum: 2))
+        #expect(subject.words.capacity < 12)
     }
 
     @Test func sumsSaturateInsteadOfOverflowing() {
