@@ -13,87 +13,88 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
     }
 
     /// Writes `Feature.count` values into `features` (NaN = missing) and updates the state.
+    ///
+    /// - Performance: about 2 µs (`vigil-microbench`, stage 3). It allocates only when state grows: an account's
+    ///   second payment in a role makes its history, and a small history grows to fit each new bucket or key.
     public func observe(_ payment: TokenizedPayment, into features: inout [Double]) {
         if features.count != Feature.count { features = [Double](repeating: .nan, count: Feature.count) }
         let t = payment.createdAt.epochMillis >= 0 ? payment.createdAt.epochMillis / 1000 : (payment.createdAt.epochMillis - 999) / 1000
-        let amount = payment.amount.majorUnits
+        let money = StateAmount(payment.amount)
+        let amount = money.major
         let debtor = payment.debtor.account
         let creditor = payment.creditor.account
         func set(_ feature: Feature, _ value: Double) { features[feature.rawValue] = value }
 
-        let pair = store.withPair(debtor: debtor, creditor: creditor) { state in
-            let previous = state.count
-            let daysSinceLast = previous > 0 ? Double(max(0, t - state.lastAt)) / 86_400 : .nan
-            let versusMax = previous > 0 && state.maxAmount > 0 ? amount / state.maxAmount : .nan
-            state.recent.removeAll { $0.at <= t - 600 }
-            let double = state.recent.contains {
-                $0.minorUnits == payment.amount.minorUnits && $0.currency == payment.amount.currency.code && abs(t - $0.at) <= 600
-            }
-            state.count += 1
-            state.lastAt = max(state.lastAt, t)
-            state.maxAmount = max(state.maxAmount, amount)
-            if state.recent.count == 8 { state.recent.removeFirst() }
-            state.recent.append((t, payment.amount.minorUnits, payment.amount.currency.code))
-            return (previous: previous, daysSinceLast: daysSinceLast, versusMax: versusMax, double: double)
+        let currency = CurrencyCode.pack(payment.amount.currency.code)
+        let hour = payment.createdAt.localHour
+        let (pair, outgoing) = store.withDebtor(debtor, paying: creditor) { state, pair in
+            let relationship = pair.record(at: t, amount: money, currency: currency)
+
+            let w5m = state.outgoing.window(0, at: t)
+            let w1h = state.outgoing.window(1, at: t)
+            let w24h = state.outgoing.window(2, at: t)
+            let w7d = state.outgoing.window(3, at: t)
+            let distinct = state.outgoing.distinctCreditors(at: t)
+            let amounts = state.outgoing.amounts
+            let mean = amounts.count > 0 ? amounts.mean : .nan
+            let std = amounts.standardDeviation
+            let zscore = std > 0 ? (amount - amounts.mean) / std : .nan
+            let total = state.outgoing.payments
+            let unusual = total > 0 ? 1 - (Double(state.outgoing.payments(atHour: hour)) + 1) / (Double(total) + 24) : .nan
+            let age = state.firstSeen.map { Double(max(0, t - $0)) / 86_400 } ?? 0
+
+            state.outgoing.record(OutgoingPayment(at: t, creditor: creditor.short, amount: money, hour: UInt8(hour), currency: currency))
+            return (
+                relationship,
+                DebtorReading(
+                    windows: (w5m, w1h, w24h, w7d), distinctCreditors: distinct, mean: mean, std: std, zscore: zscore,
+                    unusualHour: unusual, ageDays: age
+                )
+            )
         }
         let newPayee = pair.previous == 0
         set(.pairNewPayee, newPayee ? 1 : 0)
         set(.pairCount, Double(pair.previous))
         set(.pairDaysSinceLast, pair.daysSinceLast)
         set(.pairAmountVsMax, pair.versusMax)
-        set(.pairPossibleDoublePayment, pair.double ? 1 : 0)
+        set(.pairPossibleDoublePayment, pair.possibleDouble ? 1 : 0)
 
-        let hour = payment.createdAt.localHour
-        let outgoing = store.withAccount(debtor) { state in
-            let w5m = state.outgoing5m.total(at: t)
-            let w1h = state.outgoing1h.total(at: t)
-            let w24h = state.outgoing24h.total(at: t)
-            let w7d = state.outgoing7d.total(at: t)
-            let distinct = state.creditors24h.count(at: t)
-            let mean = state.amounts.count > 0 ? state.amounts.mean : .nan
-            let std = state.amounts.standardDeviation
-            let zscore = std > 0 ? (amount - state.amounts.mean) / std : .nan
-            let total = state.hours.reduce(0) { $0 + Int($1) }
-            let unusual = total > 0 ? 1 - (Double(state.hours[hour]) + 1) / (Double(total) + 24) : .nan
-            let age = state.firstSeen.map { Double(max(0, t - $0)) / 86_400 } ?? 0
-
-            state.outgoing5m.add(at: t, amount: amount)
-            state.outgoing1h.add(at: t, amount: amount)
-            state.outgoing24h.add(at: t, amount: amount)
-            state.outgoing7d.add(at: t, amount: amount)
-            state.creditors24h.insert(creditor.short, at: t)
-            state.amounts.add(amount)
-            state.hours[hour] &+= 1
-            state.firstSeen = min(state.firstSeen ?? t, t)
-            return [Double(w5m.count), w5m.sum, Double(w1h.count), w1h.sum, Double(w24h.count), w24h.sum,
-                    Double(w7d.count), w7d.sum, Double(distinct), mean, std, zscore, unusual, age]
-        }
-        for (offset, value) in outgoing.enumerated() { features[Feature.debtorCount5m.rawValue + offset] = value }
+        set(.debtorCount5m, Double(outgoing.windows.0.count))
+        set(.debtorSum5m, ExactSum.major(outgoing.windows.0.sum))
+        set(.debtorCount1h, Double(outgoing.windows.1.count))
+        set(.debtorSum1h, ExactSum.major(outgoing.windows.1.sum))
+        set(.debtorCount24h, Double(outgoing.windows.2.count))
+        set(.debtorSum24h, ExactSum.major(outgoing.windows.2.sum))
+        set(.debtorCount7d, Double(outgoing.windows.3.count))
+        set(.debtorSum7d, ExactSum.major(outgoing.windows.3.sum))
+        set(.debtorDistinctCreditors24h, Double(outgoing.distinctCreditors))
+        set(.debtorAmountMean, outgoing.mean)
+        set(.debtorAmountStd, outgoing.std)
+        set(.debtorAmountZScore, outgoing.zscore)
+        set(.debtorHourUnusualness, outgoing.unusualHour)
+        set(.debtorAccountAgeDays, outgoing.ageDays)
 
         let bank = payment.debtor.agent.map { FNV1a.hash($0.utf8) }
         let inbound = store.withAccount(creditor) { state in
-            let first1h = state.firstTimeSenders1h.total(at: t).count
-            let first24h = state.firstTimeSenders24h.total(at: t).count
-            let banks = state.sendingBanks24h.count(at: t)
-            let in1h = state.inbound1h.total(at: t)
-            let in24h = state.inbound24h.total(at: t)
-            let out24h = state.outgoing24h.total(at: t)
-            let passThrough = in24h.sum > 0 ? out24h.sum / in24h.sum : .nan
-            let age = state.firstInbound.map { Double(max(0, t - $0)) / 86_400 } ?? 0
+            let in1h = state.incoming.window(0, at: t)
+            let in24h = state.incoming.window(1, at: t)
+            let banks = state.incoming.distinctBanks(at: t)
+            let out24h = state.outgoing.window(2, at: t)
+            let passThrough = in24h.sum > 0 ? ExactSum.major(out24h.sum) / ExactSum.major(in24h.sum) : .nan
+            let age = state.incoming.first.map { Double(max(0, t - $0)) / 86_400 } ?? 0
 
-            state.inbound1h.add(at: t, amount: amount)
-            state.inbound24h.add(at: t, amount: amount)
-            if newPayee {
-                state.firstTimeSenders1h.add(at: t, amount: amount)
-                state.firstTimeSenders24h.add(at: t, amount: amount)
-            }
-            if let bank { state.sendingBanks24h.insert(bank, at: t) }
-            state.firstInbound = min(state.firstInbound ?? t, t)
-            state.firstSeen = min(state.firstSeen ?? t, t)
-            return [Double(first1h), Double(first24h), Double(banks), Double(in1h.count), in1h.sum,
-                    Double(in24h.count), in24h.sum, passThrough, age]
+            state.incoming.record(IncomingPayment(at: t, bank: bank ?? 0, amount: money, isFirstTime: newPayee, hasBank: bank != nil))
+            return CreditorReading(in1h: in1h, in24h: in24h, distinctBanks: banks, passThrough: passThrough, ageDays: age)
         }
-        for (offset, value) in inbound.enumerated() { features[Feature.creditorFirstTimeSenders1h.rawValue + offset] = value }
+        set(.creditorFirstTimeSenders1h, Double(inbound.in1h.marked))
+        set(.creditorFirstTimeSenders24h, Double(inbound.in24h.marked))
+        set(.creditorDistinctSendingBanks24h, Double(inbound.distinctBanks))
+        set(.creditorInboundCount1h, Double(inbound.in1h.count))
+        set(.creditorInboundSum1h, ExactSum.major(inbound.in1h.sum))
+        set(.creditorInboundCount24h, Double(inbound.in24h.count))
+        set(.creditorInboundSum24h, ExactSum.major(inbound.in24h.sum))
+        set(.creditorPassThroughRatio24h, inbound.passThrough)
+        set(.creditorAgeDays, inbound.ageDays)
 
         set(.deviceDistinctDebtors24h, payment.device.map { distinctDebtors($0, debtor: debtor, at: t) } ?? .nan)
         set(.ipDistinctDebtors24h, payment.ip.map { distinctDebtors($0, debtor: debtor, at: t) } ?? .nan)
@@ -105,10 +106,30 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
         set(.requestPayeeKnownDays, payment.payeeFirstSeenAt.map { Double(max(0, payment.createdAt.epochMillis - $0.epochMillis)) / 86_400_000 } ?? .nan)
     }
 
+    /// What the debtor's state says about a payment, read before the payment is counted.
+    struct DebtorReading: Sendable {
+        var windows: (WindowLadder.Totals, WindowLadder.Totals, WindowLadder.Totals, WindowLadder.Totals)
+        var distinctCreditors: Int
+        var mean: Double
+        var std: Double
+        var zscore: Double
+        var unusualHour: Double
+        var ageDays: Double
+    }
+
+    /// What the creditor's state says about a payment, read before the payment is counted.
+    struct CreditorReading: Sendable {
+        var in1h: WindowLadder.Totals
+        var in24h: WindowLadder.Totals
+        var distinctBanks: Int
+        var passThrough: Double
+        var ageDays: Double
+    }
+
     func distinctDebtors(_ entity: Token, debtor: Token, at t: Int64) -> Double {
         store.withEntity(entity) { state in
-            let count = state.debtors24h.count(at: t)
-            state.debtors24h.insert(debtor.short, at: t)
+            let count = state.debtors.count(at: t)
+            state.debtors.insert(debtor.short, at: t)
             return Double(count)
         }
     }

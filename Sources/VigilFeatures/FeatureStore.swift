@@ -1,70 +1,295 @@
 public import VigilDomain
 import Synchronization
 
-/// Where feature state lives. Each call reads and updates one key atomically.
+/// Where feature state lives. Each call reads and updates its keys atomically.
 ///
-/// The embedded implementation is `InMemoryFeatureStore`; a distributed one (Valkey/Redis) plugs in here.
+/// The embedded implementation is `InMemoryFeatureStore`; a distributed one (Valkey/Redis) plugs in here, with
+/// `withDebtor` as one transaction (or script) over the account's and the pair's records.
 public protocol FeatureStore: Sendable {
+    /// The account's state, in whatever roles it has.
     func withAccount<R: Sendable>(_ account: Token, _ body: (inout AccountState) -> R) -> R
-    func withPair<R: Sendable>(debtor: Token, creditor: Token, _ body: (inout PairState) -> R) -> R
+    /// The debtor account's state and its relationship with `creditor`, together.
+    func withDebtor<R: Sendable>(_ debtor: Token, paying creditor: Token, _ body: (inout AccountState, inout PairState) -> R) -> R
     func withEntity<R: Sendable>(_ entity: Token, _ body: (inout EntityState) -> R) -> R
     /// Number of keys held, by kind.
     var keyCounts: (accounts: Int, pairs: Int, entities: Int) { get }
 }
 
 /// Feature state in process memory, sharded by token so concurrent payments rarely share a lock.
+///
+/// Each shard keeps compact tables (`CompactTable`). An account's debtor part and creditor part sit in two tables, so
+/// an account holds only the parts of the roles it has played; a debtor's relationships sit in a third table of the
+/// same shard, under the same lock. Devices and IPs have shards of their own.
 public final class InMemoryFeatureStore: FeatureStore {
-    let accounts = ShardedMap<Token, AccountState>()
-    let pairs = ShardedMap<PairKey, PairState>()
-    let entities = ShardedMap<Token, EntityState>()
+    let accounts = Shards { AccountTables() }
+    let entities = Shards { EntityTables() }
 
     public init() {}
 
     public func withAccount<R: Sendable>(_ account: Token, _ body: (inout AccountState) -> R) -> R {
-        accounts.with(account, shard: account.a, body)
+        let key = StateKey(account)
+        return accounts.with(shard: key.shard) { tables in tables.with(key, paying: nil) { state, _ in body(&state) } }
     }
 
-    public func withPair<R: Sendable>(debtor: Token, creditor: Token, _ body: (inout PairState) -> R) -> R {
-        pairs.with(PairKey(debtor: debtor, creditor: creditor), shard: debtor.a ^ creditor.b, body)
+    public func withDebtor<R: Sendable>(_ debtor: Token, paying creditor: Token, _ body: (inout AccountState, inout PairState) -> R) -> R {
+        let key = StateKey(debtor)
+        return accounts.with(shard: key.shard) { tables in tables.with(key, paying: creditor.short, body) }
     }
 
     public func withEntity<R: Sendable>(_ entity: Token, _ body: (inout EntityState) -> R) -> R {
-        entities.with(entity, shard: entity.a, body)
+        let key = StateKey(entity)
+        return entities.with(shard: key.shard) { tables in tables.with(key, body) }
     }
 
     public var keyCounts: (accounts: Int, pairs: Int, entities: Int) {
-        (accounts.count, pairs.count, entities.count)
+        (accounts.sum { $0.accountCount }, accounts.sum { $0.pairCount }, entities.sum { $0.count })
+    }
+
+    /// The bytes the store holds by kind, by its own count: tables (index, keys, values) and the word arrays of
+    /// histories, each rounded up as glibc's allocator does. It leaves out the allocator's free memory and
+    /// fragmentation, which a reading of resident memory includes.
+    public func footprint() -> FeatureStoreFootprint {
+        FeatureStoreFootprint(
+            debtorParts: accounts.sum { $0.debtorBytes },
+            creditorParts: accounts.sum { $0.creditorBytes },
+            pairs: accounts.sum { $0.pairBytes },
+            entities: entities.sum { $0.bytes }
+        )
     }
 }
 
-struct PairKey: Hashable, Sendable {
-    var debtor: Token
-    var creditor: Token
+/// Bytes held by `InMemoryFeatureStore`, by kind of key.
+public struct FeatureStoreFootprint: Sendable, Equatable {
+    /// Accounts' debtor state (the debtor table and its histories).
+    public var debtorParts: Int
+    /// Accounts' creditor state.
+    public var creditorParts: Int
+    /// Debtor→creditor relationships stored in their own rows.
+    public var pairs: Int
+    /// Devices and IPs.
+    public var entities: Int
+
+    public var accounts: Int { debtorParts + creditorParts }
+    public var total: Int { accounts + pairs + entities }
 }
 
-/// A dictionary split over 64 mutex-guarded shards.
-final class ShardedMap<Key: Hashable & Sendable, Value: Sendable & DefaultConstructible>: Sendable {
-    static var shardCount: Int { 64 }
+/// The tables of an account shard: debtor parts, creditor parts and the debtors' relationships.
+///
+/// A debtor with one payment keeps that payment (`OutgoingState.one`), which implies its only relationship, so the
+/// relationship has no row of its own. A relationship is stored in `pairs` once its state differs from what the
+/// debtor's state implies, and a row, once written, takes precedence. The state of a relationship is therefore: its
+/// row, else what the debtor's state implies, else empty.
+struct AccountTables: Sendable {
+    var debtors = CompactTable<OutgoingState>()
+    var creditors = CompactTable<IncomingState>()
+    var pairs = CompactTable<StoredPair>()
+    /// The earlier recent payments of the rows that have some (`StoredPair.hasEarlier`), by row.
+    var earlierPayments: [UInt32: [PairState.RecentPayment]] = [:]
+    /// Accounts with a row in both `debtors` and `creditors`.
+    var inBoth = 0
+    /// Relationships held only by implication (a one-payment debtor without a row for its payee).
+    var impliedPairs = 0
+
+    var accountCount: Int { debtors.count + creditors.count - inBoth }
+    var pairCount: Int { pairs.count + impliedPairs }
+
+    var debtorBytes: Int {
+        debtors.values.reduce(debtors.bytes) { total, part in
+            if case .many(let history) = part { total + Allocation.bytes(of: history.words) } else { total }
+        }
+    }
+
+    var creditorBytes: Int {
+        creditors.values.reduce(creditors.bytes) { total, part in
+            if case .many(let history) = part { total + Allocation.bytes(of: history.words) } else { total }
+        }
+    }
+
+    /// The rows, plus the side table: its entries (about 1.5 slots of key and value each) and their arrays.
+    var pairBytes: Int {
+        earlierPayments.values.reduce(pairs.bytes + earlierPayments.count * 3 / 2 * 12) { $0 + Allocation.bytes(of: $1) }
+    }
+
+    /// The relationship in `row`, its earlier recent payments moved out of the side table.
+    mutating func takePair(_ row: Int) -> PairState {
+        let stored = pairs.values[row]
+        return PairState(stored, earlier: stored.hasEarlier ? earlierPayments.removeValue(forKey: UInt32(row)) ?? [] : [])
+    }
+
+    mutating func putPair(_ pair: PairState, _ row: Int) {
+        pairs.values[row] = StoredPair(pair)
+        if !pair.earlier.isEmpty { earlierPayments[UInt32(row)] = pair.earlier }
+    }
+
+    mutating func addPair(_ key: StateKey, _ pair: PairState) {
+        putPair(pair, pairs.add(key, StoredPair(pair)))
+    }
+
+    /// The key of the relationship between the debtor `debtor` and the creditor whose `Token.short` is `creditor`.
+    ///
+    /// It shares the debtor's shard bits, so it lands in the debtor's shard, and for one debtor it is one to one with
+    /// the creditor's 64-bit `short`: two payees of a debtor share a key only if their `short`s collide (odds about
+    /// 10^-14 for a debtor with a thousand payees).
+    static func pairKey(_ debtor: StateKey, _ creditor: UInt64) -> StateKey {
+        StateKey(shard: debtor.shard, word: debtor.word ^ (creditor &* 0x9E37_79B9_7F4A_7C15))
+    }
+
+    /// Hands `body` the account's parts (and, for a debtor, the relationship with `creditor`), moved out of the
+    /// tables so that their storage stays uniquely referenced and changes in place, then puts them back; a part that
+    /// was empty is stored only if `body` filled it.
+    mutating func with<R>(_ key: StateKey, paying creditor: UInt64?, _ body: (inout AccountState, inout PairState) -> R) -> R {
+        var state = AccountState()
+        let debtorRow = debtors.row(of: key)
+        let creditorRow = creditors.row(of: key)
+        if let debtorRow { swap(&state.outgoing, &debtors.values[debtorRow]) }
+        if let creditorRow { swap(&state.incoming, &creditors.values[creditorRow]) }
+        let before = state.outgoing.onlyPayment
+        let impliedBefore = isImpliedOnly(key, before)
+
+        var pair = PairState()
+        var pairRow: Int?
+        if let creditor {
+            pairRow = pairs.row(of: Self.pairKey(key, creditor))
+            if let pairRow {
+                pair = takePair(pairRow)
+            } else if let implied = state.outgoing.impliedPair(with: creditor) {
+                pair = implied
+            }
+        }
+
+        let result = body(&state, &pair)
+
+        if let creditor {
+            if let pairRow {
+                putPair(pair, pairRow)
+            } else if pair != state.outgoing.impliedPair(with: creditor) ?? PairState() {
+                addPair(Self.pairKey(key, creditor), pair)
+            }
+        }
+        // A relationship the old state implied, or the new one implies, keeps the state it had unless it was
+        // `body`'s to change: write a row where the implication no longer gives it.
+        let after = state.outgoing.onlyPayment
+        if let payee = before?.creditor, payee != creditor { keepImplied(key, payee, before: before, after: state.outgoing) }
+        if let payee = after?.creditor, payee != creditor, payee != before?.creditor {
+            keepImplied(key, payee, before: before, after: state.outgoing)
+        }
+        impliedPairs += (isImpliedOnly(key, state.outgoing.onlyPayment) ? 1 : 0) - (impliedBefore ? 1 : 0)
+
+        var isDebtor = debtorRow != nil
+        var isCreditor = creditorRow != nil
+        if let debtorRow {
+            swap(&state.outgoing, &debtors.values[debtorRow])
+        } else if state.outgoing != .none {
+            _ = debtors.add(key, state.outgoing)
+            isDebtor = true
+        }
+        if let creditorRow {
+            swap(&state.incoming, &creditors.values[creditorRow])
+        } else if state.incoming != .none {
+            _ = creditors.add(key, state.incoming)
+            isCreditor = true
+        }
+        if isDebtor, isCreditor, debtorRow == nil || creditorRow == nil { inBoth += 1 }
+        return result
+    }
+
+    /// Writes a row for the relationship with `payee` when the debtor's new state no longer implies what it had.
+    mutating func keepImplied(_ debtor: StateKey, _ payee: UInt64, before: OutgoingPayment?, after: OutgoingState) {
+        let had = before.flatMap { $0.creditor == payee ? PairState(implying: $0) : nil } ?? PairState()
+        if had != after.impliedPair(with: payee) ?? PairState(), pairs.row(of: Self.pairKey(debtor, payee)) == nil {
+            addPair(Self.pairKey(debtor, payee), had)
+        }
+    }
+
+    /// Whether `payment`, a one-payment debtor's payment, implies a relationship that has no row.
+    func isImpliedOnly(_ debtor: StateKey, _ payment: OutgoingPayment?) -> Bool {
+        guard let payment else { return false }
+        return pairs.row(of: Self.pairKey(debtor, payment.creditor)) == nil
+    }
+}
+
+/// The tables of a device/IP shard: a 16-byte row per entity, and a pool of word arrays for the entities seen with
+/// more than one debtor.
+struct EntityTables: Sendable {
+    var table = CompactTable<StoredEntity>()
+    var pool: [ContiguousArray<UInt64>] = []
+    /// Pool slots no entity uses.
+    var free: [Int] = []
+
+    var count: Int { table.count }
+
+    var bytes: Int {
+        pool.reduce(table.bytes + pool.capacity * 8 + free.capacity * 8) { $0 + Allocation.bytes(of: $1) }
+    }
+
+    /// Hands `body` the entity's state, its word array moved out of the pool so it changes in place, then stores it.
+    mutating func with<R>(_ key: StateKey, _ body: (inout EntityState) -> R) -> R {
+        let row = table.row(of: key) { .none }
+        let stored = table.values[row]
+        var state = EntityState()
+        if let index = stored.poolIndex {
+            var words: ContiguousArray<UInt64> = []
+            swap(&words, &pool[index])
+            state.debtors = .many(words)
+        } else if stored != .none {
+            state.debtors = .one(debtor: stored.debtor, seen: stored.seen)
+        }
+        let result = body(&state)
+        switch state.debtors {
+        case .none:
+            table.values[row] = .none
+            if let index = stored.poolIndex { free.append(index) }
+        case .one(let debtor, let seen):
+            table.values[row] = StoredEntity(debtor: debtor, seen: seen)
+            if let index = stored.poolIndex { free.append(index) }
+        case .many(var words):
+            let index = stored.poolIndex ?? free.popLast() ?? {
+                pool.append([])
+                return pool.count - 1
+            }()
+            swap(&words, &pool[index])
+            table.values[row] = .pooled(index)
+        }
+        return result
+    }
+}
+
+/// Values split over 64 mutex-guarded shards, chosen by the low bits of a key word.
+final class Shards<Value: Sendable>: Sendable {
+    static var count: Int { 64 }
+
     final class Shard: Sendable {
-        let map = Mutex<[Key: Value]>([:])
+        let value: Mutex<Value>
+        init(_ value: sending Value) { self.value = Mutex(value) }
     }
 
     let shards: [Shard]
 
-    init() {
-        shards = (0..<Self.shardCount).map { _ in Shard() }
+    init(_ make: () -> Value) {
+        var shards: [Shard] = []
+        for _ in 0..<Self.count { shards.append(Shard(make())) }
+        self.shards = shards
     }
 
-    func with<R: Sendable>(_ key: Key, shard: UInt64, _ body: (inout Value) -> R) -> R {
-        shards[Int(shard & UInt64(Self.shardCount - 1))].map.withLock { map in
-            body(&map[key, default: Value()])
-        }
+    func with<R: Sendable>(shard: UInt32, _ body: (inout Value) -> R) -> R {
+        shards[Int(shard) & (Self.count - 1)].value.withLock { body(&$0) }
     }
 
-    var count: Int { shards.reduce(0) { $0 + $1.map.withLock { $0.count } } }
+    func sum(_ measure: (Value) -> Int) -> Int {
+        shards.reduce(0) { total, shard in total + shard.value.withLock { measure($0) } }
+    }
 }
 
-protocol DefaultConstructible { init() }
-extension AccountState: DefaultConstructible {}
-extension PairState: DefaultConstructible {}
-extension EntityState: DefaultConstructible {}
+/// How many bytes glibc's allocator takes for a Swift array's storage: a 32-byte header and the capacity, plus
+/// malloc's 8-byte header, in 16-byte steps. An empty array shares one static storage and takes nothing.
+enum Allocation {
+    static func bytes<Element>(of array: ContiguousArray<Element>) -> Int {
+        array.isEmpty ? 0 : storage(array.capacity * MemoryLayout<Element>.stride)
+    }
+
+    static func bytes<Element>(of array: [Element]) -> Int {
+        array.isEmpty ? 0 : storage(array.capacity * MemoryLayout<Element>.stride)
+    }
+
+    static func storage(_ elementBytes: Int) -> Int { (32 + elementBytes + 8 + 15) & ~15 }
+}

@@ -17,4 +17,11 @@ enum Heap {
         }
         return nil
     }
+
+    /// Hands the allocator's free memory back to the system (glibc `malloc_trim(0)`, looked up at run time because
+    /// `malloc.h` is not in the Glibc module), so a later reading counts reused memory as growth; a no-op elsewhere.
+    static func trim() {
+        guard let symbol = dlsym(nil, "malloc_trim") else { return }
+        _ = unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)(0)
+    }
 }

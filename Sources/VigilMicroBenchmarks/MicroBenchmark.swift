@@ -23,6 +23,15 @@ struct MicroBenchmark {
         #endif
         print("\(Self.build); \(cores) cores; \(ProcessInfo.processInfo.operatingSystemVersionString)")
 
+        // First, while the heap is still small, so the readings see the store and little else.
+        if let memory = FeatureMemory(debtors: options.debtors).run() {
+            print("")
+            print(Report.featureMemory(memory))
+        } else {
+            print("feature state memory: /proc/self/status has no RssAnon here; not reported")
+        }
+        print("")
+
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-microbench-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }

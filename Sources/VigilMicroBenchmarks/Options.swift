@@ -1,22 +1,25 @@
 import Foundation
 
-/// The command line: `vigil-microbench [--payments N] [--seconds S] [--model PATH] [--quick]`.
+/// The command line: `vigil-microbench [--payments N] [--seconds S] [--debtors N] [--model PATH] [--quick]`.
 struct Options {
     /// Payments in the simulated workload.
     var payments = 20_000
     /// How long each stage repeats the workload.
     var seconds = 2.0
+    /// Distinct debtor accounts in the feature-state memory workload (`FeatureMemory`).
+    var debtors = 1_000_000
     /// An XGBoost JSON model file; nil means the model bundled with VigilEngine.
     var modelPath: String?
 
-    static let usage = "usage: vigil-microbench [--payments N (default 20000)] [--seconds S per stage (default 2)] [--model PATH] [--quick]"
+    static let usage = "usage: vigil-microbench [--payments N (default 20000)] [--seconds S per stage (default 2)] [--debtors N (default 1000000)] [--model PATH] [--quick]"
 
-    /// Parses the arguments after the program name; `--quick` means 2,000 payments and 0.2 s per stage
-    /// unless `--payments` or `--seconds` say otherwise.
+    /// Parses the arguments after the program name; `--quick` means 2,000 payments, 0.2 s per stage and 20,000
+    /// debtors unless `--payments`, `--seconds` or `--debtors` say otherwise.
     init(parsing arguments: [String]) throws(UsageError) {
         var quick = false
         var payments: Int?
         var seconds: Double?
+        var debtors: Int?
         var rest = arguments[...]
         while let argument = rest.popFirst() {
             switch argument {
@@ -28,6 +31,11 @@ struct Options {
             case "--seconds":
                 guard let value = rest.popFirst().flatMap(Double.init), value > 0 else { throw UsageError("--seconds needs a positive number") }
                 seconds = value
+            case "--debtors":
+                guard let value = rest.popFirst().flatMap(Int.init), (100...100_000_000).contains(value) else {
+                    throw UsageError("--debtors needs a whole number from 100 to 100000000")
+                }
+                debtors = value
             case "--model":
                 guard let value = rest.popFirst() else { throw UsageError("--model needs a path") }
                 modelPath = value
@@ -37,6 +45,7 @@ struct Options {
         }
         self.payments = payments ?? (quick ? 2_000 : 20_000)
         self.seconds = seconds ?? (quick ? 0.2 : 2)
+        self.debtors = debtors ?? (quick ? 20_000 : 1_000_000)
     }
 }
 
