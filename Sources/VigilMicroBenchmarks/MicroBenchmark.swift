@@ -31,6 +31,12 @@ struct MicroBenchmark {
             print("feature state memory: /proc/self/status has no RssAnon here; not reported")
         }
         print("")
+        if let memory = DuplicateMemory(payments: 1_000_000).run() {
+            print(Report.duplicateMemory(memory))
+        } else {
+            print("duplicate index memory: /proc/self/status has no RssAnon here; not reported")
+        }
+        print("")
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-microbench-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

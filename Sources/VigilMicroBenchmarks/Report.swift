@@ -79,4 +79,17 @@ enum Report {
         )
         return lines.joined(separator: "\n")
     }
+
+    static func duplicateMemory(_ result: DuplicateMemory.Result) -> String {
+        func mib(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
+        return [
+            "duplicate index memory: DuplicateIndex.reserve + record of \(count(Double(result.payments))) distinct payment ids "
+                + "(8 tenants, 5 reasons each, 1 % with a rule firing; workload: DuplicateMemory.swift)",
+            "",
+            "| RssAnon before | RssAnon after | growth | entries | growth ÷ payments |",
+            "|---|---|---|---|---|",
+            "| \(mib(result.residentBefore)) | \(mib(result.residentAfter)) | \(mib(result.growth)) | \(count(Double(result.entries))) "
+                + "| \(count(result.bytesPerPayment)) bytes |",
+        ].joined(separator: "\n")
+    }
 }
