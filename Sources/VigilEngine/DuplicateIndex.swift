@@ -16,8 +16,9 @@ import Synchronization
 /// not come back byte for byte, e.g. an event logged by another model with more reasons) goes into a side table,
 /// so a duplicate's answer always equals the original's with `duplicate` set.
 ///
-/// - Performance: about 130 bytes of resident memory per remembered payment (the 80-byte record in 1,024-record
-///   chunks plus the digest → position table); `vigil-microbench` prints the figure (`DuplicateMemory.swift`).
+/// - Performance: 133 bytes of resident memory per remembered payment at a million of them (the 80-byte record in
+///   1,024-record chunks plus the digest → position table), against 742 when keys and whole responses were kept;
+///   release-build figure from `vigil-microbench --quick` (`DuplicateMemory.swift`).
 public final class DuplicateIndex: Sendable {
     public enum Reservation: Sendable, Equatable {
         case reserved
