@@ -228,28 +228,22 @@ public final class DuplicateIndex: Sendable {
             record.flags |= Record.isWhole
             return (record, .whole(response))
         }
-        var features: [UInt8] = []
-        var contributions: [Int32] = []
-        for reason in response.reasons {
+        for (i, reason) in response.reasons.enumerated() {
             guard let feature = Feature(name: reason.feature), feature.reasonCode == reason.code,
                 let micro = Self.micro(reason.contribution), let index = UInt8(exactly: feature.rawValue)
             else {
                 record.flags |= Record.isWhole
                 return (record, .whole(response))
             }
-            features.append(index)
-            contributions.append(micro)
+            withUnsafeMutableBytes(of: &record.features) { $0[i] = index }
+            withUnsafeMutableBytes(of: &record.contributions) { $0.storeBytes(of: micro, toByteOffset: i * 4, as: Int32.self) }
         }
         record.scoreId = scoreId
         record.score = score
         record.processingMicros = micros
         record.modelVersion = version
         record.decision = Self.code(response.decision)
-        record.reasonCount = UInt8(features.count)
-        withUnsafeMutableBytes(of: &record.features) { $0.copyBytes(from: features) }
-        withUnsafeMutableBytes(of: &record.contributions) { raw in
-            for (i, value) in contributions.enumerated() { raw.storeBytes(of: value, toByteOffset: i * 4, as: Int32.self) }
-        }
+        record.reasonCount = UInt8(response.reasons.count)
         guard response.rules.isEmpty else {
             record.flags |= Record.hasRules
             return (record, .rules(response.rules))
