@@ -8,6 +8,10 @@ import Darwin
 
 /// One segment file of a ``FileEventLog``: a run of framed records whose first record has sequence
 /// number `firstSequence`, stored as `<firstSequence, 20 digits>.log`.
+///
+/// A segment is created at its full size filled with zeros, and records overwrite the zeros from the
+/// start, so the data ends at the first header of eight zero bytes (a record is never empty) or at the
+/// end of the file. Segments written before preallocation have no zero tail and simply end.
 struct EventLogSegment: Sendable, Equatable {
     /// Bytes of framing before each payload: u32 LE payload length, then u32 LE CRC-32C of the payload.
     static let headerBytes = 8
@@ -47,7 +51,7 @@ enum RecordDamage: Sendable, Equatable, CustomStringConvertible {
     case tornHeader
     /// The header's length runs past the end of the file.
     case tornPayload(length: UInt32)
-    /// The length is zero or above the log's maximum record size.
+    /// The length is zero (with a non-zero checksum, so not the zero tail) or above the log's maximum record size.
     case badLength(UInt32)
     /// The payload does not match the header's CRC-32C.
     case badChecksum
@@ -62,7 +66,8 @@ enum RecordDamage: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Reads a segment's records in order through one reused buffer, stopping at the first damaged record.
+/// Reads a segment's records in order through one reused buffer, stopping at the zero tail or the first
+/// damaged record.
 struct SegmentReader: ~Copyable {
     let path: String
     /// The segment file's size when the reader opened it.
@@ -73,6 +78,8 @@ struct SegmentReader: ~Copyable {
     private(set) var goodBytes = 0
     /// Set once the reader meets a damaged record, at offset `goodBytes`.
     private(set) var damage: RecordDamage?
+    /// Set once the reader meets the zero tail, at offset `goodBytes`.
+    private(set) var reachedZeroTail = false
 
     private let fd: CInt
     private let limit: Int
@@ -108,19 +115,28 @@ struct SegmentReader: ~Copyable {
         FileSystem.closeFile(self.fd)
     }
 
-    /// The next intact record's payload, valid until the next call; nil at the end or at damage.
+    /// The next intact record's payload, valid until the next call; nil at the end, the zero tail or damage.
     mutating func next() throws(EventLogError) -> UnsafeRawBufferPointer? {
-        guard self.damage == nil else { return nil }
+        guard self.damage == nil, !self.reachedZeroTail else { return nil }
         self.start += self.pendingConsume
         self.pendingConsume = 0
         let header = EventLogSegment.headerBytes
         guard try self.ensure(header) else {
-            if self.end > self.start { self.damage = .tornHeader }
+            if self.end > self.start {
+                // Fewer bytes than a header are left: a full segment's short zero tail, or a torn header.
+                let rest = UnsafeRawBufferPointer(
+                    start: UnsafeRawPointer(self.buffer.baseAddress!) + self.start, count: self.end - self.start)
+                if rest.allSatisfy({ $0 == 0 }) { self.reachedZeroTail = true } else { self.damage = .tornHeader }
+            }
             return nil
         }
         let base = UnsafeRawPointer(self.buffer.baseAddress!) + self.start
         let length = UInt32(littleEndian: base.loadUnaligned(as: UInt32.self))
         let checksum = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+        if length == 0 && checksum == 0 {
+            self.reachedZeroTail = true
+            return nil
+        }
         guard length > 0, Int(length) <= self.maxRecordBytes else {
             self.damage = .badLength(length)
             return nil

@@ -14,8 +14,12 @@ import Darwin
 /// record would take the current one past `segmentBytes`. `DIR/LOCK` carries an exclusive `flock` and
 /// the owner's pid.
 ///
+/// Segments are created `segmentBytes` long and filled with zeros, and records overwrite the zeros in
+/// place, so syncing a commit writes no file-size metadata; the data ends at the first all-zero header.
+/// The next segment is zeroed in the background as `DIR/next.log.tmp` and renamed into place on a roll.
+///
 /// Appends enqueue their framed record and suspend; the writer thread takes everything pending,
-/// writes it with one `write` per segment, syncs once, and resumes the whole batch.
+/// writes it with one `pwrite` per segment, syncs once, and resumes the whole batch.
 public final class FileEventLog: EventLog {
     /// Records longer than this cannot be configured: the length field is checked against
     /// `maxRecordBytes`, and a sane ceiling keeps recovery's read buffer bounded.
@@ -30,13 +34,16 @@ public final class FileEventLog: EventLog {
 
     /// Opens the log in `directory`, creating the directory if needed, and recovers it.
     ///
-    /// Recovery reads every segment. A torn or damaged tail of the last segment is cut back to the last
-    /// intact record and synced (``RecoveryReport/truncatedBytes`` says how much); damage in any earlier
-    /// segment, or a gap in the segments' sequence numbers, is an error rather than silent loss.
+    /// Recovery reads every segment. A torn or damaged tail of the last segment is overwritten with zeros
+    /// from the end of the last intact record and synced, so the file keeps its size
+    /// (``RecoveryReport/truncatedBytes`` says how much was discarded); damage in any earlier segment, or a
+    /// gap in the segments' sequence numbers, is an error rather than silent loss. A new log's first segment
+    /// is zeroed here, which takes about as long as writing `segmentBytes`.
     /// Blocks while it reads, so call it at startup rather than on a cooperative thread under load.
     ///
     /// - Parameters:
-    ///   - segmentBytes: The size at which a new segment starts. A single larger record gets a segment of its own.
+    ///   - segmentBytes: The size of a segment file, zeroed when it is made; a new segment starts when the
+    ///     next record would not fit. A single larger record gets a segment of its own, grown past this size.
     ///   - maxRecordBytes: The longest payload `append` accepts; a longer length on disk counts as damage.
     ///     Reopen a log with at least the value it was written with: a complete longer record fails the open.
     ///   - onSync: Called on the writer thread after each sync with its duration and how many records it
@@ -66,7 +73,8 @@ public final class FileEventLog: EventLog {
         do throws(EventLogError) {
             directoryFD = try FileSystem.openFile(directory, O_RDONLY | O_DIRECTORY)
             let recovered = try Self.recover(
-                directory: directory, directoryFD: directoryFD, maxRecordBytes: maxRecordBytes)
+                directory: directory, directoryFD: directoryFD, segmentBytes: segmentBytes,
+                maxRecordBytes: maxRecordBytes)
             segmentFD = recovered.segmentFD
             let queue = AppendQueue(
                 nextSequence: recovered.report.records, segments: recovered.segments, maxRecordBytes: maxRecordBytes)
@@ -163,6 +171,12 @@ public final class FileEventLog: EventLog {
         return reader.records
     }
 
+    private static func endOfNonZeroBytes(path: String, in range: Range<Int>) throws(EventLogError) -> Int {
+        let fd = try FileSystem.openFile(path, O_RDONLY)
+        defer { FileSystem.closeFile(fd) }
+        return try FileSystem.endOfNonZeroBytes(fd, in: range, path: path)
+    }
+
     private static func damaged(path: String, offset: Int, damage: RecordDamage) -> EventLogError {
         EventLogError(
             code: .corrupt,
@@ -214,10 +228,13 @@ public final class FileEventLog: EventLog {
         var segmentFD: CInt
     }
 
-    /// Checks every segment, cuts a damaged tail off the last, and opens the last for appending.
+    /// Checks every segment, zeroes a damaged tail of the last, and opens the last for writing; or makes
+    /// the first segment of a new log.
     private static func recover(
-        directory: String, directoryFD: CInt, maxRecordBytes: Int
+        directory: String, directoryFD: CInt, segmentBytes: Int, maxRecordBytes: Int
     ) throws(EventLogError) -> Recovered {
+        // A next segment half made when the last owner stopped; the writer makes a new one.
+        try FileSystem.removeFile(SegmentPreparation.path(directory: directory))
         let firsts = try EventLogSegment.list(directory: directory)
         var segments: [EventLogSegment] = []
         var expected: UInt64 = 0
@@ -244,24 +261,39 @@ public final class FileEventLog: EventLog {
                             + "\(reader.goodBytes), above maxRecordBytes \(maxRecordBytes); open the log with a "
                             + "larger maxRecordBytes rather than truncating it")
                 }
-                truncatedBytes = reader.fileBytes - reader.goodBytes
-                truncatedFile = path
+            }
+            if index == firsts.count - 1 {
+                // Whatever follows the intact records must be zeros, or appends would end in front of old
+                // bytes that read as damage once this is no longer the last segment. Besides a torn record,
+                // a crash can leave a later page of an unsynced batch written while an earlier one is not.
+                let dirtyEnd = try Self.endOfNonZeroBytes(path: path, in: reader.goodBytes..<reader.fileBytes)
+                if dirtyEnd > reader.goodBytes {
+                    truncatedBytes = dirtyEnd - reader.goodBytes
+                    truncatedFile = path
+                }
             }
             segments.append(EventLogSegment(firstSequence: first, bytes: reader.goodBytes))
             expected = first + reader.records
         }
 
         let created = segments.isEmpty
-        if created { segments = [EventLogSegment(firstSequence: 0, bytes: 0)] }
+        if created {
+            segments = [EventLogSegment(firstSequence: 0, bytes: 0)]
+            // Zeroed under a temporary name, so a crash never leaves a first segment of the wrong size.
+            let temporary = SegmentPreparation.path(directory: directory)
+            try SegmentPreparation.makeZeroedFile(path: temporary, bytes: segmentBytes)
+            try FileSystem.renameFile(
+                temporary, to: EventLogSegment.path(directory: directory, firstSequence: 0))
+            try FileSystem.syncAll(directoryFD, path: directory)
+        }
         let last = segments[segments.count - 1]
         let path = EventLogSegment.path(directory: directory, firstSequence: last.firstSequence)
-        let fd = try FileSystem.openFile(path, O_WRONLY | O_APPEND | (created ? O_CREAT | O_EXCL : 0))
+        let fd = try FileSystem.openFile(path, O_WRONLY)
         do throws(EventLogError) {
             if truncatedBytes > 0 {
-                try FileSystem.truncateFile(fd, to: last.bytes, path: path)
+                _ = try FileSystem.writeZeros(fd, last.bytes..<(last.bytes + truncatedBytes), path: path)
                 try FileSystem.syncAll(fd, path: path)
             }
-            if created { try FileSystem.syncAll(directoryFD, path: directory) }
         } catch {
             FileSystem.closeFile(fd)
             throw error

@@ -31,19 +31,77 @@ enum FileSystem {
         _ = close(fd)
     }
 
-    /// Writes all of `bytes` at the file's current offset.
-    static func writeAll(_ fd: CInt, _ bytes: UnsafeRawBufferPointer, path: String) throws(EventLogError) {
+    /// Writes all of `bytes` at `offset`, whatever the file's current offset.
+    static func writeAll(
+        _ fd: CInt, _ bytes: UnsafeRawBufferPointer, at offset: Int, path: String
+    ) throws(EventLogError) {
         guard var p = bytes.baseAddress else { return }
+        var position = offset
         var remaining = bytes.count
         while remaining > 0 {
-            let written = write(fd, p, remaining)
+            let written = pwrite(fd, p, remaining, off_t(position))
             if written < 0 {
                 if errno == EINTR { continue }
                 throw self.ioError("write to", path, errno: errno)
             }
             p += written
+            position += written
             remaining -= written
         }
+    }
+
+    /// Writes zeros over `range` of the file, a megabyte at a time, checking `isCancelled` between writes.
+    /// - Returns: False if `isCancelled` stopped it before the end.
+    static func writeZeros(
+        _ fd: CInt, _ range: Range<Int>, path: String, isCancelled: () -> Bool = { false }
+    ) throws(EventLogError) -> Bool {
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: min(1 << 20, max(range.count, 1)), alignment: 4096)
+        defer { chunk.deallocate() }
+        chunk.initializeMemory(as: UInt8.self, repeating: 0)
+        var position = range.lowerBound
+        while position < range.upperBound {
+            if isCancelled() { return false }
+            let count = min(chunk.count, range.upperBound - position)
+            try self.writeAll(fd, UnsafeRawBufferPointer(rebasing: chunk[..<count]), at: position, path: path)
+            position += count
+        }
+        return true
+    }
+
+    /// The offset just past the last non-zero byte in `range` of the file, or `range.lowerBound` if all are zero.
+    static func endOfNonZeroBytes(_ fd: CInt, in range: Range<Int>, path: String) throws(EventLogError) -> Int {
+        let size = 1 << 20
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 4096)
+        let zeros = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 4096)
+        defer {
+            chunk.deallocate()
+            zeros.deallocate()
+        }
+        zeros.initializeMemory(as: UInt8.self, repeating: 0)
+        // From the end backwards: a clean zero tail is read once, and damage ends the search at once.
+        var end = range.upperBound
+        while end > range.lowerBound {
+            let start = max(range.lowerBound, end - size)
+            let got = try self.readFile(fd, into: chunk.baseAddress!, count: end - start, at: start, path: path)
+            if memcmp(chunk.baseAddress!, zeros.baseAddress!, got) != 0 {
+                let bytes = UnsafeRawBufferPointer(rebasing: chunk[..<got])
+                return start + bytes.lastIndex { $0 != 0 }! + 1
+            }
+            end = start
+        }
+        return range.lowerBound
+    }
+
+    /// Renames `source` to `destination`, replacing nothing: the caller knows `destination` does not exist.
+    static func renameFile(_ source: String, to destination: String) throws(EventLogError) {
+        if rename(source, destination) != 0 {
+            throw self.ioError("rename to \(destination) of", source, errno: errno)
+        }
+    }
+
+    /// Removes a file if it exists.
+    static func removeFile(_ path: String) throws(EventLogError) {
+        if unlink(path) != 0 && errno != ENOENT { throw self.ioError("unlink", path, errno: errno) }
     }
 
     /// Reads up to `count` bytes at `offset`; fewer only at end of file.
@@ -80,12 +138,6 @@ enum FileSystem {
     /// newly created file survives power loss.
     static func syncAll(_ fd: CInt, path: String) throws(EventLogError) {
         if fsync(fd) != 0 { throw self.ioError("fsync of", path, errno: errno) }
-    }
-
-    static func truncateFile(_ fd: CInt, to size: Int, path: String) throws(EventLogError) {
-        while ftruncate(fd, off_t(size)) != 0 {
-            if errno != EINTR { throw self.ioError("truncate of", path, errno: errno) }
-        }
     }
 
     static func fileSize(_ fd: CInt, path: String) throws(EventLogError) -> Int {

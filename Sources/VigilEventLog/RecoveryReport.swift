@@ -4,9 +4,10 @@ public struct RecoveryReport: Sendable, Equatable {
     public var segments: Int
     /// Intact records in the log; the next append gets this sequence number.
     public var records: UInt64
-    /// Bytes cut from the end of the last segment because they did not form intact records.
+    /// Bytes after the last intact record of the last segment that did not form intact records (a torn
+    /// write), up to the last non-zero byte, discarded by overwriting them with zeros; the file keeps its size.
     public var truncatedBytes: Int
-    /// The segment that was truncated, when `truncatedBytes > 0`.
+    /// The segment whose torn tail was discarded, when `truncatedBytes > 0`.
     public var truncatedFile: String?
 
     public init(segments: Int, records: UInt64, truncatedBytes: Int, truncatedFile: String? = nil) {

@@ -7,9 +7,11 @@ import Darwin
 #endif
 import Dispatch
 
-/// The writer thread's loop: takes every pending record at once, writes the batch with one `write`
+/// The writer thread's loop: takes every pending record at once, writes the batch with one `pwrite`
 /// per segment it touches, syncs, then resumes the batch's waiters (group commit).
 ///
+/// Records overwrite the zeros of a pre-zeroed segment in place, so a sync writes only data. The next
+/// segment is made ahead of time by a ``SegmentPreparation``, which a roll renames into place.
 /// It owns the open files; nothing else touches them while it runs.
 struct SegmentWriter: ~Copyable {
     /// What the writer needs from `FileEventLog.init`, all of it safe to hand to the new thread.
@@ -34,6 +36,8 @@ struct SegmentWriter: ~Copyable {
     private var segmentFD: CInt
     private var segment: EventLogSegment
     private var batch: [UInt8] = []
+    /// The next segment's file being made, or made; nil only after shutdown.
+    private var preparation: SegmentPreparation?
     private var waiters: [AppendQueue.Waiter] = []
     /// Records written since the last sync, in `.async` mode.
     private var unsyncedRecords = 0
@@ -47,6 +51,7 @@ struct SegmentWriter: ~Copyable {
         self.segmentFD = configuration.segmentFD
         self.segment = configuration.segment
         self.batch.reserveCapacity(64 << 10)
+        self.preparation = SegmentPreparation(directory: configuration.directory, bytes: configuration.segmentBytes)
     }
 
     private var segmentPath: String {
@@ -155,11 +160,12 @@ struct SegmentWriter: ~Copyable {
 
     private mutating func append(_ bytes: UnsafeRawBufferPointer) throws(EventLogError) {
         guard !bytes.isEmpty else { return }
-        try FileSystem.writeAll(self.segmentFD, bytes, path: self.segmentPath)
+        try FileSystem.writeAll(self.segmentFD, bytes, at: self.segment.bytes, path: self.segmentPath)
         self.segment.bytes += bytes.count
     }
 
-    /// Closes the full segment and starts `<sequence>.log`. Returns the seconds spent syncing.
+    /// Closes the full segment and starts `<sequence>.log` from the prepared file. Returns the seconds
+    /// spent syncing and waiting for the prepared file.
     private mutating func roll(to sequence: UInt64) throws(EventLogError) -> Double {
         // The old segment is synced even in `.async` mode: recovery treats damage in any segment but the
         // last as corruption, so a later segment must never reach the disk before an earlier one is whole.
@@ -168,10 +174,21 @@ struct SegmentWriter: ~Copyable {
         FileSystem.closeFile(self.segmentFD)
         self.segmentFD = -1
         self.segment = EventLogSegment(firstSequence: sequence, bytes: 0)
-        self.segmentFD = try FileSystem.openFile(self.segmentPath, O_WRONLY | O_CREAT | O_EXCL | O_APPEND)
         let start = ContinuousClock.now
+        let preparation = self.preparation
+        self.preparation = nil
+        // Normally ready long ago: zeroing a segment is much faster than filling one with commits. If
+        // the preparation failed, the segment starts empty and grows, as every segment did before.
+        if let preparation, preparation.wait() == nil {
+            try FileSystem.renameFile(preparation.path, to: self.segmentPath)
+            self.segmentFD = try FileSystem.openFile(self.segmentPath, O_WRONLY)
+        } else {
+            self.segmentFD = try FileSystem.openFile(self.segmentPath, O_WRONLY | O_CREAT | O_EXCL)
+        }
         try FileSystem.syncAll(self.configuration.directoryFD, path: self.configuration.directory)
         self.queue.publish(self.segment)
+        self.preparation = SegmentPreparation(
+            directory: self.configuration.directory, bytes: self.configuration.segmentBytes)
         return seconds + Self.seconds(start.duration(to: .now))
     }
 
@@ -197,6 +214,13 @@ struct SegmentWriter: ~Copyable {
 
     private mutating func close() {
         self.syncAsync()
+        if let preparation = self.preparation {
+            preparation.cancel()
+            _ = preparation.wait()
+            // A leftover is harmless (the next open removes it), so a failure here changes nothing.
+            try? FileSystem.removeFile(preparation.path)
+            self.preparation = nil
+        }
         if self.segmentFD >= 0 { FileSystem.closeFile(self.segmentFD) }
         FileSystem.closeFile(self.configuration.directoryFD)
         // Closing the lock last lets the next owner in only once every write is done.

@@ -19,7 +19,70 @@ struct FileEventLogTests {
             #expect(records.map(\.sequence) == Array(0..<20))
             #expect(records.map(\.payload) == payloads)
             await log.shutdown()
-            #expect(try Self.contents(Self.segment(directory, 0)) == payloads.flatMap(Self.framed))
+            try Self.expectSegment(Self.segment(directory, 0), holds: payloads.flatMap(Self.framed), size: 64 << 20)
+        }
+    }
+
+    /// Records overwrite a pre-zeroed file in place, so a sync changes no file size.
+    @Test func newSegmentIsFullSizeAndZeroedPastTheData() async throws {
+        try await withTemporaryDirectory { directory in
+            let log = try FileEventLog(directory: directory)
+            let path = Self.segment(directory, 0)
+            try Self.expectSegment(path, holds: [], size: 64 << 20)
+            let payloads = (0..<3).map { Self.payload($0, size: 100) }
+            for payload in payloads { _ = try await log.append(payload) }
+            // Checked while the log is open: the size is the same before and after the appends.
+            try Self.expectSegment(path, holds: payloads.flatMap(Self.framed), size: 64 << 20)
+            await log.shutdown()
+            #expect(!FileManager.default.fileExists(atPath: directory + "/next.log.tmp"), "shutdown removes it")
+        }
+    }
+
+    @Test func segmentRollUsesThePreparedFile() async throws {
+        try await withTemporaryDirectory { directory in
+            let log = try FileEventLog(directory: directory, segmentBytes: 100)
+            let prepared = directory + "/next.log.tmp"
+            let first = try await Self.inode(waitingFor: prepared)
+            // 38-byte records: the third starts segment 2.
+            for index in 0..<3 { _ = try await log.append(Self.payload(index, size: 30)) }
+            #expect(try Self.inode(Self.segment(directory, 2)) == first)
+            try Self.expectSegment(Self.segment(directory, 2), holds: Self.framed(Self.payload(2, size: 30)), size: 100)
+            // The roll asks for the next one at once.
+            let second = try await Self.inode(waitingFor: prepared)
+            #expect(second != first)
+            for index in 3..<5 { _ = try await log.append(Self.payload(index, size: 30)) }
+            #expect(try Self.inode(Self.segment(directory, 4)) == second)
+            await log.shutdown()
+            let reopened = try FileEventLog(directory: directory, segmentBytes: 100)
+            #expect(reopened.recovery == RecoveryReport(segments: 3, records: 5, truncatedBytes: 0))
+            #expect(try Self.records(reopened).map(\.payload) == (0..<5).map { Self.payload($0, size: 30) })
+            await reopened.shutdown()
+        }
+    }
+
+    /// Segments written before preallocation end with their last record. They open, are appended to
+    /// (growing as before), and roll to preallocated segments.
+    @Test func logWithoutZeroTailsOpensAndIsAppendedTo() async throws {
+        try await withTemporaryDirectory { directory in
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let payloads = (0..<6).map { Self.payload($0, size: 30) }
+            try Self.write(payloads[0..<2].flatMap(Self.framed), to: Self.segment(directory, 0))
+            try Self.write(Self.framed(payloads[2]), to: Self.segment(directory, 2))
+
+            let log = try FileEventLog(directory: directory, segmentBytes: 100)
+            #expect(log.recovery == RecoveryReport(segments: 2, records: 3, truncatedBytes: 0))
+            #expect(try Self.records(log).map(\.payload) == Array(payloads[0..<3]))
+            for index in 3..<6 { #expect(try await log.append(payloads[index]) == UInt64(index)) }
+            await log.shutdown()
+
+            #expect(try Self.contents(Self.segment(directory, 0)) == payloads[0..<2].flatMap(Self.framed))
+            #expect(try Self.contents(Self.segment(directory, 2)) == payloads[2..<4].flatMap(Self.framed))
+            try Self.expectSegment(Self.segment(directory, 4), holds: payloads[4..<6].flatMap(Self.framed), size: 100)
+            let reopened = try FileEventLog(directory: directory, segmentBytes: 100)
+            #expect(reopened.recovery == RecoveryReport(segments: 3, records: 6, truncatedBytes: 0))
+            #expect(try Self.records(reopened).map(\.payload) == payloads)
+            #expect(try Self.readOnly(directory).map(\.payload) == payloads)
+            await reopened.shutdown()
         }
     }
 
@@ -52,7 +115,8 @@ struct FileEventLogTests {
 
             #expect(try Self.segmentNames(directory) == [0, 2, 4, 6, 8, 10].map(Self.segmentName))
             for first in [0, 2, 4, 6, 8] {
-                #expect(try Self.contents(Self.segment(directory, UInt64(first))).count == 76)
+                let records = (first..<first + 2).map { Self.payload($0, size: 30) }
+                try Self.expectSegment(Self.segment(directory, UInt64(first)), holds: records.flatMap(Self.framed), size: 100)
             }
             let reopened = try FileEventLog(directory: directory, segmentBytes: 100)
             #expect(reopened.recovery == RecoveryReport(segments: 6, records: 11, truncatedBytes: 0))
@@ -105,13 +169,50 @@ struct FileEventLogTests {
 
             let reopened = try FileEventLog(directory: directory, maxRecordBytes: 1000)
             #expect(reopened.recovery.records == 3)
-            #expect(reopened.recovery.truncatedBytes == damage.count)
-            #expect(reopened.recovery.truncatedFile == path)
-            #expect(try Self.contents(path) == good)
+            // Discarded up to the last non-zero byte; a zero fill is just a zero tail.
+            let discarded = (damage.lastIndex { $0 != 0 }).map { $0 + 1 } ?? 0
+            #expect(reopened.recovery.truncatedBytes == discarded)
+            #expect(reopened.recovery.truncatedFile == (discarded > 0 ? path : nil))
+            #expect(try Self.contents(path) == good + [UInt8](repeating: 0, count: damage.count), "zeroed, not cut")
             #expect(try Self.records(reopened).map(\.payload) == payloads)
             #expect(try await reopened.append(Self.payload(3, size: 50)) == 3)
             await reopened.shutdown()
-            #expect(try Self.contents(path) == (payloads + [Self.payload(3, size: 50)]).flatMap(Self.framed))
+            let all = (payloads + [Self.payload(3, size: 50)]).flatMap(Self.framed)
+            try Self.expectSegment(path, holds: all, size: max(all.count, good.count + damage.count))
+        }
+    }
+
+    enum PreallocatedTail: String, CaseIterable {
+        /// A record cut short: its header and part of its payload reached the disk.
+        case tornRecord
+        /// A later page of an unsynced batch reached the disk and the page before it did not.
+        case strayBytesAfterZeros
+    }
+
+    @Test(arguments: PreallocatedTail.allCases)
+    func tornTailOfPreallocatedSegmentIsZeroedAndAppendsFollowTheLastGoodRecord(tail: PreallocatedTail) async throws {
+        try await withTemporaryDirectory { directory in
+            let payloads = (0..<3).map { Self.payload($0, size: 50) }
+            let log = try FileEventLog(directory: directory, segmentBytes: 4096)
+            for payload in payloads { _ = try await log.append(payload) }
+            await log.shutdown()
+
+            let path = Self.segment(directory, 0)
+            let good = payloads.flatMap(Self.framed)
+            var bytes = try Self.contents(path)
+            #expect(bytes.count == 4096)
+            let torn = Array(Self.framed(Self.payload(9, size: 100)).prefix(60))
+            let at = tail == .tornRecord ? good.count : 3000
+            bytes.replaceSubrange(at..<at + torn.count, with: torn)
+            try Self.write(bytes, to: path)
+
+            let reopened = try FileEventLog(directory: directory, segmentBytes: 4096)
+            #expect(reopened.recovery == RecoveryReport(
+                segments: 1, records: 3, truncatedBytes: at + torn.count - good.count, truncatedFile: path))
+            try Self.expectSegment(path, holds: good, size: 4096)
+            #expect(try await reopened.append(Self.payload(3, size: 50)) == 3)
+            await reopened.shutdown()
+            try Self.expectSegment(path, holds: good + Self.framed(Self.payload(3, size: 50)), size: 4096)
         }
     }
 
@@ -124,13 +225,13 @@ struct FileEventLogTests {
             for payload in payloads { _ = try await log.append(payload) }
             await log.shutdown()
             let path = Self.segment(directory, 0)
-            let before = try Self.contents(path)
+            let before = try Self.data(path)
 
             let error = #expect(throws: EventLogError.self) { try FileEventLog(directory: directory, maxRecordBytes: 1000) }
             #expect(error?.code == .corrupt)
             #expect(error?.message.contains("maxRecordBytes") == true)
             #expect(error?.message.contains("byte offset 508") == true)
-            #expect(try Self.contents(path) == before)
+            #expect(try Self.data(path) == before)
 
             let reopened = try FileEventLog(directory: directory, maxRecordBytes: 2000)
             #expect(reopened.recovery.truncatedBytes == 0)
@@ -148,7 +249,7 @@ struct FileEventLogTests {
 
             let path = Self.segment(directory, 0)
             var bytes = try Self.contents(path)
-            bytes[bytes.count - 1] ^= 0x80
+            bytes[4 * 28 - 1] ^= 0x80
             try Self.write(bytes, to: path)
 
             let reopened = try FileEventLog(directory: directory)
@@ -184,7 +285,8 @@ struct FileEventLogTests {
             case .badChecksum: bytes[38 + 8 + 5] ^= 0x10
             case .zeroLength: bytes.replaceSubrange(38..<42, with: [0, 0, 0, 0])
             case .oversizedLength: bytes.replaceSubrange(38..<42, with: [1, 0, 0x10, 0])
-            case .truncated: bytes.removeLast(3)
+            // The segment holds 76 bytes of records, then zeros up to 100.
+            case .truncated: bytes.removeLast(100 - 76 + 3)
             }
             try Self.write(bytes, to: path)
             let before = try Self.contents(path)
@@ -403,7 +505,7 @@ struct FileEventLogTests {
             #expect(empty?.code == .invalidArgument)
             #expect(try await log.append(Self.payload(1, size: 64)) == 0)
             await log.shutdown()
-            #expect(try Self.contents(Self.segment(directory, 0)).count == 72)
+            try Self.expectSegment(Self.segment(directory, 0), holds: Self.framed(Self.payload(1, size: 64)), size: 64 << 20)
         }
     }
 
@@ -433,7 +535,9 @@ struct FileEventLogTests {
 
             let last = try #require(try Self.segmentNames(directory).last)
             let path = directory + "/" + last
-            let torn = try Self.contents(path) + [9, 0, 0, 0, 1]
+            var torn = try Self.contents(path)
+            let end = Self.dataBytes(torn)
+            torn.replaceSubrange(end..<min(end + 5, torn.count), with: [9, 0, 0, 0, 1])
             try Self.write(torn, to: path)
             #expect(try Self.readOnly(directory).map(\.payload) == live.map(\.payload))
             #expect(try Self.contents(path) == torn, "the reader must not truncate")
@@ -476,6 +580,47 @@ struct FileEventLogTests {
 
     static func contents(_ path: String) throws -> [UInt8] {
         Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// Where the records in a segment's bytes end, by walking the length fields to the first zero one.
+    static func dataBytes(_ bytes: [UInt8]) -> Int {
+        var offset = 0
+        while offset + 8 <= bytes.count {
+            let length = bytes[offset..<offset + 4].reversed().reduce(0) { $0 << 8 | Int($1) }
+            if length == 0 { break }
+            offset += 8 + length
+        }
+        return offset
+    }
+
+    /// Expects the segment file at `path` to be `size` bytes: `records`, then zeros.
+    static func expectSegment(
+        _ path: String, holds records: [UInt8], size: Int, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        // Compared as `Data`, whose `==` is fast in a debug build; segments are 64 MiB by default.
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(bytes.count == size, sourceLocation: sourceLocation)
+        #expect(bytes.prefix(records.count) == Data(records), sourceLocation: sourceLocation)
+        #expect(
+            bytes.dropFirst(records.count) == Data(count: max(0, bytes.count - records.count)),
+            "zeros past the records", sourceLocation: sourceLocation)
+    }
+
+    static func inode(_ path: String) throws -> UInt64 {
+        try #require(try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? UInt64)
+    }
+
+    /// The inode of `path` once the writer's background preparation has created it.
+    static func inode(waitingFor path: String) async throws -> UInt64 {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !FileManager.default.fileExists(atPath: path) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return try self.inode(path)
+    }
+
+    static func data(_ path: String) throws -> Data {
+        try Data(contentsOf: URL(fileURLWithPath: path))
     }
 
     static func write(_ bytes: [UInt8], to path: String) throws {
