@@ -39,14 +39,13 @@ extension TreeEnsemble {
         for feature in 0..<self.featureCount {
             contributions[feature] = 0
         }
-        let margin = self.withNodes { nodes in
+        let margin = self.withNodes(features) { nodes in
             var margin = self.baseMargin
             nodes.walk(
-                features,
                 step: { node, child in
                     // A leaf's step to itself credits feature 0 with exactly zero.
                     let change = nodes.expectedValue[child] - nodes.expectedValue[node]
-                    contributions[Int(nodes.splitFeature[node])] += change
+                    contributions[nodes.nodes[node].feature] += change
                 },
                 leaf: { margin += nodes.leafValue[$0] }
             )

@@ -1,7 +1,8 @@
 /// A validated, frozen ensemble of gradient-boosted regression trees for binary classification.
 ///
-/// All trees live in one structure of arrays indexed by node: child indices, split feature, float32
-/// threshold, default direction for missing values and leaf value. Prediction only walks these arrays.
+/// All trees live in flat arrays indexed by node. What a walk reads at each step (threshold, feature,
+/// default direction and children) is packed into one 12-byte ``Node``; leaf values and expected values,
+/// read once per tree or only for contributions, have arrays of their own.
 /// A split sends a feature value `x` left when `x < threshold`, compared as `Float`; a NaN (missing) value
 /// follows the split's default direction.
 public struct TreeEnsemble: Sendable {
@@ -19,13 +20,8 @@ public struct TreeEnsemble: Sendable {
     @usableFromInline let treeRoots: [Int32]
     /// The number of splits on each tree's longest path.
     @usableFromInline let treeDepth: [Int32]
-    /// The left child of a split. A leaf is its own left and right child and splits on feature 0, which
-    /// exists whenever any tree has a split, so a walk that steps past a leaf stays on it.
-    @usableFromInline let leftChild: [Int32]
-    @usableFromInline let rightChild: [Int32]
-    @usableFromInline let splitFeature: [Int32]
-    @usableFromInline let splitThreshold: [Float]
-    @usableFromInline let defaultsLeft: [Bool]
+    /// Every node of every tree, each tree breadth-first from its root so that siblings are adjacent.
+    @usableFromInline let nodes: [Node]
     /// The value a leaf adds to the margin; 0 for splits.
     @usableFromInline let leafValue: [Double]
     /// The cover-weighted mean of the leaf values below each node, for contributions.
@@ -44,11 +40,7 @@ public struct TreeEnsemble: Sendable {
         self.attributes = attributes
         self.treeRoots = builder.treeRoots
         self.treeDepth = builder.treeDepth
-        self.leftChild = builder.leftChild
-        self.rightChild = builder.rightChild
-        self.splitFeature = builder.splitFeature
-        self.splitThreshold = builder.splitThreshold
-        self.defaultsLeft = builder.defaultsLeft
+        self.nodes = builder.nodes
         self.leafValue = builder.leafValue
         self.expectedValue = builder.expectedValue
         self.rootExpectedValueSum = builder.rootExpectedValueSum
@@ -61,7 +53,7 @@ public struct TreeEnsemble: Sendable {
 
     /// The number of nodes in all trees, splits and leaves.
     public var nodeCount: Int {
-        self.leftChild.count
+        self.nodes.count
     }
 
     /// The raw score: `baseMargin` plus the value of the leaf each tree routes `features` to.
@@ -72,9 +64,9 @@ public struct TreeEnsemble: Sendable {
     @inlinable
     public func margin(_ features: UnsafeBufferPointer<Float>) -> Double {
         precondition(features.count >= self.featureCount, "a row needs \(self.featureCount) features")
-        return self.withNodes { nodes in
+        return self.withNodes(features) { nodes in
             var sum = self.baseMargin
-            nodes.walk(features, step: { _, _ in }, leaf: { sum += nodes.leafValue[$0] })
+            nodes.walk(step: { _, _ in }, leaf: { sum += nodes.leafValue[$0] })
             return sum
         }
     }
@@ -88,38 +80,44 @@ public struct TreeEnsemble: Sendable {
         Logistic.sigmoid(self.margin(features))
     }
 
-    /// Runs `body` with unchecked views of the node arrays.
+    /// Runs `body` with unchecked views of the node arrays and of `features` laid out for ``NodeView/walk``.
     ///
     /// Unchecked access is sound because ``TreeEnsembleBuilder`` proved every child index in range and
     /// every split feature below `featureCount`, and callers check that a row has `featureCount` values.
-    /// In a release build it roughly halves the cost of a walk compared with checked `Array` subscripts.
+    ///
+    /// The walk reads a row of `2 × featureCount` values: slot `2f` holds feature `f` with NaN replaced by
+    /// +infinity, slot `2f + 1` the same with NaN replaced by -infinity. Thresholds are finite, so
+    /// `x < threshold` is false for +infinity and true for -infinity: a split whose missing values go left
+    /// reads slot `2f + 1`, one whose missing values go right reads slot `2f`, and a step is one comparison
+    /// with no test for NaN. Every other value, infinities and signed zeros included, is copied unchanged.
     @inlinable @inline(__always)
-    func withNodes<Result>(_ body: (NodeView) -> Result) -> Result {
-        self.treeRoots.withUnsafeBufferPointer { treeRoots in
-            self.treeDepth.withUnsafeBufferPointer { treeDepth in
-                self.leftChild.withUnsafeBufferPointer { leftChild in
-                    self.rightChild.withUnsafeBufferPointer { rightChild in
-                        self.splitFeature.withUnsafeBufferPointer { splitFeature in
-                            self.splitThreshold.withUnsafeBufferPointer { splitThreshold in
-                                self.defaultsLeft.withUnsafeBufferPointer { defaultsLeft in
-                                    self.leafValue.withUnsafeBufferPointer { leafValue in
-                                        self.expectedValue.withUnsafeBufferPointer { expectedValue in
-                                            body(
-                                                NodeView(
-                                                    treeRoots: treeRoots,
-                                                    treeDepth: treeDepth,
-                                                    leftChild: leftChild,
-                                                    rightChild: rightChild,
-                                                    splitFeature: splitFeature,
-                                                    splitThreshold: splitThreshold,
-                                                    defaultsLeft: defaultsLeft,
-                                                    leafValue: leafValue,
-                                                    expectedValue: expectedValue
-                                                )
-                                            )
-                                        }
-                                    }
-                                }
+    func withNodes<Result>(_ features: UnsafeBufferPointer<Float>, _ body: (NodeView) -> Result) -> Result {
+        let featureCount = self.featureCount
+        // At least one pair of slots, so the row has an address even for a model without features.
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * max(1, featureCount)) { row in
+            let row = row.baseAddress.unsafelyUnwrapped
+            row[0] = 0
+            row[1] = 0
+            for feature in 0..<featureCount {
+                let value = features[feature]
+                row[2 * feature] = value.isNaN ? .infinity : value
+                row[2 * feature + 1] = value.isNaN ? -.infinity : value
+            }
+            return self.treeRoots.withUnsafeBufferPointer { treeRoots in
+                self.treeDepth.withUnsafeBufferPointer { treeDepth in
+                    self.nodes.withUnsafeBufferPointer { nodes in
+                        self.leafValue.withUnsafeBufferPointer { leafValue in
+                            self.expectedValue.withUnsafeBufferPointer { expectedValue in
+                                body(
+                                    NodeView(
+                                        row: UnsafePointer(row),
+                                        treeRoots: treeRoots,
+                                        treeDepth: treeDepth,
+                                        nodes: nodes.baseAddress.unsafelyUnwrapped,
+                                        leafValue: leafValue,
+                                        expectedValue: expectedValue
+                                    )
+                                )
                             }
                         }
                     }
@@ -129,43 +127,61 @@ public struct TreeEnsemble: Sendable {
     }
 }
 
-/// Borrowed views of a ``TreeEnsemble``'s node arrays, valid only inside `withNodes`.
+/// One node as a walk reads it: everything a step needs in 12 bytes, so a step touches one cache line.
+@usableFromInline
+struct Node: Sendable {
+    /// A split sends `x` left when `x < threshold`. A leaf's threshold is NaN, which nothing is below,
+    /// so a walk at a leaf always steps right.
+    @usableFromInline let threshold: Float
+    /// Where the walk's row holds this split's feature: `2 × feature + 1` when missing values go left,
+    /// `2 × feature` when they go right (see ``TreeEnsemble/withNodes(_:_:)``). 0 for a leaf.
+    @usableFromInline let slot: UInt32
+    /// The left child; the right child is the node after it. A leaf's is its own index minus one, so its
+    /// right child is itself and a walk that steps past a leaf stays on it.
+    @usableFromInline let left: Int32
+
+    init(threshold: Float, slot: UInt32, left: Int32) {
+        self.threshold = threshold
+        self.slot = slot
+        self.left = left
+    }
+
+    /// The split's feature; 0 for a leaf.
+    @inlinable
+    var feature: Int {
+        Int(self.slot >> 1)
+    }
+}
+
+/// Borrowed views of a ``TreeEnsemble``'s node arrays and of one row, valid only inside `withNodes`.
 @usableFromInline
 struct NodeView {
+    /// The row as ``TreeEnsemble/withNodes(_:_:)`` lays it out: two slots per feature.
+    @usableFromInline let row: UnsafePointer<Float>
     @usableFromInline let treeRoots: UnsafeBufferPointer<Int32>
     @usableFromInline let treeDepth: UnsafeBufferPointer<Int32>
-    @usableFromInline let leftChild: UnsafeBufferPointer<Int32>
-    @usableFromInline let rightChild: UnsafeBufferPointer<Int32>
-    @usableFromInline let splitFeature: UnsafeBufferPointer<Int32>
-    @usableFromInline let splitThreshold: UnsafeBufferPointer<Float>
-    @usableFromInline let defaultsLeft: UnsafeBufferPointer<Bool>
+    @usableFromInline let nodes: UnsafePointer<Node>
     @usableFromInline let leafValue: UnsafeBufferPointer<Double>
     @usableFromInline let expectedValue: UnsafeBufferPointer<Double>
 
     @inlinable
     init(
+        row: UnsafePointer<Float>,
         treeRoots: UnsafeBufferPointer<Int32>,
         treeDepth: UnsafeBufferPointer<Int32>,
-        leftChild: UnsafeBufferPointer<Int32>,
-        rightChild: UnsafeBufferPointer<Int32>,
-        splitFeature: UnsafeBufferPointer<Int32>,
-        splitThreshold: UnsafeBufferPointer<Float>,
-        defaultsLeft: UnsafeBufferPointer<Bool>,
+        nodes: UnsafePointer<Node>,
         leafValue: UnsafeBufferPointer<Double>,
         expectedValue: UnsafeBufferPointer<Double>
     ) {
+        self.row = row
         self.treeRoots = treeRoots
         self.treeDepth = treeDepth
-        self.leftChild = leftChild
-        self.rightChild = rightChild
-        self.splitFeature = splitFeature
-        self.splitThreshold = splitThreshold
-        self.defaultsLeft = defaultsLeft
+        self.nodes = nodes
         self.leafValue = leafValue
         self.expectedValue = expectedValue
     }
 
-    /// Routes `features` down every tree, calling `step` for each move from a node to the child it goes to
+    /// Routes the row down every tree, calling `step` for each move from a node to the child it goes to
     /// and then `leaf` with the leaf each tree ends at, trees in order.
     ///
     /// Eight trees are walked in lockstep: one walk waits on each load in turn, eight overlap theirs.
@@ -173,7 +189,6 @@ struct NodeView {
     /// also sees moves from a leaf to itself once that tree has arrived.
     @inlinable @inline(__always)
     func walk(
-        _ features: UnsafeBufferPointer<Float>,
         step: (_ node: Int, _ child: Int) -> Void,
         leaf: (_ leaf: Int) -> Void
     ) {
@@ -192,14 +207,14 @@ struct NodeView {
                 depth = max(depth, self.treeDepth[tree + lane])
             }
             for _ in 0..<depth {
-                let child0 = self.child(of: node0, features)
-                let child1 = self.child(of: node1, features)
-                let child2 = self.child(of: node2, features)
-                let child3 = self.child(of: node3, features)
-                let child4 = self.child(of: node4, features)
-                let child5 = self.child(of: node5, features)
-                let child6 = self.child(of: node6, features)
-                let child7 = self.child(of: node7, features)
+                let child0 = self.child(of: node0)
+                let child1 = self.child(of: node1)
+                let child2 = self.child(of: node2)
+                let child3 = self.child(of: node3)
+                let child4 = self.child(of: node4)
+                let child5 = self.child(of: node5)
+                let child6 = self.child(of: node6)
+                let child7 = self.child(of: node7)
                 step(node0, child0)
                 step(node1, child1)
                 step(node2, child2)
@@ -224,7 +239,7 @@ struct NodeView {
         while tree < self.treeRoots.count {
             var node = Int(self.treeRoots[tree])
             for _ in 0..<self.treeDepth[tree] {
-                let child = self.child(of: node, features)
+                let child = self.child(of: node)
                 step(node, child)
                 node = child
             }
@@ -233,12 +248,12 @@ struct NodeView {
         }
     }
 
-    /// The child of split `node` that `features` goes to: left when `x < threshold` at float32, the
-    /// default side when `x` is NaN.
-    @inlinable
-    func child(of node: Int, _ features: UnsafeBufferPointer<Float>) -> Int {
-        let value = features[Int(self.splitFeature[node])]
-        let goesLeft = value.isNaN ? self.defaultsLeft[node] : value < self.splitThreshold[node]
-        return goesLeft ? Int(self.leftChild[node]) : Int(self.rightChild[node])
+    /// The child of `node` that the row goes to: left when `x < threshold` at float32, and for a NaN the
+    /// split's default side, through the slot the split reads.
+    @inlinable @inline(__always)
+    func child(of node: Int) -> Int {
+        let split = self.nodes[node]
+        let goesRight = !(self.row[Int(split.slot)] < split.threshold)
+        return Int(split.left) &+ (goesRight ? 1 : 0)
     }
 }
