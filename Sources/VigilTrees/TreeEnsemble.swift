@@ -66,7 +66,7 @@ public struct TreeEnsemble: Sendable {
         precondition(features.count >= self.featureCount, "a row needs \(self.featureCount) features")
         return self.withNodes(features) { nodes in
             var sum = self.baseMargin
-            nodes.walk(step: { _, _ in }, leaf: { sum += nodes.leafValue[$0] })
+            nodes.route { sum += nodes.leafValue[$0] }
             return sum
         }
     }
@@ -92,25 +92,15 @@ public struct TreeEnsemble: Sendable {
     /// with no test for NaN. Every other value, infinities and signed zeros included, is copied unchanged.
     @inlinable @inline(__always)
     func withNodes<Result>(_ features: UnsafeBufferPointer<Float>, _ body: (NodeView) -> Result) -> Result {
-        let featureCount = self.featureCount
-        // At least one pair of slots, so the row has an address even for a model without features.
-        return withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * max(1, featureCount)) { row in
-            let row = row.baseAddress.unsafelyUnwrapped
-            row[0] = 0
-            row[1] = 0
-            for feature in 0..<featureCount {
-                let value = features[feature]
-                row[2 * feature] = value.isNaN ? .infinity : value
-                row[2 * feature + 1] = value.isNaN ? -.infinity : value
-            }
-            return self.treeRoots.withUnsafeBufferPointer { treeRoots in
-                self.treeDepth.withUnsafeBufferPointer { treeDepth in
-                    self.nodes.withUnsafeBufferPointer { nodes in
-                        self.leafValue.withUnsafeBufferPointer { leafValue in
-                            self.expectedValue.withUnsafeBufferPointer { expectedValue in
+        self.treeRoots.withUnsafeBufferPointer { treeRoots in
+            self.treeDepth.withUnsafeBufferPointer { treeDepth in
+                self.nodes.withUnsafeBufferPointer { nodes in
+                    self.leafValue.withUnsafeBufferPointer { leafValue in
+                        self.expectedValue.withUnsafeBufferPointer { expectedValue in
+                            Self.withRow(features, featureCount: self.featureCount) { row in
                                 body(
                                     NodeView(
-                                        row: UnsafePointer(row),
+                                        row: row,
                                         treeRoots: treeRoots,
                                         treeDepth: treeDepth,
                                         nodes: nodes.baseAddress.unsafelyUnwrapped,
@@ -123,6 +113,27 @@ public struct TreeEnsemble: Sendable {
                     }
                 }
             }
+        }
+    }
+
+    /// Runs `body` with `features` laid out as two slots per feature (see ``withNodes(_:_:)``).
+    @inlinable @inline(__always)
+    static func withRow<Result>(
+        _ features: UnsafeBufferPointer<Float>,
+        featureCount: Int,
+        _ body: (UnsafePointer<Float>) -> Result
+    ) -> Result {
+        // At least one pair of slots, so the row has an address even for a model without features.
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * max(1, featureCount)) { row in
+            let row = row.baseAddress.unsafelyUnwrapped
+            row[0] = 0
+            row[1] = 0
+            for feature in 0..<featureCount {
+                let value = features[feature]
+                row[2 * feature] = value.isNaN ? .infinity : value
+                row[2 * feature + 1] = value.isNaN ? -.infinity : value
+            }
+            return body(UnsafePointer(row))
         }
     }
 }
@@ -245,6 +256,57 @@ struct NodeView {
             }
             leaf(node)
             tree += 1
+        }
+    }
+
+    /// Calls `leaf` with the leaf each tree routes the row to, trees in order: ``walk(step:leaf:)`` without
+    /// the steps, sixteen trees in lockstep.
+    ///
+    /// Without a `step` to keep each lane's node and child apart, sixteen lanes fit the registers well
+    /// enough that the extra overlap of loads pays. A last group of fewer than sixteen trees fills its
+    /// spare lanes with its last tree and reports only the real ones.
+    @inlinable @inline(__always)
+    func route(leaf: (_ leaf: Int) -> Void) {
+        var tree = 0
+        while tree < self.treeRoots.count {
+            let live = min(16, self.treeRoots.count - tree)
+            let last = tree + live - 1
+            func root(_ lane: Int) -> Int {
+                Int(self.treeRoots[min(tree + lane, last)])
+            }
+            var (n0, n1, n2, n3) = (root(0), root(1), root(2), root(3))
+            var (n4, n5, n6, n7) = (root(4), root(5), root(6), root(7))
+            var (n8, n9, n10, n11) = (root(8), root(9), root(10), root(11))
+            var (n12, n13, n14, n15) = (root(12), root(13), root(14), root(15))
+            var depth: Int32 = 0
+            for lane in tree...last {
+                depth = max(depth, self.treeDepth[lane])
+            }
+            for _ in 0..<depth {
+                (n0, n1, n2, n3) = (self.child(of: n0), self.child(of: n1), self.child(of: n2), self.child(of: n3))
+                (n4, n5, n6, n7) = (self.child(of: n4), self.child(of: n5), self.child(of: n6), self.child(of: n7))
+                (n8, n9, n10, n11) = (self.child(of: n8), self.child(of: n9), self.child(of: n10), self.child(of: n11))
+                (n12, n13, n14, n15) = (
+                    self.child(of: n12), self.child(of: n13), self.child(of: n14), self.child(of: n15)
+                )
+            }
+            leaf(n0)
+            if live > 1 { leaf(n1) }
+            if live > 2 { leaf(n2) }
+            if live > 3 { leaf(n3) }
+            if live > 4 { leaf(n4) }
+            if live > 5 { leaf(n5) }
+            if live > 6 { leaf(n6) }
+            if live > 7 { leaf(n7) }
+            if live > 8 { leaf(n8) }
+            if live > 9 { leaf(n9) }
+            if live > 10 { leaf(n10) }
+            if live > 11 { leaf(n11) }
+            if live > 12 { leaf(n12) }
+            if live > 13 { leaf(n13) }
+            if live > 14 { leaf(n14) }
+            if live > 15 { leaf(n15) }
+            tree += live
         }
     }
 

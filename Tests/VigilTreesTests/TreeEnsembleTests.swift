@@ -127,16 +127,19 @@ import VigilTrees
         #expect(model.margin([x0, x1]) == leaf)
     }
 
-    /// Eleven trees fill one group of eight walked in lockstep and three walked alone; lone leaves (the
-    /// first tree among them) and trees of depth 1 to 3 share lanes, so shallow trees wait at their leaves.
-    @Test func treesOfEveryDepthInOneLockstepGroupAddUpTreeByTree() throws {
-        let trees: [TestTree] = [
+    /// Prediction walks sixteen trees in lockstep and contributions eight; these counts leave full groups,
+    /// partial last groups and groups of one. Lone leaves (the first tree) and trees of depth 1 to 3 share
+    /// lanes, so shallow trees wait at their leaves.
+    @Test(arguments: [1, 2, 7, 8, 9, 11, 15, 16, 17, 24, 33])
+    func treesOfEveryDepthInLockstepGroupsAddUpTreeByTree(treeCount: Int) throws {
+        let pattern: [TestTree] = [
             .leaf("3E0"), .chain(), .stump(), .leaf("-5E-1"), .twoLevel(), .chain(), .stump(defaultLeft: false),
             .leaf("2.5E-1"), .stump(), .chain(), .twoLevel(),
         ]
+        let trees = (0..<treeCount).map { pattern[$0 % pattern.count] }
         let model = try TreeEnsemble(xgboostJSON: TestModel(trees: trees).bytes)
         let alone = try trees.map { tree in try TreeEnsemble(xgboostJSON: TestModel(trees: [tree]).bytes) }
-        #expect(model.treeCount == 11)
+        #expect(model.treeCount == treeCount)
         let rows: [[Float]] = [[-1, 0], [0.25, .nan], [.nan, .nan], [0.8, 0.1], [.infinity, -.infinity], [-0.0, 0.5]]
         for row in rows {
             let treeByTree = alone.reduce(0) { sum, tree in sum + tree.margin(row) }
