@@ -141,20 +141,20 @@ public struct TreeEnsemble: Sendable {
 /// One node as a walk reads it: everything a step needs in 12 bytes, so a step touches one cache line.
 @usableFromInline
 struct Node: Sendable {
-    /// A split sends `x` left when `x < threshold`. A leaf's threshold is NaN, which nothing is below,
-    /// so a walk at a leaf always steps right.
+    /// A split sends `x` left when `x < threshold`. A leaf's threshold is -infinity, which no value of the
+    /// walk's row is below, so a walk at a leaf always steps right.
     @usableFromInline let threshold: Float
     /// Where the walk's row holds this split's feature: `2 × feature + 1` when missing values go left,
     /// `2 × feature` when they go right (see ``TreeEnsemble/withNodes(_:_:)``). 0 for a leaf.
     @usableFromInline let slot: UInt32
-    /// The left child; the right child is the node after it. A leaf's is its own index minus one, so its
-    /// right child is itself and a walk that steps past a leaf stays on it.
-    @usableFromInline let left: Int32
+    /// The right child; the left child is the node before it. A leaf is its own right child, so a walk
+    /// that steps past a leaf stays on it.
+    @usableFromInline let right: Int32
 
-    init(threshold: Float, slot: UInt32, left: Int32) {
+    init(threshold: Float, slot: UInt32, right: Int32) {
         self.threshold = threshold
         self.slot = slot
-        self.left = left
+        self.right = right
     }
 
     /// The split's feature; 0 for a leaf.
@@ -272,7 +272,7 @@ struct NodeView {
             let live = min(16, self.treeRoots.count - tree)
             let last = tree + live - 1
             func root(_ lane: Int) -> Int {
-                Int(self.treeRoots[min(tree + lane, last)])
+                Int(self.treeRoots[min(tree &+ lane, last)])
             }
             var (n0, n1, n2, n3) = (root(0), root(1), root(2), root(3))
             var (n4, n5, n6, n7) = (root(4), root(5), root(6), root(7))
@@ -315,7 +315,9 @@ struct NodeView {
     @inlinable @inline(__always)
     func child(of node: Int) -> Int {
         let split = self.nodes[node]
-        let goesRight = !(self.row[Int(split.slot)] < split.threshold)
-        return Int(split.left) &+ (goesRight ? 1 : 0)
+        // The row holds no NaN and no threshold is NaN, so this is `x < threshold`; in this form it is one
+        // carry flag, which the subtraction consumes without a separate set-and-add.
+        let goesLeft = !(self.row[Int(split.slot)] >= split.threshold)
+        return Int(split.right) &- (goesLeft ? 1 : 0)
     }
 }

@@ -36,15 +36,15 @@ struct TreeEnsembleBuilder {
         self.treeRoots.append(Int32(base))
         for node in order {
             if tree.leftChildren[node] == -1 {
-                // NaN threshold: every value goes right, to `left + 1`, the leaf itself.
-                self.nodes.append(Node(threshold: .nan, slot: 0, left: frozenIndex[node] - 1))
+                // No row value is below -infinity, so every step from a leaf goes right, to itself.
+                self.nodes.append(Node(threshold: -.infinity, slot: 0, right: frozenIndex[node]))
                 self.leafValue.append(Double(tree.splitConditions[node]))
             } else {
-                let left = frozenIndex[tree.leftChildren[node]]
+                let right = frozenIndex[tree.rightChildren[node]]
                 // Validated children are distinct and breadth-first order appends them as a pair.
-                precondition(frozenIndex[tree.rightChildren[node]] == left + 1, "siblings must be adjacent")
+                precondition(frozenIndex[tree.leftChildren[node]] == right - 1, "siblings must be adjacent")
                 let slot = 2 * UInt32(tree.splitIndices[node]) + (tree.defaultLeft[node] ? 1 : 0)
-                self.nodes.append(Node(threshold: tree.splitConditions[node], slot: slot, left: left))
+                self.nodes.append(Node(threshold: tree.splitConditions[node], slot: slot, right: right))
                 self.leafValue.append(0)
             }
         }
