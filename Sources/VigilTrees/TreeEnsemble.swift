@@ -59,8 +59,11 @@ public struct TreeEnsemble: Sendable {
     /// The raw score: `baseMargin` plus the value of the leaf each tree routes `features` to.
     ///
     /// - Parameter features: At least ``featureCount`` values, indexed as in training; NaN means missing.
-    /// - Performance: No allocation. About 4 µs per row for the 300-tree, 22 794-node test fixture on a
-    ///   shared 2-core EPYC, release build (`swift run -c release --package-path Benchmarks VigilTreesBenchmark`).
+    /// - Performance: No allocation for up to 128 features (the walk's row of 8 bytes per feature is on the
+    ///   stack; a wider one may be on the heap). About 1.8 µs per row for a 300-tree depth-6 model (15,294
+    ///   nodes, 35 features; `vigil train --rounds 300 --depth 6 --early-stopping 0` on simulated data) and
+    ///   1.0 µs for the bundled 169-tree model, on a shared 2-core EPYC, release build (`swift build -c release
+    ///   --product vigil-microbench && .build/release/vigil-microbench [--model PATH]`, stage 4b).
     @inlinable
     public func margin(_ features: UnsafeBufferPointer<Float>) -> Double {
         precondition(features.count >= self.featureCount, "a row needs \(self.featureCount) features")
@@ -103,7 +106,7 @@ public struct TreeEnsemble: Sendable {
                                         row: row,
                                         treeRoots: treeRoots,
                                         treeDepth: treeDepth,
-                                        nodes: nodes.baseAddress.unsafelyUnwrapped,
+                                        nodes: nodes,
                                         leafValue: leafValue,
                                         expectedValue: expectedValue
                                     )
@@ -171,7 +174,7 @@ struct NodeView {
     @usableFromInline let row: UnsafePointer<Float>
     @usableFromInline let treeRoots: UnsafeBufferPointer<Int32>
     @usableFromInline let treeDepth: UnsafeBufferPointer<Int32>
-    @usableFromInline let nodes: UnsafePointer<Node>
+    @usableFromInline let nodes: UnsafeBufferPointer<Node>
     @usableFromInline let leafValue: UnsafeBufferPointer<Double>
     @usableFromInline let expectedValue: UnsafeBufferPointer<Double>
 
@@ -180,7 +183,7 @@ struct NodeView {
         row: UnsafePointer<Float>,
         treeRoots: UnsafeBufferPointer<Int32>,
         treeDepth: UnsafeBufferPointer<Int32>,
-        nodes: UnsafePointer<Node>,
+        nodes: UnsafeBufferPointer<Node>,
         leafValue: UnsafeBufferPointer<Double>,
         expectedValue: UnsafeBufferPointer<Double>
     ) {
@@ -197,7 +200,8 @@ struct NodeView {
     ///
     /// Eight trees are walked in lockstep: one walk waits on each load in turn, eight overlap theirs.
     /// Every tree takes as many steps as the deepest of its eight; a leaf's child is itself, so `step`
-    /// also sees moves from a leaf to itself once that tree has arrived.
+    /// also sees moves from a leaf to itself once that tree has arrived. With a `step` that does real work,
+    /// as contributions' does, sixteen lanes run out of registers and are slower than eight.
     @inlinable @inline(__always)
     func walk(
         step: (_ node: Int, _ child: Int) -> Void,
@@ -260,10 +264,11 @@ struct NodeView {
     }
 
     /// Calls `leaf` with the leaf each tree routes the row to, trees in order: ``walk(step:leaf:)`` without
-    /// the steps, sixteen trees in lockstep.
+    /// the steps, for ``TreeEnsemble/margin(_:)``.
     ///
-    /// Without a `step` to keep each lane's node and child apart, sixteen lanes fit the registers well
-    /// enough that the extra overlap of loads pays. A last group of fewer than sixteen trees fills its
+    /// Sixteen trees go in lockstep rather than eight: with no per-step work a lane holds only its node,
+    /// and the extra overlap of node loads takes about a tenth off a 300-tree margin (twelve, twenty and
+    /// twenty-four lanes measured slower than sixteen). A last group of fewer than sixteen trees fills its
     /// spare lanes with its last tree and reports only the real ones.
     @inlinable @inline(__always)
     func route(leaf: (_ leaf: Int) -> Void) {
