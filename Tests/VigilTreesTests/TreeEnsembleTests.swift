@@ -140,7 +140,10 @@ import VigilTrees
         let model = try TreeEnsemble(xgboostJSON: TestModel(trees: trees).bytes)
         let alone = try trees.map { tree in try TreeEnsemble(xgboostJSON: TestModel(trees: [tree]).bytes) }
         #expect(model.treeCount == treeCount)
-        let rows: [[Float]] = [[-1, 0], [0.25, .nan], [.nan, .nan], [0.8, 0.1], [.infinity, -.infinity], [-0.0, 0.5]]
+        let rows: [[Float]] = [
+            [-1, 0], [0.25, .nan], [.nan, .nan], [0.8, 0.1], [.infinity, -.infinity], [-.infinity, .infinity],
+            [-0.0, 0.5],
+        ]
         for row in rows {
             let treeByTree = alone.reduce(0) { sum, tree in sum + tree.margin(row) }
             #expect(model.margin(row) == treeByTree, "row \(row)")
