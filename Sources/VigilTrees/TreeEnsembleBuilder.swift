@@ -3,20 +3,16 @@
 /// Each tree is walked from its root. The walk rejects anything that would let prediction read out of
 /// bounds or loop: child and feature indices out of range, a node reached twice (a cycle or a shared
 /// child), half-leaves, non-finite thresholds and leaf values, and nodes the root cannot reach beyond
-/// the `num_deleted` that XGBoost's pruner leaves behind. Reachable nodes are renumbered in preorder, so
-/// a split's left child is the next node in memory, and unreachable nodes are dropped.
+/// the `num_deleted` that XGBoost's pruner leaves behind. Reachable nodes are renumbered breadth-first,
+/// so a split's right child is the node after its left child, and unreachable nodes are dropped.
 ///
-/// In the frozen layout a leaf is its own left and right child (with feature 0), so a walk can take a
-/// fixed number of steps, the tree's depth, without testing for leaves: once at a leaf it stays there.
+/// In the frozen layout a leaf is its own right child (see ``Node``), so a walk can take a fixed number of
+/// steps, the tree's depth, without testing for leaves: once at a leaf it stays there.
 struct TreeEnsembleBuilder {
     let featureCount: Int
     private(set) var treeRoots: [Int32] = []
     private(set) var treeDepth: [Int32] = []
-    private(set) var leftChild: [Int32] = []
-    private(set) var rightChild: [Int32] = []
-    private(set) var splitFeature: [Int32] = []
-    private(set) var splitThreshold: [Float] = []
-    private(set) var defaultsLeft: [Bool] = []
+    private(set) var nodes: [Node] = []
     private(set) var leafValue: [Double] = []
     private(set) var expectedValue: [Double] = []
     private(set) var rootExpectedValueSum = 0.0
@@ -26,8 +22,9 @@ struct TreeEnsembleBuilder {
     }
 
     mutating func append(_ tree: XGBoostTree) throws(ModelError) {
-        let order = try self.validatedPreorder(tree)
-        let base = self.leftChild.count
+        try self.validate(tree)
+        let order = Self.breadthFirst(tree)
+        let base = self.nodes.count
         guard base + order.count <= Int(Int32.max) else {
             throw ModelError(code: .invalidValue, message: "tree \(tree.index): the model has more than 2^31 nodes")
         }
@@ -39,23 +36,21 @@ struct TreeEnsembleBuilder {
         self.treeRoots.append(Int32(base))
         for node in order {
             if tree.leftChildren[node] == -1 {
-                self.leftChild.append(frozenIndex[node])
-                self.rightChild.append(frozenIndex[node])
-                self.splitFeature.append(0)
-                self.splitThreshold.append(0)
-                self.defaultsLeft.append(false)
+                // No row value is below -infinity, so every step from a leaf goes right, to itself.
+                self.nodes.append(Node(threshold: -.infinity, slot: 0, right: frozenIndex[node]))
                 self.leafValue.append(Double(tree.splitConditions[node]))
             } else {
-                self.leftChild.append(frozenIndex[tree.leftChildren[node]])
-                self.rightChild.append(frozenIndex[tree.rightChildren[node]])
-                self.splitFeature.append(Int32(tree.splitIndices[node]))
-                self.splitThreshold.append(tree.splitConditions[node])
-                self.defaultsLeft.append(tree.defaultLeft[node])
+                let right = frozenIndex[tree.rightChildren[node]]
+                // Validated children are distinct and breadth-first order appends them as a pair.
+                precondition(frozenIndex[tree.leftChildren[node]] == right - 1, "siblings must be adjacent")
+                let slot = 2 * UInt32(tree.splitIndices[node]) + (tree.defaultLeft[node] ? 1 : 0)
+                self.nodes.append(Node(threshold: tree.splitConditions[node], slot: slot, right: right))
                 self.leafValue.append(0)
             }
         }
 
-        // Children follow their parent in preorder, so a reverse pass sees both children before the parent.
+        // Children follow their parent in breadth-first order, so a reverse pass sees both children before
+        // the parent.
         var coverSum = [Double](repeating: 0, count: order.count)
         var coverWeightedSum = [Double](repeating: 0, count: order.count)
         var leafCount = [Int](repeating: 0, count: order.count)
@@ -90,8 +85,25 @@ struct TreeEnsembleBuilder {
         self.treeDepth.append(depth[0])
     }
 
-    /// Walks the tree from node 0, checking every reachable node, and returns XGBoost node ids in preorder.
-    private func validatedPreorder(_ tree: XGBoostTree) throws(ModelError) -> [Int] {
+    /// The XGBoost node ids of a validated tree's reachable nodes, breadth-first from the root, each
+    /// split's children appended together, left then right.
+    private static func breadthFirst(_ tree: XGBoostTree) -> [Int] {
+        var order = [0]
+        order.reserveCapacity(tree.nodeCount)
+        var next = 0
+        while next < order.count {
+            let node = order[next]
+            next += 1
+            if tree.leftChildren[node] != -1 {
+                order.append(tree.leftChildren[node])
+                order.append(tree.rightChildren[node])
+            }
+        }
+        return order
+    }
+
+    /// Walks the tree from node 0, checking every reachable node.
+    private func validate(_ tree: XGBoostTree) throws(ModelError) {
         let notReached = -2
         let root = -1
         let treeIndex = tree.index
@@ -187,7 +199,6 @@ struct TreeEnsembleBuilder {
                     + "but only \(unreachable) nodes are unreachable from the root"
             )
         }
-        return order
     }
 
     private static func checkChild(

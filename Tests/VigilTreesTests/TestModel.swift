@@ -104,6 +104,35 @@ struct TestTree: Sendable {
         )
     }
 
+    /// A tree that is a single leaf: every row gets `value`.
+    static func leaf(_ value: String = "3E0") -> TestTree {
+        TestTree(
+            left: [-1],
+            right: [-1],
+            parents: [2_147_483_647],
+            splitIndices: [0],
+            splitConditions: [value],
+            defaultLeft: [0],
+            sumHessian: [1]
+        )
+    }
+
+    /// An unbalanced tree whose node ids are not in breadth-first order, and whose root's left child has a
+    /// higher id than its right. Node 0 splits feature 0 at 0 (missing right) into leaf 4 (-3) and node 1;
+    /// node 1 splits feature 1 at 0.5 (missing left) into node 2 and leaf 3 (4); node 2 splits feature 0
+    /// at 1 (missing right) into leaf 5 (1) and leaf 6 (2).
+    static func chain() -> TestTree {
+        TestTree(
+            left: [4, 2, 5, -1, -1, -1, -1],
+            right: [1, 3, 6, -1, -1, -1, -1],
+            parents: [2_147_483_647, 0, 1, 1, 0, 2, 2],
+            splitIndices: [0, 1, 0, 0, 0, 0, 0],
+            splitConditions: ["0E0", "5E-1", "1E0", "4E0", "-3E0", "1E0", "2E0"],
+            defaultLeft: [0, 1, 0, 0, 0, 0, 0],
+            sumHessian: [10, 9, 5, 4, 1, 2, 3]
+        )
+    }
+
     var json: String {
         "{" + self.fields.map { "\"\($0.key)\":\($0.json)" }.joined(separator: ",") + "}"
     }

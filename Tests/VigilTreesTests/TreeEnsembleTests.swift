@@ -109,6 +109,54 @@ import VigilTrees
         #expect(model.margin([0.1, .nan]) == -1 + 0.5 + -1)
     }
 
+    @Test(arguments: [
+        // x0, x1, leaf reached
+        (Float(-1), Float(0), -3.0),
+        (-Float.leastNonzeroMagnitude, Float(9), -3.0),
+        (Float(-0.0), Float(0), 1.0),  // -0 is not below 0
+        (Float(0.5), Float(1), 4.0),
+        (Float(0.25), Float.nan, 1.0),
+        (Float(5), Float.nan, 2.0),
+        (Float.nan, Float(0), 2.0),
+        (Float.nan, Float.nan, 2.0),
+        (Float.infinity, Float(0), 2.0),
+    ])
+    func unbalancedTreeWithUnorderedIdsRoutesEveryPath(x0: Float, x1: Float, leaf: Double) throws {
+        let model = try TreeEnsemble(xgboostJSON: TestModel(trees: [.chain()]).bytes)
+        #expect(model.nodeCount == 7)
+        #expect(model.margin([x0, x1]) == leaf)
+    }
+
+    /// Prediction walks sixteen trees in lockstep and contributions eight; these counts leave full groups,
+    /// partial last groups and groups of one. Lone leaves (the first tree) and trees of depth 1 to 3 share
+    /// lanes, so shallow trees wait at their leaves.
+    @Test(arguments: [1, 2, 7, 8, 9, 11, 15, 16, 17, 24, 33])
+    func treesOfEveryDepthInLockstepGroupsAddUpTreeByTree(treeCount: Int) throws {
+        let pattern: [TestTree] = [
+            .leaf("3E0"), .chain(), .stump(), .leaf("-5E-1"), .twoLevel(), .chain(), .stump(defaultLeft: false),
+            .leaf("2.5E-1"), .stump(), .chain(), .twoLevel(),
+        ]
+        let trees = (0..<treeCount).map { pattern[$0 % pattern.count] }
+        let model = try TreeEnsemble(xgboostJSON: TestModel(trees: trees).bytes)
+        let alone = try trees.map { tree in try TreeEnsemble(xgboostJSON: TestModel(trees: [tree]).bytes) }
+        #expect(model.treeCount == treeCount)
+        let rows: [[Float]] = [
+            [-1, 0], [0.25, .nan], [.nan, .nan], [0.8, 0.1], [.infinity, -.infinity], [-.infinity, .infinity],
+            [-0.0, 0.5],
+        ]
+        for row in rows {
+            let treeByTree = alone.reduce(0) { sum, tree in sum + tree.margin(row) }
+            #expect(model.margin(row) == treeByTree, "row \(row)")
+            let (bias, contributions) = model.contributions(row)
+            let byTree = alone.map { $0.contributions(row) }
+            #expect(bias == byTree.reduce(0) { $0 + $1.bias }, "row \(row)")
+            for feature in 0..<2 {
+                let expected = byTree.reduce(0) { $0 + $1.contributions[feature] }
+                #expect(abs(contributions[feature] - expected) <= 1e-12, "row \(row), feature \(feature)")
+            }
+        }
+    }
+
     @Test func rowsMayBeLongerThanFeatureCount() throws {
         let model = try TreeEnsemble(xgboostJSON: TestModel(trees: [.twoLevel()]).bytes)
         #expect(model.margin([0, 0, 99, 99]) == -2)
