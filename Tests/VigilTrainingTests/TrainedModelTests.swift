@@ -123,7 +123,9 @@ import VigilTrees
         let (model, _) = try TrainedModel.train(set, parameters: TrainingParameters(rounds: 2))
         let ensemble = try TreeEnsemble(xgboostJSON: model.xgboostJSON())
         #expect(ensemble.nodeCount == 2)
-        #expect(abs(ensemble.probability([1].withUnsafeBufferPointer { $0 }) - 0.25) < 1e-6)
+        // The pointer must not escape `withUnsafeBufferPointer`: the array is freed once the closure returns.
+        let probability = [Float(1)].withUnsafeBufferPointer { ensemble.probability($0) }
+        #expect(abs(probability - 0.25) < 1e-6)
     }
 
     @Test func badInputIsAnError() throws {
