@@ -27,7 +27,7 @@ public final class ServerState: Sendable {
 
 /// Routes requests, authenticates tenants, validates, tokenises and scores. Every failure is problem+json.
 public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder {
-    public typealias Context = BasicRequestContext
+    public typealias Context = VigilRequestContext
 
     public let engine: ScoringEngine<Store, Log>
     public let gateway: Gateway
