@@ -31,9 +31,10 @@ let package = Package(
     targets: [
         .target(name: "VigilDomain", swiftSettings: swiftSettings),
         .target(name: "VigilJSON", swiftSettings: swiftSettings),
+        .target(name: "CVigilSystem"),
         .target(
             name: "VigilProtection",
-            dependencies: ["VigilDomain", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["VigilDomain", "CVigilSystem", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -77,7 +78,7 @@ let package = Package(
             name: "VigilServer",
             dependencies: [
                 "VigilDomain", "VigilProtection", "VigilGateway", "VigilEngine", "VigilEventLog", "VigilFeatures",
-                "VigilRules",
+                "VigilRules", "VigilJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -110,7 +111,7 @@ let package = Package(
         ),
         .testTarget(name: "VigilDomainTests", dependencies: ["VigilDomain"], swiftSettings: swiftSettings),
         .testTarget(name: "VigilJSONTests", dependencies: ["VigilJSON"], swiftSettings: swiftSettings),
-        .testTarget(name: "VigilProtectionTests", dependencies: ["VigilProtection", "VigilDomain"], swiftSettings: swiftSettings),
+        .testTarget(name: "VigilProtectionTests", dependencies: ["VigilProtection", "VigilDomain", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),
         .testTarget(
             name: "VigilGatewayTests", dependencies: ["VigilGateway", "VigilDomain", "VigilProtection", "VigilJSON"],
             swiftSettings: swiftSettings
@@ -136,7 +137,7 @@ let package = Package(
         .testTarget(
             name: "VigilServerTests",
             dependencies: [
-                "VigilServer", "VigilDomain", "VigilEventLog",
+                "VigilServer", "VigilDomain", "VigilEventLog", "VigilEngine", "VigilProtection",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

@@ -106,15 +106,23 @@ public enum Hex {
     static func digit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? nibble + 48 : nibble + 87 }
 
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count % 2 == 0 else { return nil }
+        decode(bytes: text.utf8)
+    }
+
+    /// Hex digits (either case) to bytes; nil for an odd count or a non-digit.
+    public static func decode(bytes text: some Collection<UInt8>) -> [UInt8]? {
+        guard text.count % 2 == 0 else { return nil }
         var out: [UInt8] = []
-        out.reserveCapacity(utf8.count / 2)
-        var i = 0
-        while i < utf8.count {
-            guard let hi = nibble(utf8[i]), let lo = nibble(utf8[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-            i += 2
+        out.reserveCapacity(text.count / 2)
+        var high: UInt8?
+        for byte in text {
+            guard let value = nibble(byte) else { return nil }
+            if let hi = high {
+                out.append(hi << 4 | value)
+                high = nil
+            } else {
+                high = value
+            }
         }
         return out
     }

@@ -127,9 +127,11 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
         return Int(min(999, max(0, points)))
     }
 
-    /// Folds one logged event back into the feature state and the duplicate index (recovery).
+    /// Folds one logged event back into the feature state and the duplicate index (recovery), and returns whose
+    /// payment it was and when it was received.
     /// - Throws: ``EventDecodingError`` when the record is not a scored-payment event.
-    public func replay(_ payload: [UInt8], nowMillis: Int64) throws(EventDecodingError) {
+    @discardableResult
+    public func replay(_ payload: [UInt8], nowMillis: Int64) throws(EventDecodingError) -> (tenant: String, receivedAt: Instant) {
         let event = try EventCoding.decode(payload)
         var features: [Double] = []
         extractor.observe(event.request, into: &features)
@@ -138,5 +140,6 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
                 tenant: event.tenant, paymentId: event.paymentId, response: event.response, atMillis: event.receivedAt.epochMillis
             )
         }
+        return (event.tenant, event.receivedAt)
     }
 }

@@ -11,6 +11,9 @@ public struct KeyError: Error, Sendable, CustomStringConvertible {
         public static let insecurePermissions = Code(value: "insecure-permissions")
         public static let io = Code(value: "io")
         public static let cannotUnwrap = Code(value: "cannot-unwrap")
+        /// The key was destroyed on purpose (a tenant's erasure): what it sealed can never be opened again.
+        public static let erased = Code(value: "erased")
+        public static let unknownTenant = Code(value: "unknown-tenant")
         public var description: String { value }
     }
 
@@ -56,10 +59,27 @@ public struct FileKeyProvider: KeyProvider {
                 "master key file \(path) is readable by group or others; run: chmod 600 \(path)"
             )
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw KeyError(.io, "cannot read master key file \(path)")
+        var bytes = try Self.read(path)
+        defer { LockedMemory.wipe(&bytes) }
+        return try KeyText.decode(bytes, origin: "master key file \(path)")
+    }
+
+    /// The file's bytes in one array the caller wipes (a `Data` or `String` copy could not be wiped).
+    static func read(_ path: String) throws(KeyError) -> [UInt8] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw KeyError(.io, "cannot read master key file \(path)") }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 256)
+        var count = 0
+        while count < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
+            if n < 0 { throw KeyError(.io, "cannot read master key file \(path)") }
+            if n == 0 { break }
+            count += n
         }
-        return try KeyText.decode(data, origin: "master key file \(path)")
+        guard count < bytes.count else { throw KeyError(.malformed, "master key file \(path) is too long to be a key") }
+        bytes.removeSubrange(count...)  // shrinks in place: the buffer keeps its storage, which the caller wipes
+        return bytes
     }
 
     private func create() throws(KeyError) {
@@ -93,20 +113,68 @@ public struct EnvironmentKeyProvider: KeyProvider {
         guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else {
             throw KeyError(.missing, "environment variable \(variable) is not set")
         }
-        return try KeyText.decode(Data(value.utf8), origin: "environment variable \(variable)")
+        // The environment's copy of the key lives in the process's initial stack and cannot be wiped; docs/security.md.
+        var bytes = Array(value.utf8)
+        defer { LockedMemory.wipe(&bytes) }
+        return try KeyText.decode(bytes, origin: "environment variable \(variable)")
     }
 }
 
 enum KeyText {
-    static func decode(_ data: Data, origin: String) throws(KeyError) -> SymmetricKey {
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if text.count == 64, let bytes = Hex.decode(text) {
-            return SymmetricKey(data: bytes)
+    /// 64 hex digits or base64 of 32 bytes, surrounding whitespace ignored. Intermediate buffers are wiped.
+    static func decode(_ text: [UInt8], origin: String) throws(KeyError) -> SymmetricKey {
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+        guard let first = text.firstIndex(where: { !isSpace($0) }), let last = text.lastIndex(where: { !isSpace($0) }) else {
+            throw KeyError(.malformed, "\(origin) is empty; it must hold 32 bytes as 64 hex digits or base64")
         }
-        if let bytes = Data(base64Encoded: text), bytes.count == 32 {
-            return SymmetricKey(data: bytes)
+        let trimmed = text[first...last]
+        var raw: [UInt8] = []
+        defer { LockedMemory.wipe(&raw) }
+        if trimmed.count == 64, let bytes = Hex.decode(bytes: trimmed) {
+            raw = bytes
+        } else if let bytes = Base64.decode(trimmed), bytes.count == 32 {
+            raw = bytes
+        } else {
+            throw KeyError(.malformed, "\(origin) must hold 32 bytes as 64 hex digits or base64")
         }
-        throw KeyError(.malformed, "\(origin) must hold 32 bytes as 64 hex digits or base64")
+        let key = SymmetricKey(data: raw)
+        LockedMemory.lock(key)
+        return key
     }
 }
 
+/// Standard base64 (RFC 4648 §4, padding required), decoded without a `Data` or `String` copy.
+enum Base64 {
+    static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
+        guard text.count % 4 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count / 4 * 3)
+        var accumulator: UInt32 = 0
+        var bits = 0
+        var padding = 0
+        for byte in text {
+            let value: UInt32
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = UInt32(byte - UInt8(ascii: "A"))
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = UInt32(byte - UInt8(ascii: "a") + 26)
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt32(byte - UInt8(ascii: "0") + 52)
+            case UInt8(ascii: "+"): value = 62
+            case UInt8(ascii: "/"): value = 63
+            case UInt8(ascii: "="):
+                padding += 1
+                continue
+            default: return nil
+            }
+            guard padding == 0 else { return nil }  // nothing follows padding
+            accumulator = accumulator << 6 | value
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+            }
+        }
+        guard padding <= 2 else { return nil }
+        accumulator = 0
+        return out
+    }
+}

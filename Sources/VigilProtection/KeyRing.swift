@@ -8,68 +8,69 @@ public enum PIIKind: String, Sendable, CaseIterable {
     case account, name, device, ip, reference
 }
 
-/// The data keys and the tokenisation key, unwrapped into memory once at start.
+/// The data keys and the tokenisation key, unwrapped into memory once (see `KeyStore` for the file).
 ///
-/// On disk (`keys.json` in the data directory) each key is AES-256-GCM sealed by the master key
-/// (envelope encryption): stealing the data directory without the master key yields nothing.
-/// Every seal carries its data-key version, so a later key version can be added without
-/// re-encrypting what is stored.
+/// Data keys belong to tenants: a ring scoped to a tenant (`scoped(to:)`) seals under that tenant's newest
+/// data key, so erasing a tenant's keys (`KeyStore.erase`) makes everything sealed for it unreadable. Versions
+/// are unique across tenants, so a seal's version alone names the key that opens it. An unscoped ring seals
+/// under the shared key, which only offline tools use (their seals are never stored).
 public struct KeyRing: Sendable {
     public let tokenKeyVersion: UInt32
     let tokenKey: TokenKey
+    /// The version new seals carry.
     public let currentDataKeyVersion: UInt32
-    let dataKeys: [UInt32: KeyBox]
+    /// The tenant whose data key new seals use; nil for the shared key.
+    public let tenant: String?
     let currentDataKey: KeyBox
+    /// Every data key that can still open a seal, by version.
+    let dataKeys: [UInt32: KeyBox]
+    /// Each tenant's newest data-key version.
+    let tenantKeys: [String: UInt32]
+    /// Versions destroyed by erasure, with the tenant they belonged to, for a clear error.
+    let erasedVersions: [UInt32: String]
     let nonces: NonceSource
 
-    init(tokenKeyVersion: UInt32, tokenKey: SymmetricKey, dataKeys: [UInt32: SymmetricKey]) {
-        precondition(!dataKeys.isEmpty, "a key ring needs a data key")
+    init(
+        tokenKeyVersion: UInt32, tokenKey: SymmetricKey, sharedKeyVersion: UInt32, dataKeys: [UInt32: SymmetricKey],
+        tenantKeys: [String: UInt32] = [:], erasedVersions: [UInt32: String] = [:]
+    ) {
+        precondition(dataKeys[sharedKeyVersion] != nil, "the shared data key must be among the data keys")
         self.tokenKeyVersion = tokenKeyVersion
         self.tokenKey = TokenKey(tokenKey)
         self.dataKeys = dataKeys.mapValues(KeyBox.init)
-        self.currentDataKeyVersion = dataKeys.keys.max()!
-        self.currentDataKey = self.dataKeys[currentDataKeyVersion]!
+        self.tenantKeys = tenantKeys
+        self.erasedVersions = erasedVersions
+        self.tenant = nil
+        self.currentDataKeyVersion = sharedKeyVersion
+        self.currentDataKey = self.dataKeys[sharedKeyVersion]!
         self.nonces = NonceSource()
+    }
+
+    private init(scoping ring: KeyRing, to tenant: String, version: UInt32, key: KeyBox) {
+        tokenKeyVersion = ring.tokenKeyVersion
+        tokenKey = ring.tokenKey
+        dataKeys = ring.dataKeys
+        tenantKeys = ring.tenantKeys
+        erasedVersions = ring.erasedVersions
+        nonces = ring.nonces
+        self.tenant = tenant
+        currentDataKeyVersion = version
+        currentDataKey = key
     }
 
     /// Opens `keys.json` in `directory` with the provider's master key, creating fresh keys on first start.
     public static func open(directory: String, provider: some KeyProvider) throws(KeyError) -> KeyRing {
-        let master = try provider.masterKey()
-        let path = directory + "/keys.json"
-        if !FileManager.default.fileExists(atPath: path) {
-            let file = KeyFile(
-                format: 1,
-                tokenKeys: [try wrap(SymmetricKey(size: .bits256), version: 1, purpose: "token", master: master)],
-                dataKeys: [try wrap(SymmetricKey(size: .bits256), version: 1, purpose: "data", master: master)]
-            )
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            do {
-                try AtomicFile.write(Array(try encoder.encode(file)), to: path, mode: 0o600)
-            } catch {
-                throw KeyError(.io, "cannot write \(path): \(error)")
-            }
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw KeyError(.io, "cannot read \(path)")
-        }
-        let file: KeyFile
-        do {
-            file = try JSONDecoder().decode(KeyFile.self, from: data)
-        } catch {
-            throw KeyError(.malformed, "\(path) is not a Vigil key file: \(error)")
-        }
-        guard let tokenEntry = file.tokenKeys.max(by: { $0.version < $1.version }) else {
-            throw KeyError(.malformed, "\(path) holds no tokenisation key")
-        }
-        let tokenKey = try unwrap(tokenEntry, purpose: "token", master: master, path: path)
-        var dataKeys: [UInt32: SymmetricKey] = [:]
-        for entry in file.dataKeys {
-            dataKeys[entry.version] = try unwrap(entry, purpose: "data", master: master, path: path)
-        }
-        guard !dataKeys.isEmpty else { throw KeyError(.malformed, "\(path) holds no data key") }
-        return KeyRing(tokenKeyVersion: tokenEntry.version, tokenKey: tokenKey, dataKeys: dataKeys)
+        try KeyStore(directory: directory, provider: provider).open()
     }
+
+    /// The same ring sealing under `tenant`'s newest data key; nil when the tenant has none (never created, or erased).
+    public func scoped(to tenant: String) -> KeyRing? {
+        guard let version = tenantKeys[tenant], let key = dataKeys[version] else { return nil }
+        return KeyRing(scoping: self, to: tenant, version: version, key: key)
+    }
+
+    /// Each tenant's newest data-key version.
+    public var tenantKeyVersions: [String: UInt32] { tenantKeys }
 
     /// A keyed token of a normalised value: HMAC-SHA-256 under the tokenisation key of `kind ‖ 0x00 ‖ value`.
     ///
@@ -108,6 +109,9 @@ public struct KeyRing: Sendable {
     /// Opens a sealed value; fails when the key version is gone (erased) or the bytes were altered.
     public func open(_ kind: PIIKind, _ sealed: SealedValue) throws(KeyError) -> [UInt8] {
         guard let key = dataKeys[sealed.keyVersion]?.key else {
+            if let tenant = erasedVersions[sealed.keyVersion] {
+                throw KeyError(.erased, "data key version \(sealed.keyVersion) was destroyed when tenant '\(tenant)' was erased")
+            }
             throw KeyError(.missing, "data key version \(sealed.keyVersion) is not in the key ring")
         }
         do {
@@ -115,32 +119,6 @@ public struct KeyRing: Sendable {
             return Array(try AES.GCM.open(box, using: key, authenticating: kind.associatedData))
         } catch {
             throw KeyError(.cannotUnwrap, "sealed value does not open under data key version \(sealed.keyVersion)")
-        }
-    }
-
-    static func wrap(_ key: SymmetricKey, version: UInt32, purpose: String, master: SymmetricKey) throws(KeyError) -> KeyFile.Entry {
-        let raw = key.withUnsafeBytes { Array($0) }
-        do {
-            let box = try AES.GCM.seal(raw, using: master, authenticating: Array("vigil:\(purpose)-key:v\(version)".utf8))
-            return KeyFile.Entry(version: version, wrapped: Hex.encode(Array(box.combined!)))
-        } catch {
-            throw KeyError(.io, "cannot wrap a new \(purpose) key")
-        }
-    }
-
-    static func unwrap(_ entry: KeyFile.Entry, purpose: String, master: SymmetricKey, path: String) throws(KeyError) -> SymmetricKey {
-        guard let bytes = Hex.decode(entry.wrapped) else {
-            throw KeyError(.malformed, "\(path): \(purpose) key version \(entry.version) is not hex")
-        }
-        do {
-            let box = try AES.GCM.SealedBox(combined: bytes)
-            let raw = try AES.GCM.open(box, using: master, authenticating: Array("vigil:\(purpose)-key:v\(entry.version)".utf8))
-            return SymmetricKey(data: raw)
-        } catch {
-            throw KeyError(
-                .cannotUnwrap,
-                "\(path): \(purpose) key version \(entry.version) does not open with this master key (wrong key file or VIGIL_MASTER_KEY?)"
-            )
         }
     }
 }
@@ -152,6 +130,7 @@ final class KeyBox: @unchecked Sendable {
 
     init(_ key: SymmetricKey) {
         self.key = key
+        LockedMemory.lock(key)
     }
 }
 
@@ -172,6 +151,7 @@ final class TokenKey: @unchecked Sendable {
     private let outer: SHA256
 
     init(_ key: SymmetricKey) {
+        LockedMemory.lock(key)
         // RFC 2104: a key longer than the block is hashed first; a shorter one is padded with zeros.
         var block = [UInt8](repeating: 0, count: SHA256.blockByteCount)
         key.withUnsafeBytes { key in
@@ -238,17 +218,6 @@ func withContiguousBytes<R>(_ value: some Collection<UInt8>, _ body: (UnsafeRawB
         return result
     }
     return Array(value).withUnsafeBytes(body)
-}
-
-struct KeyFile: Codable {
-    struct Entry: Codable {
-        var version: UInt32
-        var wrapped: String
-    }
-
-    var format: Int
-    var tokenKeys: [Entry]
-    var dataKeys: [Entry]
 }
 
 /// Writes a file so that readers see either the old or the new content, never a mix, even after a crash.

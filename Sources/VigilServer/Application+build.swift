@@ -28,23 +28,27 @@ public func buildApplication(
         throw StartupError(description: "cannot create data directory \(data): \(error.localizedDescription)")
     }
 
+    let admin = Administration(
+        dataDirectory: data, provider: KeyStore.provider(dataDirectory: data, useEnvironment: configuration.masterKeySource == .env),
+        actor: .server
+    )
     let keys: KeyRing
+    let tenants: TenantTable
     do {
-        switch configuration.masterKeySource {
-        case .file: keys = try KeyRing.open(directory: data, provider: FileKeyProvider(path: data + "/master.key"))
-        case .env: keys = try KeyRing.open(directory: data, provider: EnvironmentKeyProvider())
+        // First start only: a directory whose tenants were all erased stays without tenants.
+        if !FileManager.default.fileExists(atPath: admin.tenants.path) {
+            let key = try admin.createTenant(name: "demo")
+            try AtomicFile.write(Array((key + "\n").utf8), to: data + "/demo.key", mode: 0o600)
+            logger.notice("Created the demo tenant; its API key is in the data directory", metadata: ["vigil.file": "demo.key"])
         }
-    } catch {
+        tenants = try admin.tenants.load()
+        // Tenants added by hand, or from before data keys were per tenant, get theirs now.
+        try ensureDataKeys(admin: admin, logger: logger)
+        keys = try admin.keys.open()
+    } catch let error as KeyError {
         throw StartupError(description: "keys: \(error)")
     }
-
-    let directory = TenantDirectory(dataDirectory: data)
-    if try directory.load().byName.isEmpty {
-        let key = try directory.create(name: "demo")
-        try AtomicFile.write(Array((key + "\n").utf8), to: data + "/demo.key", mode: 0o600)
-        logger.notice("Created the demo tenant; its API key is in the data directory", metadata: ["vigil.file": "demo.key"])
-    }
-    let state = ServerState(tenants: try directory.load())
+    let state = ServerState(tenants: tenants, keys: keys)
 
     let model: ModelBundle
     do {
@@ -73,9 +77,7 @@ public func buildApplication(
         store: InMemoryFeatureStore(), log: log, model: model,
         duplicates: DuplicateIndex(retentionSeconds: Int64(configuration.duplicateRetentionHours) * 3600)
     )
-    let responder = VigilResponder(
-        engine: engine, gateway: Gateway(keys: keys), state: state, metrics: metrics, openAPI: try OpenAPIDocument.bytes()
-    )
+    let responder = VigilResponder(engine: engine, state: state, metrics: metrics, openAPI: try OpenAPIDocument.bytes())
     logger.info("Model loaded", metadata: ["vigil.model.version": .string(model.version), "vigil.model.trees": .stringConvertible(model.ensemble.treeCount)])
 
     return Application(
@@ -84,7 +86,7 @@ public func buildApplication(
         services: [
             EventLogService(log: log, logger: logger),
             RecoveryService(engine: engine, log: log, state: state, metrics: metrics, logger: logger),
-            TenantReloader(directory: directory, state: state, logger: logger),
+            ConfigurationReloader(admin: admin, state: state, logger: logger),
         ],
         onServerRunning: { channel in
             onListening(configuration.host, channel.localAddress?.port ?? configuration.port)
@@ -129,7 +131,9 @@ struct RecoveryService<Store: FeatureStore>: Service {
         var count = 0
         try log.forEach { sequence, payload in
             do {
-                try engine.replay(payload, nowMillis: now)
+                let (tenant, receivedAt) = try engine.replay(payload, nowMillis: now)
+                // Today's payments count against the tenant's daily quota after a restart too.
+                state.usage.recordRecovered(tenant: tenant, atEpochSeconds: receivedAt.epochMillis.floorDivided(by: 1000))
             } catch {
                 throw StartupError(description: "event log record \(sequence) is not a scored-payment event: \(error)")
             }
@@ -144,30 +148,74 @@ struct RecoveryService<Store: FeatureStore>: Service {
     }
 }
 
-/// Picks up changes to `tenants.json` (new tenants, keys, rules) without a restart.
-struct TenantReloader: Service {
-    let directory: TenantDirectory
+/// Gives every tenant in `tenants.json` a data key it lacks, noting each in the log and the audit log.
+func ensureDataKeys(admin: Administration, logger: Logger) throws {
+    let created = try admin.keys.ensureDataKeys { try admin.tenants.read().map(\.name) }
+    for tenant in created {
+        try admin.record(action: "keys.create", target: tenant, details: ["reason": "tenant had no data key"])
+        logger.notice("Created a data key for a tenant that had none", metadata: ["vigil.tenant": .string(tenant)])
+    }
+}
+
+/// Picks up changes to `tenants.json` (new tenants, keys, rules, plans) and `keys.json` (rotation, erasure)
+/// without a restart. A change made by hand, not through `vigil`, is recorded in the audit log.
+struct ConfigurationReloader: Service {
+    let admin: Administration
     let state: ServerState
     let logger: Logger
 
-    func modified() -> Date? {
-        (try? FileManager.default.attributesOfItem(atPath: directory.path))?[.modificationDate] as? Date
+    static func modified(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
     }
 
     func run() async throws {
-        var seen = modified()
+        var seenTenants = Self.modified(admin.tenants.path)
+        var seenKeys = Self.modified(admin.keys.path)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
-            let current = modified()
-            guard current != seen else { continue }
-            seen = current
-            do {
-                state.replaceTenants(try directory.load())
-                logger.notice("Reloaded tenants")
-            } catch {
-                logger.error("Kept the previous tenants: the new tenant file is invalid", metadata: ["vigil.error": "\(error)"])
+            let tenantsNow = Self.modified(admin.tenants.path)
+            if tenantsNow != seenTenants {
+                seenTenants = tenantsNow
+                reloadTenants()
             }
+            let keysNow = Self.modified(admin.keys.path)
+            if keysNow != seenKeys {
+                seenKeys = keysNow
+                reloadKeys()
+            }
+        }
+    }
+
+    func reloadTenants() {
+        let previous = state.tenantTable
+        let table: TenantTable
+        do {
+            table = try admin.tenants.load()
+            try ensureDataKeys(admin: admin, logger: logger)
+        } catch {
+            logger.error("Kept the previous tenants: the new tenant file is invalid", metadata: ["vigil.error": "\(error)"])
+            return
+        }
+        state.replaceTenants(table)
+        reloadKeys()
+        let changes = TenantTable.changes(from: previous, to: table)
+        logger.notice("Reloaded tenants", metadata: ["vigil.tenants.changed": .string(changes.joined(separator: ","))])
+        if !changes.isEmpty {
+            do {
+                try admin.record(action: "tenants.reload", target: nil, details: ["changed": changes.joined(separator: ",")])
+            } catch {
+                logger.error("Could not record the tenant reload in the audit log", metadata: ["vigil.error": "\(error)"])
+            }
+        }
+    }
+
+    func reloadKeys() {
+        do {
+            state.replaceKeys(try admin.keys.open())
+            logger.notice("Reloaded keys")
+        } catch {
+            logger.error("Kept the previous keys: the key file cannot be opened", metadata: ["vigil.error": "\(error)"])
         }
     }
 }

@@ -14,6 +14,9 @@ public struct ProblemDetails: Error, Sendable, Equatable {
         case validationFailed = "validation-failed"
         case unauthorized
         case forbiddenPerspective = "forbidden-perspective"
+        case addressNotAllowed = "address-not-allowed"
+        case rateLimited = "rate-limited"
+        case quotaExhausted = "quota-exhausted"
         case notFound = "not-found"
         case methodNotAllowed = "method-not-allowed"
         case paymentInProgress = "payment-in-progress"
@@ -29,7 +32,8 @@ public struct ProblemDetails: Error, Sendable, Equatable {
             switch self {
             case .malformedJSON, .validationFailed: .badRequest
             case .unauthorized: .unauthorized
-            case .forbiddenPerspective: .forbidden
+            case .forbiddenPerspective, .addressNotAllowed: .forbidden
+            case .rateLimited, .quotaExhausted: .tooManyRequests
             case .notFound: .notFound
             case .methodNotAllowed: .methodNotAllowed
             case .paymentInProgress: .conflict
@@ -46,6 +50,9 @@ public struct ProblemDetails: Error, Sendable, Equatable {
             case .validationFailed: "Validation failed"
             case .unauthorized: "Unauthorized"
             case .forbiddenPerspective: "Perspective not entitled"
+            case .addressNotAllowed: "Address not allowed"
+            case .rateLimited: "Rate limit exceeded"
+            case .quotaExhausted: "Daily quota exhausted"
             case .notFound: "Not found"
             case .methodNotAllowed: "Method not allowed"
             case .paymentInProgress: "Payment in progress"

@@ -25,6 +25,10 @@ public struct TenantConfig: Sendable, Codable, Equatable {
     public var thresholds: Thresholds
     /// The tenant's rules in Vigil's rule language (see docs/rules.md).
     public var rules: String
+    /// Rate, burst and daily quota; nil for no limit.
+    public var plan: UsagePlan?
+    /// CIDR blocks the tenant may connect from; nil for any address.
+    public var allowedNetworks: [String]?
 
     public static let defaultRules = """
         # Raise mule fan-in and likely double payments for a human look.
@@ -38,6 +42,8 @@ public struct TenantConfig: Sendable, Codable, Equatable {
 public struct Tenant: Sendable {
     public let config: TenantConfig
     public let policy: TenantPolicy
+    /// The parsed `allowedNetworks`; nil for any address.
+    public let allowList: AllowList?
 
     public func isEntitled(to perspective: Perspective) -> Bool { config.perspectives.contains(perspective) }
 }
@@ -48,6 +54,27 @@ public struct TenantTable: Sendable {
     public let byName: [String: Tenant]
 
     public static let empty = TenantTable(byKeyHash: [:], byName: [:])
+
+    /// What differs between two tables, per tenant: `+name` added, `-name` removed, `name:field` changed (field
+    /// names only; never values, which include key hashes and rules).
+    public static func changes(from old: TenantTable, to new: TenantTable) -> [String] {
+        var changes: [String] = []
+        for name in Set(old.byName.keys).union(new.byName.keys).sorted() {
+            switch (old.byName[name]?.config, new.byName[name]?.config) {
+            case (nil, _?): changes.append("+" + name)
+            case (_?, nil): changes.append("-" + name)
+            case (let a?, let b?):
+                if a.apiKeyHashes != b.apiKeyHashes { changes.append(name + ":apiKeys") }
+                if a.perspectives != b.perspectives { changes.append(name + ":perspectives") }
+                if a.thresholds != b.thresholds { changes.append(name + ":thresholds") }
+                if a.rules != b.rules { changes.append(name + ":rules") }
+                if a.plan != b.plan { changes.append(name + ":plan") }
+                if a.allowedNetworks != b.allowedNetworks { changes.append(name + ":allowedNetworks") }
+            default: break
+            }
+        }
+        return changes
+    }
 
     /// Finds the tenant owning a bearer key.
     public func tenant(forKey key: some StringProtocol) -> Tenant? { byKeyHash[APIKey.hash(key)] }
@@ -109,9 +136,21 @@ public struct TenantDirectory: Sendable {
             } catch {
                 throw Invalid(description: "tenant '\(config.name)' rules: \(error)")
             }
+            do {
+                try config.plan?.validate()
+            } catch {
+                throw Invalid(description: "tenant '\(config.name)': \(error)")
+            }
+            let allowList: AllowList?
+            do {
+                allowList = try config.allowedNetworks.map(AllowList.init)
+            } catch {
+                throw Invalid(description: "tenant '\(config.name)' allowedNetworks: \(error)")
+            }
             let tenant = Tenant(
                 config: config,
-                policy: TenantPolicy(name: config.name, reviewThreshold: t.review, blockThreshold: t.block, rules: rules)
+                policy: TenantPolicy(name: config.name, reviewThreshold: t.review, blockThreshold: t.block, rules: rules),
+                allowList: allowList
             )
             byName[config.name] = tenant
             for hash in config.apiKeyHashes {

@@ -5,24 +5,35 @@ public import Logging
 import NIOCore
 import Synchronization
 import VigilDomain
+public import VigilProtection
 public import VigilEngine
 public import VigilEventLog
 public import VigilFeatures
 public import VigilGateway
 
-/// Shared state the responder reads per request: readiness and the current tenant table.
+/// Shared state the responder reads per request: readiness, each tenant's usage, and one snapshot of the tenant
+/// table and the key ring, swapped whole on reload.
 public final class ServerState: Sendable {
-    let ready = Atomic<Bool>(false)
-    let tenants: Mutex<TenantTable>
+    public struct Snapshot: Sendable {
+        public var tenants: TenantTable
+        public var keys: KeyRing
+    }
 
-    public init(tenants: TenantTable) {
-        self.tenants = Mutex(tenants)
+    let ready = Atomic<Bool>(false)
+    let snapshot: Mutex<Snapshot>
+    public let usage: UsageLimiter
+
+    public init(tenants: TenantTable, keys: KeyRing, usage: UsageLimiter = UsageLimiter()) {
+        self.snapshot = Mutex(Snapshot(tenants: tenants, keys: keys))
+        self.usage = usage
     }
 
     public var isReady: Bool { ready.load(ordering: .acquiring) }
     public func markReady() { ready.store(true, ordering: .releasing) }
-    public var tenantTable: TenantTable { tenants.withLock { $0 } }
-    public func replaceTenants(_ table: TenantTable) { tenants.withLock { $0 = table } }
+    public var current: Snapshot { snapshot.withLock { $0 } }
+    public var tenantTable: TenantTable { current.tenants }
+    public func replaceTenants(_ table: TenantTable) { snapshot.withLock { $0.tenants = table } }
+    public func replaceKeys(_ keys: KeyRing) { snapshot.withLock { $0.keys = keys } }
 }
 
 /// Routes requests, authenticates tenants, validates, tokenises and scores. Every failure is problem+json.
@@ -30,7 +41,6 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
     public typealias Context = VigilRequestContext
 
     public let engine: ScoringEngine<Store, Log>
-    public let gateway: Gateway
     public let state: ServerState
     public let metrics: ServerMetrics
     let openAPI: ByteBuffer
@@ -39,9 +49,8 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
     /// Largest request body accepted.
     public static var maxBodyBytes: Int { 64 * 1024 }
 
-    public init(engine: ScoringEngine<Store, Log>, gateway: Gateway, state: ServerState, metrics: ServerMetrics, openAPI: [UInt8]) {
+    public init(engine: ScoringEngine<Store, Log>, state: ServerState, metrics: ServerMetrics, openAPI: [UInt8]) {
         self.engine = engine
-        self.gateway = gateway
         self.state = state
         self.metrics = metrics
         self.openAPI = ByteBuffer(bytes: openAPI)
@@ -111,9 +120,23 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
         guard state.isReady else {
             throw ProblemDetails(.notReady, "Recovery from the event log is still running; retry shortly.", headers: [.retryAfter: "1"])
         }
-        let tenant = try authenticate(request)
+        let snapshot = state.current
+        let tenant = try authenticate(request, tenants: snapshot.tenants)
+        // Address and plan are checked before the body is read: a refused client costs no more than its headers.
+        if let allowList = tenant.allowList, !allowList.allows(context.remoteAddress) {
+            throw ProblemDetails(.addressNotAllowed, "This tenant does not accept requests from this network address.")
+        }
+        let limits: HTTPFields
+        switch state.usage.admit(tenant: tenant.config.name, plan: tenant.config.plan) {
+        case .admitted(let fields): limits = fields
+        case .limited(let problem): throw problem
+        }
+        guard let keys = snapshot.keys.scoped(to: tenant.config.name) else {
+            context.logger.critical("A tenant has no data key; its payments cannot be sealed", metadata: ["vigil.tenant": .string(tenant.config.name)])
+            throw ProblemDetails(.unavailable, "This tenant's data key is missing; nothing was acknowledged.")
+        }
         try checkContentType(request)
-        let body = try await readBody(request)
+        var body = try await readBody(request)
         let payment: PaymentRequest
         switch decoder.decode(body) {
         case .success(let decoded): payment = decoded
@@ -124,7 +147,9 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
         guard tenant.isEntitled(to: payment.perspective) else {
             throw ProblemDetails(.forbiddenPerspective, "This tenant is not entitled to score from the \(payment.perspective.rawValue) perspective.")
         }
-        let tokenized = gateway.tokenize(payment)
+        let tokenized = Gateway(keys: keys).tokenize(payment)
+        // The plaintext body is not needed past the PII boundary. (The decoded strings are freed unwiped: docs/security.md.)
+        LockedMemory.wipe(&body)
         let receivedAt = Instant(epochMillis: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
         let outcome = await engine.score(tokenized, tenant: tenant.policy, receivedAt: receivedAt, started: started)
         switch outcome {
@@ -141,9 +166,9 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
                     "vigil.decision": .string(response.decision.rawValue),
                 ]
             )
-            return encode(response)
+            return encode(response, headers: limits)
         case .duplicate(let response):
-            return encode(response)
+            return encode(response, headers: limits)
         case .inProgress:
             throw ProblemDetails(
                 .paymentInProgress, "A request with this paymentId is still being scored; retry shortly.", headers: [.retryAfter: "1"]
@@ -154,7 +179,7 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
         }
     }
 
-    func authenticate(_ request: Request) throws -> Tenant {
+    func authenticate(_ request: Request, tenants: TenantTable) throws -> Tenant {
         let challenge: HTTPFields = [.wwwAuthenticate: #"Bearer realm="vigil""#]
         guard let header = request.headers[.authorization] else {
             throw ProblemDetails(.unauthorized, "Send an API key as Authorization: Bearer <key>.", headers: challenge)
@@ -166,7 +191,7 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
         let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
         var key = parts[1].drop(while: blank)
         while let last = key.last, blank(last) { key = key.dropLast() }
-        guard let tenant = state.tenantTable.tenant(forKey: key) else {
+        guard let tenant = tenants.tenant(forKey: key) else {
             throw ProblemDetails(.unauthorized, "The API key is not valid.", headers: challenge)
         }
         return tenant
@@ -195,9 +220,11 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
     }
 
     /// The score answer in the event's own JSON form (`EventCoding`), the bytes `JSONEncoder` used to write.
-    func encode(_ response: ScoreResponse) -> Response {
-        Response(
-            status: .ok, headers: [.contentType: "application/json"],
+    func encode(_ response: ScoreResponse, headers: HTTPFields) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(
+            status: .ok, headers: fields,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: EventCoding.encode(response)))
         )
     }

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import VigilEventLog
+import VigilProtection
 import VigilServer
 
 struct ServeCommand: AsyncParsableCommand {
@@ -42,6 +43,12 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "vigil")
+        // Keys and plaintext live in this process's memory: no core dump, no ptrace by other processes.
+        do {
+            try ProcessHardening.apply()
+        } catch {
+            throw CLIError("cannot harden the process: \(error)")
+        }
         do {
             let app = try await buildApplication(configuration: configuration, logger: logger) { host, port in
                 // Unbuffered, so a supervisor reading a pipe sees the port at once.

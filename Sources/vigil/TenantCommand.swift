@@ -1,26 +1,122 @@
 import ArgumentParser
+import Foundation
+import VigilProtection
 import VigilServer
 
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tenant", abstract: "Manage tenants (banks).", subcommands: [Create.self]
+        commandName: "tenant", abstract: "Manage tenants (banks). Every change is recorded in the audit log.",
+        subcommands: [Create.self, Erase.self, Plan.self, Allow.self, Rules.self]
     )
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a tenant and print its new API key (the only line on stdout; only its hash is stored)."
+            abstract: "Create a tenant and its data key, and print its new API key (the only line on stdout; only its hash is stored)."
         )
 
         @Argument(help: "Tenant name: lower-case letters, digits, '-' or '_'.") var name: String
         @Option(name: .customLong("data-dir"), help: "Data directory (default ./data).") var dataDir: String = "./data"
 
         func run() async throws {
-            do {
-                let key = try TenantDirectory(dataDirectory: dataDir).create(name: name)
-                print(key)
-            } catch {
-                throw CLIError("tenant create: \(error)")
-            }
+            let key = try administer("tenant create", dataDir: dataDir) { try $0.createTenant(name: name) }
+            print(key)
         }
+    }
+
+    struct Erase: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Erase a tenant: remove it and destroy every version of its data key (crypto-shredding).",
+            discussion: """
+                Whatever was sealed for the tenant (account numbers, names, references in the event log) can never be \
+                opened again. Its tokens stay, so consortium features keep counting its accounts anonymously. A running \
+                server picks the change up within a second. Backups of keys.json taken before the erasure still hold \
+                the keys: destroy them too (docs/security.md).
+                """
+        )
+
+        @Argument(help: "Tenant name.") var name: String
+        @Flag(help: "Confirm: the erasure cannot be undone.") var yes = false
+        @Option(name: .customLong("data-dir"), help: "Data directory (default ./data).") var dataDir: String = "./data"
+
+        func run() async throws {
+            guard yes else { throw CLIError("tenant erase: this destroys '\(name)''s data keys for good; add --yes to confirm") }
+            let versions = try administer("tenant erase", dataDir: dataDir) { try $0.eraseTenant(name: name) }
+            print("erased tenant \(name): destroyed data key version(s) \(versions.map(String.init).joined(separator: ", "))")
+        }
+    }
+
+    struct Plan: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a tenant's usage plan: sustained rate, burst and daily quota (429 past them).",
+            discussion: "With --none the tenant has no limits."
+        )
+
+        @Argument(help: "Tenant name.") var name: String
+        @Option(help: "Sustained requests per second.") var rate: Double?
+        @Option(help: "Requests allowed at once after a quiet spell (the bucket size).") var burst: Int?
+        @Option(name: .customLong("daily-quota"), help: "Scoring requests per UTC day (omit for none).") var dailyQuota: Int?
+        @Flag(help: "Remove the plan.") var none = false
+        @Option(name: .customLong("data-dir"), help: "Data directory (default ./data).") var dataDir: String = "./data"
+
+        func run() async throws {
+            var plan: UsagePlan?
+            if none {
+                guard rate == nil, burst == nil, dailyQuota == nil else { throw CLIError("tenant plan: --none takes no other limits") }
+            } else {
+                guard let rate, let burst else { throw CLIError("tenant plan: give --rate and --burst (and optionally --daily-quota), or --none") }
+                plan = UsagePlan(ratePerSecond: rate, burst: burst, dailyQuota: dailyQuota)
+                do {
+                    try plan?.validate()
+                } catch {
+                    throw CLIError("tenant plan: \(error)")
+                }
+            }
+            try administer("tenant plan", dataDir: dataDir) { try $0.setPlan(name: name, plan: plan) }
+        }
+    }
+
+    struct Allow: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set the networks a tenant may connect from (CIDR, IPv4 and IPv6); others get 403.",
+            discussion: "Replaces the whole list. With --any the tenant may connect from anywhere."
+        )
+
+        @Argument(help: "Tenant name.") var name: String
+        @Argument(help: "CIDR blocks such as 203.0.113.0/24 or 2001:db8::/32.") var networks: [String] = []
+        @Flag(help: "Allow every address (remove the list).") var any = false
+        @Option(name: .customLong("data-dir"), help: "Data directory (default ./data).") var dataDir: String = "./data"
+
+        func run() async throws {
+            guard any != !networks.isEmpty else { throw CLIError("tenant allow: give CIDR blocks, or --any, not both") }
+            try administer("tenant allow", dataDir: dataDir) { try $0.setAllowedNetworks(name: name, networks: any ? nil : networks) }
+        }
+    }
+
+    struct Rules: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replace a tenant's rules with a rule file (checked first; nothing changes if it does not compile)."
+        )
+
+        @Argument(help: "Tenant name.") var name: String
+        @Argument(help: "Rule file (docs/rules.md).") var file: String
+        @Option(name: .customLong("data-dir"), help: "Data directory (default ./data).") var dataDir: String = "./data"
+
+        func run() async throws {
+            guard let data = FileManager.default.contents(atPath: file), let rules = String(data: data, encoding: .utf8) else {
+                throw CLIError("tenant rules: cannot read \(file) as UTF-8 text")
+            }
+            try administer("tenant rules", dataDir: dataDir) { try $0.setRules(name: name, rules: rules) }
+        }
+    }
+}
+
+/// Runs an administrative action on a data directory as the current user, turning its failure into a CLI error
+/// prefixed with the verb.
+@discardableResult
+func administer<T>(_ verb: String, dataDir: String, _ action: (Administration) throws -> T) throws -> T {
+    do {
+        return try action(try Administration.open(dataDirectory: dataDir, actor: .currentUser()))
+    } catch {
+        throw CLIError("\(verb): \(error)")
     }
 }

@@ -15,6 +15,12 @@ enum FixedKeys {
         """
 
     static func keyRing(tokenKeyWrapped: String? = nil) throws -> KeyRing {
+        let dir = try directory(tokenKeyWrapped: tokenKeyWrapped)
+        return try KeyRing.open(directory: dir, provider: FileKeyProvider(path: dir + "/master.key"))
+    }
+
+    /// A fresh directory holding the fixed master key and key file.
+    static func directory(tokenKeyWrapped: String? = nil) throws -> String {
         var keyFile = keyFile
         if let tokenKeyWrapped {
             keyFile = keyFile.replacingOccurrences(
@@ -26,7 +32,7 @@ enum FixedKeys {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         #expect(FileManager.default.createFile(atPath: dir + "/master.key", contents: Data(masterHex.utf8), attributes: [.posixPermissions: 0o600]))
         #expect(FileManager.default.createFile(atPath: dir + "/keys.json", contents: Data(keyFile.utf8)))
-        return try KeyRing.open(directory: dir, provider: FileKeyProvider(path: dir + "/master.key"))
+        return dir
     }
 }
 

@@ -1,0 +1,10 @@
+#include "vigil_system.h"
+#include <sys/prctl.h>
+
+int vigil_set_dumpable(int value) {
+    return prctl(PR_SET_DUMPABLE, (unsigned long)value, 0UL, 0UL, 0UL);
+}
+
+int vigil_get_dumpable(void) {
+    return prctl(PR_GET_DUMPABLE, 0UL, 0UL, 0UL, 0UL);
+}

@@ -1,0 +1,120 @@
+import Crypto
+import Foundation
+public import VigilProtection
+import VigilDomain
+
+/// Every administrative action on a data directory, each recorded in the audit log before it is reported done.
+/// The CLI's admin verbs and the server's own first-start set-up both go through here.
+public struct Administration: Sendable {
+    public let tenants: TenantDirectory
+    public let keys: KeyStore
+    public let audit: AuditLog
+    public let actor: AuditLog.Actor
+
+    public init(dataDirectory: String, provider: any KeyProvider, actor: AuditLog.Actor) {
+        tenants = TenantDirectory(dataDirectory: dataDirectory)
+        keys = KeyStore(directory: dataDirectory, provider: provider)
+        audit = AuditLog(dataDirectory: dataDirectory)
+        self.actor = actor
+    }
+
+    /// The administration of `dataDirectory` (created 0700 if absent) with the master key where the server finds
+    /// it: `VIGIL_MASTER_KEY` when set, else the directory's `master.key`.
+    public static func open(dataDirectory: String, actor: AuditLog.Actor) throws -> Administration {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
+            )
+        } catch {
+            throw TenantDirectory.Invalid(description: "cannot create data directory \(dataDirectory): \(error.localizedDescription)")
+        }
+        let useEnvironment = ProcessInfo.processInfo.environment["VIGIL_MASTER_KEY"] != nil
+        return Administration(
+            dataDirectory: dataDirectory, provider: KeyStore.provider(dataDirectory: dataDirectory, useEnvironment: useEnvironment), actor: actor
+        )
+    }
+
+    /// Adds a tenant with a fresh API key and a data key; returns the key (shown once, stored only as a hash).
+    public func createTenant(name: String) throws -> String {
+        let key = try tenants.create(name: name)
+        let created = try keys.ensureDataKeys { try tenants.read().map(\.name) }
+        try audit.append(
+            actor: actor, action: "tenant.create", target: name,
+            details: ["dataKeyCreated": created.contains(name) ? "yes" : "no", "apiKeyHash": String(APIKey.hash(key).prefix(12))]
+        )
+        return key
+    }
+
+    /// Crypto-shreds a tenant: removes it (its credentials stop working) and destroys every version of its data
+    /// key, so what was sealed for it can no longer be opened. Its tokens stay in the feature state and events,
+    /// so consortium features keep counting the accounts without anyone learning who they were.
+    public func eraseTenant(name: String) throws -> [UInt32] {
+        try tenants.update { configs in
+            guard configs.contains(where: { $0.name == name }) else {
+                throw TenantDirectory.Invalid(description: "no tenant named '\(name)'")
+            }
+            configs.removeAll { $0.name == name }
+        }
+        let versions = try keys.erase(tenant: name, at: Int64(Date().timeIntervalSince1970))
+        try audit.append(
+            actor: actor, action: "tenant.erase", target: name,
+            details: ["destroyedDataKeyVersions": versions.map(String.init).joined(separator: ",")]
+        )
+        return versions
+    }
+
+    /// Adds a data-key version for one tenant, or for every tenant.
+    public func rotateDataKeys(tenant: String?) throws -> [(tenant: String, version: UInt32)] {
+        if let tenant, try tenants.read().contains(where: { $0.name == tenant }) == false {
+            throw TenantDirectory.Invalid(description: "no tenant named '\(tenant)'")
+        }
+        let rotated = try keys.rotateDataKeys(tenants: tenant.map { [$0] })
+        try audit.append(
+            actor: actor, action: "keys.rotate", target: tenant ?? "*",
+            details: ["newVersions": rotated.map { "\($0.tenant)=\($0.version)" }.joined(separator: ",")]
+        )
+        return rotated
+    }
+
+    /// Sets (or with nil, removes) a tenant's usage plan.
+    public func setPlan(name: String, plan: UsagePlan?) throws {
+        try change(name) { $0.plan = plan }
+        var details = ["plan": "none"]
+        if let plan {
+            details = ["ratePerSecond": UsageLimiter.format(plan.ratePerSecond), "burst": String(plan.burst), "dailyQuota": plan.dailyQuota.map(String.init) ?? "none"]
+        }
+        try audit.append(actor: actor, action: "tenant.plan", target: name, details: details)
+    }
+
+    /// Sets (or with nil, removes) a tenant's IP allow-list.
+    public func setAllowedNetworks(name: String, networks: [String]?) throws {
+        try change(name) { $0.allowedNetworks = networks }
+        try audit.append(
+            actor: actor, action: "tenant.allowed-networks", target: name,
+            details: ["networks": networks?.joined(separator: ",") ?? "any"]
+        )
+    }
+
+    /// Replaces a tenant's rules; refused, with nothing written, when they do not compile.
+    public func setRules(name: String, rules: String) throws {
+        try change(name) { $0.rules = rules }
+        try audit.append(
+            actor: actor, action: "tenant.rules", target: name,
+            details: ["sha256": SHA256.hash(data: Array(rules.utf8)).withUnsafeBytes { Hex.encode($0) }, "lines": String(rules.split(separator: "\n").count)]
+        )
+    }
+
+    /// Records an action taken elsewhere (the server reloading a hand-edited file, a token issued).
+    public func record(action: String, target: String?, details: [String: String] = [:]) throws {
+        try audit.append(actor: actor, action: action, target: target, details: details)
+    }
+
+    func change(_ name: String, _ edit: (inout TenantConfig) -> Void) throws {
+        try tenants.update { configs in
+            guard let index = configs.firstIndex(where: { $0.name == name }) else {
+                throw TenantDirectory.Invalid(description: "no tenant named '\(name)'")
+            }
+            edit(&configs[index])
+        }
+    }
+}

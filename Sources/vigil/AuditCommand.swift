@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import VigilServer
+
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "Read the audit log of administrative actions.", subcommands: [Export.self]
+    )
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print every audit record as one JSON line, after checking the hash chain.",
+            discussion: "Exits non-zero, naming the first bad line, if a line was edited, inserted or deleted."
+        )
+
+        @Option(name: .customLong("data-dir"), help: "Data directory (default ./data).") var dataDir: String = "./data"
+
+        func run() async throws {
+            var out = FileHandleOutput()
+            do {
+                try AuditLog(dataDirectory: dataDir).forEach { line in
+                    out.write(line)
+                    out.write("\n")
+                }
+            } catch {
+                out.flush()
+                throw CLIError("audit export: \(error)")
+            }
+            out.flush()
+        }
+    }
+}
