@@ -30,4 +30,12 @@ struct OpenAPIDocumentTests {
             #expect(Set(requestSchema["required"] as? [String] ?? []) == ["paymentId", "perspective", "type", "scheme", "amount", "currency", "createdAt", "debtor", "creditor"])
         }
     }
+
+    /// Every problem the server can answer is documented, and nothing undocumented is.
+    @Test func everyProblemTypeIsDocumented() throws {
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.bytes())) as? [String: Any])
+        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        let type = try #require(((schemas["Problem"] as? [String: Any])?["properties"] as? [String: Any])?["type"] as? [String: Any])
+        #expect(Set(type["enum"] as? [String] ?? []) == Set(ProblemDetails.Kind.allCases.map(\.type)))
+    }
 }
