@@ -14,6 +14,8 @@ public struct ProblemDetails: Error, Sendable, Equatable {
         case validationFailed = "validation-failed"
         case unauthorized
         case forbiddenPerspective = "forbidden-perspective"
+        case clientCertificateRequired = "client-certificate-required"
+        case clientCertificateMismatch = "client-certificate-mismatch"
         case notFound = "not-found"
         case methodNotAllowed = "method-not-allowed"
         case paymentInProgress = "payment-in-progress"
@@ -29,7 +31,7 @@ public struct ProblemDetails: Error, Sendable, Equatable {
             switch self {
             case .malformedJSON, .validationFailed: .badRequest
             case .unauthorized: .unauthorized
-            case .forbiddenPerspective: .forbidden
+            case .forbiddenPerspective, .clientCertificateRequired, .clientCertificateMismatch: .forbidden
             case .notFound: .notFound
             case .methodNotAllowed: .methodNotAllowed
             case .paymentInProgress: .conflict
@@ -46,6 +48,8 @@ public struct ProblemDetails: Error, Sendable, Equatable {
             case .validationFailed: "Validation failed"
             case .unauthorized: "Unauthorized"
             case .forbiddenPerspective: "Perspective not entitled"
+            case .clientCertificateRequired: "Client certificate required"
+            case .clientCertificateMismatch: "Client certificate not bound to this tenant"
             case .notFound: "Not found"
             case .methodNotAllowed: "Method not allowed"
             case .paymentInProgress: "Payment in progress"

@@ -25,6 +25,9 @@ public struct TenantConfig: Sendable, Codable, Equatable {
     public var thresholds: Thresholds
     /// The tenant's rules in Vigil's rule language (see docs/rules.md).
     public var rules: String
+    /// The client certificates this tenant's requests must come with (see `CertificateBinding`); nil or empty
+    /// binds none.
+    public var clientCertificates: [CertificateBinding]?
 
     public static let defaultRules = """
         # Raise mule fan-in and likely double payments for a human look.
@@ -38,6 +41,8 @@ public struct TenantConfig: Sendable, Codable, Equatable {
 public struct Tenant: Sendable {
     public let config: TenantConfig
     public let policy: TenantPolicy
+    /// `config.clientCertificates`, checked.
+    public let certificates: [CertificateMatcher]
 
     public func isEntitled(to perspective: Perspective) -> Bool { config.perspectives.contains(perspective) }
 }
@@ -94,6 +99,7 @@ public struct TenantDirectory: Sendable {
     static func compile(_ configs: [TenantConfig]) throws -> TenantTable {
         var byKey: [String: Tenant] = [:]
         var byName: [String: Tenant] = [:]
+        var boundTo: [String: String] = [:]
         for config in configs {
             guard isValidName(config.name) else {
                 throw Invalid(description: "tenant name '\(config.name)' must be 1–63 lower-case letters, digits, '-' or '_'")
@@ -109,9 +115,25 @@ public struct TenantDirectory: Sendable {
             } catch {
                 throw Invalid(description: "tenant '\(config.name)' rules: \(error)")
             }
+            var certificates: [CertificateMatcher] = []
+            for (index, binding) in (config.clientCertificates ?? []).enumerated() {
+                let matcher: CertificateMatcher
+                do {
+                    matcher = try binding.compiled()
+                } catch {
+                    throw Invalid(description: "tenant '\(config.name)' clientCertificates[\(index)] \(error.description)")
+                }
+                // One certificate serving two tenants would let either tenant's credential ride on the other's certificate.
+                if let other = boundTo[matcher.canonical], other != config.name {
+                    throw Invalid(description: "tenant '\(config.name)' clientCertificates[\(index)] is also bound to tenant '\(other)'")
+                }
+                boundTo[matcher.canonical] = config.name
+                certificates.append(matcher)
+            }
             let tenant = Tenant(
                 config: config,
-                policy: TenantPolicy(name: config.name, reviewThreshold: t.review, blockThreshold: t.block, rules: rules)
+                policy: TenantPolicy(name: config.name, reviewThreshold: t.review, blockThreshold: t.block, rules: rules),
+                certificates: certificates
             )
             byName[config.name] = tenant
             for hash in config.apiKeyHashes {

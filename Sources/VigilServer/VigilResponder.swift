@@ -33,17 +33,23 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
     public let gateway: Gateway
     public let state: ServerState
     public let metrics: ServerMetrics
+    /// Whether connections carry verified client certificates (`--client-ca`) that tenants' bindings must match.
+    public let checksClientCertificates: Bool
     let openAPI: ByteBuffer
     let decoder = PaymentRequestDecoder()
 
     /// Largest request body accepted.
     public static var maxBodyBytes: Int { 64 * 1024 }
 
-    public init(engine: ScoringEngine<Store, Log>, gateway: Gateway, state: ServerState, metrics: ServerMetrics, openAPI: [UInt8]) {
+    public init(
+        engine: ScoringEngine<Store, Log>, gateway: Gateway, state: ServerState, metrics: ServerMetrics, openAPI: [UInt8],
+        checksClientCertificates: Bool = false
+    ) {
         self.engine = engine
         self.gateway = gateway
         self.state = state
         self.metrics = metrics
+        self.checksClientCertificates = checksClientCertificates
         self.openAPI = ByteBuffer(bytes: openAPI)
     }
 
@@ -111,7 +117,7 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
         guard state.isReady else {
             throw ProblemDetails(.notReady, "Recovery from the event log is still running; retry shortly.", headers: [.retryAfter: "1"])
         }
-        let tenant = try authenticate(request)
+        let tenant = try authenticate(request, context: context)
         try checkContentType(request)
         let body = try await readBody(request)
         let payment: PaymentRequest
@@ -154,7 +160,7 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
         }
     }
 
-    func authenticate(_ request: Request) throws -> Tenant {
+    func authenticate(_ request: Request, context: Context) throws -> Tenant {
         let challenge: HTTPFields = [.wwwAuthenticate: #"Bearer realm="vigil""#]
         guard let header = request.headers[.authorization] else {
             throw ProblemDetails(.unauthorized, "Send an API key as Authorization: Bearer <key>.", headers: challenge)
@@ -169,7 +175,23 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
         guard let tenant = state.tenantTable.tenant(forKey: key) else {
             throw ProblemDetails(.unauthorized, "The API key is not valid.", headers: challenge)
         }
+        try checkClientCertificate(of: tenant, context: context)
         return tenant
+    }
+
+    /// A credential counts only over a connection whose client certificate is bound to its tenant, so tenant A's
+    /// certificate cannot carry tenant B's key; a tenant with bindings is refused without a certificate.
+    func checkClientCertificate(of tenant: Tenant, context: Context) throws {
+        guard checksClientCertificates || !tenant.certificates.isEmpty else { return }
+        guard let certificate = checksClientCertificates ? context.clientCertificate : nil else {
+            throw ProblemDetails(
+                .clientCertificateRequired,
+                "This tenant is bound to client certificates; connect over mutual TLS with one of them."
+            )
+        }
+        guard tenant.certificates.contains(where: { $0.matches(certificate) }) else {
+            throw ProblemDetails(.clientCertificateMismatch, "The connection's client certificate is not bound to this tenant.")
+        }
     }
 
     func checkContentType(_ request: Request) throws {
