@@ -40,6 +40,10 @@ public func runLoad(_ plan: LoadPlan, payments: PaymentPopulation?) async throws
         if !tls.verify { configuration.certificateVerification = .none }
         if let caFile = tls.caFile { configuration.trustRoots = .file(caFile) }
         do {
+            if let certificateFile = tls.clientCertificateFile, let keyFile = tls.clientKeyFile {
+                configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(certificateFile).map { .certificate($0) }
+                configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
+            }
             sslContext = try NIOSSLContext(configuration: configuration)
         } catch {
             throw BenchError(code: .invalidOption, message: "cannot set up TLS: \(error)")

@@ -14,10 +14,15 @@ public struct LoadPlan: Sendable {
         public var verify: Bool
         /// A PEM file of CA certificates to trust instead of the system's.
         public var caFile: String?
+        /// A PEM client certificate and its key, for a server that requires one (mutual TLS).
+        public var clientCertificateFile: String?
+        public var clientKeyFile: String?
 
-        public init(verify: Bool = true, caFile: String? = nil) {
+        public init(verify: Bool = true, caFile: String? = nil, clientCertificateFile: String? = nil, clientKeyFile: String? = nil) {
             self.verify = verify
             self.caFile = caFile
+            self.clientCertificateFile = clientCertificateFile
+            self.clientKeyFile = clientKeyFile
         }
     }
 

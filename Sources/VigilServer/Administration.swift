@@ -95,6 +95,27 @@ public struct Administration: Sendable {
         )
     }
 
+    /// Binds a tenant to one more client certificate (a binding it already has is not repeated).
+    public func bindCertificate(name: String, binding: CertificateBinding) throws {
+        let matcher = try binding.compiled()
+        var added = false
+        try tenants.update { configs in
+            guard let index = configs.firstIndex(where: { $0.name == name }) else {
+                throw TenantDirectory.Invalid(description: "no tenant named '\(name)'")
+            }
+            var bindings = configs[index].clientCertificates ?? []
+            if !(try bindings.contains { try $0.compiled() == matcher }) {
+                bindings.append(binding)
+                added = true
+            }
+            configs[index].clientCertificates = bindings
+        }
+        try audit.append(
+            actor: actor, action: "tenant.bind-certificate", target: name,
+            details: ["binding": matcher.canonical, "added": added ? "yes" : "already bound"]
+        )
+    }
+
     /// Replaces a tenant's rules; refused, with nothing written, when they do not compile.
     public func setRules(name: String, rules: String) throws {
         try change(name) { $0.rules = rules }

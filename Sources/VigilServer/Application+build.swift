@@ -21,6 +21,13 @@ public struct StartupError: Error, CustomStringConvertible {
 public func buildApplication(
     configuration: VigilConfiguration, logger: Logger, onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
 ) async throws -> some ApplicationProtocol {
+    let tls: ServerTLS?
+    do {
+        try configuration.validate()
+        tls = try ServerTLS.load(configuration)
+    } catch {
+        throw StartupError(description: "configuration: \(error)")
+    }
     let data = configuration.dataDirectory
     do {
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -77,11 +84,24 @@ public func buildApplication(
         store: InMemoryFeatureStore(), log: log, model: model,
         duplicates: DuplicateIndex(retentionSeconds: Int64(configuration.duplicateRetentionHours) * 3600)
     )
-    let responder = VigilResponder(engine: engine, state: state, metrics: metrics, openAPI: try OpenAPIDocument.bytes())
+    let responder = VigilResponder(
+        engine: engine, state: state, metrics: metrics, openAPI: try OpenAPIDocument.bytes(),
+        checksClientCertificates: tls?.requiresClientCertificate ?? false
+    )
+    if let tls {
+        logger.notice(
+            "Serving HTTPS: HTTP/2 and HTTP/1.1 by ALPN",
+            metadata: [
+                "vigil.tls.min_version": .string(configuration.tlsMinimumVersion.rawValue),
+                "vigil.tls.client_certificates": .string(tls.requiresClientCertificate ? "required" : "not requested"),
+            ]
+        )
+    }
     logger.info("Model loaded", metadata: ["vigil.model.version": .string(model.version), "vigil.model.trees": .stringConvertible(model.ensemble.treeCount)])
 
     return Application(
         responder: responder,
+        server: tls?.serverBuilder() ?? .http1(),
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "vigil"),
         services: [
             EventLogService(log: log, logger: logger),

@@ -17,6 +17,8 @@ public struct ProblemDetails: Error, Sendable, Equatable {
         case addressNotAllowed = "address-not-allowed"
         case rateLimited = "rate-limited"
         case quotaExhausted = "quota-exhausted"
+        case clientCertificateRequired = "client-certificate-required"
+        case clientCertificateMismatch = "client-certificate-mismatch"
         case notFound = "not-found"
         case methodNotAllowed = "method-not-allowed"
         case paymentInProgress = "payment-in-progress"
@@ -32,7 +34,7 @@ public struct ProblemDetails: Error, Sendable, Equatable {
             switch self {
             case .malformedJSON, .validationFailed: .badRequest
             case .unauthorized: .unauthorized
-            case .forbiddenPerspective, .addressNotAllowed: .forbidden
+            case .forbiddenPerspective, .addressNotAllowed, .clientCertificateRequired, .clientCertificateMismatch: .forbidden
             case .rateLimited, .quotaExhausted: .tooManyRequests
             case .notFound: .notFound
             case .methodNotAllowed: .methodNotAllowed
@@ -53,6 +55,8 @@ public struct ProblemDetails: Error, Sendable, Equatable {
             case .addressNotAllowed: "Address not allowed"
             case .rateLimited: "Rate limit exceeded"
             case .quotaExhausted: "Daily quota exhausted"
+            case .clientCertificateRequired: "Client certificate required"
+            case .clientCertificateMismatch: "Client certificate not bound to this tenant"
             case .notFound: "Not found"
             case .methodNotAllowed: "Method not allowed"
             case .paymentInProgress: "Payment in progress"

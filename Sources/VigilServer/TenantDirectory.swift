@@ -29,6 +29,9 @@ public struct TenantConfig: Sendable, Codable, Equatable {
     public var plan: UsagePlan?
     /// CIDR blocks the tenant may connect from; nil for any address.
     public var allowedNetworks: [String]?
+    /// The client certificates this tenant's requests must come with (see `CertificateBinding`); nil or empty
+    /// binds none.
+    public var clientCertificates: [CertificateBinding]?
 
     public static let defaultRules = """
         # Raise mule fan-in and likely double payments for a human look.
@@ -44,6 +47,8 @@ public struct Tenant: Sendable {
     public let policy: TenantPolicy
     /// The parsed `allowedNetworks`; nil for any address.
     public let allowList: AllowList?
+    /// `config.clientCertificates`, checked.
+    public let certificates: [CertificateMatcher]
 
     public func isEntitled(to perspective: Perspective) -> Bool { config.perspectives.contains(perspective) }
 }
@@ -70,6 +75,7 @@ public struct TenantTable: Sendable {
                 if a.rules != b.rules { changes.append(name + ":rules") }
                 if a.plan != b.plan { changes.append(name + ":plan") }
                 if a.allowedNetworks != b.allowedNetworks { changes.append(name + ":allowedNetworks") }
+                if a.clientCertificates != b.clientCertificates { changes.append(name + ":clientCertificates") }
             default: break
             }
         }
@@ -121,6 +127,7 @@ public struct TenantDirectory: Sendable {
     static func compile(_ configs: [TenantConfig]) throws -> TenantTable {
         var byKey: [String: Tenant] = [:]
         var byName: [String: Tenant] = [:]
+        var boundTo: [String: String] = [:]
         for config in configs {
             guard isValidName(config.name) else {
                 throw Invalid(description: "tenant name '\(config.name)' must be 1–63 lower-case letters, digits, '-' or '_'")
@@ -147,10 +154,26 @@ public struct TenantDirectory: Sendable {
             } catch {
                 throw Invalid(description: "tenant '\(config.name)' allowedNetworks: \(error)")
             }
+            var certificates: [CertificateMatcher] = []
+            for (index, binding) in (config.clientCertificates ?? []).enumerated() {
+                let matcher: CertificateMatcher
+                do {
+                    matcher = try binding.compiled()
+                } catch {
+                    throw Invalid(description: "tenant '\(config.name)' clientCertificates[\(index)] \(error.description)")
+                }
+                // One certificate serving two tenants would let either tenant's credential ride on the other's certificate.
+                if let other = boundTo[matcher.canonical], other != config.name {
+                    throw Invalid(description: "tenant '\(config.name)' clientCertificates[\(index)] is also bound to tenant '\(other)'")
+                }
+                boundTo[matcher.canonical] = config.name
+                certificates.append(matcher)
+            }
             let tenant = Tenant(
                 config: config,
                 policy: TenantPolicy(name: config.name, reviewThreshold: t.review, blockThreshold: t.block, rules: rules),
-                allowList: allowList
+                allowList: allowList,
+                certificates: certificates
             )
             byName[config.name] = tenant
             for hash in config.apiKeyHashes {

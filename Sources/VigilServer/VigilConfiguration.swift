@@ -20,15 +20,40 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
     public var masterKeySource: MasterKeySource = .file
     /// Log level: trace, debug, info, notice, warning, error, critical.
     public var logLevel: String = "info"
+    /// PEM certificate chain (the server's certificate first) to serve HTTPS with; needs `tlsKeyPath`. With TLS,
+    /// HTTP/2 is offered by ALPN beside HTTP/1.1.
+    public var tlsCertificatePath: String?
+    /// PEM private key of the certificate in `tlsCertificatePath` (unencrypted).
+    public var tlsKeyPath: String?
+    /// PEM bundle of the CAs whose client certificates are accepted; a client certificate signed by one of them is
+    /// then required at the handshake (mutual TLS). Needs TLS.
+    public var clientCAPath: String?
+    /// The oldest TLS version accepted: 1.3 unless 1.2 is asked for.
+    public var tlsMinimumVersion: TLSMinimumVersion = .v1_3
+
+    /// Whether the server speaks HTTPS.
+    public var tlsEnabled: Bool { tlsCertificatePath != nil }
 
     public enum MasterKeySource: String, Sendable, Codable, CaseIterable {
         case file, env
     }
 
+    public enum TLSMinimumVersion: String, Sendable, Codable, CaseIterable {
+        case v1_2 = "1.2"
+        case v1_3 = "1.3"
+
+        /// Reads `1.2` or `1.3`, naming where the bad value came from.
+        public init(parsing text: String, from source: String) throws(Invalid) {
+            guard let version = Self(rawValue: text) else { throw Invalid(description: "\(source) must be 1.2 or 1.3") }
+            self = version
+        }
+    }
+
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, dataDirectory, durability, duplicateRetentionHours, modelPath, masterKeySource, logLevel
+        case tlsCertificatePath, tlsKeyPath, clientCAPath, tlsMinimumVersion
     }
 
     public init(from decoder: any Decoder) throws {
@@ -42,6 +67,12 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         modelPath = try c.decodeIfPresent(String.self, forKey: .modelPath)
         masterKeySource = try c.decodeIfPresent(MasterKeySource.self, forKey: .masterKeySource) ?? defaults.masterKeySource
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? defaults.logLevel
+        tlsCertificatePath = try c.decodeIfPresent(String.self, forKey: .tlsCertificatePath)
+        tlsKeyPath = try c.decodeIfPresent(String.self, forKey: .tlsKeyPath)
+        clientCAPath = try c.decodeIfPresent(String.self, forKey: .clientCAPath)
+        if let version = try c.decodeIfPresent(String.self, forKey: .tlsMinimumVersion) {
+            tlsMinimumVersion = try TLSMinimumVersion(parsing: version, from: "tlsMinimumVersion")
+        }
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -56,13 +87,13 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw Invalid(description: "config file \(path) is not a JSON object")
         }
-        let known = Set(["host", "port", "dataDirectory", "durability", "duplicateRetentionHours", "modelPath", "masterKeySource", "logLevel"])
+        let known = Set(CodingKeys.allCases.map(\.stringValue))
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
             throw Invalid(description: "config file \(path): unknown key '\(unknown)'; known keys are \(known.sorted().joined(separator: ", "))")
         }
         do {
             let configuration = try JSONDecoder().decode(VigilConfiguration.self, from: data)
-            try configuration.validate()
+            try configuration.validateValues()
             return configuration
         } catch let error as Invalid {
             throw error
@@ -89,13 +120,45 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         if let value = environment["VIGIL_MODEL"] { modelPath = value }
         if let value = environment["VIGIL_LOG_LEVEL"] { logLevel = value }
         if environment["VIGIL_MASTER_KEY"] != nil { masterKeySource = .env }
-        try validate()
+        if let value = environment["VIGIL_TLS_CERT"] { tlsCertificatePath = value }
+        if let value = environment["VIGIL_TLS_KEY"] { tlsKeyPath = value }
+        if let value = environment["VIGIL_CLIENT_CA"] { clientCAPath = value }
+        if let value = environment["VIGIL_TLS_MIN_VERSION"] {
+            tlsMinimumVersion = try TLSMinimumVersion(parsing: value, from: "VIGIL_TLS_MIN_VERSION")
+        }
+        // Settings that go together (a TLS key and its certificate) are checked by `validate()` once every layer
+        // is applied, so that one can come from the environment or the file and the other from a flag.
+        try validateValues()
     }
 
+    /// Checks every setting and that settings which go together are given together.
     public func validate() throws {
+        try validateValues()
+        try validateCombination()
+    }
+
+    func validateValues() throws {
         guard (0...65535).contains(port) else { throw Invalid(description: "port must be between 0 and 65535") }
         guard duplicateRetentionHours >= 1 else { throw Invalid(description: "duplicateRetentionHours must be at least 1") }
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
         guard levels.contains(logLevel) else { throw Invalid(description: "logLevel must be one of \(levels.joined(separator: ", "))") }
+        for (name, path) in [("tlsCertificatePath", tlsCertificatePath), ("tlsKeyPath", tlsKeyPath), ("clientCAPath", clientCAPath)] {
+            if let path, path.isEmpty { throw Invalid(description: "\(name) must not be empty") }
+        }
+    }
+
+    func validateCombination() throws {
+        if tlsKeyPath != nil, tlsCertificatePath == nil {
+            throw Invalid(description: "a TLS key (tlsKeyPath, --tls-key) needs its certificate (tlsCertificatePath, --tls-cert)")
+        }
+        if tlsCertificatePath != nil, tlsKeyPath == nil {
+            throw Invalid(description: "a TLS certificate (tlsCertificatePath, --tls-cert) needs its private key (tlsKeyPath, --tls-key)")
+        }
+        if clientCAPath != nil, tlsCertificatePath == nil {
+            throw Invalid(description: "client certificates (clientCAPath, --client-ca) need TLS: give --tls-cert and --tls-key too")
+        }
+        if tlsMinimumVersion != .v1_3, tlsCertificatePath == nil {
+            throw Invalid(description: "a TLS minimum version (tlsMinimumVersion, --tls-min-version) needs TLS: give --tls-cert and --tls-key too")
+        }
     }
 }

@@ -9,6 +9,10 @@ public struct VigilRequestContext: RequestContext {
     public let channel: any Channel
     /// The peer's address; nil when a test drives the router without a socket.
     public let remoteAddress: SocketAddress?
+    /// The client certificate the connection presented at its TLS handshake, verified against `--client-ca`; nil
+    /// without mutual TLS. Read once per connection (`ClientCertificateChannel`), so asking costs a task-local
+    /// lookup, and nothing when not asked.
+    public var clientCertificate: ClientCertificate? { ClientCertificate.ofConnection }
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

@@ -43,16 +43,22 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
     public let engine: ScoringEngine<Store, Log>
     public let state: ServerState
     public let metrics: ServerMetrics
+    /// Whether connections carry verified client certificates (`--client-ca`) that tenants' bindings must match.
+    public let checksClientCertificates: Bool
     let openAPI: ByteBuffer
     let decoder = PaymentRequestDecoder()
 
     /// Largest request body accepted.
     public static var maxBodyBytes: Int { 64 * 1024 }
 
-    public init(engine: ScoringEngine<Store, Log>, state: ServerState, metrics: ServerMetrics, openAPI: [UInt8]) {
+    public init(
+        engine: ScoringEngine<Store, Log>, state: ServerState, metrics: ServerMetrics, openAPI: [UInt8],
+        checksClientCertificates: Bool = false
+    ) {
         self.engine = engine
         self.state = state
         self.metrics = metrics
+        self.checksClientCertificates = checksClientCertificates
         self.openAPI = ByteBuffer(bytes: openAPI)
     }
 
@@ -121,7 +127,7 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
             throw ProblemDetails(.notReady, "Recovery from the event log is still running; retry shortly.", headers: [.retryAfter: "1"])
         }
         let snapshot = state.current
-        let tenant = try authenticate(request, tenants: snapshot.tenants)
+        let tenant = try authenticate(request, tenants: snapshot.tenants, context: context)
         // Address and plan are checked before the body is read: a refused client costs no more than its headers.
         if let allowList = tenant.allowList, !allowList.allows(context.remoteAddress) {
             throw ProblemDetails(.addressNotAllowed, "This tenant does not accept requests from this network address.")
@@ -179,7 +185,7 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
         }
     }
 
-    func authenticate(_ request: Request, tenants: TenantTable) throws -> Tenant {
+    func authenticate(_ request: Request, tenants: TenantTable, context: Context) throws -> Tenant {
         let challenge: HTTPFields = [.wwwAuthenticate: #"Bearer realm="vigil""#]
         guard let header = request.headers[.authorization] else {
             throw ProblemDetails(.unauthorized, "Send an API key as Authorization: Bearer <key>.", headers: challenge)
@@ -194,7 +200,23 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
         guard let tenant = tenants.tenant(forKey: key) else {
             throw ProblemDetails(.unauthorized, "The API key is not valid.", headers: challenge)
         }
+        try checkClientCertificate(of: tenant, context: context)
         return tenant
+    }
+
+    /// A credential counts only over a connection whose client certificate is bound to its tenant, so tenant A's
+    /// certificate cannot carry tenant B's key; a tenant with bindings is refused without a certificate.
+    func checkClientCertificate(of tenant: Tenant, context: Context) throws {
+        guard checksClientCertificates || !tenant.certificates.isEmpty else { return }
+        guard let certificate = checksClientCertificates ? context.clientCertificate : nil else {
+            throw ProblemDetails(
+                .clientCertificateRequired,
+                "This tenant is bound to client certificates; connect over mutual TLS with one of them."
+            )
+        }
+        guard tenant.certificates.contains(where: { $0.matches(certificate) }) else {
+            throw ProblemDetails(.clientCertificateMismatch, "The connection's client certificate is not bound to this tenant.")
+        }
     }
 
     func checkContentType(_ request: Request) throws {

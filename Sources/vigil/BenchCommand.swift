@@ -38,6 +38,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Simulation seed of the payments.") var seed: UInt64 = 1
     @Flag(help: "Do not verify the server's TLS certificate (self-signed test certificates).") var insecure = false
     @Option(help: "PEM file of CA certificates to trust for https.") var ca: String?
+    @Option(name: .customLong("client-cert"), help: "PEM client certificate for a server that requires one (mutual TLS).")
+    var clientCert: String?
+    @Option(name: .customLong("client-key"), help: "PEM private key of --client-cert.") var clientKey: String?
     @Option(name: .customLong("server-pid"), help: "Process id of a local server whose RSS to report.") var serverPid: Int32?
     @Option(help: "With --spawn: the server's durability, fsync or async (default: the server's).") var durability: String?
     @Flag(help: "Print one JSON object instead of the text report.") var json = false
@@ -67,6 +70,10 @@ struct BenchCommand: AsyncParsableCommand {
         if durability != nil, !spawn { throw ValidationError("--durability only applies with --spawn") }
         if (insecure || ca != nil), let url, !url.lowercased().hasPrefix("https://") {
             throw ValidationError("--insecure and --ca apply only to an https:// URL")
+        }
+        if (clientCert == nil) != (clientKey == nil) { throw ValidationError("--client-cert and --client-key go together") }
+        if clientCert != nil, !(url ?? "").lowercased().hasPrefix("https://") {
+            throw ValidationError("--client-cert and --client-key apply only to an https:// URL")
         }
         if svg != nil, sweep == nil { throw ValidationError("--svg needs --sweep") }
         if sweep != nil {
@@ -101,7 +108,9 @@ struct BenchCommand: AsyncParsableCommand {
             host = target.host
             port = target.port
             baseURL = target.base
-            if target.secure { tls = LoadPlan.TLS(verify: !insecure, caFile: ca) }
+            if target.secure {
+                tls = LoadPlan.TLS(verify: !insecure, caFile: ca, clientCertificateFile: clientCert, clientKeyFile: clientKey)
+            }
             if let dataDir {
                 guard let text = try? String(contentsOfFile: dataDir + "/demo.key", encoding: .utf8),
                     !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty

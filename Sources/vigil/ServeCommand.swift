@@ -18,6 +18,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "JSON config file (see README, Configuration).") var config: String?
     @Option(help: "fsync (default) or async.") var durability: String?
     @Option(help: "XGBoost JSON model to load instead of the bundled one.") var model: String?
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN).") var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.") var tlsKey: String?
+    @Option(name: .customLong("client-ca"), help: "PEM CA bundle: require a client certificate signed by one of these CAs (mutual TLS).")
+    var clientCA: String?
+    @Option(name: .customLong("tls-min-version"), help: "Oldest TLS version accepted: 1.3 (default) or 1.2.") var tlsMinVersion: String?
 
     func run() async throws {
         var configuration = VigilConfiguration()
@@ -32,6 +37,12 @@ struct ServeCommand: AsyncParsableCommand {
                 configuration.durability = value
             }
             if let model { configuration.modelPath = model }
+            if let tlsCert { configuration.tlsCertificatePath = tlsCert }
+            if let tlsKey { configuration.tlsKeyPath = tlsKey }
+            if let clientCA { configuration.clientCAPath = clientCA }
+            if let tlsMinVersion {
+                configuration.tlsMinimumVersion = try .init(parsing: tlsMinVersion, from: "--tls-min-version")
+            }
             try configuration.validate()
         } catch {
             throw CLIError("configuration: \(error)")
@@ -50,9 +61,10 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIError("cannot harden the process: \(error)")
         }
         do {
+            let scheme = configuration.tlsEnabled ? "https" : "http"
             let app = try await buildApplication(configuration: configuration, logger: logger) { host, port in
                 // Unbuffered, so a supervisor reading a pipe sees the port at once.
-                FileHandle.standardOutput.write(Data("vigil: listening on http://\(host):\(port)\n".utf8))
+                FileHandle.standardOutput.write(Data("vigil: listening on \(scheme)://\(host):\(port)\n".utf8))
             }
             try await app.runService()
         } catch let error as StartupError {

@@ -31,7 +31,7 @@ import uuid
 from typing import Any, Callable, Iterable
 
 HOST = "127.0.0.1"
-LISTEN_RE = re.compile(rb"vigil: listening on http://([^\s:/]+):(\d+)")
+LISTEN_RE = re.compile(rb"vigil: listening on (https?)://([^\s:/]+):(\d+)")
 STARTUP_TIMEOUT = 20.0
 READY_TIMEOUT = 20.0
 STOP_TIMEOUT = 15.0
@@ -96,6 +96,7 @@ class Server:
         self.name = name
         self.proc: subprocess.Popen[bytes] | None = None
         self.port: int | None = None
+        self.scheme = "http"
         self.stdout_lines: list[bytes] = []
         self.stderr_lines: list[bytes] = []
         self._lock = threading.Lock()
@@ -111,7 +112,7 @@ class Server:
 
     @property
     def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return f"{self.scheme}://{HOST}:{self.port}"
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -162,7 +163,8 @@ class Server:
                 if is_stdout and not self._port_event.is_set():
                     m = LISTEN_RE.search(line)
                     if m:
-                        self.port = int(m.group(2))
+                        self.scheme = m.group(1).decode()
+                        self.port = int(m.group(3))
                         self._port_event.set()
         finally:
             if fh:
