@@ -48,6 +48,8 @@ public struct Money: Hashable, Sendable {
         case notADecimal
         case notPositive
         case tooPrecise(allowedDecimals: Int)
+        /// More than 15 digits before the decimal point, or, in a four-decimal currency, more minor units than
+        /// an `Int64` holds (922337203685477.5807 is the most).
         case tooLarge
     }
 
@@ -58,6 +60,8 @@ public struct Money: Hashable, Sendable {
         var fractionDigits = 0
         var seenPoint = false
         var value: Int64 = 0
+        // 15 integer digits and 4 decimals make 19 digits, past Int64.max; the arithmetic reports it instead of trapping.
+        var overflow = false
         for ch in utf8 {
             if ch == UInt8(ascii: ".") {
                 if seenPoint || integerDigits == 0 { return .failure(.notADecimal) }
@@ -67,14 +71,23 @@ public struct Money: Hashable, Sendable {
             guard ch >= UInt8(ascii: "0"), ch <= UInt8(ascii: "9") else { return .failure(.notADecimal) }
             if seenPoint { fractionDigits += 1 } else { integerDigits += 1 }
             if integerDigits > 15 || fractionDigits > 4 { return integerDigits > 15 ? .failure(.tooLarge) : .failure(.tooPrecise(allowedDecimals: currency.minorUnits)) }
-            value = value * 10 + Int64(ch - UInt8(ascii: "0"))
+            value = Self.appendingDigit(value, Int64(ch - UInt8(ascii: "0")), overflow: &overflow)
         }
         if integerDigits == 0 || (seenPoint && fractionDigits == 0) { return .failure(.notADecimal) }
         // Trailing zeros beyond the currency's scale are still over-precise: "10.000" GBP says more than it can mean.
         if fractionDigits > currency.minorUnits { return .failure(.tooPrecise(allowedDecimals: currency.minorUnits)) }
-        for _ in fractionDigits..<currency.minorUnits { value *= 10 }
+        for _ in fractionDigits..<currency.minorUnits { value = Self.appendingDigit(value, 0, overflow: &overflow) }
+        if overflow { return .failure(.tooLarge) }
         if value == 0 { return .failure(.notPositive) }
         return .success(Money(minorUnits: value, currency: currency))
+    }
+
+    /// `value * 10 + digit`, setting `overflow` when that does not fit in an `Int64`.
+    private static func appendingDigit(_ value: Int64, _ digit: Int64, overflow: inout Bool) -> Int64 {
+        let (shifted, shiftOverflow) = value.multipliedReportingOverflow(by: 10)
+        let (sum, sumOverflow) = shifted.addingReportingOverflow(digit)
+        overflow = overflow || shiftOverflow || sumOverflow
+        return sum
     }
 
     /// The amount in major units, for features (never for bookkeeping).

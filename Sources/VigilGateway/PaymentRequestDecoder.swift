@@ -93,8 +93,18 @@ struct FieldReader {
         }
     }
 
+    /// `key` as an RFC 6901 reference token. The escaping works on Unicode scalars, not `Character`s: a `~` or
+    /// `/` followed by a combining mark is one `Character` that `replacingOccurrences` would leave unescaped.
     func escape(_ key: String) -> String {
-        key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        var escaped = String.UnicodeScalarView()
+        for scalar in key.unicodeScalars {
+            switch scalar {
+            case "~": escaped.append(contentsOf: "~0".unicodeScalars)
+            case "/": escaped.append(contentsOf: "~1".unicodeScalars)
+            default: escaped.append(scalar)
+            }
+        }
+        return String(escaped)
     }
 
     /// A string field; nil (with an error recorded when required) when absent, null or not a string.
@@ -165,8 +175,16 @@ struct FieldReader {
             fail(pointer + "/" + key, "Must be an RFC 3339 date-time such as 2026-11-22T09:30:00Z.")
             return nil
         }
+        // An offset can carry a year-0000 or year-9999 time past what RFC 3339 can write in UTC, as exports do.
+        guard Self.instantsWritableInUTC.contains(instant.epochMillis) else {
+            fail(pointer + "/" + key, "Must lie between 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z once converted to UTC.")
+            return nil
+        }
         return instant
     }
+
+    static let instantsWritableInUTC =
+        Instant(rfc3339: "0000-01-01T00:00:00Z")!.epochMillis...Instant(rfc3339: "9999-12-31T23:59:59.999Z")!.epochMillis
 
     mutating func payment(_ body: Object) -> PaymentRequest? {
         rejectUnknown(body, allowed: Self.paymentFields, at: "")
@@ -233,7 +251,11 @@ struct FieldReader {
         case .failure(.notPositive):
             fail("/amount", "Must be greater than zero.")
         case .failure(.tooLarge):
-            fail("/amount", "Must have at most 15 digits before the decimal point.")
+            // Without a currency only the 15-digit limit applies: the four-decimal stand-in's Int64 ceiling
+            // (922337203685477.5807) says nothing about the amount the sender meant.
+            if currency != nil || text.utf8.prefix(while: { $0 != UInt8(ascii: ".") }).count > 15 {
+                fail("/amount", "Must have at most 15 digits before the decimal point (in a four-decimal currency, at most 922337203685477.5807).")
+            }
         case .failure(.tooPrecise(let decimals)):
             fail("/amount", "Has more decimal places than the currency allows (\(decimals)).")
         }

@@ -31,6 +31,18 @@ struct MoneyTests {
         #expect(Money.parse("1234567890123456", currency: gbp) == .failure(.tooLarge))
     }
 
+    /// Found by `FuzzPaymentRequest`: 15 integer digits scaled to four decimals overflowed `Int64` and trapped.
+    @Test func refusesFourDecimalAmountsBeyondInt64InsteadOfTrapping() throws {
+        let clf = Currency(code: "CLF")!
+        #expect(Money.parse("999999999999999", currency: clf) == .failure(.tooLarge))
+        #expect(Money.parse("999999999999999.9999", currency: clf) == .failure(.tooLarge))
+        #expect(Money.parse("922337203685477.5808", currency: clf) == .failure(.tooLarge))
+        #expect(try Money.parse("922337203685477.5807", currency: clf).get().minorUnits == .max)
+        // Nineteen digits that would overflow are still over-precise first for a two-decimal currency.
+        #expect(Money.parse("999999999999999.9999", currency: gbp) == .failure(.tooPrecise(allowedDecimals: 2)))
+        #expect(try Money.parse("999999999999999.99", currency: gbp).get().minorUnits == 99_999_999_999_999_999)
+    }
+
     @Test func printsCanonicalDecimal() throws {
         #expect(try Money.parse("1.5", currency: gbp).get().decimalString == "1.50")
         #expect(try Money.parse("0.07", currency: gbp).get().decimalString == "0.07")

@@ -100,6 +100,32 @@ struct PaymentRequestDecoderTests {
         #expect(errors(encoded(validBody().merging(["reference": "a\r\nb"]) { $1 })).map(\.detail) == ["Must not contain control characters."])
     }
 
+    /// Found by `FuzzPaymentRequest`: a 15-digit amount without a currency was checked at four decimals and trapped.
+    @Test func refusesAHugeAmountWithoutACurrencyInsteadOfTrapping() {
+        #expect(!errors(Array(#"{"amount":"999999999999999"}"#.utf8)).isEmpty)
+        #expect(pointers { $0["currency"] = nil; $0["amount"] = "999999999999999" } == ["/currency"])
+        #expect(pointers { $0["currency"] = "XYZ"; $0["amount"] = "1234567890123456" } == ["/currency", "/amount"])
+        #expect(pointers { $0["currency"] = "CLF"; $0["amount"] = "999999999999999.9999" } == ["/amount"])
+        #expect(pointers { $0["currency"] = "CLF"; $0["amount"] = "922337203685477.5807" } == [])
+    }
+
+    /// Found by `FuzzPaymentRequest`: `~` or `/` followed by a combining mark is one `Character`, and was left unescaped.
+    @Test func escapesPointersScalarByScalar() {
+        let found = errors(encoded(validBody().merging(["a~\u{301}b": 1, "c/\u{301}d": 2]) { $1 }))
+        #expect(found.map(\.pointer) == ["/a~0\u{301}b", "/c~1\u{301}d"])
+    }
+
+    /// Found by `FuzzPaymentRequest`: year 0000 with a positive offset is year -1 in UTC, which `rfc3339UTC`
+    /// cannot write, so an accepted request could not be exported and read back.
+    @Test func refusesInstantsOutsideTheYearsRFC3339CanWriteInUTC() {
+        #expect(pointers { $0["createdAt"] = "0000-01-01T00:00:00+01:00" } == ["/createdAt"])
+        #expect(pointers { $0["createdAt"] = "9999-12-31T23:59:59-00:01" } == ["/createdAt"])
+        #expect(pointers { $0["payee"] = ["firstSeenAt": "0000-01-01T00:59:59.999+01:00"] } == ["/payee/firstSeenAt"])
+        #expect(pointers { $0["createdAt"] = "0000-01-01T00:00:00-01:00" } == [])
+        #expect(pointers { $0["createdAt"] = "9999-12-31T23:59:59.999Z" } == [])
+        #expect(pointers { $0["payee"] = ["firstSeenAt": "0000-01-01T01:00:00+01:00"] } == [])
+    }
+
     @Test func pointsAtMissingFields() {
         #expect(pointers { $0["amount"] = nil } == ["/amount"])
         #expect(pointers { $0["debtor"] = nil } == ["/debtor"])
