@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "VigilJSON", swiftSettings: swiftSettings),
         .target(
             name: "VigilProtection",
-            dependencies: ["VigilDomain", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["VigilDomain", "VigilJSON", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -110,7 +110,11 @@ let package = Package(
         ),
         .testTarget(name: "VigilDomainTests", dependencies: ["VigilDomain"], swiftSettings: swiftSettings),
         .testTarget(name: "VigilJSONTests", dependencies: ["VigilJSON"], swiftSettings: swiftSettings),
-        .testTarget(name: "VigilProtectionTests", dependencies: ["VigilProtection", "VigilDomain"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VigilProtectionTests",
+            dependencies: ["VigilProtection", "VigilDomain", "VigilJSON", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VigilGatewayTests", dependencies: ["VigilGateway", "VigilDomain", "VigilProtection", "VigilJSON"],
             swiftSettings: swiftSettings
@@ -136,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "VigilServerTests",
             dependencies: [
-                "VigilServer", "VigilDomain", "VigilEventLog",
+                "VigilServer", "VigilDomain", "VigilEventLog", "VigilProtection",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
