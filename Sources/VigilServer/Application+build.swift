@@ -28,14 +28,29 @@ public func buildApplication(
         throw StartupError(description: "cannot create data directory \(data): \(error.localizedDescription)")
     }
 
+    do {
+        try configuration.validate()
+    } catch {
+        throw StartupError(description: "configuration: \(error)")
+    }
+
     let keys: KeyRing
     do {
-        switch configuration.masterKeySource {
-        case .file: keys = try KeyRing.open(directory: data, provider: FileKeyProvider(path: data + "/master.key"))
-        case .env: keys = try KeyRing.open(directory: data, provider: EnvironmentKeyProvider())
-        }
+        keys = try KeyRing.open(directory: data, provider: configuration.masterKeyProvider)
     } catch {
         throw StartupError(description: "keys: \(error)")
+    }
+
+    let signingKeys = SigningKeyStore(dataDirectory: data)
+    let tokens: TokenAuthority
+    do {
+        let now = Int64(Date().timeIntervalSince1970)
+        if let created = try signingKeys.createIfEmpty(provider: configuration.masterKeyProvider, now: now) {
+            logger.notice("Created the first token-signing key", metadata: ["vigil.signing.kid": .string(created.kid)])
+        }
+        tokens = TokenAuthority(policy: configuration.tokenPolicy, keys: try signingKeys.verificationKeys())
+    } catch {
+        throw StartupError(description: "signing keys: \(error)")
     }
 
     let directory = TenantDirectory(dataDirectory: data)
@@ -74,7 +89,8 @@ public func buildApplication(
         duplicates: DuplicateIndex(retentionSeconds: Int64(configuration.duplicateRetentionHours) * 3600)
     )
     let responder = VigilResponder(
-        engine: engine, gateway: Gateway(keys: keys), state: state, metrics: metrics, openAPI: try OpenAPIDocument.bytes()
+        engine: engine, gateway: Gateway(keys: keys), state: state, metrics: metrics, tokens: tokens,
+        openAPI: try OpenAPIDocument.bytes()
     )
     logger.info("Model loaded", metadata: ["vigil.model.version": .string(model.version), "vigil.model.trees": .stringConvertible(model.ensemble.treeCount)])
 
@@ -85,6 +101,7 @@ public func buildApplication(
             EventLogService(log: log, logger: logger),
             RecoveryService(engine: engine, log: log, state: state, metrics: metrics, logger: logger),
             TenantReloader(directory: directory, state: state, logger: logger),
+            SigningKeyReloader(store: signingKeys, authority: tokens, logger: logger),
         ],
         onServerRunning: { channel in
             onListening(configuration.host, channel.localAddress?.port ?? configuration.port)

@@ -25,6 +25,9 @@ public struct TenantConfig: Sendable, Codable, Equatable {
     public var thresholds: Thresholds
     /// The tenant's rules in Vigil's rule language (see docs/rules.md).
     public var rules: String
+    /// Whether the tenant's API keys authenticate; nil means yes. A tenant set to false scores only with signed
+    /// tokens (`vigil tenant token`).
+    public var acceptAPIKeys: Bool?
 
     public static let defaultRules = """
         # Raise mule fan-in and likely double payments for a human look.

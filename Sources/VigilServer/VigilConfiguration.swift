@@ -1,5 +1,6 @@
 public import Foundation
 public import VigilEventLog
+import VigilProtection
 
 /// Everything `vigil serve` can be told. Flags override environment variables, which override the
 /// config file, which overrides these defaults.
@@ -20,6 +21,12 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
     public var masterKeySource: MasterKeySource = .file
     /// Log level: trace, debug, info, notice, warning, error, critical.
     public var logLevel: String = "info"
+    /// The `iss` a bearer token must carry, and the one `vigil tenant token` writes.
+    public var tokenIssuer: String = "vigil"
+    /// The `aud` a bearer token must name, and the one `vigil tenant token` writes.
+    public var tokenAudience: String = "vigil-api"
+    /// Seconds a token issuer's clock may differ from the server's, applied to `exp`, `iat` and `nbf` (0–300).
+    public var tokenClockSkewSeconds: Int = 30
 
     public enum MasterKeySource: String, Sendable, Codable, CaseIterable {
         case file, env
@@ -27,8 +34,9 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, dataDirectory, durability, duplicateRetentionHours, modelPath, masterKeySource, logLevel
+        case tokenIssuer, tokenAudience, tokenClockSkewSeconds
     }
 
     public init(from decoder: any Decoder) throws {
@@ -42,6 +50,9 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         modelPath = try c.decodeIfPresent(String.self, forKey: .modelPath)
         masterKeySource = try c.decodeIfPresent(MasterKeySource.self, forKey: .masterKeySource) ?? defaults.masterKeySource
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? defaults.logLevel
+        tokenIssuer = try c.decodeIfPresent(String.self, forKey: .tokenIssuer) ?? defaults.tokenIssuer
+        tokenAudience = try c.decodeIfPresent(String.self, forKey: .tokenAudience) ?? defaults.tokenAudience
+        tokenClockSkewSeconds = try c.decodeIfPresent(Int.self, forKey: .tokenClockSkewSeconds) ?? defaults.tokenClockSkewSeconds
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -56,7 +67,7 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw Invalid(description: "config file \(path) is not a JSON object")
         }
-        let known = Set(["host", "port", "dataDirectory", "durability", "duplicateRetentionHours", "modelPath", "masterKeySource", "logLevel"])
+        let known = Set(CodingKeys.allCases.map(\.stringValue))
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
             throw Invalid(description: "config file \(path): unknown key '\(unknown)'; known keys are \(known.sorted().joined(separator: ", "))")
         }
@@ -89,6 +100,12 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         if let value = environment["VIGIL_MODEL"] { modelPath = value }
         if let value = environment["VIGIL_LOG_LEVEL"] { logLevel = value }
         if environment["VIGIL_MASTER_KEY"] != nil { masterKeySource = .env }
+        if let value = environment["VIGIL_TOKEN_ISSUER"] { tokenIssuer = value }
+        if let value = environment["VIGIL_TOKEN_AUDIENCE"] { tokenAudience = value }
+        if let value = environment["VIGIL_TOKEN_CLOCK_SKEW_SECONDS"] {
+            guard let seconds = Int(value) else { throw Invalid(description: "VIGIL_TOKEN_CLOCK_SKEW_SECONDS must be a number") }
+            tokenClockSkewSeconds = seconds
+        }
         try validate()
     }
 
@@ -97,5 +114,13 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         guard duplicateRetentionHours >= 1 else { throw Invalid(description: "duplicateRetentionHours must be at least 1") }
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
         guard levels.contains(logLevel) else { throw Invalid(description: "logLevel must be one of \(levels.joined(separator: ", "))") }
+        for (name, value) in [("tokenIssuer", tokenIssuer), ("tokenAudience", tokenAudience)] {
+            guard (1...256).contains(value.utf8.count), value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7f }) else {
+                throw Invalid(description: "\(name) must be 1–256 bytes of printable text")
+            }
+        }
+        guard (0...Int(JSONWebToken.maximumClockSkewSeconds)).contains(tokenClockSkewSeconds) else {
+            throw Invalid(description: "tokenClockSkewSeconds must be between 0 and \(JSONWebToken.maximumClockSkewSeconds)")
+        }
     }
 }

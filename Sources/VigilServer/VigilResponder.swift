@@ -9,6 +9,7 @@ public import VigilEngine
 public import VigilEventLog
 public import VigilFeatures
 public import VigilGateway
+import VigilProtection
 
 /// Shared state the responder reads per request: readiness and the current tenant table.
 public final class ServerState: Sendable {
@@ -33,17 +34,22 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
     public let gateway: Gateway
     public let state: ServerState
     public let metrics: ServerMetrics
+    public let tokens: TokenAuthority
     let openAPI: ByteBuffer
     let decoder = PaymentRequestDecoder()
 
     /// Largest request body accepted.
     public static var maxBodyBytes: Int { 64 * 1024 }
 
-    public init(engine: ScoringEngine<Store, Log>, gateway: Gateway, state: ServerState, metrics: ServerMetrics, openAPI: [UInt8]) {
+    public init(
+        engine: ScoringEngine<Store, Log>, gateway: Gateway, state: ServerState, metrics: ServerMetrics, tokens: TokenAuthority,
+        openAPI: [UInt8]
+    ) {
         self.engine = engine
         self.gateway = gateway
         self.state = state
         self.metrics = metrics
+        self.tokens = tokens
         self.openAPI = ByteBuffer(bytes: openAPI)
     }
 
@@ -157,7 +163,7 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
     func authenticate(_ request: Request) throws -> Tenant {
         let challenge: HTTPFields = [.wwwAuthenticate: #"Bearer realm="vigil""#]
         guard let header = request.headers[.authorization] else {
-            throw ProblemDetails(.unauthorized, "Send an API key as Authorization: Bearer <key>.", headers: challenge)
+            throw ProblemDetails(.unauthorized, "Send a signed token or an API key as Authorization: Bearer <credential>.", headers: challenge)
         }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].utf8.elementsEqual("bearer".utf8, by: { $0 | 0x20 == $1 }) else {
@@ -166,8 +172,31 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
         let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
         var key = parts[1].drop(while: blank)
         while let last = key.last, blank(last) { key = key.dropLast() }
+        // API keys are base64url and never hold a dot; a JWS compact token always does.
+        if key.contains(".") { return try authenticate(token: key) }
         guard let tenant = state.tenantTable.tenant(forKey: key) else {
             throw ProblemDetails(.unauthorized, "The API key is not valid.", headers: challenge)
+        }
+        guard tenant.config.acceptAPIKeys != false else {
+            throw ProblemDetails(
+                .unauthorized, "This tenant accepts only signed tokens (vigil tenant token), not API keys.", headers: challenge
+            )
+        }
+        return tenant
+    }
+
+    /// The tenant a signed token names in `sub`, once the token passes every check.
+    func authenticate(token: Substring) throws -> Tenant {
+        // RFC 6750 §3.1: a refused token is `invalid_token`.
+        let challenge: HTTPFields = [.wwwAuthenticate: #"Bearer realm="vigil", error="invalid_token""#]
+        let claims: TokenClaims
+        do {
+            claims = try tokens.verify(token)
+        } catch {
+            throw ProblemDetails(.unauthorized, "The bearer token was refused: \(error.message).", headers: challenge)
+        }
+        guard let tenant = state.tenantTable.byName[claims.subject] else {
+            throw ProblemDetails(.unauthorized, "The bearer token was refused: its subject is not a tenant.", headers: challenge)
         }
         return tenant
     }

@@ -44,11 +44,13 @@ func temporaryDataDirectory() -> String {
 /// A running (router-level) Vigil on `dataDirectory`, ready to score.
 func withVigil<T: Sendable>(
     dataDirectory: String, logs: LogCapture = LogCapture(), durability: String = "fsync",
+    configure: (inout VigilConfiguration) -> Void = { _ in },
     _ body: @Sendable (any TestClientProtocol, String) async throws -> T
 ) async throws -> T {
     var configuration = VigilConfiguration()
     configuration.dataDirectory = dataDirectory
     configuration.port = 0
+    configure(&configuration)
     let app = try await buildApplication(configuration: configuration, logger: logs.logger())
     // A directory that already had tenants gets no demo tenant.
     let key = (try? String(contentsOfFile: dataDirectory + "/demo.key", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
