@@ -3,7 +3,7 @@ import VigilServer
 
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tenant", abstract: "Manage tenants (banks).", subcommands: [Create.self]
+        commandName: "tenant", abstract: "Manage tenants (banks).", subcommands: [Create.self, Token.self, APIKeys.self]
     )
 
     struct Create: AsyncParsableCommand {
