@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import VigilJSON
 
 /// Why a bearer token was refused. Messages name the failed check, never a value from the token.
@@ -144,6 +145,11 @@ public enum JSONWebToken {
 }
 
 /// Checks tokens against a set of public keys and the service's issuer, audience and clock skew.
+///
+/// A client sends the same token with every request for its whole lifetime, so a verifier remembers the
+/// tokens whose signature and claims it has accepted (by SHA-256 of the token, never the token itself) and
+/// then re-checks only the times. A verifier with other keys starts with no memory, so a retired key's tokens
+/// are refused at once.
 public struct TokenVerifier: Sendable {
     /// What a token must say to be accepted here.
     public struct Policy: Sendable, Equatable {
@@ -165,6 +171,7 @@ public struct TokenVerifier: Sendable {
 
     public let policy: Policy
     let keys: [String: VerificationKey]
+    let accepted = AcceptedTokens()
 
     public init(keys: [VerificationKey], policy: Policy) {
         self.keys = Dictionary(keys.map { ($0.kid, $0) }, uniquingKeysWith: { first, _ in first })
@@ -180,11 +187,24 @@ public struct TokenVerifier: Sendable {
     /// claims. Claims are read only once the signature has verified.
     ///
     /// - Parameter now: the current time in seconds since 1970, injected so tests need no clock.
+    /// - Performance: a signature check (tens of microseconds) the first time a token is seen; afterwards a
+    ///   SHA-256 of the token and a dictionary lookup under a lock.
     public func verify(_ token: some StringProtocol, now: Int64) throws(TokenError) -> TokenClaims {
         let bytes = Array(token.utf8)
         guard bytes.count <= JSONWebToken.maximumByteCount else {
             throw TokenError(.malformed, "the token is longer than \(JSONWebToken.maximumByteCount) bytes")
         }
+        let digest = TokenDigest(bytes)
+        if let claims = accepted.claims(for: digest) {
+            try checkTimes(claims, now: now)
+            return claims
+        }
+        let claims = try verifyUncached(bytes, now: now)
+        accepted.insert(claims, for: digest, now: now)
+        return claims
+    }
+
+    private func verifyUncached(_ bytes: [UInt8], now: Int64) throws(TokenError) -> TokenClaims {
         let dots = bytes.indices.filter { bytes[$0] == UInt8(ascii: ".") }
         guard dots.count == 2 else { throw TokenError(.malformed, "the token is not three dot-separated parts") }
         let headerPart = bytes[..<dots[0]]
@@ -223,7 +243,8 @@ public struct TokenVerifier: Sendable {
 
         let claims = try readClaims(try object(payloadPart, name: "payload"))
         guard claims.keyID == kid else { throw TokenError(.keyIDMismatch, "the kid claim differs from the header's kid") }
-        try check(claims, now: now)
+        try checkIssuerAndAudience(claims)
+        try checkTimes(claims, now: now)
         return claims
     }
 
@@ -286,12 +307,16 @@ public struct TokenVerifier: Sendable {
         )
     }
 
-    private func check(_ claims: TokenClaims, now: Int64) throws(TokenError) {
-        let skew = policy.clockSkewSeconds
+    private func checkIssuerAndAudience(_ claims: TokenClaims) throws(TokenError) {
         guard claims.issuer == policy.issuer else { throw TokenError(.wrongIssuer, "the token was issued by another issuer") }
         guard claims.audience.contains(policy.audience) else {
             throw TokenError(.wrongAudience, "the token's audience does not include this service")
         }
+    }
+
+    /// The checks that depend on the time, run again on every use of an accepted token.
+    private func checkTimes(_ claims: TokenClaims, now: Int64) throws(TokenError) {
+        let skew = policy.clockSkewSeconds
         // RFC 7519 §4.1.4: the current time must be before exp; the skew gives a slow clock some room.
         guard now < claims.expiresAt + skew else { throw TokenError(.expired, "the token has expired") }
         guard claims.issuedAt <= now + skew else {
@@ -304,6 +329,54 @@ public struct TokenVerifier: Sendable {
             throw TokenError(
                 .lifetimeTooLong, "the token's lifetime (exp − iat) exceeds \(JSONWebToken.maximumLifetimeSeconds / 3600) hours"
             )
+        }
+    }
+}
+
+/// SHA-256 of a token: how accepted tokens are remembered without keeping a usable credential in memory.
+struct TokenDigest: Hashable {
+    var words: (UInt64, UInt64, UInt64, UInt64)
+
+    init(_ token: [UInt8]) {
+        words = SHA256.hash(data: token).withUnsafeBytes { raw in
+            (
+                raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+            )
+        }
+    }
+
+    static func == (lhs: TokenDigest, rhs: TokenDigest) -> Bool { lhs.words == rhs.words }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
+    }
+}
+
+/// The claims of tokens one verifier has accepted, by digest; bounded, expired entries dropped first.
+final class AcceptedTokens: Sendable {
+    /// Tokens remembered at most: a few hundred bytes each.
+    static let capacity = 10_000
+
+    private let entries = Mutex<[TokenDigest: TokenClaims]>([:])
+
+    var count: Int { entries.withLock { $0.count } }
+
+    func claims(for digest: TokenDigest) -> TokenClaims? {
+        entries.withLock { $0[digest] }
+    }
+
+    func insert(_ claims: TokenClaims, for digest: TokenDigest, now: Int64) {
+        entries.withLock { entries in
+            if entries.count >= Self.capacity {
+                entries = entries.filter { $0.value.expiresAt > now }
+                // Full of live tokens: start again rather than grow; each is verified once more.
+                if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+            }
+            entries[digest] = claims
         }
     }
 }

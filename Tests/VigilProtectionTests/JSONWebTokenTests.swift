@@ -356,6 +356,50 @@ struct JSONWebTokenTests {
         #expect(try fixture.verify(try fixture.signed(header: fixture.header, payload: payload)).expiresAt == Fixture.now + 900)
     }
 
+    // MARK: - Remembering accepted tokens
+
+    /// A token seen again skips the signature check but not the clock: it still expires on time.
+    @Test func anAcceptedTokenIsRememberedAndItsTimesStillChecked() throws {
+        let fixture = Fixture(skew: 30)
+        let claims = fixture.claims(lifetime: 900)
+        let token = try fixture.token(claims)
+        #expect(try fixture.verify(token) == claims)
+        #expect(fixture.verifier.accepted.count == 1)
+        #expect(try fixture.verify(token, now: Fixture.now + 60) == claims)
+        #expect(fixture.verifier.accepted.count == 1)
+        #expect(fixture.refusal(token, now: claims.expiresAt + 30) == .expired)
+        #expect(fixture.refusal(token, now: Fixture.now - 31) == .issuedInFuture)
+    }
+
+    @Test func refusedTokensAreNotRemembered() throws {
+        let fixture = Fixture()
+        var claims = fixture.claims()
+        claims.audience = ["another-api"]
+        #expect(fixture.refusal(try fixture.token(claims)) == .wrongAudience)
+        let expired = try fixture.token(fixture.claims(issuedAt: Fixture.now - 7200))
+        #expect(fixture.refusal(expired) == .expired)
+        var pieces = parts(try fixture.token())
+        pieces[2] = Base64URL.encode(decodedPart(pieces.joined(separator: "."), 2).reversed())
+        #expect(fixture.refusal(pieces.joined(separator: ".")) == .badSignature)
+        #expect(fixture.verifier.accepted.count == 0)
+    }
+
+    /// Memory stays bounded: a full table first drops expired tokens, then starts again.
+    @Test func theAcceptedTableIsBounded() {
+        let table = AcceptedTokens()
+        func claims(expiresAt: Int64) -> TokenClaims {
+            TokenClaims(issuer: "i", audience: ["a"], subject: "s", issuedAt: 0, expiresAt: expiresAt, id: "j", keyID: "k")
+        }
+        for n in 0..<AcceptedTokens.capacity {
+            table.insert(claims(expiresAt: n % 2 == 0 ? 100 : 1000), for: TokenDigest(Array("token \(n)".utf8)), now: 0)
+        }
+        #expect(table.count == AcceptedTokens.capacity)
+        table.insert(claims(expiresAt: 1000), for: TokenDigest(Array("one more".utf8)), now: 500)
+        #expect(table.count == AcceptedTokens.capacity / 2 + 1)
+        #expect(table.claims(for: TokenDigest(Array("token 1".utf8))) != nil)
+        #expect(table.claims(for: TokenDigest(Array("token 0".utf8))) == nil)
+    }
+
     /// No refusal quotes the token: a caller may pass the message on to the client.
     @Test func messagesNeverQuoteTheToken() throws {
         let fixture = Fixture()
