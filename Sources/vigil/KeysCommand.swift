@@ -29,6 +29,10 @@ struct KeysCommand: AsyncParsableCommand {
             }
             let algorithm = try parseAlgorithm(alg)
             let configuration = try server.configuration()
+            // A mistyped path must not quietly grow a new data directory with keys no server uses.
+            guard FileManager.default.fileExists(atPath: configuration.dataDirectory) else {
+                throw CLIError("keys rotate: data directory \(configuration.dataDirectory) does not exist")
+            }
             do {
                 let rotation = try SigningKeyStore(dataDirectory: configuration.dataDirectory).rotate(
                     algorithm, provider: configuration.masterKeyProvider, now: Int64(Date().timeIntervalSince1970)

@@ -205,6 +205,10 @@ def signed_tokens(vigil: str, tmp: str) -> None:
         cp = c.run_cli(vigil, [*args, "--data-dir", data], check_status=False)
         c.check(cp.returncode != 0 and message in cp.stderr and not cp.stdout.strip(),
                 f"`vigil {' '.join(args)}` should fail with {message!r}: {cp.stdout!r} {cp.stderr!r}")
+    missing = os.path.join(tmp, "no-such-data")
+    cp = c.run_cli(vigil, ["keys", "rotate", "--signing", "--data-dir", missing], check_status=False)
+    c.check(cp.returncode != 0 and b"does not exist" in cp.stderr and not os.path.exists(missing),
+            f"keys rotate should refuse a missing data directory without creating it: {cp.stderr!r}")
     c.log(f"signed tokens: issued, scored, tamper refused, rotated to {kid[:8]}… with the old token still valid")
 
 
