@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "CVigilSystem"),
         .target(
             name: "VigilProtection",
-            dependencies: ["VigilDomain", "CVigilSystem", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["VigilDomain", "VigilJSON", "CVigilSystem", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -117,7 +117,11 @@ let package = Package(
         ),
         .testTarget(name: "VigilDomainTests", dependencies: ["VigilDomain"], swiftSettings: swiftSettings),
         .testTarget(name: "VigilJSONTests", dependencies: ["VigilJSON"], swiftSettings: swiftSettings),
-        .testTarget(name: "VigilProtectionTests", dependencies: ["VigilProtection", "VigilDomain", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VigilProtectionTests",
+            dependencies: ["VigilProtection", "VigilDomain", "VigilJSON", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VigilGatewayTests", dependencies: ["VigilGateway", "VigilDomain", "VigilProtection", "VigilJSON"],
             swiftSettings: swiftSettings

@@ -4,6 +4,7 @@ import VigilEngine
 import VigilEventLog
 import VigilFeatures
 import VigilGateway
+import VigilProtection
 import VigilRules
 import VigilTrees
 
@@ -27,6 +28,8 @@ struct Stages {
 
     func all() async throws -> [StageResult] {
         var results = [
+            StageResult(name: "0a. bearer token, first sight (ES256 signature + claims)", measurement: try await bearerToken(remembered: false)),
+            StageResult(name: "0b. bearer token, seen before (SHA-256 + lookup)", measurement: try await bearerToken(remembered: true)),
             StageResult(name: "1. JSON decode + validation", measurement: try await decode()),
             StageResult(name: "2. tokenise + seal (Gateway)", measurement: await tokenize()),
             StageResult(name: "3. features (observe, in-memory store)", measurement: await features()),
@@ -41,6 +44,32 @@ struct Stages {
             StageResult(name: "6c. event append, 64 appenders (FileEventLog, async)", measurement: try await append(concurrency: 64))
         )
         return results
+    }
+
+    /// `TokenVerifier.verify` on a `vigil tenant token` token once per payment: with a fresh verifier each time
+    /// (every token new, so the signature is checked), or one verifier that has accepted the token before (a
+    /// client sending its token with every request).
+    func bearerToken(remembered: Bool) async throws -> Measurement {
+        let now = Int64(Date().timeIntervalSince1970)
+        let key = SigningKey.generate(.es256, created: now)
+        let policy = TokenVerifier.Policy(issuer: "vigil", audience: "vigil-api", clockSkewSeconds: 30)
+        let claims = TokenClaims(
+            issuer: "vigil", audience: ["vigil-api"], subject: "bench", issuedAt: now, expiresAt: now + 900, id: TokenClaims.newID(),
+            keyID: key.kid
+        )
+        let token = try JSONWebToken.issue(claims, key: key)
+        let shared = TokenVerifier(keys: [key.verificationKey], policy: policy)
+        return await sampler.run(payments: count) { _ in
+            var accepted = 0
+            let start = ContinuousClock.now
+            for _ in 0..<count {
+                let verifier = remembered ? shared : TokenVerifier(keys: [key.verificationKey], policy: policy)
+                if (try? verifier.verify(token, now: now)) != nil { accepted += 1 }
+            }
+            let elapsed = ContinuousClock.now - start
+            precondition(accepted == count)
+            return elapsed
+        }
     }
 
     /// `PaymentRequestDecoder().decode` on each request body: VigilJSON parse, then field validation.

@@ -21,12 +21,6 @@ public struct KeyStore: Sendable {
         self.provider = provider
     }
 
-    /// The provider the server uses for a data directory: `VIGIL_MASTER_KEY` when `useEnvironment`, else the
-    /// directory's 0600 `master.key` (created on first start).
-    public static func provider(dataDirectory: String, useEnvironment: Bool) -> any KeyProvider {
-        useEnvironment ? EnvironmentKeyProvider() : FileKeyProvider(path: dataDirectory + "/master.key")
-    }
-
     public var path: String { directory + "/keys.json" }
 
     /// Reads every key into a ring, creating the file (with a tokenisation key and the shared data key) on first use.

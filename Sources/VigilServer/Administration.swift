@@ -28,10 +28,15 @@ public struct Administration: Sendable {
         } catch {
             throw TenantDirectory.Invalid(description: "cannot create data directory \(dataDirectory): \(error.localizedDescription)")
         }
-        let useEnvironment = ProcessInfo.processInfo.environment["VIGIL_MASTER_KEY"] != nil
-        return Administration(
-            dataDirectory: dataDirectory, provider: KeyStore.provider(dataDirectory: dataDirectory, useEnvironment: useEnvironment), actor: actor
-        )
+        var configuration = VigilConfiguration()
+        configuration.dataDirectory = dataDirectory
+        if ProcessInfo.processInfo.environment["VIGIL_MASTER_KEY"] != nil { configuration.masterKeySource = .env }
+        return Administration(configuration: configuration, actor: actor)
+    }
+
+    /// The administration of the data directory and master key a server configuration names.
+    public init(configuration: VigilConfiguration, actor: AuditLog.Actor) {
+        self.init(dataDirectory: configuration.dataDirectory, provider: configuration.masterKeyProvider, actor: actor)
     }
 
     /// Adds a tenant with a fresh API key and a data key; returns the key (shown once, stored only as a hash).
@@ -93,6 +98,12 @@ public struct Administration: Sendable {
             actor: actor, action: "tenant.allowed-networks", target: name,
             details: ["networks": networks?.joined(separator: ",") ?? "any"]
         )
+    }
+
+    /// Lets a tenant authenticate with its API keys, or only with signed tokens.
+    public func setAcceptAPIKeys(name: String, accept: Bool) throws {
+        try change(name) { $0.acceptAPIKeys = accept ? nil : false }
+        try audit.append(actor: actor, action: "tenant.api-keys", target: name, details: ["apiKeys": accept ? "accepted" : "refused"])
     }
 
     /// Binds a tenant to one more client certificate (a binding it already has is not repeated).

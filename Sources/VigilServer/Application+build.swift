@@ -35,10 +35,7 @@ public func buildApplication(
         throw StartupError(description: "cannot create data directory \(data): \(error.localizedDescription)")
     }
 
-    let admin = Administration(
-        dataDirectory: data, provider: KeyStore.provider(dataDirectory: data, useEnvironment: configuration.masterKeySource == .env),
-        actor: .server
-    )
+    let admin = Administration(dataDirectory: data, provider: configuration.masterKeyProvider, actor: .server)
     let keys: KeyRing
     let tenants: TenantTable
     do {
@@ -52,10 +49,23 @@ public func buildApplication(
         // Tenants added by hand, or from before data keys were per tenant, get theirs now.
         try ensureDataKeys(admin: admin, logger: logger)
         keys = try admin.keys.open()
-    } catch let error as KeyError {
-        throw StartupError(description: "keys: \(error)")
+    } catch {
+        throw StartupError(description: "keys and tenants: \(error)")
     }
     let state = ServerState(tenants: tenants, keys: keys)
+
+    let signingKeys = SigningKeyStore(dataDirectory: data)
+    let tokens: TokenAuthority
+    do {
+        let now = Int64(Date().timeIntervalSince1970)
+        if let created = try signingKeys.createIfEmpty(provider: configuration.masterKeyProvider, now: now) {
+            logger.notice("Created the first token-signing key", metadata: ["vigil.signing.kid": .string(created.kid)])
+            try admin.record(action: "keys.create-signing", target: nil, details: ["kid": created.kid, "alg": created.algorithm.rawValue])
+        }
+        tokens = TokenAuthority(policy: configuration.tokenPolicy, keys: try signingKeys.verificationKeys())
+    } catch {
+        throw StartupError(description: "signing keys: \(error)")
+    }
 
     let model: ModelBundle
     do {
@@ -85,7 +95,7 @@ public func buildApplication(
         duplicates: DuplicateIndex(retentionSeconds: Int64(configuration.duplicateRetentionHours) * 3600)
     )
     let responder = VigilResponder(
-        engine: engine, state: state, metrics: metrics, openAPI: try OpenAPIDocument.bytes(),
+        engine: engine, state: state, metrics: metrics, tokens: tokens, openAPI: try OpenAPIDocument.bytes(),
         checksClientCertificates: tls?.requiresClientCertificate ?? false
     )
     if let tls {
@@ -107,6 +117,7 @@ public func buildApplication(
             EventLogService(log: log, logger: logger),
             RecoveryService(engine: engine, log: log, state: state, metrics: metrics, logger: logger),
             ConfigurationReloader(admin: admin, state: state, logger: logger),
+            SigningKeyReloader(store: signingKeys, authority: tokens, logger: logger),
         ],
         onServerRunning: { channel in
             onListening(configuration.host, channel.localAddress?.port ?? configuration.port)

@@ -32,6 +32,9 @@ public struct TenantConfig: Sendable, Codable, Equatable {
     /// The client certificates this tenant's requests must come with (see `CertificateBinding`); nil or empty
     /// binds none.
     public var clientCertificates: [CertificateBinding]?
+    /// Whether the tenant's API keys authenticate; nil means yes. A tenant set to false scores only with signed
+    /// tokens (`vigil tenant token`).
+    public var acceptAPIKeys: Bool?
 
     public static let defaultRules = """
         # Raise mule fan-in and likely double payments for a human look.

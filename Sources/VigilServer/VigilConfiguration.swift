@@ -1,5 +1,6 @@
 public import Foundation
 public import VigilEventLog
+import VigilProtection
 
 /// Everything `vigil serve` can be told. Flags override environment variables, which override the
 /// config file, which overrides these defaults.
@@ -33,6 +34,12 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
 
     /// Whether the server speaks HTTPS.
     public var tlsEnabled: Bool { tlsCertificatePath != nil }
+    /// The `iss` a bearer token must carry, and the one `vigil tenant token` writes.
+    public var tokenIssuer: String = "vigil"
+    /// The `aud` a bearer token must name, and the one `vigil tenant token` writes.
+    public var tokenAudience: String = "vigil-api"
+    /// Seconds a token issuer's clock may differ from the server's, applied to `exp`, `iat` and `nbf` (0–300).
+    public var tokenClockSkewSeconds: Int = 30
 
     public enum MasterKeySource: String, Sendable, Codable, CaseIterable {
         case file, env
@@ -54,6 +61,7 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, dataDirectory, durability, duplicateRetentionHours, modelPath, masterKeySource, logLevel
         case tlsCertificatePath, tlsKeyPath, clientCAPath, tlsMinimumVersion
+        case tokenIssuer, tokenAudience, tokenClockSkewSeconds
     }
 
     public init(from decoder: any Decoder) throws {
@@ -73,6 +81,9 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         if let version = try c.decodeIfPresent(String.self, forKey: .tlsMinimumVersion) {
             tlsMinimumVersion = try TLSMinimumVersion(parsing: version, from: "tlsMinimumVersion")
         }
+        tokenIssuer = try c.decodeIfPresent(String.self, forKey: .tokenIssuer) ?? defaults.tokenIssuer
+        tokenAudience = try c.decodeIfPresent(String.self, forKey: .tokenAudience) ?? defaults.tokenAudience
+        tokenClockSkewSeconds = try c.decodeIfPresent(Int.self, forKey: .tokenClockSkewSeconds) ?? defaults.tokenClockSkewSeconds
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -120,6 +131,12 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         if let value = environment["VIGIL_MODEL"] { modelPath = value }
         if let value = environment["VIGIL_LOG_LEVEL"] { logLevel = value }
         if environment["VIGIL_MASTER_KEY"] != nil { masterKeySource = .env }
+        if let value = environment["VIGIL_TOKEN_ISSUER"] { tokenIssuer = value }
+        if let value = environment["VIGIL_TOKEN_AUDIENCE"] { tokenAudience = value }
+        if let value = environment["VIGIL_TOKEN_CLOCK_SKEW_SECONDS"] {
+            guard let seconds = Int(value) else { throw Invalid(description: "VIGIL_TOKEN_CLOCK_SKEW_SECONDS must be a number") }
+            tokenClockSkewSeconds = seconds
+        }
         if let value = environment["VIGIL_TLS_CERT"] { tlsCertificatePath = value }
         if let value = environment["VIGIL_TLS_KEY"] { tlsKeyPath = value }
         if let value = environment["VIGIL_CLIENT_CA"] { clientCAPath = value }
@@ -144,6 +161,14 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         guard levels.contains(logLevel) else { throw Invalid(description: "logLevel must be one of \(levels.joined(separator: ", "))") }
         for (name, path) in [("tlsCertificatePath", tlsCertificatePath), ("tlsKeyPath", tlsKeyPath), ("clientCAPath", clientCAPath)] {
             if let path, path.isEmpty { throw Invalid(description: "\(name) must not be empty") }
+        }
+        for (name, value) in [("tokenIssuer", tokenIssuer), ("tokenAudience", tokenAudience)] {
+            guard (1...256).contains(value.utf8.count), value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7f }) else {
+                throw Invalid(description: "\(name) must be 1–256 bytes of printable text")
+            }
+        }
+        guard (0...Int(JSONWebToken.maximumClockSkewSeconds)).contains(tokenClockSkewSeconds) else {
+            throw Invalid(description: "tokenClockSkewSeconds must be between 0 and \(JSONWebToken.maximumClockSkewSeconds)")
         }
     }
 

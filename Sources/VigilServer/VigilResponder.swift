@@ -10,6 +10,7 @@ public import VigilEngine
 public import VigilEventLog
 public import VigilFeatures
 public import VigilGateway
+import VigilProtection
 
 /// Shared state the responder reads per request: readiness, each tenant's usage, and one snapshot of the tenant
 /// table and the key ring, swapped whole on reload.
@@ -45,6 +46,7 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
     public let metrics: ServerMetrics
     /// Whether connections carry verified client certificates (`--client-ca`) that tenants' bindings must match.
     public let checksClientCertificates: Bool
+    public let tokens: TokenAuthority
     let openAPI: ByteBuffer
     let decoder = PaymentRequestDecoder()
 
@@ -52,13 +54,14 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
     public static var maxBodyBytes: Int { 64 * 1024 }
 
     public init(
-        engine: ScoringEngine<Store, Log>, state: ServerState, metrics: ServerMetrics, openAPI: [UInt8],
+        engine: ScoringEngine<Store, Log>, state: ServerState, metrics: ServerMetrics, tokens: TokenAuthority, openAPI: [UInt8],
         checksClientCertificates: Bool = false
     ) {
         self.engine = engine
         self.state = state
         self.metrics = metrics
         self.checksClientCertificates = checksClientCertificates
+        self.tokens = tokens
         self.openAPI = ByteBuffer(bytes: openAPI)
     }
 
@@ -188,7 +191,7 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
     func authenticate(_ request: Request, tenants: TenantTable, context: Context) throws -> Tenant {
         let challenge: HTTPFields = [.wwwAuthenticate: #"Bearer realm="vigil""#]
         guard let header = request.headers[.authorization] else {
-            throw ProblemDetails(.unauthorized, "Send an API key as Authorization: Bearer <key>.", headers: challenge)
+            throw ProblemDetails(.unauthorized, "Send a signed token or an API key as Authorization: Bearer <credential>.", headers: challenge)
         }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].utf8.elementsEqual("bearer".utf8, by: { $0 | 0x20 == $1 }) else {
@@ -197,10 +200,38 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
         let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
         var key = parts[1].drop(while: blank)
         while let last = key.last, blank(last) { key = key.dropLast() }
-        guard let tenant = tenants.tenant(forKey: key) else {
-            throw ProblemDetails(.unauthorized, "The API key is not valid.", headers: challenge)
+        // API keys are base64url and never hold a dot; a JWS compact token always does.
+        let tenant: Tenant
+        if key.contains(".") {
+            tenant = try authenticate(token: key, tenants: tenants)
+        } else {
+            guard let owner = tenants.tenant(forKey: key) else {
+                throw ProblemDetails(.unauthorized, "The API key is not valid.", headers: challenge)
+            }
+            guard owner.config.acceptAPIKeys != false else {
+                throw ProblemDetails(
+                    .unauthorized, "This tenant accepts only signed tokens (vigil tenant token), not API keys.", headers: challenge
+                )
+            }
+            tenant = owner
         }
         try checkClientCertificate(of: tenant, context: context)
+        return tenant
+    }
+
+    /// The tenant a signed token names in `sub`, once the token passes every check.
+    func authenticate(token: Substring, tenants: TenantTable) throws -> Tenant {
+        // RFC 6750 §3.1: a refused token is `invalid_token`.
+        let challenge: HTTPFields = [.wwwAuthenticate: #"Bearer realm="vigil", error="invalid_token""#]
+        let claims: TokenClaims
+        do {
+            claims = try tokens.verify(token)
+        } catch {
+            throw ProblemDetails(.unauthorized, "The bearer token was refused: \(error.message).", headers: challenge)
+        }
+        guard let tenant = tenants.byName[claims.subject] else {
+            throw ProblemDetails(.unauthorized, "The bearer token was refused: its subject is not a tenant.", headers: challenge)
+        }
         return tenant
     }
 

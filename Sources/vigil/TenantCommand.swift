@@ -6,7 +6,7 @@ import VigilServer
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant", abstract: "Manage tenants (banks). Every change is recorded in the audit log.",
-        subcommands: [Create.self, Erase.self, Plan.self, Allow.self, Rules.self, BindCertificate.self]
+        subcommands: [Create.self, Erase.self, Plan.self, Allow.self, Rules.self, BindCertificate.self, Token.self, APIKeys.self]
     )
 
     struct Create: AsyncParsableCommand {

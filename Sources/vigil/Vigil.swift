@@ -7,7 +7,7 @@ struct Vigil: AsyncParsableCommand {
         abstract: "Real-time fraud scoring for account-to-account payments.",
         subcommands: [
             ServeCommand.self, TenantCommand.self, SimulateCommand.self, FeaturesCommand.self, TrainCommand.self,
-            EvaluateCommand.self, BenchCommand.self, ModelCommand.self, RulesCommand.self, EventsCommand.self, AuditCommand.self,
+            EvaluateCommand.self, BenchCommand.self, ModelCommand.self, RulesCommand.self, EventsCommand.self, AuditCommand.self, KeysCommand.self,
         ]
     )
 }

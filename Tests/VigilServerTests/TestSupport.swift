@@ -37,18 +37,39 @@ final class LogCapture: Sendable {
     }
 }
 
+/// A fresh data directory under the temporary directory, removed when the test process exits. Each server start
+/// pre-allocates event-log segments (64 MiB each), so a full run would otherwise leave gigabytes behind.
 func temporaryDataDirectory() -> String {
-    NSTemporaryDirectory() + "vigil-server-\(UUID().uuidString)"
+    let path = NSTemporaryDirectory() + "vigil-server-\(UUID().uuidString)"
+    TemporaryDirectories.shared.register(path)
+    return path
+}
+
+final class TemporaryDirectories: Sendable {
+    static let shared = TemporaryDirectories()
+    let paths = Mutex<[String]>([])
+
+    private init() {
+        atexit {
+            for path in TemporaryDirectories.shared.paths.withLock({ $0 }) {
+                try? FileManager.default.removeItem(atPath: path)
+            }
+        }
+    }
+
+    func register(_ path: String) { paths.withLock { $0.append(path) } }
 }
 
 /// A running (router-level) Vigil on `dataDirectory`, ready to score.
 func withVigil<T: Sendable>(
     dataDirectory: String, logs: LogCapture = LogCapture(), durability: String = "fsync",
+    configure: (inout VigilConfiguration) -> Void = { _ in },
     _ body: @Sendable (any TestClientProtocol, String) async throws -> T
 ) async throws -> T {
     var configuration = VigilConfiguration()
     configuration.dataDirectory = dataDirectory
     configuration.port = 0
+    configure(&configuration)
     let app = try await buildApplication(configuration: configuration, logger: logs.logger())
     // A directory that already had tenants gets no demo tenant.
     let key = (try? String(contentsOfFile: dataDirectory + "/demo.key", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""

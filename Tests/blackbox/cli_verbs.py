@@ -6,9 +6,14 @@
 - `features list`, `rules check` (good and bad files), `tenant create` (one stdout line; duplicates refused).
 - `serve` refuses a bad config file with a clear message instead of crashing.
 - SIGTERM mid-stream: the server exits 0 and every acknowledged payment is in the event log.
+- Signed tokens against a running `vigil serve`: `tenant token demo --ttl 15m` scores, a tampered token is refused
+  with the RFC 6750 challenge, `keys rotate --signing` brings a new kid while the previous key's token still scores,
+  `tenant api-keys demo --refuse` leaves only tokens; bad `--ttl`, unknown tenants and a bare `keys rotate` are
+  refused with a message and nothing on stdout.
 
     python3 Tests/blackbox/cli_verbs.py --vigil .build/debug/vigil
 """
+import base64
 import csv
 import json
 import os
@@ -93,6 +98,120 @@ def tenants_and_config(vigil: str, tmp: str) -> None:
             f"a bad config should be refused with its key named: {cp.stderr!r}")
 
 
+def _b64url_decode(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def _b64url_encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _one_line(cp, what: str) -> str:
+    lines = [ln.strip() for ln in cp.stdout.decode("utf-8", "replace").splitlines() if ln.strip()]
+    c.check(len(lines) == 1, f"`{what}` should print exactly one stdout line, got {lines!r}")
+    return lines[0]
+
+
+def _token(vigil: str, data: str, *extra: str) -> str:
+    token = _one_line(c.run_cli(vigil, ["tenant", "token", "demo", "--ttl", "15m", "--data-dir", data, *extra]),
+                      "vigil tenant token demo --ttl 15m")
+    parts = token.split(".")
+    c.check(len(parts) == 3, f"a token is three dot-separated parts: {token[:40]!r}…")
+    header, claims = json.loads(_b64url_decode(parts[0])), json.loads(_b64url_decode(parts[1]))
+    c.check(header.get("typ") == "JWT" and header.get("alg") in ("ES256", "EdDSA"), f"unexpected header {header!r}")
+    c.check(set(claims) == {"iss", "aud", "sub", "iat", "exp", "jti", "kid"}, f"unexpected claims {sorted(claims)!r}")
+    c.check(claims["sub"] == "demo" and claims["exp"] - claims["iat"] == 900 and claims["kid"] == header["kid"],
+            f"unexpected claims {claims!r}")
+    return token
+
+
+def _kid(token: str) -> str:
+    return json.loads(_b64url_decode(token.split(".")[0]))["kid"]
+
+
+def _score(port: int, bearer: str) -> c.Response:
+    body = {
+        "paymentId": c.new_payment_id("token"), "perspective": "sending", "type": "push", "scheme": "FPS",
+        "amount": "12.00", "currency": "GBP", "createdAt": c.rfc3339_now(),
+        "debtor": {"account": {"sortCode": "112233", "accountNumber": "00000001"}},
+        "creditor": {"account": {"sortCode": "445566", "accountNumber": "00000002"}},
+    }
+    return c.request(port, "POST", "/v1/payments/score", body, c.score_headers(bearer))
+
+
+def _score_within(port: int, bearer: str, want: int, seconds: float = 10.0) -> c.Response:
+    """Scores until the status is `want`: the server reloads signing keys and tenants once a second."""
+    deadline = time.monotonic() + seconds
+    resp = _score(port, bearer)
+    while resp.status != want and time.monotonic() < deadline:
+        time.sleep(0.1)
+        resp = _score(port, bearer)
+    return resp
+
+
+def signed_tokens(vigil: str, tmp: str) -> None:
+    data = os.path.join(tmp, "tokens")
+    server = c.Server(vigil, data, name="tokens").start()
+    server.wait_ready()
+    api_key = c.read_demo_key(data)
+
+    first = _token(vigil, data)
+    with open(os.path.join(data, "signing-keys.json")) as fh:
+        stored = json.load(fh)["keys"]
+    c.check([k["kid"] for k in stored] == [_kid(first)], f"the token's kid is not the server's first key: {stored!r}")
+    c.check(os.stat(os.path.join(data, "signing-keys.json")).st_mode & 0o777 == 0o600, "signing-keys.json is not 0600")
+    resp = _score(server.port, first)
+    c.check(resp.status == 200, f"a fresh token should score: {resp.status} {resp.body[:300]!r}")
+
+    header, payload, signature = first.split(".")
+    claims = json.loads(_b64url_decode(payload))
+    claims["sub"] = "another-bank"
+    tampered = ".".join([header, _b64url_encode(json.dumps(claims).encode()), signature])
+    resp = _score(server.port, tampered)
+    c.check(resp.status == 401 and resp.media_type == "application/problem+json",
+            f"a tampered token should be a 401 problem: {resp.status} {resp.body[:300]!r}")
+    c.check(resp.header("WWW-Authenticate") == 'Bearer realm="vigil", error="invalid_token"',
+            f"a refused token needs the RFC 6750 challenge, got {resp.header('WWW-Authenticate')!r}")
+    c.check(signature.encode() not in resp.body and payload.encode() not in resp.body, "the 401 echoes the token")
+
+    kid = _one_line(c.run_cli(vigil, ["keys", "rotate", "--signing", "--data-dir", data]), "vigil keys rotate --signing")
+    c.check(kid != _kid(first), "keys rotate --signing printed the old kid")
+    second = _token(vigil, data)
+    c.check(_kid(second) == kid, f"a token issued after the rotation is signed by {_kid(second)}, not the new {kid}")
+    resp = _score_within(server.port, second, 200)
+    c.check(resp.status == 200, f"the new key's token should score once the server reloads: {resp.status} {resp.body[:300]!r}")
+    resp = _score(server.port, first)
+    c.check(resp.status == 200, f"the previous key's token should still score after rotation: {resp.status} {resp.body[:300]!r}")
+
+    eddsa = _token(vigil, data, "--alg", "EdDSA")
+    resp = _score_within(server.port, eddsa, 200)
+    c.check(resp.status == 200, f"an EdDSA token should score: {resp.status} {resp.body[:300]!r}")
+
+    c.run_cli(vigil, ["tenant", "api-keys", "demo", "--refuse", "--data-dir", data])
+    resp = _score_within(server.port, api_key, 401)
+    c.check(resp.status == 401 and b"accepts only signed tokens" in resp.body,
+            f"a tenant that refuses API keys should say so: {resp.status} {resp.body[:300]!r}")
+    resp = _score(server.port, second)
+    c.check(resp.status == 200, f"a token should still score when API keys are refused: {resp.status} {resp.body[:300]!r}")
+    server.terminate()
+
+    for args, message in [
+        (["tenant", "token", "demo", "--ttl", "25h"], b"at most 24h"),
+        (["tenant", "token", "demo", "--ttl", "15"], b"a number and a unit"),
+        (["tenant", "token", "no-such-bank", "--ttl", "15m"], b"does not exist"),
+        (["tenant", "token", "demo", "--ttl", "15m", "--alg", "none"], b"--alg must be ES256 or EdDSA"),
+        (["keys", "rotate"], b"only --signing"),
+    ]:
+        cp = c.run_cli(vigil, [*args, "--data-dir", data], check_status=False)
+        c.check(cp.returncode != 0 and message in cp.stderr and not cp.stdout.strip(),
+                f"`vigil {' '.join(args)}` should fail with {message!r}: {cp.stdout!r} {cp.stderr!r}")
+    missing = os.path.join(tmp, "no-such-data")
+    cp = c.run_cli(vigil, ["keys", "rotate", "--signing", "--data-dir", missing], check_status=False)
+    c.check(cp.returncode != 0 and b"does not exist" in cp.stderr and not os.path.exists(missing),
+            f"keys rotate should refuse a missing data directory without creating it: {cp.stderr!r}")
+    c.log(f"signed tokens: issued, scored, tamper refused, rotated to {kid[:8]}… with the old token still valid")
+
+
 def graceful_shutdown(vigil: str, tmp: str) -> None:
     data = os.path.join(tmp, "graceful")
     server = c.Server(vigil, data, name="graceful").start()
@@ -150,6 +269,7 @@ def main(args) -> None:
     model_predict(args.vigil, tmp)
     features_and_rules(args.vigil, tmp)
     tenants_and_config(args.vigil, tmp)
+    signed_tokens(args.vigil, tmp)
     graceful_shutdown(args.vigil, tmp)
 
 
