@@ -200,7 +200,8 @@ def signed_tokens(vigil: str, tmp: str) -> None:
         (["tenant", "token", "demo", "--ttl", "15"], b"a number and a unit"),
         (["tenant", "token", "no-such-bank", "--ttl", "15m"], b"does not exist"),
         (["tenant", "token", "demo", "--ttl", "15m", "--alg", "none"], b"--alg must be ES256 or EdDSA"),
-        (["keys", "rotate"], b"only --signing"),
+        (["keys", "rotate", "--tenant", "no-such-bank"], b"no tenant named 'no-such-bank'"),
+        (["keys", "rotate", "--signing", "--tenant", "demo"], b"takes no --tenant"),
     ]:
         cp = c.run_cli(vigil, [*args, "--data-dir", data], check_status=False)
         c.check(cp.returncode != 0 and message in cp.stderr and not cp.stdout.strip(),

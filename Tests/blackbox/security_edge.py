@@ -130,11 +130,14 @@ def main(args) -> None:
     path = os.path.join(data, "audit.log")
     with open(path) as fh:
         lines = fh.read().splitlines()
-    lines[1] = lines[1].replace('"tenant.create"', '"tenant.created"')
+    edited = next(i for i, line in enumerate(lines) if '"action":"tenant.create","target":"other"' in line)
+    lines[edited] = lines[edited].replace('"target":"other"', '"target":"someone-else"')
     with open(path, "w") as fh:
         fh.write("\n".join(lines) + "\n")
     cp = c.run_cli(vigil, ["audit", "export", "--data-dir", data], check_status=False)
-    c.check(cp.returncode != 0 and b"line 3" in cp.stderr, f"tampering must be reported at line 3: {cp.stderr!r}")
+    # The edited line still follows its predecessor; the line after it no longer follows it.
+    c.check(cp.returncode != 0 and f"line {edited + 2}:".encode() in cp.stderr,
+            f"tampering must be reported at line {edited + 2}: {cp.stderr!r}")
     c.log(f"audit: {len(records)} records, chain verified, an edit is caught")
 
     c.check(server.terminate() == 0, "graceful shutdown")
