@@ -143,38 +143,28 @@ enum KeyText {
     }
 }
 
-/// Standard base64 (RFC 4648 §4, padding required), decoded without a `Data` or `String` copy.
+/// Standard base64 (RFC 4648 §4, padding required), decoded without a `Data` or `String` copy: the text is mapped to
+/// the URL-safe alphabet in a buffer that is wiped, and decoded by `Base64URL`.
 enum Base64 {
     static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
         guard text.count % 4 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(text.count / 4 * 3)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        var padding = 0
+        var mapped = [UInt8](repeating: 0, count: text.count)
+        defer { LockedMemory.wipe(&mapped) }
+        var length = 0
         for byte in text {
-            let value: UInt32
             switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = UInt32(byte - UInt8(ascii: "A"))
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = UInt32(byte - UInt8(ascii: "a") + 26)
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt32(byte - UInt8(ascii: "0") + 52)
-            case UInt8(ascii: "+"): value = 62
-            case UInt8(ascii: "/"): value = 63
-            case UInt8(ascii: "="):
-                padding += 1
-                continue
-            default: return nil
+            case UInt8(ascii: "+"): mapped[length] = UInt8(ascii: "-")
+            case UInt8(ascii: "/"): mapped[length] = UInt8(ascii: "_")
+            case UInt8(ascii: "-"), UInt8(ascii: "_"): return nil
+            case UInt8(ascii: "="): continue
+            default:
+                mapped[length] = byte
             }
-            guard padding == 0 else { return nil }  // nothing follows padding
-            accumulator = accumulator << 6 | value
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
-            }
+            length += 1
         }
-        guard padding <= 2 else { return nil }
-        accumulator = 0
-        return out
+        // Padding only at the end, at most two.
+        let padding = text.count - length
+        guard padding <= 2, text.suffix(padding).allSatisfy({ $0 == UInt8(ascii: "=") }) else { return nil }
+        return Base64URL.decode(mapped[..<length])
     }
 }
