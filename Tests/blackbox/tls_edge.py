@@ -252,7 +252,14 @@ def main(args) -> None:
             f"HTTP/2, bank-a's certificate with bank-b's key: HTTP/{version} {status} {problem!r}")
     expect_problem(https(server.port, context(pki, "client-b"), "POST", SCORE, keys["bank-c"], payment(6)), 403,
                    "client-certificate-mismatch", "bank-b's certificate with unbound bank-c's key")
-    c.log("mTLS: another tenant's key over a bound certificate: 403 client-certificate-mismatch (HTTP/1.1 and HTTP/2)")
+    # The same with a signed token: bank-b's token over bank-a's certificate, and bank-a's own token as control.
+    token_b = c.run_cli(vigil, ["tenant", "token", "bank-b", "--ttl", "5m", "--data-dir", data]).stdout.decode().strip()
+    token_a = c.run_cli(vigil, ["tenant", "token", "bank-a", "--ttl", "5m", "--data-dir", data]).stdout.decode().strip()
+    expect_problem(https(server.port, context(pki, "client-a"), "POST", SCORE, token_b, payment(7)), 403,
+                   "client-certificate-mismatch", "bank-a's certificate with bank-b's signed token")
+    resp = https(server.port, context(pki, "client-a"), "POST", SCORE, token_a, payment(8))
+    c.check(resp.status == 200, f"bank-a's certificate with bank-a's own token should score: {resp.status} {resp.body[:300]!r}")
+    c.log("mTLS: another tenant's key or signed token over a bound certificate: 403 client-certificate-mismatch (HTTP/1.1 and HTTP/2)")
 
     cert_a, key_a = pki.pair("client-a")
     cp = c.run_cli(vigil, ["bench", "--url", f"https://{c.HOST}:{server.port}", "--ca", pki.path("ca.pem"),
