@@ -123,7 +123,12 @@ public struct Administration: Sendable {
         }
         try audit.append(
             actor: actor, action: "tenant.bind-certificate", target: name,
-            details: ["binding": matcher.canonical, "added": added ? "yes" : "already bound"]
+            // A subject or SAN can name a person (an email SAN): the record keeps the kind and a digest of the binding.
+            details: [
+                "kind": String(matcher.canonical.prefix { $0 != ":" }),
+                "bindingSHA256": SHA256.hash(data: Array(matcher.canonical.utf8)).withUnsafeBytes { Hex.encode($0) },
+                "added": added ? "yes" : "already bound",
+            ]
         )
     }
 
