@@ -195,22 +195,18 @@ struct ConfigurationReloader: Service {
     let state: ServerState
     let logger: Logger
 
-    static func modified(_ path: String) -> Date? {
-        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
-    }
-
     func run() async throws {
-        var seenTenants = Self.modified(admin.tenants.path)
-        var seenKeys = Self.modified(admin.keys.path)
+        var seenTenants = FileStamp(path: admin.tenants.path)
+        var seenKeys = FileStamp(path: admin.keys.path)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
-            let tenantsNow = Self.modified(admin.tenants.path)
+            let tenantsNow = FileStamp(path: admin.tenants.path)
             if tenantsNow != seenTenants {
                 seenTenants = tenantsNow
                 reloadTenants()
             }
-            let keysNow = Self.modified(admin.keys.path)
+            let keysNow = FileStamp(path: admin.keys.path)
             if keysNow != seenKeys {
                 seenKeys = keysNow
                 reloadKeys()

@@ -61,20 +61,17 @@ struct SigningKeyReloader: Service {
 }
 
 /// What changes when a file is replaced: an atomic rename gives a new inode, and a write within the same
-/// clock tick still changes the size or the nanoseconds of the modification time.
+/// clock tick still changes the size or the (sub-microsecond) modification time.
 struct FileStamp: Equatable {
     var inode: UInt64 = 0
-    var size: Int64 = 0
-    var modifiedSeconds: Int = 0
-    var modifiedNanoseconds: Int = 0
+    var size: UInt64 = 0
+    var modified: Date?
 
     /// The file's stamp; all zeros when it does not exist.
     init(path: String) {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return }
-        inode = UInt64(info.st_ino)
-        size = Int64(info.st_size)
-        modifiedSeconds = Int(info.st_mtim.tv_sec)
-        modifiedNanoseconds = Int(info.st_mtim.tv_nsec)
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return }
+        inode = (attributes[.systemFileNumber] as? NSNumber)?.uint64Value ?? 0
+        size = (attributes[.size] as? NSNumber)?.uint64Value ?? 0
+        modified = attributes[.modificationDate] as? Date
     }
 }

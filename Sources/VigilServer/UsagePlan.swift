@@ -1,7 +1,6 @@
+import Dispatch
+import Foundation
 public import HTTPTypes
-#if canImport(Glibc)
-import Glibc
-#endif
 import Synchronization
 
 /// A tenant's usage plan: a token bucket (sustained rate and burst) and an optional daily quota (UTC days).
@@ -49,16 +48,10 @@ public protocol UsageClock: Sendable {
 
 public struct SystemUsageClock: UsageClock {
     public init() {}
-    public var monotonicNanoseconds: UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
-    public var epochSeconds: Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec)
-    }
+    // Glibc's `timespec` is not used here: in a whole-module (release) build the compiler finds it in Dispatch's
+    // C module and refuses it under MemberImportVisibility.
+    public var monotonicNanoseconds: UInt64 { DispatchTime.now().uptimeNanoseconds }
+    public var epochSeconds: Int64 { Int64(Date().timeIntervalSince1970.rounded(.down)) }
 }
 
 /// Applies each tenant's plan. Each tenant has its own bucket and day count, so one tenant's traffic never spends
