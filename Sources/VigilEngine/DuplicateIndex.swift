@@ -219,7 +219,7 @@ public final class DuplicateIndex: Sendable {
             decision: 0, modelVersion: 0, reasonCount: 0, flags: response.duplicate ? Record.wasDuplicate : 0, features: (0, 0, 0, 0, 0)
         )
         guard response.paymentId == paymentId,
-            let scoreId = Self.packUUID(response.scoreId),
+            let scoreId = ScoreID.pack(response.scoreId),
             let score = UInt16(exactly: response.score),
             let micros = UInt32(exactly: response.processingMicros),
             let version = intern(response.modelVersion),
@@ -269,7 +269,7 @@ public final class DuplicateIndex: Sendable {
         if case .rules(let firings)? = extra { rules = firings }
         let version = modelVersions.withLock { $0[Int(record.modelVersion)] }
         return ScoreResponse(
-            paymentId: paymentId, scoreId: Self.formatUUID(record.scoreId), score: Int(record.score),
+            paymentId: paymentId, scoreId: ScoreID.format(record.scoreId), score: Int(record.score),
             decision: Self.decision(record.decision), reasons: reasons, rules: rules,
             duplicate: record.flags & Record.wasDuplicate != 0, modelVersion: version, processingMicros: Int(record.processingMicros)
         )
@@ -304,51 +304,6 @@ public final class DuplicateIndex: Sendable {
         case 0: .allow
         case 1: .review
         default: .block
-        }
-    }
-
-    /// The 16 bytes of a lower-case UUID in its 8-4-4-4-12 text form; nil for any other text, which could not be
-    /// given back as it was.
-    static func packUUID(_ text: String) -> (UInt64, UInt64)? {
-        var text = text
-        return text.withUTF8 { bytes -> (UInt64, UInt64)? in
-            guard bytes.count == 36 else { return nil }
-            var halves: (UInt64, UInt64) = (0, 0)
-            var digits = 0
-            for (i, byte) in bytes.enumerated() {
-                if i == 8 || i == 13 || i == 18 || i == 23 {
-                    guard byte == UInt8(ascii: "-") else { return nil }
-                    continue
-                }
-                let nibble: UInt8
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte - UInt8(ascii: "a") + 10
-                default: return nil
-                }
-                if digits < 16 { halves.0 = halves.0 << 4 | UInt64(nibble) } else { halves.1 = halves.1 << 4 | UInt64(nibble) }
-                digits += 1
-            }
-            return halves
-        }
-    }
-
-    static func formatUUID(_ halves: (UInt64, UInt64)) -> String {
-        let hex = Array("0123456789abcdef".utf8)
-        return String(unsafeUninitializedCapacity: 36) { out in
-            var at = 0
-            for (half, word) in [halves.0, halves.1].enumerated() {
-                for i in 0..<16 {
-                    let digit = half * 16 + i
-                    if digit == 8 || digit == 12 || digit == 16 || digit == 20 {
-                        out[at] = UInt8(ascii: "-")
-                        at += 1
-                    }
-                    out[at] = hex[Int(word >> UInt64(60 - 4 * i) & 0xF)]
-                    at += 1
-                }
-            }
-            return at
         }
     }
 }

@@ -27,6 +27,8 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
     public let model: ModelBundle
     /// At most this many reasons are reported, largest first.
     public let maxReasons: Int
+    /// Where score ids come from.
+    let random = RandomBytes()
 
     public init(store: Store, log: Log, model: ModelBundle, duplicates: DuplicateIndex = DuplicateIndex(), maxReasons: Int = 5) {
         self.extractor = FeatureExtractor(store: store)
@@ -112,7 +114,7 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
             }
         }
         return (probability, ScoreResponse(
-            paymentId: payment.paymentId, scoreId: UUID().uuidString.lowercased(), score: score, decision: decision,
+            paymentId: payment.paymentId, scoreId: ScoreID.random(random), score: score, decision: decision,
             reasons: Array(reasons), rules: firings, duplicate: false, modelVersion: model.version, processingMicros: 0
         ))
     }
