@@ -251,9 +251,21 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
     }
 
     func checkContentType(_ request: Request) throws {
-        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-        guard type == "application/json" else {
+        guard let value = request.headers[.contentType], Self.isJSONMediaType(value) else {
             throw ProblemDetails(.unsupportedMediaType, "Send the payment as Content-Type: application/json.")
+        }
+    }
+
+    /// Whether a `Content-Type` value names `application/json`, in any case, with or without parameters
+    /// (RFC 9110 §8.3.1), byte by byte: Foundation's trimming and lower-casing cost 2% of a scoring request.
+    static func isJSONMediaType(_ value: String) -> Bool {
+        var type = value.utf8[...]
+        if let semicolon = type.firstIndex(of: UInt8(ascii: ";")) { type = type[..<semicolon] }
+        let blank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        while let first = type.first, blank(first) { type = type.dropFirst() }
+        while let last = type.last, blank(last) { type = type.dropLast() }
+        return type.elementsEqual("application/json".utf8) { byte, expected in
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 == expected : byte == expected
         }
     }
 

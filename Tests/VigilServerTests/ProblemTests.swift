@@ -135,8 +135,16 @@ struct ProblemTests {
 
     @Test func aWrongContentTypeIsA415() async throws {
         try await withVigil(dataDirectory: temporaryDataDirectory()) { client, key in
-            try await client.execute(uri: "/v1/payments/score", method: .post, headers: headers(key: key, contentType: "text/plain"), body: json(paymentBody())) {
-                _ = Self.expectProblem($0, status: .unsupportedMediaType, type: "unsupported-media-type")
+            for type in ["text/plain", "application/jsonx", "application/json-seq", "application/problem+json", ""] {
+                try await client.execute(uri: "/v1/payments/score", method: .post, headers: headers(key: key, contentType: type), body: json(paymentBody())) {
+                    _ = Self.expectProblem($0, status: .unsupportedMediaType, type: "unsupported-media-type")
+                }
+            }
+            // Case, parameters and blanks around the media type do not matter (RFC 9110 §8.3.1).
+            for type in ["Application/JSON", "application/json; charset=utf-8", " application/json\t;charset=UTF-8"] {
+                try await client.execute(uri: "/v1/payments/score", method: .post, headers: headers(key: key, contentType: type), body: json(paymentBody())) {
+                    #expect($0.status == .ok, "Content-Type \(type)")
+                }
             }
         }
     }
