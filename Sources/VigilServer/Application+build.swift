@@ -2,6 +2,7 @@ import Foundation
 public import Hummingbird
 public import Logging
 import NIOCore
+import NIOPosix
 public import ServiceLifecycle
 import VigilDomain
 import VigilEngine
@@ -159,16 +160,22 @@ struct RecoveryService<Store: FeatureStore>: Service {
     func run() async throws {
         let started = ContinuousClock.now
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        var count = 0
-        try log.forEach { sequence, payload in
-            do {
-                let (tenant, receivedAt) = try engine.replay(payload, nowMillis: now)
-                // Today's payments count against the tenant's daily quota after a restart too.
-                state.usage.recordRecovered(tenant: tenant, atEpochSeconds: receivedAt.epochMillis.floorDivided(by: 1000))
-            } catch {
-                throw StartupError(description: "event log record \(sequence) is not a scored-payment event: \(error)")
+        let (engine, log, state) = (engine, log, state)
+        // Reading the whole log blocks for as long as the log is long, so it runs on the blocking pool, not on a
+        // thread of Swift's cooperative pool, which the HTTP handlers (`/health`, `/ready`) need meanwhile.
+        let count = try await blocking {
+            var count = 0
+            try log.forEach { sequence, payload in
+                do {
+                    let (tenant, receivedAt) = try engine.replay(payload, nowMillis: now)
+                    // Today's payments count against the tenant's daily quota after a restart too.
+                    state.usage.recordRecovered(tenant: tenant, atEpochSeconds: receivedAt.epochMillis.floorDivided(by: 1000))
+                } catch {
+                    throw StartupError(description: "event log record \(sequence) is not a scored-payment event: \(error)")
+                }
+                count += 1
             }
-            count += 1
+            return count
         }
         state.markReady()
         metrics.setReady(true)
@@ -201,15 +208,13 @@ struct ConfigurationReloader: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
-            let tenantsNow = FileStamp(path: admin.tenants.path)
-            if tenantsNow != seenTenants {
-                seenTenants = tenantsNow
-                reloadTenants()
-            }
-            let keysNow = FileStamp(path: admin.keys.path)
-            if keysNow != seenKeys {
-                seenKeys = keysNow
-                reloadKeys()
+            let (reloader, tenantsBefore, keysBefore) = (self, seenTenants, seenKeys)
+            (seenTenants, seenKeys) = try await blocking {
+                let tenantsNow = FileStamp(path: reloader.admin.tenants.path)
+                if tenantsNow != tenantsBefore { reloader.reloadTenants() }
+                let keysNow = FileStamp(path: reloader.admin.keys.path)
+                if keysNow != keysBefore { reloader.reloadKeys() }
+                return (tenantsNow, keysNow)
             }
         }
     }
@@ -245,4 +250,10 @@ struct ConfigurationReloader: Service {
             logger.error("Kept the previous keys: the key file cannot be opened", metadata: ["vigil.error": "\(error)"])
         }
     }
+}
+
+/// Runs blocking file work (a whole-log replay, reading and auditing configuration, each with its fsyncs) on NIO's
+/// blocking thread pool: Swift's cooperative pool has one thread per core, and a blocked one stalls requests.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await NIOThreadPool.singleton.runIfActive(body)
 }

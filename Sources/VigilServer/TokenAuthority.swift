@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 public import VigilProtection
@@ -42,11 +43,12 @@ struct SigningKeyReloader: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
-            let current = FileStamp(path: store.path)
+            let store = store
+            let current = try await blocking { FileStamp(path: store.path) }
             guard current != seen else { continue }
             seen = current
             do {
-                let keys = try store.verificationKeys()
+                let keys = try await blocking { try store.verificationKeys() }
                 guard !keys.isEmpty else {
                     logger.error("Kept the previous signing keys: the new signing-key file holds none")
                     continue
