@@ -5,7 +5,9 @@ import Synchronization
 /// Remembers each tenant's payment ids for a retention window, so an exact retry gets the original answer.
 ///
 /// A first request reserves its id before scoring; a concurrent second request with the same id sees the
-/// reservation and is told to retry rather than being scored twice.
+/// reservation and is told to retry rather than being scored twice. Each answer is kept with a 64-bit
+/// ``fingerprint(of:)`` of the tokenised payment, so a request that reuses an id for a different payment is told
+/// so (``Reservation/reused``) instead of getting the original's answer.
 ///
 /// Entries are compact, because a loaded server remembers every payment of the last 48 hours (864 million at
 /// 5,000 payments/s). The id is kept only as a 128-bit digest of (tenant, payment id), and the answer as an
@@ -16,14 +18,17 @@ import Synchronization
 /// not come back byte for byte, e.g. an event logged by another model with more reasons) goes into a side table,
 /// so a duplicate's answer always equals the original's with `duplicate` set.
 ///
-/// - Performance: 133 bytes of resident memory per remembered payment at a million of them (the 80-byte record in
-///   1,024-record chunks plus the digest → position table), against 742 when keys and whole responses were kept;
-///   release-build figure from `vigil-microbench --quick` (`DuplicateMemory.swift`).
+/// - Performance: 133 bytes of resident memory per remembered payment at a million of them (then an 80-byte record
+///   in 1,024-record chunks plus the digest → position table), against 742 when keys and whole responses were kept;
+///   release-build figure from `vigil-microbench --quick` (`DuplicateMemory.swift`). The payment fingerprint added
+///   8 bytes to the record (88, `DuplicateIndexTests`), so expect about 141 bytes; not yet re-measured in release.
 public final class DuplicateIndex: Sendable {
     public enum Reservation: Sendable, Equatable {
         case reserved
         case duplicate(ScoreResponse)
         case inProgress
+        /// The id was answered for a payment with a different fingerprint: not a retry, and not to be scored.
+        case reused
     }
 
     /// A 128-bit digest of (tenant, payment id): two SipHash-1-3 values of the process's random `Hasher` key over
@@ -61,6 +66,8 @@ public final class DuplicateIndex: Sendable {
 
         var key: Key
         var atMillis: Int64
+        /// ``DuplicateIndex/fingerprint(of:)`` of the payment answered.
+        var fingerprint: UInt64
         /// The score id's 16 bytes, big-endian halves of its hex digits.
         var scoreId: (UInt64, UInt64)
         /// Contributions in millionths (`assess` rounds them to 1e-6).
@@ -90,7 +97,7 @@ public final class DuplicateIndex: Sendable {
 
     /// What `reserve` finds under the lock.
     enum Found {
-        case reserved, pending
+        case reserved, pending, reused
         case record(Record, Extra?)
     }
 
@@ -165,7 +172,9 @@ public final class DuplicateIndex: Sendable {
     }
 
     /// Reserves `(tenant, paymentId)` unless it is already known.
-    public func reserve(tenant: String, paymentId: String, nowMillis: Int64) -> Reservation {
+    /// - Parameter fingerprint: ``fingerprint(of:)`` of the payment asked about; a remembered answer for another
+    ///   fingerprint makes the request ``Reservation/reused``.
+    public func reserve(tenant: String, paymentId: String, fingerprint: UInt64, nowMillis: Int64) -> Reservation {
         let key = Key(tenant: tenant, paymentId: paymentId)
         let found: Found = shard(key).shard.withLock { shard in
             shard.expire(before: nowMillis - retentionMillis)
@@ -174,6 +183,7 @@ public final class DuplicateIndex: Sendable {
                 return .pending
             case let position?:
                 let record = shard.record(at: position)
+                guard record.fingerprint == fingerprint else { return .reused }
                 return .record(record, record.flags & (Record.hasRules | Record.isWhole) != 0 ? shard.extras[position] : nil)
             case nil:
                 shard.positions[key] = Shard.pending
@@ -184,14 +194,16 @@ public final class DuplicateIndex: Sendable {
         switch found {
         case .reserved: return .reserved
         case .pending: return .inProgress
+        case .reused: return .reused
         case .record(let record, let extra): return .duplicate(answer(record, extra: extra, paymentId: paymentId))
         }
     }
 
     /// Records the answer for a reserved id (or, during recovery, for an id read from the log).
-    public func record(tenant: String, paymentId: String, response: ScoreResponse, atMillis: Int64) {
+    public func record(tenant: String, paymentId: String, fingerprint: UInt64, response: ScoreResponse, atMillis: Int64) {
         let key = Key(tenant: tenant, paymentId: paymentId)
-        let (record, extra) = compact(response, key: key, paymentId: paymentId, atMillis: atMillis)
+        var (record, extra) = compact(response, key: key, paymentId: paymentId, atMillis: atMillis)
+        record.fingerprint = fingerprint
         shard(key).shard.withLock { shard in
             let position = shard.append(record)
             shard.positions[key] = position
@@ -210,12 +222,40 @@ public final class DuplicateIndex: Sendable {
     /// Ids remembered or being scored.
     public var count: Int { locks.reduce(0) { $0 + $1.shard.withLock { $0.positions.count } } }
 
+    /// A 64-bit digest of everything a payment says except its id and its sealed values, whose random nonces differ
+    /// between two sealings of the same text: tokens stand for the personal data, so the same payment sent twice has
+    /// the same fingerprint, in this process, whether it came over HTTP or back from the event log.
+    ///
+    /// The free-text `reference` is held only sealed, so a retry that changes nothing but the reference counts as
+    /// the same payment. Two different payments share a fingerprint with probability 2⁻⁶⁴ (SipHash under the
+    /// process's secret random key, so no one can aim for it).
+    public static func fingerprint(of payment: TokenizedPayment) -> UInt64 {
+        var hasher = Hasher()
+        hasher.combine(0x5649_4749_4C46 as UInt64)
+        hasher.combine(payment.perspective)
+        hasher.combine(payment.type)
+        hasher.combine(payment.scheme)
+        hasher.combine(payment.channel)
+        hasher.combine(payment.amount)
+        hasher.combine(payment.createdAt)
+        for party in [payment.debtor, payment.creditor] {
+            hasher.combine(party.account)
+            hasher.combine(party.name)
+            hasher.combine(party.agent)
+        }
+        hasher.combine(payment.payeeFirstSeenAt)
+        hasher.combine(payment.confirmationOfPayee)
+        hasher.combine(payment.device)
+        hasher.combine(payment.ip)
+        return UInt64(truncatingIfNeeded: hasher.finalize())
+    }
+
     // MARK: Packing
 
     /// The record for `response`, and what it cannot hold.
     func compact(_ response: ScoreResponse, key: Key, paymentId: String, atMillis: Int64) -> (Record, Extra?) {
         var record = Record(
-            key: key, atMillis: atMillis, scoreId: (0, 0), contributions: (0, 0, 0, 0, 0), processingMicros: 0, score: 0,
+            key: key, atMillis: atMillis, fingerprint: 0, scoreId: (0, 0), contributions: (0, 0, 0, 0, 0), processingMicros: 0, score: 0,
             decision: 0, modelVersion: 0, reasonCount: 0, flags: response.duplicate ? Record.wasDuplicate : 0, features: (0, 0, 0, 0, 0)
         )
         guard response.paymentId == paymentId,

@@ -13,6 +13,8 @@ public enum ScoreOutcome: Sendable, Equatable {
     case duplicate(ScoreResponse)
     /// The same payment id is being scored right now by another request.
     case inProgress
+    /// The payment id was answered within the retention window for a different payment; nothing was scored.
+    case reused
     /// The event log refused the record; nothing was acknowledged.
     case unavailable(String)
 }
@@ -27,15 +29,21 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
     public let model: ModelBundle
     /// At most this many reasons are reported, largest first.
     public let maxReasons: Int
+    /// Which time a payment's features are computed at, against its receive time; recovery applies the same bounds.
+    public let bounds: CreatedAtBounds
     /// Where score ids come from.
     let random = RandomBytes()
 
-    public init(store: Store, log: Log, model: ModelBundle, duplicates: DuplicateIndex = DuplicateIndex(), maxReasons: Int = 5) {
+    public init(
+        store: Store, log: Log, model: ModelBundle, duplicates: DuplicateIndex = DuplicateIndex(), maxReasons: Int = 5,
+        bounds: CreatedAtBounds = .standard
+    ) {
         self.extractor = FeatureExtractor(store: store)
         self.log = log
         self.duplicates = duplicates
         self.model = model
         self.maxReasons = maxReasons
+        self.bounds = bounds
     }
 
     /// Scores one tokenised payment for a tenant.
@@ -43,17 +51,20 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
     public func score(
         _ payment: TokenizedPayment, tenant: TenantPolicy, receivedAt: Instant, started: ContinuousClock.Instant
     ) async -> ScoreOutcome {
-        switch duplicates.reserve(tenant: tenant.name, paymentId: payment.paymentId, nowMillis: receivedAt.epochMillis) {
+        let fingerprint = DuplicateIndex.fingerprint(of: payment)
+        switch duplicates.reserve(tenant: tenant.name, paymentId: payment.paymentId, fingerprint: fingerprint, nowMillis: receivedAt.epochMillis) {
         case .duplicate(var original):
             original.duplicate = true
             return .duplicate(original)
         case .inProgress:
             return .inProgress
+        case .reused:
+            return .reused
         case .reserved:
             break
         }
         var features: [Double] = []
-        extractor.observe(payment, into: &features)
+        extractor.observe(observed(payment, receivedAt: receivedAt), into: &features)
         var response = evaluate(payment, features: features, tenant: tenant)
         let elapsed = ContinuousClock.now - started
         response.processingMicros = Int(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
@@ -65,8 +76,20 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
             duplicates.release(tenant: tenant.name, paymentId: payment.paymentId)
             return .unavailable("the event log refused the record: \(error)")
         }
-        duplicates.record(tenant: tenant.name, paymentId: payment.paymentId, response: response, atMillis: receivedAt.epochMillis)
+        duplicates.record(
+            tenant: tenant.name, paymentId: payment.paymentId, fingerprint: fingerprint, response: response, atMillis: receivedAt.epochMillis
+        )
         return .scored(response)
+    }
+
+    /// The payment as the features see it: at ``CreatedAtBounds/featureTime(createdAt:receivedAt:)``. The event log
+    /// keeps the payment as it was sent, with its receive time, so recovery arrives at the same time again.
+    func observed(_ payment: TokenizedPayment, receivedAt: Instant) -> TokenizedPayment {
+        let at = bounds.featureTime(createdAt: payment.createdAt, receivedAt: receivedAt)
+        guard at != payment.createdAt else { return payment }
+        var moved = payment
+        moved.createdAt = at
+        return moved
     }
 
     /// Model, reasons, rules and decision for a payment whose features are known. No state changes.
@@ -130,16 +153,19 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
     }
 
     /// Folds one logged event back into the feature state and the duplicate index (recovery), and returns whose
-    /// payment it was and when it was received.
+    /// payment it was and when it was received. Features move at the time live scoring used (``observed``), so an
+    /// event logged with a far-future `createdAt` (accepted before `createdAt` was bounded) cannot hide an account's
+    /// windows after a restart.
     /// - Throws: ``EventDecodingError`` when the record is not a scored-payment event.
     @discardableResult
     public func replay(_ payload: [UInt8], nowMillis: Int64) throws(EventDecodingError) -> (tenant: String, receivedAt: Instant) {
         let event = try EventCoding.decode(payload)
         var features: [Double] = []
-        extractor.observe(event.request, into: &features)
+        extractor.observe(observed(event.request, receivedAt: event.receivedAt), into: &features)
         if event.receivedAt.epochMillis >= nowMillis - duplicates.retentionMillis {
             duplicates.record(
-                tenant: event.tenant, paymentId: event.paymentId, response: event.response, atMillis: event.receivedAt.epochMillis
+                tenant: event.tenant, paymentId: event.paymentId, fingerprint: DuplicateIndex.fingerprint(of: event.request),
+                response: event.response, atMillis: event.receivedAt.epochMillis
             )
         }
         return (event.tenant, event.receivedAt)

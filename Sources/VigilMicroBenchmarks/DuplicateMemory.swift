@@ -37,7 +37,7 @@ struct DuplicateMemory {
             let tenant = tenants[Int(h & 7)]
             let paymentId = "E2E-\(String(FeatureMemory.mix(UInt64(n), 32), radix: 36))"
             let at = start + Int64(n) * 86_400_000 / Int64(max(1, payments))
-            guard index!.reserve(tenant: tenant, paymentId: paymentId, nowMillis: at) == .reserved else { continue }
+            guard index!.reserve(tenant: tenant, paymentId: paymentId, fingerprint: h, nowMillis: at) == .reserved else { continue }
             let reasons = (0..<5).map { i in
                 let feature = features[Int(FeatureMemory.mix(h, UInt64(40 + i)) % UInt64(features.count))]
                 let contribution = ((FeatureMemory.unit(FeatureMemory.mix(h, UInt64(50 + i))) * 2) * 1e6).rounded() / 1e6
@@ -48,7 +48,7 @@ struct DuplicateMemory {
                 decision: .allow, reasons: reasons, rules: h % 100 == 0 ? [RuleFiring(name: "big-amount", outcome: .review)] : [],
                 duplicate: false, modelVersion: "xgb-2026-11-01", processingMicros: Int((h >> 40) % 5000)
             )
-            index!.record(tenant: tenant, paymentId: paymentId, response: response, atMillis: at)
+            index!.record(tenant: tenant, paymentId: paymentId, fingerprint: h, response: response, atMillis: at)
         }
         Heap.trim()
         guard let after = Heap.residentAnonymousBytes() else { return nil }

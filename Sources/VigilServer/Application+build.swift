@@ -93,7 +93,8 @@ public func buildApplication(
 
     let engine = ScoringEngine(
         store: InMemoryFeatureStore(), log: log, model: model,
-        duplicates: DuplicateIndex(retentionSeconds: Int64(configuration.duplicateRetentionHours) * 3600)
+        duplicates: DuplicateIndex(retentionSeconds: Int64(configuration.duplicateRetentionHours) * 3600),
+        bounds: configuration.createdAtBounds
     )
     let responder = VigilResponder(
         engine: engine, state: state, metrics: metrics, tokens: tokens, openAPI: try OpenAPIDocument.bytes(),

@@ -22,6 +22,7 @@ public struct ProblemDetails: Error, Sendable, Equatable {
         case notFound = "not-found"
         case methodNotAllowed = "method-not-allowed"
         case paymentInProgress = "payment-in-progress"
+        case paymentIdReused = "payment-id-reused"
         case payloadTooLarge = "payload-too-large"
         case unsupportedMediaType = "unsupported-media-type"
         case notReady = "not-ready"
@@ -38,7 +39,7 @@ public struct ProblemDetails: Error, Sendable, Equatable {
             case .rateLimited, .quotaExhausted: .tooManyRequests
             case .notFound: .notFound
             case .methodNotAllowed: .methodNotAllowed
-            case .paymentInProgress: .conflict
+            case .paymentInProgress, .paymentIdReused: .conflict
             case .payloadTooLarge: .contentTooLarge
             case .unsupportedMediaType: .unsupportedMediaType
             case .notReady, .unavailable: .serviceUnavailable
@@ -60,6 +61,7 @@ public struct ProblemDetails: Error, Sendable, Equatable {
             case .notFound: "Not found"
             case .methodNotAllowed: "Method not allowed"
             case .paymentInProgress: "Payment in progress"
+            case .paymentIdReused: "Payment id reused"
             case .payloadTooLarge: "Payload too large"
             case .unsupportedMediaType: "Unsupported media type"
             case .notReady: "Not ready"

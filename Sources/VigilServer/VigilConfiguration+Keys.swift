@@ -1,3 +1,4 @@
+public import VigilDomain
 public import VigilProtection
 
 extension VigilConfiguration {
@@ -14,4 +15,14 @@ extension VigilConfiguration {
     public var tokenPolicy: TokenVerifier.Policy {
         TokenVerifier.Policy(issuer: tokenIssuer, audience: tokenAudience, clockSkewSeconds: Int64(tokenClockSkewSeconds))
     }
+
+    /// How far `createdAt` may stray from the server's clock (`createdAtSkewSeconds`, `createdAtLagSeconds`).
+    public var createdAtBounds: CreatedAtBounds {
+        CreatedAtBounds(skewSeconds: Int64(createdAtSkewSeconds), lagSeconds: Int64(createdAtLagSeconds))
+    }
+
+    /// An hour ahead is already a broken clock; further would let a client push windows that far.
+    static let createdAtSkewRange = 0...3600
+    /// Ten years and a bit, so a test or a backfill can post old history at its own times.
+    static let createdAtLagRange = 60...(3660 * 86_400)
 }

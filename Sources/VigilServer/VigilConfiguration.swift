@@ -40,6 +40,11 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
     public var tokenAudience: String = "vigil-api"
     /// Seconds a token issuer's clock may differ from the server's, applied to `exp`, `iat` and `nbf` (0–300).
     public var tokenClockSkewSeconds: Int = 30
+    /// Seconds a payment's `createdAt` may be ahead of the server's clock before it is refused (0–3600).
+    public var createdAtSkewSeconds: Int = 300
+    /// Seconds a payment's `createdAt` may be behind the server's clock and still be the time its features are computed
+    /// at; an older one is scored at the receive time (60 s to 3660 days).
+    public var createdAtLagSeconds: Int = 86_400
 
     public enum MasterKeySource: String, Sendable, Codable, CaseIterable {
         case file, env
@@ -62,6 +67,7 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         case host, port, dataDirectory, durability, duplicateRetentionHours, modelPath, masterKeySource, logLevel
         case tlsCertificatePath, tlsKeyPath, clientCAPath, tlsMinimumVersion
         case tokenIssuer, tokenAudience, tokenClockSkewSeconds
+        case createdAtSkewSeconds, createdAtLagSeconds
     }
 
     public init(from decoder: any Decoder) throws {
@@ -84,6 +90,8 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         tokenIssuer = try c.decodeIfPresent(String.self, forKey: .tokenIssuer) ?? defaults.tokenIssuer
         tokenAudience = try c.decodeIfPresent(String.self, forKey: .tokenAudience) ?? defaults.tokenAudience
         tokenClockSkewSeconds = try c.decodeIfPresent(Int.self, forKey: .tokenClockSkewSeconds) ?? defaults.tokenClockSkewSeconds
+        createdAtSkewSeconds = try c.decodeIfPresent(Int.self, forKey: .createdAtSkewSeconds) ?? defaults.createdAtSkewSeconds
+        createdAtLagSeconds = try c.decodeIfPresent(Int.self, forKey: .createdAtLagSeconds) ?? defaults.createdAtLagSeconds
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -137,6 +145,14 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
             guard let seconds = Int(value) else { throw Invalid(description: "VIGIL_TOKEN_CLOCK_SKEW_SECONDS must be a number") }
             tokenClockSkewSeconds = seconds
         }
+        if let value = environment["VIGIL_CREATED_AT_SKEW_SECONDS"] {
+            guard let seconds = Int(value) else { throw Invalid(description: "VIGIL_CREATED_AT_SKEW_SECONDS must be a number") }
+            createdAtSkewSeconds = seconds
+        }
+        if let value = environment["VIGIL_CREATED_AT_LAG_SECONDS"] {
+            guard let seconds = Int(value) else { throw Invalid(description: "VIGIL_CREATED_AT_LAG_SECONDS must be a number") }
+            createdAtLagSeconds = seconds
+        }
         if let value = environment["VIGIL_TLS_CERT"] { tlsCertificatePath = value }
         if let value = environment["VIGIL_TLS_KEY"] { tlsKeyPath = value }
         if let value = environment["VIGIL_CLIENT_CA"] { clientCAPath = value }
@@ -169,6 +185,12 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         }
         guard (0...Int(JSONWebToken.maximumClockSkewSeconds)).contains(tokenClockSkewSeconds) else {
             throw Invalid(description: "tokenClockSkewSeconds must be between 0 and \(JSONWebToken.maximumClockSkewSeconds)")
+        }
+        guard Self.createdAtSkewRange.contains(createdAtSkewSeconds) else {
+            throw Invalid(description: "createdAtSkewSeconds must be between 0 and \(Self.createdAtSkewRange.upperBound)")
+        }
+        guard Self.createdAtLagRange.contains(createdAtLagSeconds) else {
+            throw Invalid(description: "createdAtLagSeconds must be between 60 and \(Self.createdAtLagRange.upperBound) (3660 days)")
         }
     }
 

@@ -48,7 +48,7 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
     public let checksClientCertificates: Bool
     public let tokens: TokenAuthority
     let openAPI: ByteBuffer
-    let decoder = PaymentRequestDecoder()
+    let decoder: PaymentRequestDecoder
 
     /// Largest request body accepted.
     public static var maxBodyBytes: Int { 64 * 1024 }
@@ -63,6 +63,7 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
         self.checksClientCertificates = checksClientCertificates
         self.tokens = tokens
         self.openAPI = ByteBuffer(bytes: openAPI)
+        self.decoder = PaymentRequestDecoder(bounds: engine.bounds)
     }
 
     enum Route: String {
@@ -146,8 +147,10 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
         }
         try checkContentType(request)
         var body = try await readBody(request)
+        // Read once the body is in, so `createdAt` is bounded by the time the payment arrived whole.
+        let receivedAt = Instant(epochMillis: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
         let payment: PaymentRequest
-        switch decoder.decode(body) {
+        switch decoder.decode(body, receivedAt: receivedAt) {
         case .success(let decoded): payment = decoded
         case .failure(.malformedJSON(let detail)): throw ProblemDetails(.malformedJSON, detail)
         case .failure(.invalid(let errors)):
@@ -159,7 +162,6 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
         let tokenized = Gateway(keys: keys).tokenize(payment)
         // The plaintext body is not needed past the PII boundary. (The decoded strings are freed unwiped: docs/security.md.)
         LockedMemory.wipe(&body)
-        let receivedAt = Instant(epochMillis: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
         let outcome = await engine.score(tokenized, tenant: tenant.policy, receivedAt: receivedAt, started: started)
         switch outcome {
         case .scored(let response):
@@ -181,6 +183,11 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
         case .inProgress:
             throw ProblemDetails(
                 .paymentInProgress, "A request with this paymentId is still being scored; retry shortly.", headers: [.retryAfter: "1"]
+            )
+        case .reused:
+            throw ProblemDetails(
+                .paymentIdReused,
+                "This paymentId was already scored for a different payment; a retry must repeat the original request exactly, and a new payment needs a new paymentId."
             )
         case .unavailable:
             context.logger.critical("Event log refused a record; payments are not being acknowledged")

@@ -80,8 +80,8 @@ struct DuplicateIndexTests {
         #expect(EventCoding.encode(answer) == EventCoding.encode(original))
     }
 
-    @Test func aRecordIsEightyBytesInline() {
-        #expect(MemoryLayout<DuplicateIndex.Record>.stride == 80)
+    @Test func aRecordIsEightyEightBytesInline() {
+        #expect(MemoryLayout<DuplicateIndex.Record>.stride == 88)
     }
 
     @Test func everyRoundedContributionComesBackExactlyFromMillionths() {
@@ -112,13 +112,13 @@ struct DuplicateIndexTests {
             let tenant = "bank-\(n % 3)"
             let id = "p\(n)"
             let response = n % 4 == 0 ? random.unusual(paymentId: id) : random.engineLike(paymentId: id)
-            #expect(index.reserve(tenant: tenant, paymentId: id, nowMillis: 0) == .reserved)
-            index.record(tenant: tenant, paymentId: id, response: response, atMillis: 0)
+            #expect(index.reserve(tenant: tenant, paymentId: id, fingerprint: 0, nowMillis: 0) == .reserved)
+            index.record(tenant: tenant, paymentId: id, fingerprint: 0, response: response, atMillis: 0)
             recorded.append((tenant, response))
         }
         #expect(index.count == recorded.count)
         for (tenant, response) in recorded {
-            expectSameAnswer(index.reserve(tenant: tenant, paymentId: response.paymentId, nowMillis: 1), response)
+            expectSameAnswer(index.reserve(tenant: tenant, paymentId: response.paymentId, fingerprint: 0, nowMillis: 1), response)
         }
         // Compact records hold no side entry unless they have rules or did not fit.
         let extras = index.locks.reduce(0) { $0 + $1.shard.withLock { $0.extras.count } }
@@ -134,50 +134,99 @@ struct DuplicateIndexTests {
         let index = DuplicateIndex()
         var random = Answers(state: 3)
         let first = random.engineLike(paymentId: "bc")
-        index.record(tenant: "a", paymentId: "bc", response: first, atMillis: 0)
-        #expect(index.reserve(tenant: "ab", paymentId: "c", nowMillis: 0) == .reserved)
-        #expect(index.reserve(tenant: "b", paymentId: "bc", nowMillis: 0) == .reserved)
-        expectSameAnswer(index.reserve(tenant: "a", paymentId: "bc", nowMillis: 0), first)
+        index.record(tenant: "a", paymentId: "bc", fingerprint: 0, response: first, atMillis: 0)
+        #expect(index.reserve(tenant: "ab", paymentId: "c", fingerprint: 0, nowMillis: 0) == .reserved)
+        #expect(index.reserve(tenant: "b", paymentId: "bc", fingerprint: 0, nowMillis: 0) == .reserved)
+        expectSameAnswer(index.reserve(tenant: "a", paymentId: "bc", fingerprint: 0, nowMillis: 0), first)
     }
 
     @Test func aReservationIsInProgressUntilRecordedOrReleased() {
         let index = DuplicateIndex()
         var random = Answers(state: 5)
-        #expect(index.reserve(tenant: "t", paymentId: "p1", nowMillis: 0) == .reserved)
-        #expect(index.reserve(tenant: "t", paymentId: "p1", nowMillis: 0) == .inProgress)
+        #expect(index.reserve(tenant: "t", paymentId: "p1", fingerprint: 0, nowMillis: 0) == .reserved)
+        #expect(index.reserve(tenant: "t", paymentId: "p1", fingerprint: 0, nowMillis: 0) == .inProgress)
         #expect(index.count == 1)
         index.release(tenant: "t", paymentId: "p1")
         #expect(index.count == 0)
-        #expect(index.reserve(tenant: "t", paymentId: "p1", nowMillis: 0) == .reserved)
+        #expect(index.reserve(tenant: "t", paymentId: "p1", fingerprint: 0, nowMillis: 0) == .reserved)
         let response = random.engineLike(paymentId: "p1")
-        index.record(tenant: "t", paymentId: "p1", response: response, atMillis: 0)
+        index.record(tenant: "t", paymentId: "p1", fingerprint: 0, response: response, atMillis: 0)
         // Releasing a recorded id changes nothing.
         index.release(tenant: "t", paymentId: "p1")
-        expectSameAnswer(index.reserve(tenant: "t", paymentId: "p1", nowMillis: 0), response)
+        expectSameAnswer(index.reserve(tenant: "t", paymentId: "p1", fingerprint: 0, nowMillis: 0), response)
+    }
+
+    @Test func anIdAnsweredForAnotherFingerprintIsReusedNotADuplicate() {
+        let index = DuplicateIndex()
+        var random = Answers(state: 13)
+        let response = random.engineLike(paymentId: "p1")
+        #expect(index.reserve(tenant: "t", paymentId: "p1", fingerprint: 42, nowMillis: 0) == .reserved)
+        // While the first is being scored, any second request waits, whatever it carries.
+        #expect(index.reserve(tenant: "t", paymentId: "p1", fingerprint: 43, nowMillis: 0) == .inProgress)
+        index.record(tenant: "t", paymentId: "p1", fingerprint: 42, response: response, atMillis: 0)
+        #expect(index.reserve(tenant: "t", paymentId: "p1", fingerprint: 43, nowMillis: 1) == .reused)
+        expectSameAnswer(index.reserve(tenant: "t", paymentId: "p1", fingerprint: 42, nowMillis: 2), response)
+        // Another tenant's id is its own.
+        #expect(index.reserve(tenant: "u", paymentId: "p1", fingerprint: 43, nowMillis: 3) == .reserved)
+    }
+
+    @Test func theFingerprintCoversEveryFieldButTheIdAndTheSealedValues() {
+        let base = payment("p1", from: 1, to: 2, amount: "2500.00", at: 0)
+        let fingerprint = DuplicateIndex.fingerprint(of: base)
+        var same = base
+        same.paymentId = "p2"
+        same.debtor.sealedAccount = SealedValue(keyVersion: 2, bytes: [7, 7])
+        same.sealedReference = SealedValue(keyVersion: 1, bytes: [1])
+        #expect(DuplicateIndex.fingerprint(of: same) == fingerprint)
+
+        let token = Token(a: 9, b: 9, c: 9, d: 9)
+        let changes: [(String, (inout TokenizedPayment) -> Void)] = [
+            ("amount", { $0.amount.minorUnits += 1 }),
+            ("currency", { $0.amount.currency = Currency(code: "EUR")! }),
+            ("createdAt", { $0.createdAt.epochMillis += 1 }),
+            ("createdAt offset", { $0.createdAt.utcOffsetSeconds = 3600 }),
+            ("perspective", { $0.perspective = .receiving }),
+            ("type", { $0.type = .pull }),
+            ("scheme", { $0.scheme = "SEPA_INST" }),
+            ("channel", { $0.channel = nil }),
+            ("debtor", { $0.debtor.account = token }),
+            ("creditor", { $0.creditor.account = token }),
+            ("creditor name", { $0.creditor.name = token }),
+            ("debtor agent", { $0.debtor.agent = "OTHERBANK" }),
+            ("payee first seen", { $0.payeeFirstSeenAt = Instant(epochMillis: 0) }),
+            ("confirmation of payee", { $0.confirmationOfPayee = .noMatch }),
+            ("device", { $0.device = token }),
+            ("ip", { $0.ip = token }),
+        ]
+        for (name, change) in changes {
+            var changed = base
+            change(&changed)
+            #expect(DuplicateIndex.fingerprint(of: changed) != fingerprint, "\(name)")
+        }
     }
 
     @Test func answersExpireAfterTheRetentionWindowAndFreeTheirMemory() {
         let index = DuplicateIndex(retentionSeconds: 10)
         var random = Answers(state: 9)
         let first = random.engineLike(paymentId: "p0")
-        index.record(tenant: "t", paymentId: "p0", response: first, atMillis: 0)
-        expectSameAnswer(index.reserve(tenant: "t", paymentId: "p0", nowMillis: 10_000), first)
-        #expect(index.reserve(tenant: "t", paymentId: "p0", nowMillis: 10_001) == .reserved)
+        index.record(tenant: "t", paymentId: "p0", fingerprint: 0, response: first, atMillis: 0)
+        expectSameAnswer(index.reserve(tenant: "t", paymentId: "p0", fingerprint: 0, nowMillis: 10_000), first)
+        #expect(index.reserve(tenant: "t", paymentId: "p0", fingerprint: 0, nowMillis: 10_001) == .reserved)
         index.release(tenant: "t", paymentId: "p0")
 
         // 200,000 payments, one per millisecond over 200 s: only the last 10 s stay, in a bounded number of chunks.
         for n in 1...200_000 {
             let id = "p\(n)"
-            #expect(index.reserve(tenant: "t", paymentId: id, nowMillis: Int64(n)) == .reserved)
+            #expect(index.reserve(tenant: "t", paymentId: id, fingerprint: 0, nowMillis: Int64(n)) == .reserved)
             var response = random.engineLike(paymentId: id)
             response.rules = n % 2 == 0 ? [RuleFiring(name: "r", outcome: .review)] : []
-            index.record(tenant: "t", paymentId: id, response: response, atMillis: Int64(n))
+            index.record(tenant: "t", paymentId: id, fingerprint: 0, response: response, atMillis: Int64(n))
         }
-        #expect(index.reserve(tenant: "t", paymentId: "p1", nowMillis: 200_000) == .reserved)
+        #expect(index.reserve(tenant: "t", paymentId: "p1", fingerprint: 0, nowMillis: 200_000) == .reserved)
         index.release(tenant: "t", paymentId: "p1")
         // Every shard expires on its next reservation.
         for n in 0..<2_000 {
-            _ = index.reserve(tenant: "t", paymentId: "probe\(n)", nowMillis: 200_000)
+            _ = index.reserve(tenant: "t", paymentId: "probe\(n)", fingerprint: 0, nowMillis: 200_000)
             index.release(tenant: "t", paymentId: "probe\(n)")
         }
         #expect(index.count == 10_001)
@@ -192,10 +241,10 @@ struct DuplicateIndexTests {
         var random = Answers(state: 11)
         let first = random.engineLike(paymentId: "p")
         let second = random.engineLike(paymentId: "p")
-        index.record(tenant: "t", paymentId: "p", response: first, atMillis: 0)
-        index.record(tenant: "t", paymentId: "p", response: second, atMillis: 5_000)
-        expectSameAnswer(index.reserve(tenant: "t", paymentId: "p", nowMillis: 10_001), second)
-        #expect(index.reserve(tenant: "t", paymentId: "p", nowMillis: 15_001) == .reserved)
+        index.record(tenant: "t", paymentId: "p", fingerprint: 0, response: first, atMillis: 0)
+        index.record(tenant: "t", paymentId: "p", fingerprint: 0, response: second, atMillis: 5_000)
+        expectSameAnswer(index.reserve(tenant: "t", paymentId: "p", fingerprint: 0, nowMillis: 10_001), second)
+        #expect(index.reserve(tenant: "t", paymentId: "p", fingerprint: 0, nowMillis: 15_001) == .reserved)
     }
 
     @Test func aDuplicateIsTheOriginalJSONWithDuplicateSetAlsoAfterRecovery() async throws {
@@ -225,7 +274,7 @@ struct DuplicateIndexTests {
         for (i, original) in originals.enumerated() {
             var expected = original
             expected.duplicate = true
-            let retry = payment("p\(i)", from: UInt64(i % 4), to: UInt64(i % 7) + 10, at: Int64(i) * 20)
+            let retry = payment("p\(i)", from: UInt64(i % 4), to: UInt64(i % 7) + 10, amount: i % 5 == 0 ? "6000.00" : "120.00", at: Int64(i) * 20)
             for current in [engine, recovered] {
                 guard case .duplicate(let answer) = await current.score(retry, tenant: tenant, receivedAt: Instant(epochMillis: 3000), started: .now) else {
                     Issue.record("expected a duplicate of p\(i)")

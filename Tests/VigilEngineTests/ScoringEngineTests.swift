@@ -87,7 +87,7 @@ struct ScoringEngineTests {
 
     @Test func aConcurrentRequestWithTheSameIdIsToldToRetry() async throws {
         let engine = engine()
-        #expect(engine.duplicates.reserve(tenant: "bank-a", paymentId: "p1", nowMillis: 0) == .reserved)
+        #expect(engine.duplicates.reserve(tenant: "bank-a", paymentId: "p1", fingerprint: 0, nowMillis: 0) == .reserved)
         let outcome = await engine.score(payment("p1", from: 1, to: 2, at: 0), tenant: try policy(), receivedAt: Instant(epochMillis: 0), started: .now)
         #expect(outcome == .inProgress)
     }
@@ -135,7 +135,7 @@ struct ScoringEngineTests {
             Issue.record("expected unavailable")
             return
         }
-        #expect(engine.duplicates.reserve(tenant: "bank-a", paymentId: "p1", nowMillis: 0) == .reserved)
+        #expect(engine.duplicates.reserve(tenant: "bank-a", paymentId: "p1", fingerprint: 0, nowMillis: 0) == .reserved)
     }
 
     @Test func replayRebuildsFeaturesAndDuplicates() async throws {
@@ -143,9 +143,11 @@ struct ScoringEngineTests {
         let original = engine(log: log)
         let tenant = try policy()
         var responses: [String: ScoreResponse] = [:]
+        var sent: [String: TokenizedPayment] = [:]
         for i in 0..<20 {
+            sent["p\(i)"] = payment("p\(i)", from: UInt64(i % 3), to: UInt64(i % 5) + 10, at: Int64(i) * 30)
             let r = try #require(scored(await original.score(
-                payment("p\(i)", from: UInt64(i % 3), to: UInt64(i % 5) + 10, at: Int64(i) * 30), tenant: tenant,
+                sent["p\(i)"]!, tenant: tenant,
                 receivedAt: Instant(epochMillis: 1000), started: .now
             )))
             responses[r.paymentId] = r
@@ -153,7 +155,9 @@ struct ScoringEngineTests {
         let recovered = engine()
         for record in log.records { try recovered.replay(record, nowMillis: 2000) }
         for (id, response) in responses {
-            #expect(recovered.duplicates.reserve(tenant: "bank-a", paymentId: id, nowMillis: 3000) == .duplicate(response))
+            #expect(recovered.duplicates.reserve(
+                tenant: "bank-a", paymentId: id, fingerprint: DuplicateIndex.fingerprint(of: sent[id]!), nowMillis: 3000
+            ) == .duplicate(response))
         }
         var a: [Double] = []
         var b: [Double] = []

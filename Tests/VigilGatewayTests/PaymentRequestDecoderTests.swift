@@ -33,6 +33,52 @@ struct PaymentRequestDecoderTests {
         #expect(throws: Never.self) { try decoder.decode(encoded(body)).get() }
     }
 
+    /// The fixture's `createdAt` (2026-11-22T09:30:00Z) as the server's clock.
+    static let fixtureTime = Instant(rfc3339: "2026-11-22T09:30:00Z")!
+
+    @Test(arguments: [
+        ("2099-01-01T00:00:00Z", false), ("2026-11-22T09:35:00.001Z", false), ("2026-11-22T10:35:00.001+01:00", false),
+        ("2026-11-22T09:35:00Z", true), ("2026-11-22T09:30:00Z", true), ("2020-01-01T00:00:00Z", true),
+    ])
+    func aCreatedAtTooFarAheadOfTheServersClockIsAFieldError(createdAt: String, accepted: Bool) {
+        var body = validBody()
+        body["createdAt"] = createdAt
+        let result = decoder.decode(encoded(body), receivedAt: Self.fixtureTime)
+        switch result {
+        case .success: #expect(accepted)
+        case .failure(.invalid(let errors)):
+            #expect(!accepted)
+            #expect(errors.map(\.pointer) == ["/createdAt"])
+            #expect(errors.first?.detail == "Must not be more than 300 seconds ahead of the server's clock; check the sending system's clock.")
+        case .failure(let other): Issue.record("unexpected \(other)")
+        }
+    }
+
+    @Test func theSkewIsTheDecodersAndNoClockMeansNoBound() throws {
+        var body = validBody()
+        body["createdAt"] = "2026-11-22T09:31:00Z"
+        let strict = PaymentRequestDecoder(bounds: CreatedAtBounds(skewSeconds: 0, lagSeconds: 60))
+        guard case .failure(.invalid(let errors)) = strict.decode(encoded(body), receivedAt: Self.fixtureTime) else {
+            Issue.record("expected a field error")
+            return
+        }
+        #expect(errors.first?.detail.contains("0 seconds ahead") == true)
+        body["createdAt"] = "2099-01-01T00:00:00Z"
+        #expect(throws: Never.self) { try decoder.decode(encoded(body)).get() }
+    }
+
+    /// Every bad field is still reported at once, the clock among them.
+    @Test func aFutureCreatedAtIsReportedWithTheOtherErrors() {
+        var body = validBody()
+        body["createdAt"] = "2099-01-01T00:00:00Z"
+        body["amount"] = "0"
+        guard case .failure(.invalid(let errors)) = decoder.decode(encoded(body), receivedAt: Self.fixtureTime) else {
+            Issue.record("expected field errors")
+            return
+        }
+        #expect(Set(errors.map(\.pointer)) == ["/amount", "/createdAt"])
+    }
+
     @Test(arguments: ["{", "[1,2]", "\"text\"", "", "nul", "{\"a\":}", "{\"a\":NaN}", "{\"a\":1} x"])
     func refusesMalformedJSON(text: String) {
         guard case .failure(.malformedJSON) = decoder.decode(Array(text.utf8)) else {

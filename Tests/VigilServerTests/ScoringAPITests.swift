@@ -50,6 +50,44 @@ struct ScoringAPITests {
         }
     }
 
+    @Test func aReusedPaymentIdWithAnotherAmountIsAConflictAlsoAfterARestart() async throws {
+        let dir = temporaryDataDirectory()
+        for restart in [false, true] {
+            try await withVigil(dataDirectory: dir) { client, key in
+                let score = { (amount: String) in
+                    try await client.execute(
+                        uri: "/v1/payments/score", method: .post, headers: headers(key: key), body: json(paymentBody(id: "reused-1", amount: amount))
+                    ) { ($0.status, $0.headers[.contentType], object($0.body)) }
+                }
+                if !restart { #expect(try await score("2500.00").0 == .ok) }
+                let (status, contentType, problem) = try await score("9999.00")
+                #expect(status == .conflict)
+                #expect(contentType == "application/problem+json")
+                #expect(problem["type"] as? String == "urn:vigil:problem:payment-id-reused")
+                #expect(problem["status"] as? Int == 409)
+                #expect((problem["detail"] as? String)?.contains("9999") == false)
+                let (exact, _, answer) = try await score("2500.00")
+                #expect(exact == .ok)
+                #expect(answer["duplicate"] as? Bool == true)
+            }
+        }
+    }
+
+    @Test func aCreatedAtFarAheadOfTheServersClockIsRefusedAtItsPointer() async throws {
+        try await withVigil(dataDirectory: temporaryDataDirectory()) { client, key in
+            var body = paymentBody(id: "future-1")
+            body["createdAt"] = "2099-01-01T00:00:00Z"
+            try await client.execute(uri: "/v1/payments/score", method: .post, headers: headers(key: key), body: json(body)) { response in
+                #expect(response.status == .badRequest)
+                let problem = object(response.body)
+                #expect(problem["type"] as? String == "urn:vigil:problem:validation-failed")
+                let errors = problem["errors"] as? [[String: Any]] ?? []
+                #expect(errors.map { $0["pointer"] as? String } == ["/createdAt"])
+                #expect(!String(buffer: response.body).contains("2099"))
+            }
+        }
+    }
+
     @Test func aRestartLosesNothing() async throws {
         let dir = temporaryDataDirectory()
         let first = try await withVigil(dataDirectory: dir) { client, key in

@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 import Testing
+import VigilDomain
 import VigilProtection
 import VigilServer
 
@@ -265,6 +266,35 @@ struct TokenConfigurationTests {
         #expect(error?.description.contains(message) == true, "\(error?.description ?? "")")
         var configuration = VigilConfiguration()
         #expect(throws: VigilConfiguration.Invalid.self) { try configuration.applyEnvironment(["VIGIL_TOKEN_CLOCK_SKEW_SECONDS": "ten"]) }
+    }
+
+    @Test func createdAtBoundsHaveDefaultsAndLayerLikeTheRest() throws {
+        #expect(VigilConfiguration().createdAtBounds == CreatedAtBounds(skewSeconds: 300, lagSeconds: 86_400))
+        let path = NSTemporaryDirectory() + "vigil-config-\(UUID().uuidString).json"
+        try #"{"createdAtSkewSeconds": 60, "createdAtLagSeconds": 3600}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        var configuration = try VigilConfiguration.load(file: path)
+        #expect(configuration.createdAtBounds == CreatedAtBounds(skewSeconds: 60, lagSeconds: 3600))
+        try configuration.applyEnvironment(["VIGIL_CREATED_AT_SKEW_SECONDS": "0", "VIGIL_CREATED_AT_LAG_SECONDS": "604800"])
+        #expect(configuration.createdAtBounds == CreatedAtBounds(skewSeconds: 0, lagSeconds: 604_800))
+    }
+
+    @Test(arguments: [
+        (#"{"createdAtSkewSeconds": -1}"#, "createdAtSkewSeconds must be between 0 and 3600"),
+        (#"{"createdAtSkewSeconds": 3601}"#, "createdAtSkewSeconds must be between 0 and 3600"),
+        (#"{"createdAtLagSeconds": 59}"#, "createdAtLagSeconds must be between 60 and 316224000"),
+        (#"{"createdAtLagSeconds": 316224001}"#, "createdAtLagSeconds must be between 60 and 316224000"),
+    ])
+    func badCreatedAtBoundsAreRefused(text: String, message: String) throws {
+        let path = NSTemporaryDirectory() + "vigil-config-\(UUID().uuidString).json"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let error = #expect(throws: VigilConfiguration.Invalid.self) { try VigilConfiguration.load(file: path) }
+        #expect(error?.description.contains(message) == true, "\(error?.description ?? "")")
+        var configuration = VigilConfiguration()
+        for variable in ["VIGIL_CREATED_AT_SKEW_SECONDS", "VIGIL_CREATED_AT_LAG_SECONDS"] {
+            #expect(throws: VigilConfiguration.Invalid.self) { try configuration.applyEnvironment([variable: "ten"]) }
+        }
+        #expect(throws: VigilConfiguration.Invalid.self) { try configuration.applyEnvironment(["VIGIL_CREATED_AT_SKEW_SECONDS": "3601"]) }
+        #expect(throws: VigilConfiguration.Invalid.self) { try configuration.applyEnvironment(["VIGIL_CREATED_AT_LAG_SECONDS": "0"]) }
     }
 
     @Test func theMasterKeyProviderFollowsTheConfiguredSource() {

@@ -307,6 +307,10 @@ def build_table() -> list[Exchange]:
         Exchange("valid sending-only tenant, sending", "POST", SCORE, 200, key="sendonly",
                  body=minimal_payment(pid("ct-so")), schema="valid", extra=check_scored),
         Exchange("duplicate retry", "POST", SCORE, 200, body=dup, schema="valid", extra=check_duplicate),
+        Exchange("paymentId reused for another amount", "POST", SCORE, 409, body=with_(dup, ("/amount", "9999.00")),
+                 expect_type="payment-id-reused", schema="valid"),
+        Exchange("duplicate retry after the reused id", "POST", SCORE, 200, body=dup, schema="valid",
+                 extra=check_duplicate),
 
         # -- malformed
         Exchange("malformed json", "POST", SCORE, 400, body=b'{"paymentId": "ct-canary-malformed-8812", "amount": ',
@@ -357,6 +361,7 @@ def build_table() -> list[Exchange]:
         bad("amount over-precise JPY", ("/currency", "JPY"), ("/amount", "100.5"), pointer="/amount",
             schema="semantic"),
         bad("currency unknown", ("/currency", "XYZ"), pointer="/currency", schema="semantic"),
+        bad("createdAt in 2099", ("/createdAt", "2099-01-01T00:00:00Z"), pointer="/createdAt", schema="semantic"),
 
         # -- transport / auth
         Exchange("body over 64 KiB", "POST", SCORE, 413, body=big, expect_type="payload-too-large"),

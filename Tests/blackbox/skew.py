@@ -6,15 +6,21 @@ order, reads the features the server recorded for each payment from `vigil event
 `vigil features` on the same history with the server's data directory, and compares every value of every
 feature of every payment: they must be identical (missing on both sides, or the same number).
 
+The history starts 60 days before now (`--start`), and the server runs with `VIGIL_CREATED_AT_LAG_SECONDS` at 90 days,
+so it computes every payment at its own `createdAt`, as `vigil features` does (docs/features.md, Time): live, a
+payment older than the lag would be computed at its receive time.
+
     python3 Tests/blackbox/skew.py --vigil .build/debug/vigil
 """
 import csv
+import datetime
 import json
 import os
 
 import common as c
 
 PAYMENTS = 2500
+HISTORY_AGE_DAYS = 60
 
 
 def unflatten(row: dict) -> dict:
@@ -33,13 +39,16 @@ def unflatten(row: dict) -> dict:
 def main(args) -> None:
     tmp = c.make_temp_dir("vigil-skew-")
     sim = os.path.join(tmp, "sim")
-    c.run_cli(args.vigil, ["simulate", "--seed", "5", "--payments", str(PAYMENTS), "--out", sim], timeout=60)
+    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=HISTORY_AGE_DAYS)
+    c.run_cli(args.vigil, ["simulate", "--seed", "5", "--payments", str(PAYMENTS), "--out", sim,
+                           "--start", start.strftime("%Y-%m-%dT%H:%M:%SZ")], timeout=60)
     with open(os.path.join(sim, "history.csv"), newline="") as fh:
         rows = list(csv.DictReader(fh))
     c.check(len(rows) >= PAYMENTS * 0.9, f"simulate wrote only {len(rows)} rows")
 
     data = os.path.join(tmp, "server")
-    server = c.Server(args.vigil, data, extra_args=["--durability", "async"], name="skew").start()
+    server = c.Server(args.vigil, data, extra_args=["--durability", "async"], name="skew",
+                      env={"VIGIL_CREATED_AT_LAG_SECONDS": str((HISTORY_AGE_DAYS + 30) * 86400)}).start()
     server.wait_ready()
     client = c.KeepAliveClient(server.port, c.read_demo_key(data))
     for row in rows:
