@@ -4,7 +4,8 @@ public import VigilDomain
 /// Computes a payment's features from what was known before it, then folds the payment into the state.
 ///
 /// This one function serves online scoring, recovery and offline replay, so a replayed history gives
-/// exactly the values the server computed. Times come from the payment's `createdAt`, never the clock.
+/// exactly the values the server computed. Times come from the payment's `createdAt`, never the clock (live scoring
+/// and recovery first bound it by the receive time: `CreatedAtBounds`).
 public struct FeatureExtractor<Store: FeatureStore>: Sendable {
     public let store: Store
 
