@@ -60,10 +60,10 @@ extension TenantCommand {
             usage: "vigil tenant api-keys <name> (--add | --revoke <key-id> | --accept | --refuse) [--data-dir <data-dir>]",
             discussion: """
                 Give exactly one of:
-                  --add             create a new API key and print it (the only line on stdout; only its hash is stored)
-                  --revoke KEY-ID   remove the key with this id (`vigil tenant list` shows the ids)
-                  --accept          accept the tenant's API keys as well as signed tokens (the default)
-                  --refuse          refuse its API keys; only signed tokens authenticate it
+                  --add            print a new API key (the only stdout line)
+                  --revoke KEY-ID  remove a key by its id (`vigil tenant list`)
+                  --accept         accept API keys and signed tokens (default)
+                  --refuse         accept only signed tokens
 
                 To roll a key without an outage: --add, give the bank the new key, then --revoke the old one. A \
                 running server picks every change up within a second.
