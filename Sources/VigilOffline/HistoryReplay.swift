@@ -20,6 +20,13 @@ public struct HistoryReplay: Sendable {
     /// token values, only on which tokens are equal).
     public static func gateway(dataDirectory: String?) throws -> Gateway {
         if let dataDirectory {
+            // Opening a key store creates its keys when there are none: without this check a mistyped --data-dir
+            // would tokenise under fresh keys that match no server's, and leave them behind.
+            guard FileManager.default.fileExists(atPath: dataDirectory + "/keys.json") else {
+                throw KeyError(
+                    .io, "\(dataDirectory) is not a Vigil data directory (it has no keys.json); give the server's --data-dir, or omit it"
+                )
+            }
             // The same master-key source the server uses: VIGIL_MASTER_KEY when set, else the directory's key file.
             if ProcessInfo.processInfo.environment["VIGIL_MASTER_KEY"] != nil {
                 return Gateway(keys: try KeyRing.open(directory: dataDirectory, provider: EnvironmentKeyProvider()))

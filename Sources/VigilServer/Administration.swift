@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 public import VigilProtection
-import VigilDomain
+public import VigilDomain
 
 /// Every administrative action on a data directory, each recorded in the audit log before it is reported done.
 /// The CLI's admin verbs and the server's own first-start set-up both go through here.
@@ -18,16 +18,11 @@ public struct Administration: Sendable {
         self.actor = actor
     }
 
-    /// The administration of `dataDirectory` (created 0700 if absent) with the master key where the server finds
-    /// it: `VIGIL_MASTER_KEY` when set, else the directory's `master.key`.
-    public static func open(dataDirectory: String, actor: AuditLog.Actor) throws -> Administration {
-        do {
-            try FileManager.default.createDirectory(
-                atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
-            )
-        } catch {
-            throw TenantDirectory.Invalid(description: "cannot create data directory \(dataDirectory): \(error.localizedDescription)")
-        }
+    /// The administration of an existing, initialised `dataDirectory` with the master key where the server finds
+    /// it: `VIGIL_MASTER_KEY` when set, else the directory's `master.key`. Only `vigil serve` creates a data
+    /// directory; an administrator's mistyped path must not grow a second one with keys no server uses.
+    public static func open(dataDirectory: String, actor: AuditLog.Actor) throws(UnusableDataDirectory) -> Administration {
+        try UnusableDataDirectory.check(dataDirectory)
         var configuration = VigilConfiguration()
         configuration.dataDirectory = dataDirectory
         if ProcessInfo.processInfo.environment["VIGIL_MASTER_KEY"] != nil { configuration.masterKeySource = .env }
@@ -45,7 +40,7 @@ public struct Administration: Sendable {
         let created = try keys.ensureDataKeys { try tenants.read().map(\.name) }
         try audit.append(
             actor: actor, action: "tenant.create", target: name,
-            details: ["dataKeyCreated": created.contains(name) ? "yes" : "no", "apiKeyHash": String(APIKey.hash(key).prefix(12))]
+            details: ["dataKeyCreated": created.contains(name) ? "yes" : "no", "apiKeyID": TenantConfig.keyID(hash: APIKey.hash(key))]
         )
         return key
     }
@@ -104,6 +99,61 @@ public struct Administration: Sendable {
     public func setAcceptAPIKeys(name: String, accept: Bool) throws {
         try change(name) { $0.acceptAPIKeys = accept ? nil : false }
         try audit.append(actor: actor, action: "tenant.api-keys", target: name, details: ["apiKeys": accept ? "accepted" : "refused"])
+    }
+
+    /// Sets the scores at which a tenant's payments become `review` and `block`; either may stay as it is.
+    public func setThresholds(name: String, review: Int?, block: Int?) throws {
+        var result = TenantConfig.Thresholds(review: 0, block: 0)
+        try change(name) { config in
+            if let review { config.thresholds.review = review }
+            if let block { config.thresholds.block = block }
+            result = config.thresholds
+        }
+        try audit.append(
+            actor: actor, action: "tenant.thresholds", target: name,
+            details: ["review": String(result.review), "block": String(result.block)]
+        )
+    }
+
+    /// Sets which perspectives (sending, receiving) a tenant may score from.
+    public func setPerspectives(name: String, perspectives: [Perspective]) throws {
+        guard !perspectives.isEmpty else { throw TenantDirectory.Invalid(description: "a tenant needs at least one perspective") }
+        let ordered = Perspective.allCases.filter(perspectives.contains)
+        try change(name) { $0.perspectives = ordered }
+        try audit.append(
+            actor: actor, action: "tenant.perspectives", target: name,
+            details: ["perspectives": ordered.map(\.rawValue).joined(separator: ",")]
+        )
+    }
+
+    /// Gives a tenant one more API key and returns it (shown once, stored only as a hash), so a bank can roll its
+    /// key without an outage: add, deploy the new key, revoke the old one.
+    public func addAPIKey(name: String) throws -> String {
+        let key = APIKey.generate()
+        let hash = APIKey.hash(key)
+        try change(name) { $0.apiKeyHashes.append(hash) }
+        try audit.append(actor: actor, action: "tenant.api-key.add", target: name, details: ["apiKeyID": TenantConfig.keyID(hash: hash)])
+        return key
+    }
+
+    /// Removes a tenant's API key by its id (``TenantConfig/keyID(hash:)``); returns how many keys the tenant has left.
+    public func revokeAPIKey(name: String, keyID: String) throws -> Int {
+        var remaining = 0
+        try tenants.update { configs in
+            guard let index = configs.firstIndex(where: { $0.name == name }) else {
+                throw TenantDirectory.Invalid(description: "no tenant named '\(name)'")
+            }
+            let before = configs[index].apiKeyHashes.count
+            configs[index].apiKeyHashes.removeAll { TenantConfig.keyID(hash: $0) == keyID }
+            guard configs[index].apiKeyHashes.count < before else {
+                throw TenantDirectory.Invalid(description: "tenant '\(name)' has no API key with id \(keyID) (`vigil tenant list` shows the ids)")
+            }
+            remaining = configs[index].apiKeyHashes.count
+        }
+        try audit.append(
+            actor: actor, action: "tenant.api-key.revoke", target: name, details: ["apiKeyID": keyID, "remaining": String(remaining)]
+        )
+        return remaining
     }
 
     /// Binds a tenant to one more client certificate (a binding it already has is not repeated).

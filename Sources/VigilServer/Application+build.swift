@@ -22,13 +22,9 @@ public struct StartupError: Error, CustomStringConvertible {
 public func buildApplication(
     configuration: VigilConfiguration, logger: Logger, onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
 ) async throws -> some ApplicationProtocol {
-    let tls: ServerTLS?
-    do {
-        try configuration.validate()
-        tls = try ServerTLS.load(configuration)
-    } catch {
-        throw StartupError(description: "configuration: \(error)")
-    }
+    // Every argument is checked, the model included, before the data directory is created or written.
+    let checked = try ConfigurationCheck(configuration)
+    let (tls, model) = (checked.tls, checked.model)
     let data = configuration.dataDirectory
     do {
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -66,13 +62,6 @@ public func buildApplication(
         tokens = TokenAuthority(policy: configuration.tokenPolicy, keys: try signingKeys.verificationKeys())
     } catch {
         throw StartupError(description: "signing keys: \(error)")
-    }
-
-    let model: ModelBundle
-    do {
-        model = try configuration.modelPath.map { try ModelBundle.load(path: $0) } ?? ModelBundle.bundled()
-    } catch {
-        throw StartupError(description: "model: \(error)")
     }
 
     let metrics = ServerMetrics()

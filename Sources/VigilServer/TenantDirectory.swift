@@ -19,7 +19,8 @@ public struct TenantConfig: Sendable, Codable, Equatable {
     }
 
     public var name: String
-    /// SHA-256 (hex) of each API key; the keys themselves are never stored.
+    /// SHA-256 (hex) of each API key; the keys themselves are never stored. A key's id is its hash's first
+    /// 12 hex digits (``keyID(hash:)``).
     public var apiKeyHashes: [String]
     public var perspectives: [Perspective]
     public var thresholds: Thresholds
@@ -35,6 +36,10 @@ public struct TenantConfig: Sendable, Codable, Equatable {
     /// Whether the tenant's API keys authenticate; nil means yes. A tenant set to false scores only with signed
     /// tokens (`vigil tenant token`).
     public var acceptAPIKeys: Bool?
+
+    /// The id an API key goes by in `vigil tenant list` and `vigil tenant api-keys --revoke`: the first 12 hex
+    /// digits of its SHA-256, enough to tell a tenant's keys apart and useless for finding the key.
+    public static func keyID(hash: String) -> String { String(hash.prefix(12)) }
 
     public static let defaultRules = """
         # Raise mule fan-in and likely double payments for a human look.
@@ -133,7 +138,7 @@ public struct TenantDirectory: Sendable {
         var boundTo: [String: String] = [:]
         for config in configs {
             guard isValidName(config.name) else {
-                throw Invalid(description: "tenant name '\(config.name)' must be 1–63 lower-case letters, digits, '-' or '_'")
+                throw Invalid(description: nameRule(config.name))
             }
             guard byName[config.name] == nil else { throw Invalid(description: "tenant '\(config.name)' appears twice") }
             let t = config.thresholds
@@ -187,7 +192,12 @@ public struct TenantDirectory: Sendable {
         return TenantTable(byKeyHash: byKey, byName: byName)
     }
 
-    static func isValidName(_ name: String) -> Bool {
+    /// Why `name` is refused as a tenant name.
+    public static func nameRule(_ name: String) -> String {
+        "tenant name '\(name)' must be 1–63 lower-case letters, digits, '-' or '_'"
+    }
+
+    public static func isValidName(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
         guard (1...63).contains(bytes.count) else { return false }
         return bytes.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 || $0 == 95 }
@@ -198,6 +208,8 @@ public struct TenantDirectory: Sendable {
         name: String, perspectives: [Perspective] = Perspective.allCases,
         thresholds: TenantConfig.Thresholds = .init(review: 600, block: 900), rules: String = TenantConfig.defaultRules
     ) throws -> String {
+        // Checked before the lock file is opened: a refused name leaves nothing behind.
+        guard Self.isValidName(name) else { throw Invalid(description: Self.nameRule(name)) }
         let key = APIKey.generate()
         try update { configs in
             guard !configs.contains(where: { $0.name == name }) else {
@@ -210,9 +222,9 @@ public struct TenantDirectory: Sendable {
         return key
     }
 
-    /// Read-modify-write under an exclusive lock; the result is validated before it replaces the file.
+    /// Read-modify-write under an exclusive lock; the result is validated before it replaces the file. The data
+    /// directory must exist: only `vigil serve` creates one.
     public func update(_ change: (inout [TenantConfig]) throws -> Void) throws {
-        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let lock = open(dataDirectory + "/tenants.lock", O_RDWR | O_CREAT, 0o600)
         guard lock >= 0 else { throw Invalid(description: "cannot open \(dataDirectory)/tenants.lock") }
         defer { close(lock) }

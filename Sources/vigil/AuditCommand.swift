@@ -13,12 +13,13 @@ struct AuditCommand: AsyncParsableCommand {
             discussion: "Exits non-zero, naming the first bad line, if a line was edited, inserted or deleted."
         )
 
-        @Option(name: .customLong("data-dir"), help: "Data directory (default ./data).") var dataDir: String = "./data"
+        @OptionGroup var data: DataDirectoryOption
 
         func run() async throws {
+            try requireDataDirectory("audit export", data.dataDir)
             var out = FileHandleOutput()
             do {
-                try AuditLog(dataDirectory: dataDir).forEach { line in
+                try AuditLog(dataDirectory: data.dataDir).forEach { line in
                     out.write(line)
                     out.write("\n")
                 }

@@ -12,10 +12,11 @@ struct EventsCommand: AsyncParsableCommand {
             abstract: "Print every event-log record as one JSON line: the event with its sequence number."
         )
 
-        @Option(name: .customLong("data-dir"), help: "Data directory (default ./data).") var dataDir: String = "./data"
+        @OptionGroup var data: DataDirectoryOption
 
         func run() async throws {
-            let directory = dataDir + "/events"
+            try requireDataDirectory("events export", data.dataDir)
+            let directory = data.dataDir + "/events"
             guard FileManager.default.fileExists(atPath: directory) else { throw CLIError("no event log at \(directory)") }
             var out = FileHandleOutput()
             try FileEventLog.read(directory: directory) { sequence, payload in

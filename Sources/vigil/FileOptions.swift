@@ -9,9 +9,9 @@ struct FileOptions: ParsableArguments {
     @Option(help: "Payment history CSV (docs/data-formats.md).") var history: String?
     @Option(help: "Fraud-report CSV (paymentId,reportedAt,fraudType).") var labels: String?
     @Option(help: "Map canonical column names to yours: canonical=theirs,…") var map: String?
-    @Option(name: .customLong("time-format"), help: "rfc3339 (default), epoch-seconds or dd/mm/yyyy-hh:mm.") var timeFormat: String = "rfc3339"
-    @Option(name: .customLong("utc-offset"), help: "Offset for dd/mm/yyyy-hh:mm times, e.g. +01:00 (default Z).") var utcOffset: String = "Z"
-    @Option(name: .customLong("amount-format"), help: "decimal (default), decimal-comma or minor-units.") var amountFormat: String = "decimal"
+    @Option(name: .customLong("time-format"), help: "rfc3339, epoch-seconds or dd/mm/yyyy-hh:mm.") var timeFormat: String = "rfc3339"
+    @Option(name: .customLong("utc-offset"), help: "Offset for dd/mm/yyyy-hh:mm times, e.g. +01:00.") var utcOffset: String = "Z"
+    @Option(name: .customLong("amount-format"), help: "decimal, decimal-comma or minor-units.") var amountFormat: String = "decimal"
     @Option(name: .customLong("data-dir"), help: "Use this data directory's tokenisation keys (tokens then match the server's).") var dataDir: String?
 
     func mapping() throws -> ColumnMapping { try map.map { try ColumnMapping(parsing: $0) } ?? ColumnMapping() }

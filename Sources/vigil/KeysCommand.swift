@@ -25,15 +25,13 @@ struct KeysCommand: AsyncParsableCommand {
 
         @Flag(help: "Rotate the token-signing key.") var signing = false
         @Option(help: "Rotate this tenant's data key only (default: every tenant's).") var tenant: String?
-        @Option(help: "Algorithm of the new signing key: ES256 (default) or EdDSA.") var alg: String = SigningAlgorithm.es256.rawValue
+        @Option(help: "Algorithm of the new signing key: ES256 or EdDSA.") var alg: String = SigningAlgorithm.es256.rawValue
         @OptionGroup var server: ServerDataOptions
 
         func run() async throws {
             let configuration = try server.configuration()
             // A mistyped path must not quietly grow a new data directory with keys no server uses.
-            guard FileManager.default.fileExists(atPath: configuration.dataDirectory) else {
-                throw CLIError("keys rotate: data directory \(configuration.dataDirectory) does not exist")
-            }
+            try requireDataDirectory("keys rotate", configuration.dataDirectory)
             let admin = Administration(configuration: configuration, actor: .currentUser())
             guard signing else {
                 do {
@@ -70,7 +68,7 @@ struct KeysCommand: AsyncParsableCommand {
 /// Where the server keeps its data and what it expects of tokens, read as `vigil serve` reads them: the config
 /// file, then `VIGIL_*` variables, then `--data-dir`.
 struct ServerDataOptions: ParsableArguments {
-    @Option(name: .customLong("data-dir"), help: "Data directory (default ./data).") var dataDir: String?
+    @Option(name: .customLong("data-dir"), help: "The server's data directory (default ./data); it must exist.") var dataDir: String?
     @Option(help: "The server's JSON config file, for its data directory, master-key source, token issuer and audience.")
     var config: String?
 

@@ -15,13 +15,14 @@ extension TenantCommand {
 
         @Argument(help: "Tenant name.") var name: String
         @Option(help: "Lifetime: a number and s, m or h, e.g. 30s, 15m, 1h; at most 24h.") var ttl: String
-        @Option(help: "Signing algorithm: ES256 (default) or EdDSA.") var alg: String = SigningAlgorithm.es256.rawValue
+        @Option(help: "Signing algorithm: ES256 or EdDSA.") var alg: String = SigningAlgorithm.es256.rawValue
         @OptionGroup var server: ServerDataOptions
 
         func run() async throws {
             let lifetime = try parseLifetime(ttl)
             let algorithm = try parseAlgorithm(alg)
             let configuration = try server.configuration()
+            try requireDataDirectory("tenant token", configuration.dataDirectory)
             do {
                 guard try TenantDirectory(dataDirectory: configuration.dataDirectory).load().byName[name] != nil else {
                     throw CLIError("tenant '\(name)' does not exist")
@@ -55,28 +56,52 @@ extension TenantCommand {
     struct APIKeys: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "api-keys",
-            abstract: "Let a tenant authenticate with its API keys (--accept, the default) or only with signed tokens (--refuse)."
+            abstract: "Manage a tenant's API keys: add or revoke one, or accept or refuse them all.",
+            usage: "vigil tenant api-keys <name> (--add | --revoke <key-id> | --accept | --refuse) [--data-dir <data-dir>]",
+            discussion: """
+                Give exactly one of:
+                  --add            print a new API key (the only stdout line)
+                  --revoke KEY-ID  remove a key by its id (`vigil tenant list`)
+                  --accept         accept API keys and signed tokens (default)
+                  --refuse         accept only signed tokens
+
+                To roll a key without an outage: --add, give the bank the new key, then --revoke the old one. A \
+                running server picks every change up within a second.
+                """
         )
 
-        enum Mode: EnumerableFlag {
-            case accept, refuse
+        @Argument(help: "Tenant name.") var name: String
+        @Flag(help: "Create a new API key and print it.") var add = false
+        @Option(help: ArgumentHelp("Remove the API key with this id.", valueName: "key-id")) var revoke: String?
+        @Flag(help: "Accept the tenant's API keys as well as signed tokens.") var accept = false
+        @Flag(help: "Refuse the tenant's API keys; only signed tokens authenticate it.") var refuse = false
+        @OptionGroup var data: DataDirectoryOption
 
-            static func help(for value: Mode) -> ArgumentHelp? {
-                switch value {
-                case .accept: "Accept the tenant's API keys as well as signed tokens."
-                case .refuse: "Refuse the tenant's API keys; only signed tokens authenticate it."
-                }
+        func validate() throws {
+            try validateTenantName(name)
+            let given = [add, revoke != nil, accept, refuse].filter { $0 }.count
+            guard given == 1 else { throw ValidationError("give exactly one of --add, --revoke KEY-ID, --accept or --refuse") }
+            if let revoke, revoke.utf8.count != 12 || !revoke.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) {
+                throw ValidationError("a key id is 12 lower-case hex digits, as `vigil tenant list` shows it")
             }
         }
 
-        @Argument(help: "Tenant name.") var name: String
-        @Flag var mode: Mode
-        @Option(name: .customLong("data-dir"), help: "Data directory (default ./data).") var dataDir: String = "./data"
-
         func run() async throws {
-            try administer("tenant api-keys", dataDir: dataDir) { try $0.setAcceptAPIKeys(name: name, accept: mode == .accept) }
-            let state = mode == .accept ? "accepts API keys" : "refuses API keys and accepts only signed tokens"
-            FileHandle.standardError.write(Data("vigil: tenant '\(name)' now \(state)\n".utf8))
+            if add {
+                let key = try administer("tenant api-keys", dataDir: data.dataDir) { try $0.addAPIKey(name: name) }
+                print(key)
+                note("tenant '\(name)' has a new API key, id \(TenantConfig.keyID(hash: APIKey.hash(key)))")
+            } else if let revoke {
+                let remaining = try administer("tenant api-keys", dataDir: data.dataDir) { try $0.revokeAPIKey(name: name, keyID: revoke) }
+                note("revoked API key \(revoke) of tenant '\(name)'; \(remaining) key(s) left" + (remaining == 0 ? ": only signed tokens authenticate it" : ""))
+            } else {
+                try administer("tenant api-keys", dataDir: data.dataDir) { try $0.setAcceptAPIKeys(name: name, accept: accept) }
+                note("tenant '\(name)' now " + (accept ? "accepts API keys" : "refuses API keys and accepts only signed tokens"))
+            }
+        }
+
+        func note(_ text: String) {
+            FileHandle.standardError.write(Data("vigil: \(text)\n".utf8))
         }
     }
 }

@@ -6,7 +6,10 @@ import VigilServer
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant", abstract: "Manage tenants (banks). Every change is recorded in the audit log.",
-        subcommands: [Create.self, Erase.self, Plan.self, Allow.self, Rules.self, BindCertificate.self, Token.self, APIKeys.self]
+        subcommands: [
+            List.self, Create.self, Erase.self, Thresholds.self, Perspectives.self, Plan.self, Allow.self, Rules.self,
+            BindCertificate.self, Token.self, APIKeys.self,
+        ]
     )
 
     struct Create: AsyncParsableCommand {
@@ -15,10 +18,12 @@ struct TenantCommand: AsyncParsableCommand {
         )
 
         @Argument(help: "Tenant name: lower-case letters, digits, '-' or '_'.") var name: String
-        @Option(name: .customLong("data-dir"), help: "Data directory (default ./data).") var dataDir: String = "./data"
+        @OptionGroup var data: DataDirectoryOption
+
+        func validate() throws { try validateTenantName(name) }
 
         func run() async throws {
-            let key = try administer("tenant create", dataDir: dataDir) { try $0.createTenant(name: name) }
+            let key = try administer("tenant create", dataDir: data.dataDir) { try $0.createTenant(name: name) }
             print(key)
         }
     }
@@ -36,11 +41,13 @@ struct TenantCommand: AsyncParsableCommand {
 
         @Argument(help: "Tenant name.") var name: String
         @Flag(help: "Confirm: the erasure cannot be undone.") var yes = false
-        @Option(name: .customLong("data-dir"), help: "Data directory (default ./data).") var dataDir: String = "./data"
+        @OptionGroup var data: DataDirectoryOption
+
+        func validate() throws { try validateTenantName(name) }
 
         func run() async throws {
             guard yes else { throw CLIError("tenant erase: this destroys '\(name)''s data keys for good; add --yes to confirm") }
-            let versions = try administer("tenant erase", dataDir: dataDir) { try $0.eraseTenant(name: name) }
+            let versions = try administer("tenant erase", dataDir: data.dataDir) { try $0.eraseTenant(name: name) }
             print("erased tenant \(name): destroyed data key version(s) \(versions.map(String.init).joined(separator: ", "))")
         }
     }
@@ -56,7 +63,9 @@ struct TenantCommand: AsyncParsableCommand {
         @Option(help: "Requests allowed at once after a quiet spell (the bucket size).") var burst: Int?
         @Option(name: .customLong("daily-quota"), help: "Scoring requests per UTC day (omit for none).") var dailyQuota: Int?
         @Flag(help: "Remove the plan.") var none = false
-        @Option(name: .customLong("data-dir"), help: "Data directory (default ./data).") var dataDir: String = "./data"
+        @OptionGroup var data: DataDirectoryOption
+
+        func validate() throws { try validateTenantName(name) }
 
         func run() async throws {
             var plan: UsagePlan?
@@ -71,7 +80,7 @@ struct TenantCommand: AsyncParsableCommand {
                     throw CLIError("tenant plan: \(error)")
                 }
             }
-            try administer("tenant plan", dataDir: dataDir) { try $0.setPlan(name: name, plan: plan) }
+            try administer("tenant plan", dataDir: data.dataDir) { try $0.setPlan(name: name, plan: plan) }
         }
     }
 
@@ -84,11 +93,21 @@ struct TenantCommand: AsyncParsableCommand {
         @Argument(help: "Tenant name.") var name: String
         @Argument(help: "CIDR blocks such as 203.0.113.0/24 or 2001:db8::/32.") var networks: [String] = []
         @Flag(help: "Allow every address (remove the list).") var any = false
-        @Option(name: .customLong("data-dir"), help: "Data directory (default ./data).") var dataDir: String = "./data"
+        @OptionGroup var data: DataDirectoryOption
+
+        func validate() throws {
+            try validateTenantName(name)
+            guard !any else { return }
+            do {
+                _ = try AllowList(networks)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
 
         func run() async throws {
             guard any != !networks.isEmpty else { throw CLIError("tenant allow: give CIDR blocks, or --any, not both") }
-            try administer("tenant allow", dataDir: dataDir) { try $0.setAllowedNetworks(name: name, networks: any ? nil : networks) }
+            try administer("tenant allow", dataDir: data.dataDir) { try $0.setAllowedNetworks(name: name, networks: any ? nil : networks) }
         }
     }
 
@@ -99,13 +118,15 @@ struct TenantCommand: AsyncParsableCommand {
 
         @Argument(help: "Tenant name.") var name: String
         @Argument(help: "Rule file (docs/rules.md).") var file: String
-        @Option(name: .customLong("data-dir"), help: "Data directory (default ./data).") var dataDir: String = "./data"
+        @OptionGroup var data: DataDirectoryOption
+
+        func validate() throws { try validateTenantName(name) }
 
         func run() async throws {
-            guard let data = FileManager.default.contents(atPath: file), let rules = String(data: data, encoding: .utf8) else {
+            guard let text = FileManager.default.contents(atPath: file), let rules = String(data: text, encoding: .utf8) else {
                 throw CLIError("tenant rules: cannot read \(file) as UTF-8 text")
             }
-            try administer("tenant rules", dataDir: dataDir) { try $0.setRules(name: name, rules: rules) }
+            try administer("tenant rules", dataDir: data.dataDir) { try $0.setRules(name: name, rules: rules) }
         }
     }
 
@@ -125,15 +146,16 @@ struct TenantCommand: AsyncParsableCommand {
         @Option(help: "A DNS name, URI or email subject alternative name.") var san: String?
         @Option(help: "SHA-256 fingerprint of the DER certificate, 64 hex digits (colons allowed).") var sha256: String?
         @Option(help: "PEM certificate file to bind by its SHA-256 fingerprint.") var cert: String?
-        @Option(name: .customLong("data-dir"), help: "Data directory (default ./data).") var dataDir: String = "./data"
+        @OptionGroup var data: DataDirectoryOption
 
         func validate() throws {
             let given = [subject, san, sha256, cert].compactMap { $0 }.count
             guard given == 1 else { throw ValidationError("give exactly one of --subject, --san, --sha256 or --cert") }
+            try validateTenantName(name)
         }
 
         func run() async throws {
-            try administer("tenant bind-certificate", dataDir: dataDir) { admin in
+            try administer("tenant bind-certificate", dataDir: data.dataDir) { admin in
                 var binding = CertificateBinding(subject: subject, san: san, sha256: sha256)
                 if let cert {
                     guard let pem = FileManager.default.contents(atPath: cert) else { throw CLIError("cannot read \(cert)") }
@@ -146,12 +168,45 @@ struct TenantCommand: AsyncParsableCommand {
 }
 
 /// Runs an administrative action on a data directory as the current user, turning its failure into a CLI error
-/// prefixed with the verb.
+/// prefixed with the verb. A missing or uninitialised data directory exits 2 before anything is written.
 @discardableResult
 func administer<T>(_ verb: String, dataDir: String, _ action: (Administration) throws -> T) throws -> T {
+    let admin: Administration
     do {
-        return try action(try Administration.open(dataDirectory: dataDir, actor: .currentUser()))
+        admin = try Administration.open(dataDirectory: dataDir, actor: .currentUser())
+    } catch {
+        throw refuse(verb, error)
+    }
+    do {
+        return try action(admin)
     } catch {
         throw CLIError("\(verb): \(error)")
     }
+}
+
+/// Throws (exit status 2) unless `path` is a data directory `vigil serve` has set up.
+func requireDataDirectory(_ verb: String, _ path: String) throws {
+    do {
+        try UnusableDataDirectory.check(path)
+    } catch {
+        throw refuse(verb, error)
+    }
+}
+
+/// Says why the data directory cannot be used and exits 2, the status every admin verb gives for it, so that a
+/// script can tell a wrong `--data-dir` from a refused change.
+func refuse(_ verb: String, _ error: UnusableDataDirectory) -> ExitCode {
+    FileHandle.standardError.write(Data("Error: \(verb): \(error)\n".utf8))
+    return ExitCode(2)
+}
+
+/// Refuses a malformed tenant name before any file is opened.
+func validateTenantName(_ name: String) throws {
+    guard TenantDirectory.isValidName(name) else { throw ValidationError(TenantDirectory.nameRule(name)) }
+}
+
+/// `--data-dir` of the admin verbs: a directory `vigil serve` has set up; they never create one.
+struct DataDirectoryOption: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "The server's data directory; it must exist (only `vigil serve` creates one).")
+    var dataDir: String = "./data"
 }

@@ -6,6 +6,16 @@ import VigilGateway
 import VigilOffline
 
 struct HistoryReplayTests {
+    @Test func aDataDirectoryWithoutKeysIsRefusedAndLeftEmpty() throws {
+        let dir = NSTemporaryDirectory() + "vigil-offline-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(throws: (any Error).self) { try HistoryReplay.gateway(dataDirectory: dir) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+        #expect(throws: (any Error).self) { try HistoryReplay.gateway(dataDirectory: dir + "/missing") }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/missing"))
+    }
+
     @Test func replaysInTimeOrderAndSkipsRepeatedIds() throws {
         let (rows, _) = try HistoryReader().read(history([
             row("late", at: "2026-01-01T12:00:00Z"),

@@ -37,9 +37,17 @@ final class LogCapture: Sendable {
     }
 }
 
-/// A fresh data directory under the temporary directory, removed when the test process exits. Each server start
-/// pre-allocates event-log segments (64 MiB each), so a full run would otherwise leave gigabytes behind.
+/// A fresh, empty data directory under the temporary directory (created, as `vigil serve` would; the
+/// administration never creates one), removed when the test process exits. Each server start pre-allocates
+/// event-log segments (64 MiB each), so a full run would otherwise leave gigabytes behind.
 func temporaryDataDirectory() -> String {
+    let path = temporaryPath()
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    return path
+}
+
+/// A fresh path under the temporary directory with nothing at it, removed when the test process exits.
+func temporaryPath() -> String {
     let path = NSTemporaryDirectory() + "vigil-server-\(UUID().uuidString)"
     TemporaryDirectories.shared.register(path)
     return path

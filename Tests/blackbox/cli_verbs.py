@@ -10,6 +10,13 @@
   with the RFC 6750 challenge, `keys rotate --signing` brings a new kid while the previous key's token still scores,
   `tenant api-keys demo --refuse` leaves only tokens; bad `--ttl`, unknown tenants and a bare `keys rotate` are
   refused with a message and nothing on stdout.
+- Only `vigil serve` creates a data directory: every admin verb refuses a missing or uninitialised one with exit 2,
+  a bad tenant name leaves no tenants.lock, and `serve --model MISSING` creates nothing.
+- Help prints each default once, `tenant api-keys` shows its flags as alternatives, `vigil features lst` names the
+  unknown verb, `vigil --version` prints the version and commit.
+- `tenant list`, `thresholds`, `perspectives` and `api-keys --add/--revoke` change a running server, are audited,
+  and refuse bad arguments with nothing written.
+- `deploy/vigil.json` passes `vigil config check` (which names bad variants) and starts a server that scores.
 
     python3 Tests/blackbox/cli_verbs.py --vigil .build/debug/vigil
 """
@@ -17,6 +24,7 @@ import base64
 import csv
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -82,6 +90,7 @@ def features_and_rules(vigil: str, tmp: str) -> None:
 
 def tenants_and_config(vigil: str, tmp: str) -> None:
     data = os.path.join(tmp, "tenants")
+    c.init_data_dir(vigil, data)
     key = c.create_tenant(vigil, data, "bank-a")
     c.check(key.startswith("vgl_"), f"unexpected key format {key!r}")
     with open(os.path.join(data, "tenants.json")) as fh:
@@ -96,6 +105,178 @@ def tenants_and_config(vigil: str, tmp: str) -> None:
     cp = c.run_cli(vigil, ["serve", "--config", config, "--data-dir", os.path.join(tmp, "unused")], check_status=False)
     c.check(cp.returncode != 0 and b"unknown key 'prot'" in cp.stderr,
             f"a bad config should be refused with its key named: {cp.stderr!r}")
+
+
+def _listing(path: str) -> list[str]:
+    return sorted(os.listdir(path)) if os.path.isdir(path) else []
+
+
+def data_directory_refusals(vigil: str, tmp: str) -> None:
+    """Only `vigil serve` creates a data directory: every admin verb refuses a missing or uninitialised one, exit 2."""
+    missing = os.path.join(tmp, "nonexistent", "x")
+    empty = os.path.join(tmp, "empty")
+    os.makedirs(empty)
+    verbs = [
+        ["tenant", "create", "bank-a"], ["tenant", "list"], ["tenant", "erase", "demo", "--yes"],
+        ["tenant", "thresholds", "demo", "--review", "500"], ["tenant", "perspectives", "demo", "sending"],
+        ["tenant", "plan", "demo", "--none"], ["tenant", "allow", "demo", "--any"],
+        ["tenant", "api-keys", "demo", "--add"], ["tenant", "api-keys", "demo", "--refuse"],
+        ["tenant", "token", "demo", "--ttl", "5m"], ["keys", "rotate"], ["keys", "rotate", "--signing"],
+        ["audit", "export"], ["events", "export"],
+    ]
+    for args in verbs:
+        for directory, message in [(missing, b"does not exist"), (empty, b"is not a Vigil data directory")]:
+            cp = c.run_cli(vigil, [*args, "--data-dir", directory], check_status=False)
+            c.check(cp.returncode == 2 and message in cp.stderr and b"vigil serve --data-dir" in cp.stderr and not cp.stdout.strip(),
+                    f"`vigil {' '.join(args)}` on {directory} should exit 2 naming the problem: "
+                    f"{cp.returncode} {cp.stdout!r} {cp.stderr!r}")
+    c.check(not os.path.exists(os.path.dirname(missing)), f"an admin verb created {missing}")
+    c.check(_listing(empty) == [], f"an admin verb wrote into an uninitialised directory: {_listing(empty)}")
+
+    # Arguments are checked before the disk is touched: a bad name leaves no tenants.lock, a bad model no directory.
+    cp = c.run_cli(vigil, ["tenant", "create", "Bank A", "--data-dir", empty], check_status=False)
+    c.check(cp.returncode == 64 and b"lower-case letters" in cp.stderr and _listing(empty) == [],
+            f"a bad tenant name should be refused before any file is opened: {cp.returncode} {cp.stderr!r} {_listing(empty)}")
+    fresh = os.path.join(tmp, "never-created")
+    cp = c.run_cli(vigil, ["serve", "--port", "0", "--model", os.path.join(tmp, "nonexistent.json"), "--data-dir", fresh],
+                   check_status=False)
+    c.check(cp.returncode != 0 and b"model:" in cp.stderr and not os.path.exists(fresh),
+            f"serve with a missing model should fail before creating its data directory: {cp.stderr!r}")
+    c.log(f"data directory: {len(verbs)} admin verbs refuse a missing and an uninitialised directory with exit 2")
+
+
+def help_and_version(vigil: str) -> None:
+    """Help prints each default once, alternatives read as alternatives, a mistyped verb is named, --version."""
+    cp = c.run_cli(vigil, ["--version"])
+    version = cp.stdout.decode().strip()
+    c.check(re.fullmatch(r"\d+\.\d+\.\d+ \(commit (unknown|[0-9a-f]{40}(-dirty)?)\)", version),
+            f"`vigil --version` should print the version and the commit: {version!r}")
+
+    cp = c.run_cli(vigil, ["features", "lst"], check_status=False)
+    c.check(cp.returncode == 64 and b"unknown verb 'lst'" in cp.stderr and b"--out" not in cp.stderr,
+            f"a mistyped verb should be named as unknown: {cp.returncode} {cp.stderr!r}")
+
+    commands = [
+        [], ["serve"], ["tenant"], ["tenant", "create"], ["tenant", "list"], ["tenant", "erase"], ["tenant", "thresholds"],
+        ["tenant", "perspectives"], ["tenant", "plan"], ["tenant", "allow"], ["tenant", "rules"],
+        ["tenant", "bind-certificate"], ["tenant", "token"], ["tenant", "api-keys"], ["keys", "rotate"], ["audit", "export"],
+        ["events", "export"], ["features", "export"], ["features", "list"], ["simulate"], ["bench"], ["model", "predict"],
+        ["rules", "check"], ["config", "check"],
+    ]
+    for command in commands:
+        text = " ".join(c.run_cli(vigil, [*command, "--help"]).stdout.decode().split())
+        for option in re.split(r"\s(?=--?[a-z])", text):
+            c.check(not (re.search(r"\(default[^:]", option) and "(default: " in option),
+                    f"`vigil {' '.join(command)} --help` prints a default twice: {option[:200]!r}")
+    text = " ".join(c.run_cli(vigil, ["tenant", "api-keys", "--help"]).stdout.decode().split())
+    c.check("(--add | --revoke <key-id> | --accept | --refuse)" in text,
+            f"`tenant api-keys --help` should show its flags as alternatives: {text[:400]!r}")
+    c.log(f"help: {len(commands)} commands print each default once; --version says {version}")
+
+
+def _score_as(port: int, key: str, perspective: str = "sending") -> c.Response:
+    body = {
+        "paymentId": c.new_payment_id("admin"), "perspective": perspective, "type": "push", "scheme": "FPS",
+        "amount": "12.00", "currency": "GBP", "createdAt": c.rfc3339_now(),
+        "debtor": {"account": {"sortCode": "112233", "accountNumber": "00000001"}},
+        "creditor": {"account": {"sortCode": "445566", "accountNumber": "00000002"}},
+    }
+    return c.request(port, "POST", "/v1/payments/score", body, c.score_headers(key))
+
+
+def _until(what: str, probe, seconds: float = 10.0):
+    """Probes until it returns a true value: the server reloads tenants.json once a second."""
+    deadline = time.monotonic() + seconds
+    while True:
+        result = probe()
+        if result or time.monotonic() > deadline:
+            c.check(result, f"{what} within {seconds:.0f} s")
+            return result
+        time.sleep(0.1)
+
+
+def _tenant_list(vigil: str, data: str) -> dict[str, list[str]]:
+    rows = [line.split("\t") for line in c.run_cli(vigil, ["tenant", "list", "--data-dir", data]).stdout.decode().splitlines()]
+    c.check(all(len(r) == 9 for r in rows), f"tenant list rows have 9 columns: {rows!r}")
+    return {r[0]: r for r in rows}
+
+
+def tenant_administration(vigil: str, tmp: str) -> None:
+    """tenant list, thresholds, perspectives and api-keys --add/--revoke against a running server, each audited."""
+    data = os.path.join(tmp, "admin")
+    server = c.Server(vigil, data, name="admin").start()
+    server.wait_ready()
+    demo_key = c.read_demo_key(data)
+    listed = _tenant_list(vigil, data)
+    c.check(list(listed) == ["demo"] and listed["demo"][1:6] == ["sending,receiving", "600", "900", "accepted", listed["demo"][5]],
+            f"tenant list on a fresh directory: {listed!r}")
+    demo_id = listed["demo"][5]
+    c.check(re.fullmatch(r"[0-9a-f]{12}", demo_id), f"a key id is 12 hex digits: {demo_id!r}")
+
+    new_key = _one_line(c.run_cli(vigil, ["tenant", "api-keys", "demo", "--add", "--data-dir", data]), "tenant api-keys --add")
+    c.check(new_key.startswith("vgl_") and new_key != demo_key, f"--add should print a new key: {new_key!r}")
+    c.check(_tenant_list(vigil, data)["demo"][5].split(",")[0] == demo_id and len(_tenant_list(vigil, data)["demo"][5].split(",")) == 2,
+            "tenant list should show both key ids")
+    _until("the added key to score", lambda: _score_as(server.port, new_key).status == 200)
+    c.run_cli(vigil, ["tenant", "api-keys", "demo", "--revoke", demo_id, "--data-dir", data])
+    _until("the revoked key to be refused", lambda: _score_as(server.port, demo_key).status == 401)
+    c.check(_score_as(server.port, new_key).status == 200, "the remaining key should still score")
+
+    c.run_cli(vigil, ["tenant", "thresholds", "demo", "--review", "0", "--block", "0", "--data-dir", data])
+    _until("thresholds of 0 to block every payment", lambda: _score_as(server.port, new_key).json().get("decision") == "block")
+    c.run_cli(vigil, ["tenant", "perspectives", "demo", "receiving", "--data-dir", data])
+    _until("a receiving-only tenant to be refused the sending perspective", lambda: _score_as(server.port, new_key).status == 403)
+    c.check(_tenant_list(vigil, data)["demo"][1:4] == ["receiving", "0", "0"], "tenant list should show the new settings")
+
+    audit_before = c.run_cli(vigil, ["audit", "export", "--data-dir", data]).stdout
+    for args, message in [
+        (["tenant", "thresholds", "demo", "--review", "900", "--block", "100"], b"--review must not be above --block"),
+        (["tenant", "thresholds", "demo", "--block", "1001"], b"between 0 and 1000"),
+        (["tenant", "thresholds", "demo"], b"give --review, --block or both"),
+        (["tenant", "perspectives", "demo", "sideways"], b"sending, receiving"),
+        (["tenant", "api-keys", "demo", "--accept", "--refuse"], b"exactly one of"),
+        (["tenant", "api-keys", "demo"], b"exactly one of"),
+        (["tenant", "api-keys", "demo", "--revoke", "zz"], b"12 lower-case hex digits"),
+    ]:
+        cp = c.run_cli(vigil, [*args, "--data-dir", data], check_status=False)
+        c.check(cp.returncode == 64 and message in cp.stderr and not cp.stdout.strip(),
+                f"`vigil {' '.join(args)}` should be refused with {message!r}: {cp.returncode} {cp.stderr!r}")
+    cp = c.run_cli(vigil, ["tenant", "api-keys", "demo", "--revoke", demo_id, "--data-dir", data], check_status=False)
+    c.check(cp.returncode == 1 and b"no API key with id" in cp.stderr, f"revoking a revoked key: {cp.stderr!r}")
+    audit = c.run_cli(vigil, ["audit", "export", "--data-dir", data]).stdout
+    c.check(audit == audit_before, "a refused change should not reach the audit log")
+    actions = [json.loads(line)["action"] for line in audit.splitlines()]
+    for action in ("tenant.api-key.add", "tenant.api-key.revoke", "tenant.thresholds", "tenant.perspectives"):
+        c.check(action in actions, f"{action} is not in the audit log: {actions!r}")
+    c.check(new_key.encode() not in audit and demo_key.encode() not in audit, "the audit log holds an API key")
+    server.terminate()
+    c.log("tenant administration: list, key added then old key revoked, thresholds and perspectives applied live, audited")
+
+
+def example_configuration(vigil: str, tmp: str) -> None:
+    """deploy/vigil.json passes `vigil config check` and starts Vigil (data directory and port overridden)."""
+    example = os.path.join(ROOT, "deploy", "vigil.json")
+    data = os.path.join(tmp, "example")
+    cp = c.run_cli(vigil, ["config", "check", example])
+    c.check(b": OK" in cp.stdout, f"config check on the example: {cp.stdout!r}")
+    c.check(not os.path.exists(data), "config check created something")
+    bad = os.path.join(tmp, "bad-example.json")
+    with open(example) as fh:
+        config = json.load(fh)
+    for change, message in [({"durabilty": "fsync"}, b"unknown key 'durabilty'"), ({"port": 70000}, b"port must be between"),
+                            ({"modelPath": os.path.join(tmp, "no-model.json")}, b"model:"),
+                            ({"tlsKeyPath": "/etc/vigil/key.pem"}, b"needs its certificate")]:
+        with open(bad, "w") as fh:
+            json.dump({**config, **change}, fh)
+        cp = c.run_cli(vigil, ["config", "check", bad], check_status=False)
+        c.check(cp.returncode == 1 and message in cp.stderr and not cp.stdout.strip(),
+                f"config check should refuse {change!r} with {message!r}: {cp.returncode} {cp.stderr!r}")
+    server = c.Server(vigil, data, extra_args=["--config", example], name="example").start()
+    server.wait_ready()
+    resp = _score_as(server.port, c.read_demo_key(data))
+    c.check(resp.status == 200, f"Vigil started from deploy/vigil.json should score: {resp.status} {resp.body[:300]!r}")
+    c.check(server.terminate() == 0, "Vigil started from deploy/vigil.json did not stop cleanly")
+    c.log("example configuration: config check passes, bad variants are named, Vigil starts from it and scores")
 
 
 def _b64url_decode(part: str) -> bytes:
@@ -270,6 +451,10 @@ def main(args) -> None:
     model_predict(args.vigil, tmp)
     features_and_rules(args.vigil, tmp)
     tenants_and_config(args.vigil, tmp)
+    data_directory_refusals(args.vigil, tmp)
+    help_and_version(args.vigil)
+    tenant_administration(args.vigil, tmp)
+    example_configuration(args.vigil, tmp)
     signed_tokens(args.vigil, tmp)
     graceful_shutdown(args.vigil, tmp)
 

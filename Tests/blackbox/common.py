@@ -259,6 +259,14 @@ def run_cli(vigil: str, args: list[str], *, timeout: float = 30.0, check_status:
     return cp
 
 
+def init_data_dir(vigil: str, data_dir: str) -> None:
+    """Sets a data directory up as an operator does: start `vigil serve` on it once, then stop it. The admin verbs
+    refuse a directory that `vigil serve` has not set up."""
+    server = Server(vigil, data_dir, name="init").start()
+    server.wait_ready()
+    check(server.terminate() == 0, f"`vigil serve --data-dir {data_dir}` did not stop cleanly")
+
+
 def create_tenant(vigil: str, data_dir: str, name: str) -> str:
     cp = run_cli(vigil, ["tenant", "create", name, "--data-dir", data_dir])
     lines = [ln.strip() for ln in cp.stdout.decode("utf-8", "replace").splitlines() if ln.strip()]

@@ -198,6 +198,7 @@ def main(args) -> None:
     bad_settings(vigil, pki, tmp)
 
     data = os.path.join(tmp, "data")
+    c.init_data_dir(vigil, data)
     keys = {name: c.create_tenant(vigil, data, name) for name in ("bank-a", "bank-b", "bank-c")}
     # The expired certificate is bound too, so only its dates can refuse it; the rogue one copies bank-a's subject.
     c.run_cli(vigil, ["tenant", "bind-certificate", "bank-a", "--subject", pki.subject("client-a"), "--data-dir", data])

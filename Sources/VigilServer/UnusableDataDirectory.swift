@@ -1,0 +1,40 @@
+import Foundation
+
+/// A data directory an administrative command cannot use: it does not exist, or `vigil serve` has never set it up
+/// (it has no `tenants.json`). Only `vigil serve` creates a data directory, so a mistyped `--data-dir` fails here
+/// instead of growing a second directory with its own master key and tenants that the running server never sees.
+public struct UnusableDataDirectory: Error, CustomStringConvertible {
+    public enum Reason: Sendable, Equatable {
+        /// Nothing at the path.
+        case missing
+        /// The path is not a directory.
+        case notADirectory
+        /// A directory without `tenants.json`: never started by `vigil serve`.
+        case uninitialised
+    }
+
+    public var path: String
+    public var reason: Reason
+
+    public var description: String {
+        let start = "start `vigil serve --data-dir \(path)` once to"
+        switch reason {
+        case .missing: return "data directory \(path) does not exist; \(start) create it, or give the server's --data-dir"
+        case .notADirectory: return "data directory \(path) is not a directory"
+        case .uninitialised:
+            return "\(path) is not a Vigil data directory (it has no tenants.json); \(start) set it up, or give the server's --data-dir"
+        }
+    }
+
+    /// Throws unless `path` is a directory that `vigil serve` has set up. Reads only; creates nothing.
+    public static func check(_ path: String) throws(UnusableDataDirectory) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw UnusableDataDirectory(path: path, reason: .missing)
+        }
+        guard isDirectory.boolValue else { throw UnusableDataDirectory(path: path, reason: .notADirectory) }
+        guard FileManager.default.fileExists(atPath: TenantDirectory(dataDirectory: path).path) else {
+            throw UnusableDataDirectory(path: path, reason: .uninitialised)
+        }
+    }
+}
