@@ -95,6 +95,7 @@ let package = Package(
             resources: [.copy("Resources/openapi.json")],
             swiftSettings: swiftSettings
         ),
+        .plugin(name: "GitCommitPlugin", capability: .buildTool()),
         .executableTarget(
             name: "vigil",
             dependencies: [
@@ -105,7 +106,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            plugins: ["GitCommitPlugin"]
         ),
         .executableTarget(
             name: "vigil-microbench",

@@ -1,11 +1,11 @@
 /// What `vigil --version` prints: the release and the git commit the binary was built from.
 ///
-/// A plain `swift build` compiles this file as committed, so its binary says `commit unknown`: the build cannot
-/// run git, and the binary must not either (it may run where there is no checkout). `scripts/install` writes the
-/// commit in (with `-dirty` when the work tree has changes) for the release build and puts the file back after.
+/// `gitCommit` comes from `Plugins/GitCommitPlugin`, which reads it with git before every build (`-dirty` when
+/// tracked files differ from the commit, `unknown` when the sources are not a git checkout). The binary itself never
+/// runs git: it may run where there is no checkout.
 enum BuildInfo {
     static let version = "0.1.0"
-    static let commit = "unknown"
+    static let commit = gitCommit
 
     static var description: String { "\(version) (commit \(commit))" }
 }

@@ -26,6 +26,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import threading
 import time
 
@@ -149,8 +150,10 @@ def help_and_version(vigil: str) -> None:
     """Help prints each default once, alternatives read as alternatives, a mistyped verb is named, --version."""
     cp = c.run_cli(vigil, ["--version"])
     version = cp.stdout.decode().strip()
-    c.check(re.fullmatch(r"\d+\.\d+\.\d+ \(commit (unknown|[0-9a-f]{40}(-dirty)?)\)", version),
-            f"`vigil --version` should print the version and the commit: {version!r}")
+    # Built from a git checkout (as here), the commit is the checkout's HEAD, `-dirty` only with uncommitted changes.
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    c.check(re.fullmatch(rf"\d+\.\d+\.\d+ \(commit {head}(-dirty)?\)", version),
+            f"`vigil --version` should print the version and the commit {head}: {version!r}")
 
     cp = c.run_cli(vigil, ["features", "lst"], check_status=False)
     c.check(cp.returncode == 64 and b"unknown verb 'lst'" in cp.stderr and b"--out" not in cp.stderr,
