@@ -62,13 +62,19 @@ struct ServeCommand: AsyncParsableCommand {
         }
         do {
             let scheme = configuration.tlsEnabled ? "https" : "http"
-            let app = try await buildApplication(configuration: configuration, logger: logger) { host, port in
+            let failStop = FailStop()
+            let app = try await buildApplication(configuration: configuration, logger: logger, failStop: failStop) { host, port in
                 // Unbuffered, so a supervisor reading a pipe sees the port at once.
                 FileHandle.standardOutput.write(Data("vigil: listening on \(scheme)://\(host):\(port)\n".utf8))
             }
-            try await app.runService()
+            try await failStop.run(app, logger: logger)
+            // The event log failed and the node drained: a distinct status, so the supervisor restarts it.
+            if failStop.hasStopped { throw ExitCode(FailStop.exitStatus) }
         } catch let error as StartupError {
             throw CLIError(error.description)
+        } catch where isAddressInUse(error) {
+            // Another process took the port between the start-up check and the bind.
+            throw CLIError(portInUseMessage(host: configuration.host, port: configuration.port))
         }
     }
 }
