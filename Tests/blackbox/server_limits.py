@@ -12,6 +12,9 @@ closes:
   - a kept-alive connection idle after its response (a second request sent at once is still served);
 and that /metrics counts each kind in vigil_connections_timed_out_total{phase}.
 
+Over TLS (a throwaway self-signed certificate), a connection that starts a handshake and stalls is closed by the
+same header timeout, and a completed handshake is served.
+
 With VIGIL_MAX_CONNECTIONS=3, of four connections opened together exactly one is closed at once, the other three
 are served, and vigil_connections_refused_total counts the refusal.
 
@@ -24,7 +27,9 @@ from __future__ import annotations
 import os
 import re
 import select
+import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -157,6 +162,34 @@ def check_timeouts(vigil: str) -> None:
     c.check(server.terminate() == 0, "the server did not exit 0 on SIGTERM")
 
 
+def check_tls_handshake(vigil: str) -> None:
+    c.check(shutil.which("openssl"), "openssl is needed for the TLS handshake check")
+    tmp = c.make_temp_dir("vigil-tls-limits")
+    cert, key = os.path.join(tmp, "server.pem"), os.path.join(tmp, "server.key")
+    made = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                           "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
+                           "-addext", "subjectAltName=IP:127.0.0.1"], capture_output=True, timeout=30)
+    c.check(made.returncode == 0, f"openssl could not make a certificate: {made.stderr!r}")
+    data = os.path.join(tmp, "data")
+    server = c.Server(vigil, data, name="tls-limits", extra_args=["--tls-cert", cert, "--tls-key", key],
+                      env={"VIGIL_REQUEST_HEADER_TIMEOUT_SECONDS": "1"}).start()
+    port = server.port
+
+    stalled = connect(port)
+    stalled.sendall(b"\x16\x03\x01\x00")  # the first bytes of a ClientHello record, then nothing
+    c.check(closed_by_server(stalled), f"a stalled TLS handshake was still open after {CLOSE_BOUND:.0f}s "
+                                       "(header timeout 1s)")
+    stalled.close()
+
+    ctx = ssl.create_default_context(cafile=cert)
+    ctx.set_alpn_protocols(["http/1.1"])
+    with socket.create_connection((c.HOST, port), timeout=10) as raw, ctx.wrap_socket(raw, server_hostname=c.HOST) as tls:
+        tls.sendall(b"GET /health HTTP/1.1\r\nHost: vigil\r\n\r\n")
+        c.check(b" 200 " in read_response(tls).split(b"\r\n", 1)[0], "GET /health over TLS did not answer 200")
+    c.log("ok: a stalled TLS handshake is closed; a completed one is served")
+    c.check(server.terminate() == 0, "the TLS server did not exit 0 on SIGTERM")
+
+
 def check_connection_cap(vigil: str) -> None:
     data = c.make_temp_dir("vigil-cap")
     server = c.Server(vigil, data, name="cap", env={"VIGIL_MAX_CONNECTIONS": "3"}).start()
@@ -223,6 +256,7 @@ def check_port_in_use(vigil: str) -> None:
 def main(args) -> None:
     check_port_in_use(args.vigil)
     check_timeouts(args.vigil)
+    check_tls_handshake(args.vigil)
     check_connection_cap(args.vigil)
 
 
