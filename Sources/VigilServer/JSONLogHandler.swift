@@ -98,10 +98,13 @@ public struct JSONLogHandler: LogHandler {
 
 /// Where log lines go: a file descriptor written with plain `write(2)`. A line that cannot be written (a full
 /// disk, a closed pipe) is dropped and counted, never fatal: `FileHandle.write` traps on `ENOSPC`, and logging
-/// must not take the service down.
+/// must not take the service down. (A closed pipe is `EPIPE` only where `SIGPIPE` is ignored, as `vigil serve`
+/// does.)
 public final class LogOutput: Sendable {
     /// The process's stderr, which `vigil serve` logs to.
     public static let standardError = LogOutput(fileDescriptor: STDERR_FILENO)
+    /// The process's stdout, where `vigil serve` announces its address.
+    public static let standardOutput = LogOutput(fileDescriptor: STDOUT_FILENO)
 
     let fileDescriptor: CInt
     private let dropped = Atomic<Int>(0)
@@ -118,6 +121,11 @@ public final class LogOutput: Sendable {
 
     func drop() {
         dropped.add(1, ordering: .relaxed)
+    }
+
+    /// Writes `text` whole, or drops it and counts it if the descriptor refuses it.
+    public func write(_ text: String) {
+        write(Data(text.utf8))
     }
 
     /// Writes the whole line, or drops it and counts it if the descriptor refuses it.
