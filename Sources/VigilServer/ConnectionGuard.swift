@@ -15,7 +15,11 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundOut = HTTPResponsePart
 
     private var deadline: RequestDeadline
-    private var timer: Scheduled<Void>?
+    /// When the client must have shown progress; nil while the server owes the response.
+    private var due: NIODeadline?
+    /// The one pending timer and when it fires. It is moved only to an earlier time; firing early it re-arms for
+    /// `due`, so a kept-alive connection's requests usually schedule nothing.
+    private var timer: (task: Scheduled<Void>, at: NIODeadline)?
     private let metrics: ServerMetrics
 
     init(limits: ConnectionLimits, metrics: ServerMetrics) {
@@ -33,13 +37,11 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        disarm()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        disarm()
         context.fireChannelInactive()
     }
 
@@ -62,20 +64,40 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .none:
             break
         case .cancel:
-            timer?.cancel()
-            timer = nil
-        case .schedule(let duration, let generation):
-            timer?.cancel()
-            let phase = deadline.phase
-            let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
-            timer = context.eventLoop.scheduleTask(in: TimeAmount(duration)) {
-                let (handler, context) = loopBound.value
-                guard handler.deadline.expires(generation: generation) else { return }
-                handler.timer = nil
-                handler.metrics.connectionTimedOut(phase: phase)
-                context.close(promise: nil)
-            }
+            due = nil
+        case .schedule(let duration):
+            let at = NIODeadline.now() + TimeAmount(duration)
+            due = at
+            if let timer, timer.at <= at { return }
+            arm(at: at, context: context)
         }
+    }
+
+    private func arm(at: NIODeadline, context: ChannelHandlerContext) {
+        timer?.task.cancel()
+        let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        let task = context.eventLoop.scheduleTask(deadline: at) {
+            let (handler, context) = loopBound.value
+            handler.fired(context: context)
+        }
+        timer = (task, at)
+    }
+
+    private func fired(context: ChannelHandlerContext) {
+        timer = nil
+        guard let due, deadline.closesWhenDue else { return }
+        guard NIODeadline.now() >= due else {
+            arm(at: due, context: context)
+            return
+        }
+        metrics.connectionTimedOut(phase: deadline.phase)
+        context.close(promise: nil)
+    }
+
+    private func disarm() {
+        timer?.task.cancel()
+        timer = nil
+        due = nil
     }
 }
 

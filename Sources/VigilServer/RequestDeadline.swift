@@ -17,9 +17,9 @@ struct RequestDeadline {
     }
 
     enum Action: Equatable {
-        /// Start a timer for this long; an earlier timer no longer counts.
-        case schedule(Duration, generation: Int)
-        /// Stop the running timer.
+        /// The client must show progress within this, counted from now; it replaces any earlier deadline.
+        case schedule(Duration)
+        /// No deadline until the next action.
         case cancel
         case none
     }
@@ -28,8 +28,6 @@ struct RequestDeadline {
     private(set) var phase: Phase = .head
     /// Requests whose response has not been written to the end; HTTP/1.1 pipelining can make it more than one.
     private(set) var responsesOwed = 0
-    /// Which timer is current; a timer from an earlier phase carries an older number and is ignored.
-    private(set) var generation = 0
 
     init(limits: ConnectionLimits) {
         self.limits = limits
@@ -38,18 +36,17 @@ struct RequestDeadline {
     /// The connection is open: its first request head is due.
     mutating func connected() -> Action {
         phase = .head
-        return schedule(limits.headerTimeout)
+        return .schedule(limits.headerTimeout)
     }
 
     mutating func receivedHead() -> Action {
         phase = .body
         responsesOwed += 1
-        return schedule(limits.bodyTimeout)
+        return .schedule(limits.bodyTimeout)
     }
 
     mutating func receivedEnd() -> Action {
         phase = .responding
-        generation += 1
         return .cancel
     }
 
@@ -57,18 +54,11 @@ struct RequestDeadline {
         responsesOwed = max(0, responsesOwed - 1)
         guard phase == .responding, responsesOwed == 0 else { return .none }
         phase = .idle
-        return schedule(limits.idleTimeout)
+        return .schedule(limits.idleTimeout)
     }
 
-    /// Whether the timer numbered `generation` closes the connection when it fires.
-    func expires(generation fired: Int) -> Bool {
-        fired == generation && phase != .responding
-    }
-
-    private mutating func schedule(_ duration: Duration) -> Action {
-        generation += 1
-        return .schedule(duration, generation: generation)
-    }
+    /// Whether a deadline that passes now closes the connection: not while the server owes the response.
+    var closesWhenDue: Bool { phase != .responding }
 }
 
 /// How long a client may take over each part of a request, and how many connections one process holds.

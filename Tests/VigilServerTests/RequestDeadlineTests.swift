@@ -7,18 +7,17 @@ struct RequestDeadlineTests {
 
     @Test func aNewConnectionOwesItsHeadWithinTheHeaderTimeout() {
         var deadline = RequestDeadline(limits: Self.limits)
-        #expect(deadline.connected() == .schedule(.seconds(10), generation: 1))
+        #expect(deadline.connected() == .schedule(.seconds(10)))
         #expect(deadline.phase == .head)
-        #expect(deadline.expires(generation: 1))
+        #expect(deadline.closesWhenDue)
     }
 
     @Test func theBodyIsDueWithinTheBodyTimeoutOfTheHead() {
         var deadline = RequestDeadline(limits: Self.limits)
         _ = deadline.connected()
-        #expect(deadline.receivedHead() == .schedule(.seconds(30), generation: 2))
-        // The head's timer, if it still fires, no longer counts.
-        #expect(!deadline.expires(generation: 1))
-        #expect(deadline.expires(generation: 2))
+        #expect(deadline.receivedHead() == .schedule(.seconds(30)))
+        #expect(deadline.phase == .body)
+        #expect(deadline.closesWhenDue)
     }
 
     @Test func noDeadlineRunsWhileTheServerOwesTheResponse() {
@@ -27,8 +26,7 @@ struct RequestDeadlineTests {
         _ = deadline.receivedHead()
         #expect(deadline.receivedEnd() == .cancel)
         #expect(deadline.phase == .responding)
-        #expect(!deadline.expires(generation: deadline.generation))
-        #expect(!deadline.expires(generation: 2))
+        #expect(!deadline.closesWhenDue)
     }
 
     @Test func anIdleKeptAliveConnectionIsDueWithinTheIdleTimeout() {
@@ -36,12 +34,11 @@ struct RequestDeadlineTests {
         _ = deadline.connected()
         _ = deadline.receivedHead()
         _ = deadline.receivedEnd()
-        let action = deadline.sentEnd()
-        #expect(action == .schedule(.seconds(60), generation: deadline.generation))
+        #expect(deadline.sentEnd() == .schedule(.seconds(60)))
         #expect(deadline.phase == .idle)
-        #expect(deadline.expires(generation: deadline.generation))
+        #expect(deadline.closesWhenDue)
         // The next request restarts the cycle with its body deadline.
-        #expect(deadline.receivedHead() == .schedule(.seconds(30), generation: deadline.generation))
+        #expect(deadline.receivedHead() == .schedule(.seconds(30)))
     }
 
     @Test func pipelinedRequestsGoIdleOnlyAfterTheLastResponse() {
@@ -54,7 +51,7 @@ struct RequestDeadlineTests {
         #expect(deadline.responsesOwed == 2)
         #expect(deadline.sentEnd() == .none)
         #expect(deadline.phase == .responding)
-        #expect(deadline.sentEnd() == .schedule(.seconds(60), generation: deadline.generation))
+        #expect(deadline.sentEnd() == .schedule(.seconds(60)))
     }
 
     @Test func anEarlyResponseLeavesTheBodyDeadlineRunning() {
@@ -62,10 +59,9 @@ struct RequestDeadlineTests {
         var deadline = RequestDeadline(limits: Self.limits)
         _ = deadline.connected()
         _ = deadline.receivedHead()
-        let generation = deadline.generation
         #expect(deadline.sentEnd() == .none)
         #expect(deadline.phase == .body)
-        #expect(deadline.expires(generation: generation))
+        #expect(deadline.closesWhenDue)
     }
 }
 
