@@ -157,6 +157,11 @@ final class AppendQueue: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// The error every append now fails with after a failed write or sync; nil while open or merely closed.
+    var failure: EventLogError? {
+        self.state.withLock { state in state.rejection?.code == .io ? state.rejection : nil }
+    }
+
     /// The segments readers in this process may read, with the bytes of complete records in each.
     var readableSegments: [EventLogSegment] {
         self.state.withLock { $0.segments }

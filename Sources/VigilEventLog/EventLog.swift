@@ -12,6 +12,9 @@ public protocol EventLog: Sendable {
     ///   for a payload the log cannot hold, `.io` when the log has failed.
     func append(_ payload: [UInt8]) async throws(EventLogError) -> UInt64
 
+    /// Why the log refuses every append for good (a write or sync failed), or nil while it can append.
+    var failure: EventLogError? { get }
+
     /// Stops accepting appends, writes and syncs everything pending, resumes all waiters and closes files.
     ///
     /// Calling it again, or concurrently, waits for the same shutdown.

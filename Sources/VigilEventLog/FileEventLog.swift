@@ -113,6 +113,12 @@ public final class FileEventLog: EventLog {
         await self.queue.shutdown()
     }
 
+    /// Set once a write or sync has failed: the log is fail-stopped and only a new process (after recovery) can
+    /// append again.
+    public var failure: EventLogError? {
+        self.queue.failure
+    }
+
     /// Reads every record written so far, in order, including while the log is open for writing.
     ///
     /// It sees records once they are written and, with `.fsync`, synced.

@@ -5,6 +5,7 @@ public final class InMemoryEventLog: EventLog {
     private struct State {
         var records: [[UInt8]] = []
         var closed = false
+        var failure: EventLogError?
     }
 
     private let state = Mutex(State())
@@ -29,10 +30,20 @@ public final class InMemoryEventLog: EventLog {
                 message: "record of \(payload.count) bytes exceeds the limit of \(self.maxRecordBytes) bytes")
         }
         return try self.state.withLock { state throws(EventLogError) in
+            if let failure = state.failure { throw failure }
             guard !state.closed else { throw EventLogError(code: .closed, message: "the event log is shut down") }
             state.records.append(payload)
             return UInt64(state.records.count - 1)
         }
+    }
+
+    public var failure: EventLogError? {
+        self.state.withLock { $0.failure }
+    }
+
+    /// Makes every later append fail with `error`, as a file log does after a failed write or sync.
+    public func fail(with error: EventLogError) {
+        self.state.withLock { $0.failure = error }
     }
 
     public func shutdown() async {

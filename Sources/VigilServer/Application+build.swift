@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+import HummingbirdCore
 public import Logging
 import NIOCore
 import NIOPosix
@@ -19,12 +20,17 @@ public struct StartupError: Error, CustomStringConvertible {
 
 /// Wires keys, tenants, model, event log, engine and HTTP server into one application.
 /// `vigil serve` and the tests both build the service here.
+/// - Parameter failStop: What stops the node once its event log has failed (`vigil serve` attaches its service
+///   group); without one attached the node stays up, not ready.
 public func buildApplication(
-    configuration: VigilConfiguration, logger: Logger, onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
+    configuration: VigilConfiguration, logger: Logger, failStop: FailStop = FailStop(),
+    onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
 ) async throws -> some ApplicationProtocol {
     // Every argument is checked, the model included, before the data directory is created or written.
     let checked = try ConfigurationCheck(configuration)
     let (tls, model) = (checked.tls, checked.model)
+    // Before anything touches the disk or replays the log: a port in use is the commonest start-up failure.
+    try await checkPortIsFree(host: configuration.host, port: configuration.port)
     let data = configuration.dataDirectory
     do {
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -68,7 +74,7 @@ public func buildApplication(
     let log: FileEventLog
     do {
         log = try FileEventLog(
-            directory: data + "/events", durability: configuration.durability,
+            directory: data + "/events", durability: configuration.durability, segmentBytes: configuration.eventLogSegmentBytes,
             onSync: { seconds, records in metrics.synced(seconds: seconds, records: records) }
         )
     } catch {
@@ -100,13 +106,23 @@ public func buildApplication(
     }
     logger.info("Model loaded", metadata: ["vigil.model.version": .string(model.version), "vigil.model.trees": .stringConvertible(model.ensemble.treeCount)])
 
+    let limits = ConnectionLimits(configuration)
+    let (server, _) = HTTPServerBuilder.guarded(limits: limits, metrics: metrics, tls: tls != nil) { http1, responder in
+        try tls?.childChannel(http1: http1, idleTimeout: limits.idleTimeout, responder: responder)
+            ?? HTTP1Channel(responder: responder, configuration: http1)
+    }
+
     return Application(
         responder: responder,
-        server: tls?.serverBuilder() ?? .http1(),
+        server: server,
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "vigil"),
         services: [
             EventLogService(log: log, logger: logger),
             RecoveryService(engine: engine, log: log, state: state, metrics: metrics, logger: logger),
+            EventLogMonitor(
+                log: log, state: state, metrics: metrics, failStop: failStop,
+                exitDelay: .seconds(configuration.eventLogFailureExitSeconds), logger: logger
+            ),
             ConfigurationReloader(admin: admin, state: state, logger: logger),
             SigningKeyReloader(store: signingKeys, authority: tokens, logger: logger),
         ],
@@ -115,6 +131,35 @@ public func buildApplication(
         },
         logger: logger
     )
+}
+
+/// Binds `host:port` and lets go at once, so that a port in use stops the start with a message a person can act on
+/// rather than a bind error after recovery. (Another process could still take the port in between; `vigil serve`
+/// words that bind error the same way.)
+func checkPortIsFree(host: String, port: Int) async throws {
+    guard port != 0 else { return }
+    do {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: host, port: port).get()
+        try await channel.close()
+    } catch let error as IOError where error.errnoCode == EADDRINUSE {
+        throw StartupError(description: portInUseMessage(host: host, port: port))
+    } catch let error as IOError where error.errnoCode == EACCES {
+        throw StartupError(description: "port \(port) on \(host) needs privileges this process lacks; choose a port above 1023")
+    } catch {
+        throw StartupError(description: "cannot listen on \(host) port \(port): \(error)")
+    }
+}
+
+/// Whether `error` is a bind that failed because another process holds the address.
+public func isAddressInUse(_ error: any Error) -> Bool {
+    (error as? IOError)?.errnoCode == EADDRINUSE
+}
+
+/// What `vigil serve` says when another process holds its port.
+public func portInUseMessage(host: String, port: Int) -> String {
+    "port \(port) on \(host) is already in use; stop the process using it or choose another port (--port, VIGIL_PORT)"
 }
 
 /// The OpenAPI 3.1 document served at `/openapi.json`.

@@ -13,6 +13,14 @@ public final class ServerMetrics: Sendable {
     let requestCounters = CollectorCache<RequestKey, Counter>()
     let requestDurations = CollectorCache<String, ValueHistogram>()
     let decisionCounters = CollectorCache<DecisionKey, Counter>()
+    let connectionsRefused: Counter
+    /// Client connections open now; `ConnectionGate` keeps it.
+    let openConnections = Atomic<Int>(0)
+    let timeoutCounters: [RequestDeadline.Phase: Counter]
+    let logLinesDropped: Counter
+    let paymentsRefused: Counter
+    /// The dropped-line count already added to `logLinesDropped`, which `LogOutput` counts on its own.
+    private let reportedDroppedLines = Mutex(0)
 
     struct RequestKey: Hashable {
         var route: String
@@ -36,7 +44,26 @@ public final class ServerMetrics: Sendable {
             name: "vigil_event_log_batch_records", buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
             help: "Records made durable per group commit."
         )
-        readyGauge = registry.makeGauge(name: "vigil_ready", help: "1 once recovery has finished.")
+        readyGauge = registry.makeGauge(
+            name: "vigil_ready", help: "1 once recovery has finished and while the event log can append; 0 otherwise."
+        )
+        connectionsRefused = registry.makeCounter(
+            name: "vigil_connections_refused_total", help: "Connections closed at once because maxConnections were open."
+        )
+        var timeouts: [RequestDeadline.Phase: Counter] = [:]
+        for (phase, label) in [(RequestDeadline.Phase.head, "header"), (.body, "body"), (.idle, "idle")] {
+            timeouts[phase] = registry.makeCounter(
+                name: "vigil_connections_timed_out_total", labels: [("phase", label)],
+                help: "Connections closed because the client stalled: request head, request body, or idle keep-alive."
+            )
+        }
+        timeoutCounters = timeouts
+        logLinesDropped = registry.makeCounter(
+            name: "vigil_log_lines_dropped_total", help: "Log lines dropped because the log destination refused the write."
+        )
+        paymentsRefused = registry.makeCounter(
+            name: "vigil_payments_unacknowledged_total", help: "Payments answered 503 because the event log could not append them."
+        )
     }
 
     func request(route: String, status: Int, seconds: Double) {
@@ -71,8 +98,27 @@ public final class ServerMetrics: Sendable {
 
     func setReady(_ ready: Bool) { readyGauge.set(to: ready ? 1.0 : 0.0) }
 
+    func connectionRefused() { connectionsRefused.increment() }
+
+    func connectionTimedOut(phase: RequestDeadline.Phase) { timeoutCounters[phase]?.increment() }
+
+    func paymentUnacknowledged() { paymentsRefused.increment() }
+
+    /// Brings `vigil_log_lines_dropped_total` up to the count `output` keeps.
+    func recordDroppedLogLines(_ output: LogOutput) {
+        let total = output.droppedLines
+        let delta = reportedDroppedLines.withLock { reported in
+            defer { reported = max(reported, total) }
+            return total - reported
+        }
+        if delta > 0 { logLinesDropped.increment(by: Int64(delta)) }
+    }
+
     /// The Prometheus exposition, with the state-size gauges read at scrape time.
     public func text(featureKeys: (accounts: Int, pairs: Int, entities: Int), duplicateEntries: Int) -> String {
+        registry.makeGauge(name: "vigil_connections_open", help: "Client connections open now.")
+            .set(to: Double(openConnections.load(ordering: .relaxed)))
+        recordDroppedLogLines(.standardError)
         let keys = [("account", featureKeys.accounts), ("pair", featureKeys.pairs), ("device_or_ip", featureKeys.entities)]
         for (kind, count) in keys {
             registry.makeGauge(name: "vigil_feature_state_keys", labels: [("kind", kind)], help: "Keys held in the feature state.")

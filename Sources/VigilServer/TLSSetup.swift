@@ -75,12 +75,17 @@ public struct ServerTLS: Sendable {
     }
 
     /// HTTP/2 and HTTP/1.1 over TLS, with the client certificate read once per connection when one is required.
-    public func serverBuilder() -> HTTPServerBuilder {
-        let tls = tlsConfiguration
-        let readsClientCertificate = requiresClientCertificate
-        return HTTPServerBuilder { responder in
-            let channel = try HTTP2UpgradeChannel(tlsConfiguration: tls, responder: responder)
-            return readsClientCertificate ? ClientCertificateChannel(base: channel) : channel
-        }
+    /// - Parameters:
+    ///   - http1: For HTTP/1.1 connections and HTTP/2 streams alike (the request-deadline handler rides in it).
+    ///   - idleTimeout: How long an HTTP/2 connection with no open stream stays open.
+    func childChannel(
+        http1: HTTP1Channel.Configuration, idleTimeout: Duration, responder: @escaping HTTPChannelHandler.Responder
+    ) throws -> any ServerChildChannel {
+        let channel = try HTTP2UpgradeChannel(
+            tlsConfiguration: tlsConfiguration,
+            configuration: HTTP2ChannelConfiguration(idleTimeout: idleTimeout, streamConfiguration: http1),
+            responder: responder
+        )
+        return requiresClientCertificate ? ClientCertificateChannel(base: channel) : channel
     }
 }

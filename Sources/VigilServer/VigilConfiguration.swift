@@ -21,6 +21,20 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
     public var masterKeySource: MasterKeySource = .file
     /// Log level: trace, debug, info, notice, warning, error, critical.
     public var logLevel: String = "info"
+    /// Seconds a client has to send a request's head (and over TLS, to finish the handshake) from the connection's
+    /// start. On a kept-alive connection the next head is due within `idleTimeoutSeconds` of the last response.
+    public var requestHeaderTimeoutSeconds: Int = 10
+    /// Seconds a client has to send a request's body, from the end of its head.
+    public var requestBodyTimeoutSeconds: Int = 30
+    /// Seconds a kept-alive connection has, after a response, to send the next request's head before it is closed.
+    public var idleTimeoutSeconds: Int = 60
+    /// Connections one process holds open at most; a connection beyond it is closed at once and counted.
+    public var maxConnections: Int = 1000
+    /// Size of an event-log segment file, zeroed when it is made (at least 64 KiB).
+    public var eventLogSegmentBytes: Int = 64 << 20
+    /// Seconds a node whose event log has failed keeps answering `/ready` with 503 (so a load balancer takes it out)
+    /// before it shuts down and exits with status 75 for its supervisor to restart it.
+    public var eventLogFailureExitSeconds: Int = 10
     /// PEM certificate chain (the server's certificate first) to serve HTTPS with; needs `tlsKeyPath`. With TLS,
     /// HTTP/2 is offered by ALPN beside HTTP/1.1.
     public var tlsCertificatePath: String?
@@ -65,6 +79,8 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, dataDirectory, durability, duplicateRetentionHours, modelPath, masterKeySource, logLevel
+        case requestHeaderTimeoutSeconds, requestBodyTimeoutSeconds, idleTimeoutSeconds, maxConnections
+        case eventLogSegmentBytes, eventLogFailureExitSeconds
         case tlsCertificatePath, tlsKeyPath, clientCAPath, tlsMinimumVersion
         case tokenIssuer, tokenAudience, tokenClockSkewSeconds
         case createdAtSkewSeconds, createdAtLagSeconds
@@ -81,6 +97,14 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         modelPath = try c.decodeIfPresent(String.self, forKey: .modelPath)
         masterKeySource = try c.decodeIfPresent(MasterKeySource.self, forKey: .masterKeySource) ?? defaults.masterKeySource
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? defaults.logLevel
+        requestHeaderTimeoutSeconds =
+            try c.decodeIfPresent(Int.self, forKey: .requestHeaderTimeoutSeconds) ?? defaults.requestHeaderTimeoutSeconds
+        requestBodyTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .requestBodyTimeoutSeconds) ?? defaults.requestBodyTimeoutSeconds
+        idleTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .idleTimeoutSeconds) ?? defaults.idleTimeoutSeconds
+        maxConnections = try c.decodeIfPresent(Int.self, forKey: .maxConnections) ?? defaults.maxConnections
+        eventLogSegmentBytes = try c.decodeIfPresent(Int.self, forKey: .eventLogSegmentBytes) ?? defaults.eventLogSegmentBytes
+        eventLogFailureExitSeconds =
+            try c.decodeIfPresent(Int.self, forKey: .eventLogFailureExitSeconds) ?? defaults.eventLogFailureExitSeconds
         tlsCertificatePath = try c.decodeIfPresent(String.self, forKey: .tlsCertificatePath)
         tlsKeyPath = try c.decodeIfPresent(String.self, forKey: .tlsKeyPath)
         clientCAPath = try c.decodeIfPresent(String.self, forKey: .clientCAPath)
@@ -138,6 +162,19 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         }
         if let value = environment["VIGIL_MODEL"] { modelPath = value }
         if let value = environment["VIGIL_LOG_LEVEL"] { logLevel = value }
+        let numbers: [(String, WritableKeyPath<VigilConfiguration, Int>)] = [
+            ("VIGIL_REQUEST_HEADER_TIMEOUT_SECONDS", \.requestHeaderTimeoutSeconds),
+            ("VIGIL_REQUEST_BODY_TIMEOUT_SECONDS", \.requestBodyTimeoutSeconds),
+            ("VIGIL_IDLE_TIMEOUT_SECONDS", \.idleTimeoutSeconds),
+            ("VIGIL_MAX_CONNECTIONS", \.maxConnections),
+            ("VIGIL_EVENT_LOG_SEGMENT_BYTES", \.eventLogSegmentBytes),
+            ("VIGIL_EVENT_LOG_FAILURE_EXIT_SECONDS", \.eventLogFailureExitSeconds),
+        ]
+        for (name, key) in numbers {
+            guard let value = environment[name] else { continue }
+            guard let number = Int(value) else { throw Invalid(description: "\(name) must be a number") }
+            self[keyPath: key] = number
+        }
         if environment["VIGIL_MASTER_KEY"] != nil { masterKeySource = .env }
         if let value = environment["VIGIL_TOKEN_ISSUER"] { tokenIssuer = value }
         if let value = environment["VIGIL_TOKEN_AUDIENCE"] { tokenAudience = value }
@@ -175,6 +212,17 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         guard duplicateRetentionHours >= 1 else { throw Invalid(description: "duplicateRetentionHours must be at least 1") }
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
         guard levels.contains(logLevel) else { throw Invalid(description: "logLevel must be one of \(levels.joined(separator: ", "))") }
+        let ranges: [(String, Int, ClosedRange<Int>)] = [
+            ("requestHeaderTimeoutSeconds", requestHeaderTimeoutSeconds, 1...3600),
+            ("requestBodyTimeoutSeconds", requestBodyTimeoutSeconds, 1...3600),
+            ("idleTimeoutSeconds", idleTimeoutSeconds, 1...86400),
+            ("maxConnections", maxConnections, 1...1_000_000),
+            ("eventLogSegmentBytes", eventLogSegmentBytes, (64 << 10)...FileEventLog.maxRecordBytesLimit),
+            ("eventLogFailureExitSeconds", eventLogFailureExitSeconds, 0...3600),
+        ]
+        for (name, value, range) in ranges where !range.contains(value) {
+            throw Invalid(description: "\(name) must be between \(range.lowerBound) and \(range.upperBound)")
+        }
         for (name, path) in [("tlsCertificatePath", tlsCertificatePath), ("tlsKeyPath", tlsKeyPath), ("clientCAPath", clientCAPath)] {
             if let path, path.isEmpty { throw Invalid(description: "\(name) must not be empty") }
         }

@@ -13,7 +13,8 @@ public import VigilGateway
 import VigilProtection
 
 /// Shared state the responder reads per request: readiness, each tenant's usage, and one snapshot of the tenant
-/// table and the key ring, swapped whole on reload.
+/// table and the key ring, swapped whole on reload. Ready means recovery has finished and the event log has not
+/// failed since.
 public final class ServerState: Sendable {
     public struct Snapshot: Sendable {
         public var tenants: TenantTable
@@ -21,6 +22,9 @@ public final class ServerState: Sendable {
     }
 
     let ready = Atomic<Bool>(false)
+    let eventLogFailed = Atomic<Bool>(false)
+    /// Payments answered 503 because the event log refused them, since the process started.
+    let unacknowledged = Atomic<Int>(0)
     let snapshot: Mutex<Snapshot>
     public let usage: UsageLimiter
 
@@ -29,7 +33,17 @@ public final class ServerState: Sendable {
         self.usage = usage
     }
 
-    public var isReady: Bool { ready.load(ordering: .acquiring) }
+    /// Whether recovery has finished and the event log can append: what `/ready` and `vigil_ready` report.
+    public var isReady: Bool { ready.load(ordering: .acquiring) && !eventLogFailed.load(ordering: .acquiring) }
+    /// Whether recovery has finished; payments are taken from then on.
+    public var isRecovered: Bool { ready.load(ordering: .acquiring) }
+    /// Whether the event log has failed; the node acknowledges nothing more until it is restarted.
+    public var hasEventLogFailed: Bool { eventLogFailed.load(ordering: .acquiring) }
+    /// Records that the event log refuses appends for good; true the first time only.
+    @discardableResult
+    public func markEventLogFailed() -> Bool {
+        !eventLogFailed.exchange(true, ordering: .acquiringAndReleasing)
+    }
     public func markReady() { ready.store(true, ordering: .releasing) }
     public var current: Snapshot { snapshot.withLock { $0 } }
     public var tenantTable: TenantTable { current.tenants }
@@ -110,9 +124,13 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
         case .health:
             return json(#"{"status":"ok"}"#)
         case .ready:
-            guard state.isReady else { throw ProblemDetails(.notReady, "Recovery from the event log is still running.") }
+            guard state.isRecovered else { throw ProblemDetails(.notReady, "Recovery from the event log is still running.") }
+            if state.hasEventLogFailed || engine.log.failure != nil {
+                throw ProblemDetails(.notReady, Self.eventLogFailedDetail)
+            }
             return json(#"{"status":"ready"}"#)
         case .metrics:
+            metrics.setReady(state.isReady && engine.log.failure == nil)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.text(
@@ -126,8 +144,15 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
         }
     }
 
+    /// Why `/ready` answers 503 after the event log failed. Constant: the error names files and system calls,
+    /// which go to the log, not to any client.
+    static var eventLogFailedDetail: String {
+        "The event log cannot append (a write or fsync failed, e.g. the disk is full): this node acknowledges no "
+        + "payments. It exits with status 75 to be restarted; see docs/event-log.md."
+    }
+
     func score(_ request: Request, context: Context, started: ContinuousClock.Instant) async throws -> Response {
-        guard state.isReady else {
+        guard state.isRecovered else {
             throw ProblemDetails(.notReady, "Recovery from the event log is still running; retry shortly.", headers: [.retryAfter: "1"])
         }
         let snapshot = state.current
@@ -190,7 +215,11 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
                 "This paymentId was already scored for a different payment; a retry must repeat the original request exactly, and a new payment needs a new paymentId."
             )
         case .unavailable:
-            context.logger.critical("Event log refused a record; payments are not being acknowledged")
+            // Not logged here: at thousands a second the lines would fill the disk faster. `EventLogMonitor` logs
+            // the failure once, then a summary with this count.
+            state.unacknowledged.add(1, ordering: .relaxed)
+            metrics.paymentUnacknowledged()
+            if engine.log.failure != nil, state.markEventLogFailed() { metrics.setReady(false) }
             throw ProblemDetails(.unavailable, "The event log cannot record payments; nothing was acknowledged.")
         }
     }

@@ -47,6 +47,8 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("configuration: \(error)")
         }
+        // A log or stdout reader that went away must cost a dropped line (EPIPE, counted), not the process.
+        signal(SIGPIPE, SIG_IGN)
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = JSONLogHandler(label: label)
@@ -62,13 +64,19 @@ struct ServeCommand: AsyncParsableCommand {
         }
         do {
             let scheme = configuration.tlsEnabled ? "https" : "http"
-            let app = try await buildApplication(configuration: configuration, logger: logger) { host, port in
-                // Unbuffered, so a supervisor reading a pipe sees the port at once.
-                FileHandle.standardOutput.write(Data("vigil: listening on \(scheme)://\(host):\(port)\n".utf8))
+            let failStop = FailStop()
+            let app = try await buildApplication(configuration: configuration, logger: logger, failStop: failStop) { host, port in
+                // Unbuffered, so a supervisor reading a pipe sees the port at once; a write that fails is not fatal.
+                LogOutput.standardOutput.write("vigil: listening on \(scheme)://\(host):\(port)\n")
             }
-            try await app.runService()
+            try await failStop.run(app, logger: logger)
+            // The event log failed and the node drained: a distinct status, so the supervisor restarts it.
+            if failStop.hasStopped { throw ExitCode(FailStop.exitStatus) }
         } catch let error as StartupError {
             throw CLIError(error.description)
+        } catch where isAddressInUse(error) {
+            // Another process took the port between the start-up check and the bind.
+            throw CLIError(portInUseMessage(host: configuration.host, port: configuration.port))
         }
     }
 }
