@@ -50,7 +50,7 @@ struct EvaluateCommand: AsyncParsableCommand {
                 score: response.score, probability: probability, decision: response.decision.rawValue, isFraud: label != nil,
                 fraudType: label?.fraudType.rawValue, perspective: payment.perspective.rawValue,
                 amount: payment.amount.majorUnits, day: String(payment.createdAt.rfc3339UTC.prefix(10)),
-                paymentId: payment.paymentId, reasons: response.reasons.map(\.code), rules: response.rules.map(\.name)
+                paymentId: payment.paymentId, reasons: Self.distinct(response.reasons.map(\.code)), rules: response.rules.map(\.name)
             ))
         }
         let period = "\(first?.rfc3339UTC ?? "–") to \(last?.rfc3339UTC ?? "–")"
@@ -72,6 +72,12 @@ struct EvaluateCommand: AsyncParsableCommand {
         } else {
             print(report.markdown())
         }
+    }
+
+    /// `codes` without repeats, in order: several features share a reason code, and an analyst needs it once.
+    static func distinct(_ codes: [String]) -> [String] {
+        var seen: Set<String> = []
+        return codes.filter { seen.insert($0).inserted }
     }
 
     func tenantPolicy() throws -> TenantPolicy {
