@@ -67,6 +67,10 @@ def simulated_pipeline(vigil: str, tmp: str) -> None:
         c.check(key in report, f"evaluate --json lacks {key}")
     c.check(set(report["recallAtFpr"]) >= {"0.001", "0.01"}, f"recallAtFpr keys: {report['recallAtFpr']}")
     c.check(isinstance(report["rocAuc"], float) and 0.5 < report["rocAuc"] <= 1, f"rocAuc {report['rocAuc']}")
+    listed = report["topFlagged"] + report["missedFrauds"]["largest"]
+    c.check(listed and all(p["paymentId"] and p["reasons"] for p in listed), f"listed payments: {listed[:2]}")
+    c.check(all(len(set(p["reasons"])) == len(p["reasons"]) for p in listed), "a reason code should be listed once")
+    c.check({r["name"] for r in report["rules"]} >= {"mule-burst", "double-payment"}, f"rules: {report['rules']}")
     for name in ("roc.svg", "precision-recall.svg", "score-distribution.svg", "evaluation.md", "evaluation.json"):
         path = os.path.join(report_dir, name)
         c.check(os.path.isfile(path), f"evaluate did not write {name}")
