@@ -27,7 +27,15 @@ extension EvaluationReport {
         "calibration":
             "Payments grouped by predicted probability in bins of width 0.1 ([0, 0.1), …, [0.9, 1]): mean predicted probability against the observed fraud rate; a calibrated model has them equal.",
         "calibrationByQuantile":
-            "The same comparison over ten groups of equal size by predicted probability, which resolves the low-probability region where most payments fall.",
+            "The same comparison over ten groups of (near) equal size by predicted probability, which resolves the low-probability region where most payments fall; payments with the same probability stay in one group, so a group can be larger and there can be fewer than ten.",
+        "rules":
+            "Per rule: hits = payments it fired on, fraud hits = frauds among them, precision = fraud hits ÷ hits, share of frauds = fraud hits ÷ all frauds. A rule can fire on a payment the score flags anyway.",
+        "topFlagged":
+            "The flagged payments (review or block) with the highest scores, with the engine's reason codes and the rules that fired: what the fraud team would look at first.",
+        "missedFrauds":
+            "Frauds the decisions allowed, largest amount first, with their score and the reason codes the engine gave.",
+        "warnings":
+            "Signs that the scores cannot be trusted: nearlyConstantScores (fewer than 10 distinct scores, or all within 50 points, over at least 100 payments) and calibrationFarOff (a calibration bin of at least 50 payments whose fraud rate differs from its mean prediction by a factor over 3, by at least 5 percentage points and by more than 3 standard errors).",
         "brierScore":
             "Mean of (predicted probability − outcome)², outcome 1 for fraud and 0 for genuine: lower is better; always predicting the fraud rate r scores r(1 − r).",
     ]

@@ -90,6 +90,25 @@ extension EvaluationReport: Encodable {
             "calibrationByQuantile": .array(self.calibrationByQuantile.map(Self.bin)),
             "brierScore": .number(self.brierScore),
             "unavailable": .object(self.unavailable.mapValues { .string($0) }),
+            "warnings": .array(
+                self.warnings.map { .object(["code": .string($0.code), "message": .string($0.message)]) }
+            ),
+            "rules": .array(
+                self.ruleHits.map { rule in
+                    .object([
+                        "name": .string(rule.name),
+                        "hits": .integer(rule.hits),
+                        "fraudHits": .integer(rule.fraudHits),
+                        "precision": .number(rule.precision),
+                        "recall": .number(rule.recall),
+                    ])
+                }
+            ),
+            "topFlagged": .array(self.topFlagged.map(Self.payment)),
+            "missedFrauds": .object([
+                "count": .integer(self.missedFraudCount),
+                "largest": .array(self.missedFrauds.map(Self.payment)),
+            ]),
             "definitions": .object(Self.definitions.mapValues { .string($0) }),
         ])
     }
@@ -117,10 +136,26 @@ extension EvaluationReport: Encodable {
         )
     }
 
+    private static func payment(_ example: ScoredExample) -> JSONTree {
+        .object([
+            "paymentId": .string(example.paymentId),
+            "day": .string(example.day),
+            "score": .integer(example.score),
+            "decision": .string(example.decision),
+            "isFraud": .bool(example.isFraud),
+            "fraudType": .string(example.fraudType),
+            "amount": .number(example.amount),
+            "reasons": .array(example.reasons.map { .string($0) }),
+            "rules": .array(example.rules.map { .string($0) }),
+        ])
+    }
+
     private static func bin(_ bin: CalibrationBin) -> JSONTree {
         .object([
             "lower": .number(bin.lower),
             "upper": .number(bin.upper),
+            "lowestScore": .integer(bin.lowestScore),
+            "highestScore": .integer(bin.highestScore),
             "count": .integer(bin.count),
             "frauds": .integer(bin.frauds),
             "meanPredicted": .number(bin.meanPredicted),

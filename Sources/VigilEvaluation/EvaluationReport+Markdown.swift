@@ -45,6 +45,16 @@ extension EvaluationReport {
             add("A payment counts as flagged when its decision (thresholds and rules together) is review or block.")
         }
         add()
+        add("## Warnings")
+        add()
+        if self.warnings.isEmpty {
+            add("None. " + definition("warnings"))
+        } else {
+            for warning in self.warnings { add("- **\(warning.code)**: \(warning.message)") }
+            add()
+            add(definition("warnings"))
+        }
+        add()
 
         add("## Headline")
         add()
@@ -124,6 +134,35 @@ extension EvaluationReport {
             + "\(F.percent(self.decisions.falsePositiveRate)), precision \(F.percent(self.decisions.precision)).")
         add()
 
+        add("## Rules")
+        add()
+        add(definition("rules"))
+        add()
+        if self.ruleHits.isEmpty {
+            add("No rule was configured or fired.")
+        } else {
+            add("| rule | hits | fraud hits | precision | share of frauds |")
+            add("|---|---|---|---|---|")
+            for rule in self.ruleHits {
+                add("| \(F.markdownCell(rule.name)) | \(F.count(rule.hits)) | \(F.count(rule.fraudHits)) | "
+                    + "\(F.percent(rule.precision)) | \(F.percent(rule.recall)) |")
+            }
+        }
+        add()
+
+        add("## Top flagged payments")
+        add()
+        add(definition("topFlagged"))
+        add()
+        self.addPayments(self.topFlagged, empty: "No payment was flagged.", to: &lines)
+
+        add("## Missed frauds")
+        add()
+        add(definition("missedFrauds") + " \(F.count(self.missedFraudCount)) of \(F.count(self.frauds)) frauds were "
+            + "allowed" + (self.missedFraudCount > self.missedFrauds.count ? "; the \(self.missedFrauds.count) largest:" : "."))
+        add()
+        self.addPayments(self.missedFrauds, empty: "No fraud was missed.", to: &lines)
+
         add("## Recall by fraud type")
         add()
         add(definition("recallByFraudType"))
@@ -166,10 +205,10 @@ extension EvaluationReport {
         add()
         add(definition("calibration") + " Brier score \(F.decimal(self.brierScore, 5)): " + definition("brierScore"))
         add()
-        self.addCalibration(self.calibration, digits: 1, to: &lines)
+        self.addCalibration(self.calibration, bounds: { F.decimal($0, 1) }, to: &lines)
         add(definition("calibrationByQuantile"))
         add()
-        self.addCalibration(self.calibrationByQuantile, digits: 4, to: &lines)
+        self.addCalibration(self.calibrationByQuantile, bounds: F.probability, to: &lines)
 
         add("## Charts")
         add()
@@ -213,13 +252,34 @@ extension EvaluationReport {
         lines.append("")
     }
 
-    private func addCalibration(_ bins: [CalibrationBin], digits: Int, to lines: inout [String]) {
+    private func addPayments(_ payments: [ScoredExample], empty: String, to lines: inout [String]) {
         typealias F = Formatting
-        lines.append("| predicted probability | payments | frauds | mean predicted | observed fraud rate |")
-        lines.append("|---|---|---|---|---|")
+        guard !payments.isEmpty else {
+            lines += [empty, ""]
+            return
+        }
+        lines.append("| payment | day | score | decision | outcome | amount | reasons | rules fired |")
+        lines.append("|---|---|---|---|---|---|---|---|")
+        for payment in payments {
+            let outcome = payment.isFraud ? "fraud (\(payment.fraudType ?? GroupRecall.unspecifiedType))" : "genuine"
+            let reasons = payment.reasons.isEmpty ? "–" : payment.reasons.joined(separator: ", ")
+            let rules = payment.rules.isEmpty ? "–" : payment.rules.joined(separator: ", ")
+            lines.append("| \(F.markdownCell(payment.paymentId.isEmpty ? "–" : payment.paymentId)) | "
+                + "\(F.markdownCell(payment.day)) | \(payment.score) | \(F.markdownCell(payment.decision)) | "
+                + "\(F.markdownCell(outcome)) | \(F.amount(payment.amount)) | \(F.markdownCell(reasons)) | "
+                + "\(F.markdownCell(rules)) |")
+        }
+        lines.append("")
+    }
+
+    private func addCalibration(_ bins: [CalibrationBin], bounds: (Double) -> String, to lines: inout [String]) {
+        typealias F = Formatting
+        lines.append("| predicted probability | scores | payments | frauds | mean predicted | observed fraud rate |")
+        lines.append("|---|---|---|---|---|---|")
         for bin in bins {
-            lines.append("| \(F.decimal(bin.lower, digits))–\(F.decimal(bin.upper, digits)) | \(F.count(bin.count)) | "
-                + "\(F.count(bin.frauds)) | \(F.decimal(bin.meanPredicted, 4)) | \(F.percent(bin.observedFraudRate)) |")
+            let scores = bin.lowestScore.map { low in "\(low)–\(bin.highestScore ?? low)" } ?? "–"
+            lines.append("| \(bounds(bin.lower))–\(bounds(bin.upper)) | \(scores) | \(F.count(bin.count)) | "
+                + "\(F.count(bin.frauds)) | \(F.probability(bin.meanPredicted)) | \(F.percent(bin.observedFraudRate)) |")
         }
         lines.append("")
     }

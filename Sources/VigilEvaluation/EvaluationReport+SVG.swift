@@ -14,7 +14,7 @@ extension EvaluationReport {
     static let pointColours = ["#f6ad55", "#68d391"]
     static let decisionColour = "#b794f4"
 
-    private var subtitle: String {
+    var subtitle: String {
         "\(self.modelVersion) · \(self.period) · \(Formatting.count(self.frauds)) fraud, "
             + "\(Formatting.count(self.genuine)) genuine payments"
     }

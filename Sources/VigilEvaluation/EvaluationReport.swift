@@ -40,6 +40,20 @@ public struct EvaluationReport: Sendable {
     public let brierScore: Double?
     /// Why a metric is missing, keyed by its JSON path (e.g. `rocAuc`, `recallAtFpr.0.001`).
     public let unavailable: [String: String]
+    /// Signs that the served scores cannot be trusted (nearly constant, or far from calibrated); empty when none.
+    public let warnings: [EvaluationWarning]
+
+    /// Per rule of the policy (and any other rule that fired): the payments it fired on and how many were fraud.
+    public let ruleHits: [RuleHits]
+    /// The flagged payments with the highest scores, at most ``listedPayments``: what the fraud team sees first.
+    public let topFlagged: [ScoredExample]
+    /// The frauds the decisions allowed, largest amount first, at most ``listedPayments``.
+    public let missedFrauds: [ScoredExample]
+    /// Every fraud the decisions allowed.
+    public let missedFraudCount: Int
+
+    /// How many payments ``topFlagged`` and ``missedFrauds`` list.
+    public static let listedPayments = 20
 
     let curve: RankingCurve
     /// Genuine and fraud counts in 20 bins of 50 score points, for the histogram.
@@ -154,6 +168,21 @@ public struct EvaluationReport: Sendable {
             self.brierScore = squaredErrors / Double(calibrated.count)
         }
         self.unavailable = unavailable
+
+        self.ruleHits = RuleHits.tally(examples, ruleNames: policy?.ruleNames ?? [], frauds: frauds.count)
+        self.topFlagged = Array(
+            examples.filter(\.isFlagged).sorted { ($1.score, $1.usableAmount, $0.paymentId) < ($0.score, $0.usableAmount, $1.paymentId) }
+                .prefix(Self.listedPayments)
+        )
+        let missed = frauds.filter { !$0.isFlagged }
+        self.missedFraudCount = missed.count
+        self.missedFrauds = Array(
+            missed.sorted { ($1.usableAmount, $1.score, $0.paymentId) < ($0.usableAmount, $0.score, $1.paymentId) }
+                .prefix(Self.listedPayments)
+        )
+        self.warnings = EvaluationWarning.check(
+            examples: examples, calibration: self.calibration + self.calibrationByQuantile
+        )
     }
 
     /// Why metrics that compare the two classes cannot be computed, or `nil` when they can.
@@ -341,10 +370,15 @@ public struct CalibrationBin: Sendable, Hashable {
     public let meanPredicted: Double?
     /// frauds ÷ count; `nil` when the bin is empty.
     public let observedFraudRate: Double?
+    /// The lowest and highest score in the bin; `nil` when it is empty.
+    public let lowestScore: Int?
+    public let highestScore: Int?
 
     init(lower: Double, upper: Double, members: some Collection<ScoredExample>) {
         self.lower = lower
         self.upper = upper
+        self.lowestScore = members.map(\.score).min()
+        self.highestScore = members.map(\.score).max()
         self.count = members.count
         self.frauds = members.count(where: \.isFraud)
         self.meanPredicted = members.isEmpty ? nil : members.reduce(0) { $0 + $1.probability } / Double(members.count)
@@ -363,14 +397,21 @@ public struct CalibrationBin: Sendable, Hashable {
         }
     }
 
-    /// Ten groups by rank of probability: group k holds ranks ⌊k·n/10⌋ ..< ⌊(k+1)·n/10⌋; bounds are the group's lowest
-    /// and highest probability. Empty groups (fewer than ten examples) are left out.
+    /// Up to ten groups by rank of probability: group k ends at rank ⌊(k+1)·n/10⌋, moved on past any payments with
+    /// the same probability as the one before it, so equal probabilities share a group and no two groups overlap;
+    /// bounds are the group's lowest and highest probability. Empty groups are left out.
     static func quantiles(_ examples: [ScoredExample]) -> [CalibrationBin] {
         let sorted = examples.sorted { $0.probability < $1.probability }
-        return (0..<10).compactMap { group in
-            let members = sorted[(group * sorted.count / 10)..<((group + 1) * sorted.count / 10)]
-            guard let first = members.first, let last = members.last else { return nil }
-            return CalibrationBin(lower: first.probability, upper: last.probability, members: members)
+        var bins: [CalibrationBin] = []
+        var start = 0
+        for group in 0..<10 {
+            var end = Swift.max((group + 1) * sorted.count / 10, start)
+            while end > 0, end < sorted.count, sorted[end].probability == sorted[end - 1].probability { end += 1 }
+            let members = sorted[start..<end]
+            start = end
+            guard let first = members.first, let last = members.last else { continue }
+            bins.append(CalibrationBin(lower: first.probability, upper: last.probability, members: members))
         }
+        return bins
     }
 }

@@ -8,6 +8,13 @@ enum Formatting {
         return String(format: "%.\(digits)f", value)
     }
 
+    /// A probability with three significant digits, in scientific notation below 0.0001 (`0.15`, `0.000113`,
+    /// `1.53e-06`), so that the small probabilities most payments get stay distinguishable; `n/a` when unknown.
+    static func probability(_ value: Double?) -> String {
+        guard let value, value.isFinite else { return "n/a" }
+        return String(format: "%.3g", value)
+    }
+
     /// A rate as a percentage with two decimals under 1% and one above, or `n/a`.
     static func percent(_ value: Double?) -> String {
         guard let value, value.isFinite else { return "n/a" }

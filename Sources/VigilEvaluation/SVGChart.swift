@@ -26,14 +26,20 @@ public struct SVGChart {
     static let height = 440.0
     static let font = "Helvetica, Arial, sans-serif"
 
-    /// The plot area's edges, in pixels from the top left.
+    static let subtitleSize = 11.0
+    static let subtitleLineHeight = 14.0
+
+    /// The plot area's edges, in pixels from the top left; the top moves down one line for each extra line the
+    /// subtitle needs.
     let left = 74.0
-    let top = 62.0
+    let top: Double
     let right = 616.0
     let bottom = 372.0
 
     let title: String
     let subtitle: String
+    /// The subtitle broken at its ` · ` separators into lines that fit the canvas.
+    let subtitleLines: [String]
     let x: AxisScale
     let y: AxisScale
     private var elements: [String] = []
@@ -43,6 +49,29 @@ public struct SVGChart {
         self.subtitle = subtitle
         self.x = x
         self.y = y
+        self.subtitleLines = Self.wrapped(subtitle, size: Self.subtitleSize, width: Self.width - 74 - 16)
+        self.top = 62 + Self.subtitleLineHeight * Double(self.subtitleLines.count - 1)
+    }
+
+    /// A generous estimate of how wide `text` renders in Helvetica at `size` px (its glyphs average about half the
+    /// size; digits and capitals a little more), for keeping text on the canvas.
+    static func textWidth(_ text: String, size: Double) -> Double {
+        Double(text.count) * size * 0.6
+    }
+
+    /// `text` in lines of at most `width` pixels, broken at ` · `; a part too long on its own is cut with `…`.
+    static func wrapped(_ text: String, size: Double, width: Double) -> [String] {
+        let limit = Swift.max(Int(width / (size * 0.6)), 2)
+        var lines: [String] = []
+        for part in text.components(separatedBy: " · ") {
+            let part = part.count > limit ? String(part.prefix(limit - 1)) + "…" : part
+            if let last = lines.last, last.count + 3 + part.count <= limit {
+                lines[lines.count - 1] = last + " · " + part
+            } else {
+                lines.append(part)
+            }
+        }
+        return lines.isEmpty ? [""] : lines
     }
 
     func px(_ value: Double) -> Double { self.left + self.x.fraction(value) * (self.right - self.left) }
@@ -133,11 +162,16 @@ public struct SVGChart {
         )
     }
 
-    /// A line across the plot area at a data x, labelled at its top.
+    /// A line across the plot area at a data x, labelled at its top: right of the line, or left of it when the
+    /// label would run past the plot area's right edge.
     public mutating func verticalGuide(at value: Double, label: String, stroke: String = "#777777") {
         let x = self.px(value)
         self.line(x, self.top, x, self.bottom, stroke: stroke, width: 1, dash: "4 3")
-        self.text(label, x: x + 3, y: self.top + 12, size: 10, anchor: "start", fill: "#444444")
+        let fitsRight = x + 3 + Self.textWidth(label, size: 10) <= self.right
+        self.text(
+            label, x: fitsRight ? x + 3 : x - 3, y: self.top + 12, size: 10, anchor: fitsRight ? "start" : "end",
+            fill: "#444444"
+        )
     }
 
     /// A message across the middle of the plot area, for when there is nothing to draw.
@@ -196,9 +230,13 @@ public struct SVGChart {
             "<desc>\(Formatting.xmlEscaped(self.subtitle))</desc>",
             "<rect x=\"0\" y=\"0\" width=\"\(n(Self.width))\" height=\"\(n(Self.height))\" fill=\"#ffffff\"/>",
             "<text x=\"\(n(self.left))\" y=\"26\" font-size=\"16\" font-weight=\"bold\" fill=\"#111111\">\(title)</text>",
-            "<text x=\"\(n(self.left))\" y=\"45\" font-size=\"11\" fill=\"#444444\">"
-                + "\(Formatting.xmlEscaped(self.subtitle))</text>",
         ]
+        for (index, line) in self.subtitleLines.enumerated() {
+            document.append(
+                "<text x=\"\(n(self.left))\" y=\"\(n(45 + Self.subtitleLineHeight * Double(index)))\" "
+                    + "font-size=\"\(n(Self.subtitleSize))\" fill=\"#444444\">\(Formatting.xmlEscaped(line))</text>"
+            )
+        }
         document += self.elements
         document.append("</svg>")
         return document.joined(separator: "\n") + "\n"

@@ -15,10 +15,17 @@ public struct ScoredExample: Sendable, Hashable {
     public var amount: Double
     /// The UTC date of the payment's `createdAt`, `yyyy-MM-dd`.
     public var day: String
+    /// The bank's payment id, so that an analyst can look the payment up; empty when the caller has none.
+    public var paymentId: String
+    /// The reason codes the engine gave, strongest first.
+    public var reasons: [String]
+    /// The names of the tenant's rules that fired.
+    public var rules: [String]
 
     public init(
         score: Int, probability: Double, decision: String, isFraud: Bool, fraudType: String? = nil,
-        perspective: String, amount: Double, day: String
+        perspective: String, amount: Double, day: String, paymentId: String = "", reasons: [String] = [],
+        rules: [String] = []
     ) {
         self.score = score
         self.probability = probability
@@ -28,6 +35,9 @@ public struct ScoredExample: Sendable, Hashable {
         self.perspective = perspective
         self.amount = amount
         self.day = day
+        self.paymentId = paymentId
+        self.reasons = reasons
+        self.rules = rules
     }
 
     /// Whether the bank would have stopped or looked at the payment: any decision other than `allow`.

@@ -18,14 +18,15 @@ struct EvaluateCommand: AsyncParsableCommand {
             Every payment in the history is replayed in time order so that features see the full past; payments created \
             at or after --from are scored (model, calibration, the tenant's thresholds and rules) and compared with every \
             fraud report in --labels. The report (Markdown, or JSON with --json) is printed and written with its ROC, \
-            precision-recall and score-distribution plots (SVG) into --out.
+            precision-recall and score-distribution plots (SVG) into --out. It warns on stderr (and in the report) \
+            when the scores are nearly constant or their calibration is far off.
             """
     )
 
     @OptionGroup var files: FileOptions
     @Option(help: "The model (XGBoost JSON, as written by `vigil train`).") var model: String
     @Option(help: "Score payments created at or after this instant (RFC 3339 or YYYY-MM-DD; default: all).") var from: String?
-    @Option(help: "Directory for report.md, report.json and the SVG plots.") var out: String = "evaluation"
+    @Option(help: "Directory for evaluation.md, evaluation.json and the SVG plots; created when missing.") var out: String = "evaluation"
     @Option(help: "Use this tenant's thresholds and rules from --data-dir (default: the defaults a new tenant gets).") var tenant: String?
     @Flag(help: "Print the JSON report instead of Markdown.") var json = false
 
@@ -48,14 +49,21 @@ struct EvaluateCommand: AsyncParsableCommand {
             examples.append(ScoredExample(
                 score: response.score, probability: probability, decision: response.decision.rawValue, isFraud: label != nil,
                 fraudType: label?.fraudType.rawValue, perspective: payment.perspective.rawValue,
-                amount: payment.amount.majorUnits, day: String(payment.createdAt.rfc3339UTC.prefix(10))
+                amount: payment.amount.majorUnits, day: String(payment.createdAt.rfc3339UTC.prefix(10)),
+                paymentId: payment.paymentId, reasons: Self.distinct(response.reasons.map(\.code)), rules: response.rules.map(\.name)
             ))
         }
         let period = "\(first?.rfc3339UTC ?? "–") to \(last?.rfc3339UTC ?? "–")"
         let report = EvaluationReport(
             examples: examples, modelVersion: bundle.version, period: period,
-            policy: DecisionPolicy(reviewThreshold: policy.reviewThreshold, blockThreshold: policy.blockThreshold, ruleCount: policy.rules.rules.count)
+            policy: DecisionPolicy(
+                reviewThreshold: policy.reviewThreshold, blockThreshold: policy.blockThreshold,
+                ruleNames: policy.rules.rules.map(\.name)
+            )
         )
+        for warning in report.warnings {
+            FileHandle.standardError.write(Data("warning: \(warning.message)\n".utf8))
+        }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         for file in report.files() { try writeFile(file.contents, to: out + "/" + file.name) }
         if json {
@@ -64,6 +72,12 @@ struct EvaluateCommand: AsyncParsableCommand {
         } else {
             print(report.markdown())
         }
+    }
+
+    /// `codes` without repeats, in order: several features share a reason code, and an analyst needs it once.
+    static func distinct(_ codes: [String]) -> [String] {
+        var seen: Set<String> = []
+        return codes.filter { seen.insert($0).inserted }
     }
 
     func tenantPolicy() throws -> TenantPolicy {

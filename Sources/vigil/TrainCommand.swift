@@ -13,7 +13,9 @@ struct TrainCommand: AsyncParsableCommand {
             calibration that maps probabilities to the 0–999 score (stored in the model file's attributes as \
             vigil_calibration). With --until, only payments created before that instant are used, and only the \
             reports known by then count as fraud (unless --label-cutoff says otherwise); --label-maturity N also \
-            leaves out the last N days before it, whose frauds have mostly not been reported yet.
+            leaves out the last N days before it (default \(TrainCommand.defaultLabelMaturity)), whose frauds have mostly not been \
+            reported yet: a model trained on them learns that recent fraud looks genuine. Training stops with an \
+            error when the validation period holds no fraud, which would give a model that scores every payment alike.
             """
     )
 
@@ -22,7 +24,10 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Where to write the model (XGBoost JSON).") var out: String
     @Option(help: "Train on payments created before this instant (RFC 3339 or YYYY-MM-DD).") var until: String?
     @Option(name: .customLong("label-cutoff"), help: "Reports made after this do not count (default: --until).") var labelCutoff: String?
-    @Option(name: .customLong("label-maturity"), help: "With --until: leave out the last N days before it, whose reports have not come in yet.") var labelMaturity: Int = 0
+    @Option(
+        name: .customLong("label-maturity"),
+        help: "With --until: leave out the last N days before it, whose reports have not come in yet (default \(TrainCommand.defaultLabelMaturity); 0 keeps them)."
+    ) var labelMaturity: Int?
     @Option(help: "Boosting rounds.") var rounds: Int = 300
     @Option(help: "Tree depth.") var depth: Int = 6
     @Option(name: .customLong("learning-rate"), help: "Shrinkage per tree.") var learningRate: Double = 0.1
@@ -34,29 +39,59 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Random seed (runs are deterministic).") var seed: UInt64 = 0
     @Option(name: .customLong("validation-fraction"), help: "Share of the time span held out for validation.") var validationFraction: Double = 0.2
 
+    /// Days of reports to wait for before `--until` when `--label-maturity` is not given: most simulated frauds are
+    /// reported within two weeks, but investment and romance scams take up to 45 days.
+    static let defaultLabelMaturity = 30
+    /// Fewer validation frauds than this gives a coarse calibration; worth a warning, not a refusal.
+    static let fewValidationFrauds = 20
+
     func run() async throws {
         guard (0.01...0.9).contains(validationFraction) else { throw CLIError("--validation-fraction must be between 0.01 and 0.9") }
         let table: FeatureTable
+        var maturityNote = ""
         if let features {
             guard files.history == nil, files.labels == nil else { throw CLIError("give either --features or --history/--labels, not both") }
             let (read, summary) = try FeatureTable.read(try readFile(features))
             FileHandle.standardError.write(Data(summary.report(name: features).utf8))
             table = read
         } else {
-            guard labelMaturity >= 0 else { throw CLIError("--label-maturity must be 0 or more days") }
+            guard (labelMaturity ?? 0) >= 0 else { throw CLIError("--label-maturity must be 0 or more days") }
             let asOf = try until.map { try parseDate($0, option: "--until") }
-            guard asOf != nil || labelMaturity == 0 else { throw CLIError("--label-maturity needs --until") }
+            guard asOf != nil || labelMaturity == nil else { throw CLIError("--label-maturity needs --until") }
             let cutoff = try labelCutoff.map { try parseDate($0, option: "--label-cutoff") } ?? asOf
-            let limit = asOf.map { Instant(epochMillis: $0.epochMillis - Int64(labelMaturity) * 86_400_000) }
+            let maturity = labelMaturity ?? Self.defaultLabelMaturity
+            let limit = asOf.map { Instant(epochMillis: $0.epochMillis - Int64(maturity) * 86_400_000) }
+            if let limit, maturity > 0 { maturityNote = " (payments created from \(limit.rfc3339UTC) on were left out by --label-maturity \(maturity))" }
+            if let limit, labelMaturity == nil {
+                FileHandle.standardError.write(Data(
+                    ("train: --label-maturity \(maturity) (the default): training on payments created before "
+                        + "\(limit.rfc3339UTC), whose fraud has had \(maturity) days to be reported\n").utf8
+                ))
+            }
             let replay = HistoryReplay(gateway: try HistoryReplay.gateway(dataDirectory: files.dataDir))
             table = FeatureTable.replaying(try files.readHistory(), labels: try files.readLabels(), until: limit, labelCutoff: cutoff, replay: replay).table
         }
         let (trainRows, validationRows) = table.splitByTime(validationFraction: validationFraction)
         guard trainRows.rows > 0, validationRows.rows > 0 else {
-            throw CLIError("need payments on both sides of the time split; found \(trainRows.rows) for training and \(validationRows.rows) for validation")
+            throw CLIError("need payments on both sides of the time split; found \(trainRows.rows) for training and \(validationRows.rows) for validation\(maturityNote)")
         }
         guard trainRows.labels.contains(1), trainRows.labels.contains(0) else {
             throw CLIError("the training period needs both fraud and genuine payments (found \(Int(trainRows.labels.reduce(0, +))) frauds in \(trainRows.rows))")
+        }
+        let validationFrauds = Int(validationRows.labels.reduce(0, +))
+        guard validationFrauds > 0 else {
+            throw CLIError(
+                "the validation period (the last \(Int((validationFraction * 100).rounded()))% of the time span, "
+                    + "\(validationRows.rows) payments) has no reported fraud, so early stopping and the calibration "
+                    + "cannot work and the model would score every payment alike; use an earlier --until or a longer "
+                    + "--label-maturity (so that its fraud has been reported), or a larger --validation-fraction"
+            )
+        }
+        if validationFrauds < Self.fewValidationFrauds {
+            FileHandle.standardError.write(Data(
+                ("warning: only \(validationFrauds) fraud\(validationFrauds == 1 ? "" : "s") in the validation period; "
+                    + "early stopping and the calibration rest on them, so the scores will be coarse\n").utf8
+            ))
         }
         let parameters = TrainingParameters(
             maxDepth: depth, learningRate: learningRate, rounds: rounds, lambda: lambda, minChildWeight: minChildWeight,
@@ -74,8 +109,14 @@ struct TrainCommand: AsyncParsableCommand {
         print(
             "train: \(trainRows.rows) rows (\(Int(trainRows.labels.reduce(0, +))) fraud), validation \(validationRows.rows) rows "
                 + "(\(Int(validationRows.labels.reduce(0, +))) fraud); \(report.bestIteration + 1) of \(report.rounds) trees kept; "
-                + "validation ROC-AUC \(String(format: "%.4f", auc)); \(ContinuousClock.now - started); wrote \(out)"
+                + "validation ROC-AUC \(String(format: "%.4f", auc)); \(Self.seconds(ContinuousClock.now - started)); wrote \(out)"
         )
+    }
+
+    /// `22.6 s`: a duration for people, to a tenth of a second.
+    static func seconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        return String(format: "%.1f s", Double(seconds) + Double(attoseconds) / 1e18)
     }
 
     static func set(_ table: FeatureTable) throws -> TrainingSet {

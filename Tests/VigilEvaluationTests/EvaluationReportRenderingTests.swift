@@ -172,3 +172,66 @@ private struct SVGText {
         }
     }
 }
+
+/// Every text element of the charts stays on the 640 px canvas, as wide as ``SVGChart/textWidth(_:size:)``
+/// estimates it: with a real model version and period in the subtitle, and the block threshold near the right edge.
+@Suite struct SVGLayoutTests {
+    static let report = EvaluationReport(
+        examples: EvaluationReportTests.mixed + thresholdExamples, modelVersion: "xgb-03da51b9b023cb0e",
+        period: "2026-03-17T00:00:15.696Z to 2026-03-31T23:59:18.755Z",
+        policy: DecisionPolicy(reviewThreshold: 600, blockThreshold: 950, ruleCount: 2)
+    )
+
+    /// Each `<text>` element's x, anchor, font size and content (subtitle and labels are single-line, unrotated).
+    static func texts(_ svg: String) -> [(x: Double, anchor: String, size: Double, text: String)] {
+        svg.components(separatedBy: "\n").compactMap { line in
+            guard line.hasPrefix("<text "), !line.contains("rotate("), let close = line.firstIndex(of: ">") else { return nil }
+            func attribute(_ name: String) -> String? {
+                guard let start = line.range(of: " \(name)=\"") else { return nil }
+                return String(line[start.upperBound...].prefix { $0 != "\"" })
+            }
+            let content = line[line.index(after: close)...].replacingOccurrences(of: "</text>", with: "")
+                .replacingOccurrences(of: "&amp;", with: "&").replacingOccurrences(of: "&lt;", with: "<")
+                .replacingOccurrences(of: "&gt;", with: ">")
+            return (Double(attribute("x") ?? "") ?? -1, attribute("text-anchor") ?? "start", Double(attribute("font-size") ?? "") ?? 0, content)
+        }
+    }
+
+    @Test(arguments: ["roc", "roc-linear", "precision-recall", "score-distribution"])
+    func textStaysOnTheCanvas(chart: String) {
+        let svg = switch chart {
+        case "roc": Self.report.rocSVG()
+        case "roc-linear": Self.report.rocSVG(falsePositiveRateAxis: .linear)
+        case "precision-recall": Self.report.precisionRecallSVG()
+        default: Self.report.scoreDistributionSVG()
+        }
+        let texts = Self.texts(svg)
+        #expect(texts.contains { $0.text.contains("xgb-03da51b9b023cb0e") })
+        #expect(texts.contains { $0.text.contains("2026-03-31T23:59:18.755Z") })
+        for text in texts {
+            let width = SVGChart.textWidth(text.text, size: text.size)
+            let start = switch text.anchor {
+            case "end": text.x - width
+            case "middle": text.x - width / 2
+            default: text.x
+            }
+            #expect(start >= 0 && start + width <= SVGChart.width, "off the canvas: \(text.text)")
+        }
+    }
+
+    @Test func blockGuideLabelTurnsLeftAtTheRightEdge() throws {
+        let texts = Self.texts(Self.report.scoreDistributionSVG())
+        let block = try #require(texts.first { $0.text == "block ≥ 950" })
+        #expect(block.anchor == "end")
+        let review = try #require(texts.first { $0.text == "review ≥ 600" })
+        #expect(review.anchor == "start")
+    }
+
+    @Test func longSubtitlesWrapAndPushThePlotDown() {
+        let chart = SVGChart(title: "t", subtitle: Self.report.subtitle, x: .linear(0, 1), y: .linear(0, 1))
+        #expect(chart.subtitleLines.count == 2)
+        #expect(chart.top == 76)
+        let short = SVGChart(title: "t", subtitle: "m · p", x: .linear(0, 1), y: .linear(0, 1))
+        #expect(short.subtitleLines == ["m · p"] && short.top == 62)
+    }
+}

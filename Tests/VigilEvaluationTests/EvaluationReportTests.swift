@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import VigilEvaluation
 
@@ -154,6 +155,28 @@ import Testing
         #expect(bins.map(\.count) == Array(repeating: 2, count: 10))
         #expect(bins.last?.observedFraudRate == 1)
         #expect(bins.last?.lower == 0.9 && bins.last?.upper == 0.95)
+    }
+
+    /// Half the payments share probability 0: they form one group, and the groups after it do not overlap it.
+    @Test func quantileCalibrationKeepsTiesInOneGroup() throws {
+        let examples = (0..<100).map { i in example(i < 50 ? 0 : i * 10, fraud: false, probability: i < 50 ? 0 : Double(i) * 1e-6) }
+        let bins = EvaluationReport(examples: examples, modelVersion: "m", period: "p").calibrationByQuantile
+        #expect(bins.first?.count == 50 && bins.first?.upper == 0)
+        #expect(bins.map(\.count).reduce(0, +) == 100)
+        #expect(bins.count == 6)
+        for (lower, upper) in zip(bins, bins.dropFirst()) { #expect(lower.upper < upper.lower) }
+        #expect(bins.last?.lowestScore == 900 && bins.last?.highestScore == 990)
+    }
+
+    /// Tiny probabilities, as most payments get, print as distinct ranges, not as 0.0000–0.0000.
+    @Test func quantileCalibrationTableRowsAreDistinct() {
+        let examples = (0..<1_000).map { i in example(i % 200, fraud: false, probability: Double(i + 1) * 3e-8) }
+        let markdown = EvaluationReport(examples: examples, modelVersion: "m", period: "p").markdown()
+        let table = markdown.components(separatedBy: "## Calibration")[1].components(separatedBy: "\n")
+            .filter { $0.hasPrefix("| ") && $0.components(separatedBy: " | ")[0].contains("e-0") }
+        #expect(table.count == 10)
+        #expect(Set(table.map { $0.components(separatedBy: " | ")[0] }).count == 10)
+        #expect(table.first?.hasPrefix("| 3e-08–3e-06 | ") == true)
     }
 
     @Test func emptyInputHasNoMetrics() {

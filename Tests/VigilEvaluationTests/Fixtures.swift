@@ -3,12 +3,13 @@
 /// A scored payment with defaults for everything a test does not look at.
 func example(
     _ score: Int, fraud: Bool, probability: Double? = nil, decision: String? = nil, type: String? = nil,
-    perspective: String = "sending", amount: Double = 100, day: String = "2026-03-14"
+    perspective: String = "sending", amount: Double = 100, day: String = "2026-03-14", id: String = "",
+    reasons: [String] = [], rules: [String] = []
 ) -> ScoredExample {
     ScoredExample(
         score: score, probability: probability ?? Double(score) / 1000,
         decision: decision ?? (score >= 600 ? "review" : "allow"), isFraud: fraud, fraudType: fraud ? type : nil,
-        perspective: perspective, amount: amount, day: day
+        perspective: perspective, amount: amount, day: day, paymentId: id, reasons: reasons, rules: rules
     )
 }
 

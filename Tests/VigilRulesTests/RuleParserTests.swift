@@ -112,16 +112,19 @@ import Testing
         #expect(try self.grouping(mixed).hasPrefix("not not not"))
     }
 
-    @Test(arguments: [
-        (String(repeating: "(", count: 65) + "a > 1" + String(repeating: ")", count: 65), 75),
-        (String(repeating: "not ", count: 65) + "a > 1", 11 + 64 * 4),
-        (String(repeating: "not (", count: 33) + "a > 1" + String(repeating: ")", count: 33), 11 + 32 * 5),
-        (String(repeating: "(", count: 100_000), 75),
-    ])
-    func nestingBeyondTheLimitIsAnError(condition: String, column: Int) {
+    /// Conditions one level too deep, each with the column of the error.
+    static let tooDeep: [(LargeSource, Int)] = [
+        (LargeSource("65 '('", String(repeating: "(", count: 65) + "a > 1" + String(repeating: ")", count: 65)), 75),
+        (LargeSource("65 'not'", String(repeating: "not ", count: 65) + "a > 1"), 11 + 64 * 4),
+        (LargeSource("33 'not ('", String(repeating: "not (", count: 33) + "a > 1" + String(repeating: ")", count: 33)), 11 + 32 * 5),
+        (LargeSource("100,000 '('", String(repeating: "(", count: 100_000)), 75),
+    ]
+
+    @Test(arguments: Self.tooDeep)
+    func nestingBeyondTheLimitIsAnError(condition: LargeSource, column: Int) {
         let message = "expression nested too deeply, expected at most 64 levels of '(' and 'not'"
         #expect(throws: RuleError(code: .nestingTooDeep, line: 1, column: column, message: message)) {
-            try self.statements("rule \"r\": \(condition) -> allow")
+            try self.statements("rule \"r\": \(condition.text) -> allow")
         }
     }
 

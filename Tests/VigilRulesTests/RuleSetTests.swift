@@ -263,18 +263,24 @@ import Testing
         #expect(rejected > 1_000)
     }
 
-    @Test(arguments: [
-        String(repeating: "(", count: 200_000),
-        "rule \"a\": " + String(repeating: "not ", count: 100_000) + "x > 1 -> allow",
-        "rule \"a\": " + String(repeating: "(not ", count: 50_000),
-        "rule \"a\": x in [" + String(repeating: "\"A\", ", count: 20_000) + "\"B\"] -> allow",
-        String(repeating: "rule \"a\": x > 1 -> allow\n", count: 2) + String(repeating: "#", count: 100_000),
-        "rule \"" + String(repeating: "\\\\", count: 50_000),
-        String(repeating: "\n", count: 100_000) + "rule",
-    ])
-    func hostileInputsAreRejectedWithoutCrashing(source: String) {
-        if let error = compileError(source, schema: .small) {
-            Fuzz.expectLocated(error, in: source)
+    /// Inputs built to exhaust the parser: deep nesting, huge lists, long comments and escapes, many lines.
+    static let hostile: [LargeSource] = [
+        LargeSource("200,000 '('", String(repeating: "(", count: 200_000)),
+        LargeSource("100,000 'not'", "rule \"a\": " + String(repeating: "not ", count: 100_000) + "x > 1 -> allow"),
+        LargeSource("50,000 '(not'", "rule \"a\": " + String(repeating: "(not ", count: 50_000)),
+        LargeSource("20,000-item list", "rule \"a\": x in [" + String(repeating: "\"A\", ", count: 20_000) + "\"B\"] -> allow"),
+        LargeSource(
+            "100,000-character comment",
+            String(repeating: "rule \"a\": x > 1 -> allow\n", count: 2) + String(repeating: "#", count: 100_000)
+        ),
+        LargeSource("unterminated name of 50,000 escapes", "rule \"" + String(repeating: "\\\\", count: 50_000)),
+        LargeSource("100,000 line feeds", String(repeating: "\n", count: 100_000) + "rule"),
+    ]
+
+    @Test(arguments: Self.hostile)
+    func hostileInputsAreRejectedWithoutCrashing(source: LargeSource) {
+        if let error = compileError(source.text, schema: .small) {
+            Fuzz.expectLocated(error, in: source.text)
         }
     }
 }
@@ -450,5 +456,14 @@ extension String {
             if character == target { result += replacement } else { result.append(character) }
         }
         return result
+    }
+}
+
+@Suite struct LargeSourceTests {
+    /// The test log shows a large argument by its name: one line, however many line feeds the source holds.
+    @Test func describesItselfOnOneShortLine() {
+        let source = LargeSource("100,000 line feeds", String(repeating: "\n", count: 100_000) + "rule")
+        #expect(source.testDescription == "100,000 line feeds (100004 bytes)")
+        #expect(!source.testDescription.contains("\n"))
     }
 }

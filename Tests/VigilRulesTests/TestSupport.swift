@@ -1,3 +1,4 @@
+import Testing
 @testable import VigilRules
 
 extension RuleSchema {
@@ -42,4 +43,18 @@ func compileError(_ source: String, schema: RuleSchema = .payments) -> RuleError
 /// A one-rule set whose condition is `condition`, over ``RuleSchema/small``.
 func condition(_ condition: String) throws -> RuleSet {
     try RuleSet.compile("rule \"r\": \(condition) -> review", schema: .small)
+}
+
+/// A large generated source for a parameterised test, shown in the test log by its short name instead of its text:
+/// Swift Testing prints every argument, and one of 100,000 line feeds would be 100,000 blank lines.
+struct LargeSource: Sendable, CustomTestStringConvertible {
+    let name: String
+    let text: String
+
+    init(_ name: String, _ text: String) {
+        self.name = name
+        self.text = text
+    }
+
+    var testDescription: String { "\(self.name) (\(self.text.utf8.count) bytes)" }
 }

@@ -3,6 +3,8 @@
 
 - On a small simulated history: features, a deterministic train (same seed, same bytes), evaluate with the JSON keys
   and SVG plots, and the trained model served by `vigil serve --model` (calibration included).
+- Training guards: the default --label-maturity, a refusal when the validation period has no fraud, a rounded
+  duration, and evaluate's warning (stderr, evaluation.md/json) on a model that scores every payment alike.
 - On edge-case files: empty, header only, bad rows (reported with line and reason, skipped), unsorted timestamps
   (replayed in time order), duplicate payment ids (skipped), other column names (--map) and epoch-second times.
 
@@ -11,6 +13,7 @@
 import csv
 import json
 import os
+import re
 import xml.dom.minidom
 
 import common as c
@@ -64,6 +67,10 @@ def simulated_pipeline(vigil: str, tmp: str) -> None:
         c.check(key in report, f"evaluate --json lacks {key}")
     c.check(set(report["recallAtFpr"]) >= {"0.001", "0.01"}, f"recallAtFpr keys: {report['recallAtFpr']}")
     c.check(isinstance(report["rocAuc"], float) and 0.5 < report["rocAuc"] <= 1, f"rocAuc {report['rocAuc']}")
+    listed = report["topFlagged"] + report["missedFrauds"]["largest"]
+    c.check(listed and all(p["paymentId"] and p["reasons"] for p in listed), f"listed payments: {listed[:2]}")
+    c.check(all(len(set(p["reasons"])) == len(p["reasons"]) for p in listed), "a reason code should be listed once")
+    c.check({r["name"] for r in report["rules"]} >= {"mule-burst", "double-payment"}, f"rules: {report['rules']}")
     for name in ("roc.svg", "precision-recall.svg", "score-distribution.svg", "evaluation.md", "evaluation.json"):
         path = os.path.join(report_dir, name)
         c.check(os.path.isfile(path), f"evaluate did not write {name}")
@@ -81,6 +88,68 @@ def simulated_pipeline(vigil: str, tmp: str) -> None:
     response = c.request(server.port, "POST", "/v1/payments/score", body, c.score_headers(c.read_demo_key(data)))
     c.check(response.status == 200, f"the trained model did not serve: {response.status} {response.body[:200]!r}")
     server.terminate()
+
+
+def training_guards(vigil: str, tmp: str) -> None:
+    """Label maturity by default, no model without validation fraud, a readable duration, and evaluate's warnings."""
+    sim = os.path.join(tmp, "sim")
+    history, labels = os.path.join(sim, "history.csv"), os.path.join(sim, "labels.csv")
+    model = os.path.join(tmp, "guard.json")
+
+    # The simulated history spans 2026-01-01 to 2026-01-15: the default maturity leaves nothing before the split.
+    cp = c.run_cli(vigil, ["train", "--history", history, "--labels", labels, "--until", "2026-01-15", "--out", model],
+                   check_status=False, timeout=120)
+    c.check(b"--label-maturity 30 (the default)" in cp.stderr, f"train should say which maturity it used: {cp.stderr!r}")
+    c.check(cp.returncode != 0 and b"left out by --label-maturity 30" in cp.stderr,
+            f"an empty training set should name the maturity: {cp.stderr!r}")
+    cp = c.run_cli(vigil, ["train", "--history", history, "--labels", labels, "--label-maturity", "3", "--out", model],
+                   check_status=False)
+    c.check(cp.returncode != 0 and b"--label-maturity needs --until" in cp.stderr, f"maturity without --until: {cp.stderr!r}")
+    cp = c.run_cli(vigil, ["train", "--history", history, "--labels", labels, "--until", "2026-01-15",
+                           "--label-maturity", "2", "--rounds", "20", "--depth", "3", "--out", model], timeout=180)
+    c.check(b"(the default)" not in cp.stderr, "an explicit --label-maturity is not the default")
+    c.check(re.search(rb"; \d+\.\d s; wrote ", cp.stdout) is not None, f"train should round its duration: {cp.stdout!r}")
+
+    # No fraud in the validation period (the last 20% of the time span): refused, not a model that scores all alike.
+    with open(os.path.join(tmp, "sim-features.csv"), newline="") as fh:
+        reader = csv.DictReader(fh)
+        fields, rows = reader.fieldnames, list(reader)
+    times = sorted(r["createdAt"] for r in rows)
+    split = times[int(len(times) * 0.75)]
+    for r in rows:
+        if r["createdAt"] >= split:
+            r["label"], r["fraudType"] = "0", ""
+    quiet = os.path.join(tmp, "quiet-validation.csv")
+    with open(quiet, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    cp = c.run_cli(vigil, ["train", "--features", quiet, "--rounds", "5", "--out", model], check_status=False,
+                   timeout=120)
+    c.check(cp.returncode != 0 and b"has no reported fraud" in cp.stderr,
+            f"training without validation fraud should be refused: {cp.stderr!r}")
+
+    # A model calibrated on a validation period without fraud maps every payment to 0: evaluate warns.
+    with open(os.path.join(tmp, "model1.json")) as fh:
+        flat = json.load(fh)
+    flat["learner"]["attributes"]["vigil_calibration"] = '{"method":"isotonic","x":[0.5],"y":[0]}'
+    with open(model, "w") as fh:
+        json.dump(flat, fh)
+    out = os.path.join(tmp, "flat-evaluation")
+    cp = c.run_cli(vigil, ["evaluate", "--model", model, "--history", history, "--labels", labels, "--from",
+                           "2026-01-10", "--out", out], timeout=180)
+    c.check(b"warning: the scores are nearly constant: 1 distinct score between 0 and 0" in cp.stderr,
+            f"evaluate should warn about constant scores: {cp.stderr!r}")
+    with open(os.path.join(out, "evaluation.json")) as fh:
+        codes = [w["code"] for w in json.load(fh)["warnings"]]
+    c.check(codes == ["nearlyConstantScores"], f"evaluation.json warnings: {codes}")
+    with open(os.path.join(out, "evaluation.md")) as fh:
+        c.check("**nearlyConstantScores**" in fh.read(), "evaluation.md should carry the warning")
+
+    cp = c.run_cli(vigil, ["evaluate", "--help"])
+    c.check(b"evaluation.md, evaluation.json" in cp.stdout and b"report.md" not in cp.stdout,
+            f"evaluate --help should name the files it writes: {cp.stdout!r}")
+    c.log("training guards: default label maturity, no-fraud validation refused, evaluate warns on flat scores")
 
 
 def edge_cases(vigil: str, tmp: str) -> None:
@@ -140,6 +209,7 @@ def edge_cases(vigil: str, tmp: str) -> None:
 def main(args) -> None:
     tmp = c.make_temp_dir("vigil-history-")
     simulated_pipeline(args.vigil, tmp)
+    training_guards(args.vigil, tmp)
     edge_cases(args.vigil, tmp)
 
 
