@@ -84,6 +84,7 @@ public struct TenantTable: Sendable {
                 if a.plan != b.plan { changes.append(name + ":plan") }
                 if a.allowedNetworks != b.allowedNetworks { changes.append(name + ":allowedNetworks") }
                 if a.clientCertificates != b.clientCertificates { changes.append(name + ":clientCertificates") }
+                if (a.acceptAPIKeys ?? true) != (b.acceptAPIKeys ?? true) { changes.append(name + ":acceptAPIKeys") }
             default: break
             }
         }

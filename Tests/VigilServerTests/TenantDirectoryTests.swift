@@ -33,6 +33,23 @@ struct TenantDirectoryTests {
     }
 }
 
+extension TenantDirectoryTests {
+    /// The reload log and the audit log name each changed field, refusing API keys included; an explicit `true` is
+    /// the default, not a change.
+    @Test func changesNameEveryFieldThatChanged() throws {
+        let directory = TenantDirectory(dataDirectory: temporaryDataDirectory())
+        _ = try directory.create(name: "bank-a")
+        let before = try directory.load()
+        try directory.update { $0[0].acceptAPIKeys = true }
+        #expect(TenantTable.changes(from: before, to: try directory.load()).isEmpty)
+        try directory.update {
+            $0[0].acceptAPIKeys = false
+            $0[0].thresholds = .init(review: 500, block: 800)
+        }
+        #expect(TenantTable.changes(from: before, to: try directory.load()) == ["bank-a:thresholds", "bank-a:acceptAPIKeys"])
+    }
+}
+
 struct VigilConfigurationTests {
     @Test func layersFileThenEnvironment() throws {
         let path = NSTemporaryDirectory() + "vigil-config-\(UUID().uuidString).json"
