@@ -17,17 +17,19 @@ struct AuditCommand: AsyncParsableCommand {
 
         func run() async throws {
             try requireDataDirectory("audit export", data.dataDir)
-            var out = FileHandleOutput()
+            var out = StandardOutput()
             do {
                 try AuditLog(dataDirectory: data.dataDir).forEach { line in
-                    out.write(line)
-                    out.write("\n")
+                    try out.write(line)
+                    try out.write("\n")
                 }
+            } catch let error as CLIError {
+                throw error
             } catch {
-                out.flush()
+                try out.flush()
                 throw CLIError("audit export: \(error)")
             }
-            out.flush()
+            try out.flush()
         }
     }
 }

@@ -62,12 +62,12 @@ struct EvaluateCommand: AsyncParsableCommand {
             )
         )
         for warning in report.warnings {
-            FileHandle.standardError.write(Data("warning: \(warning.message)\n".utf8))
+            printError(("warning: \(warning.message)\n".utf8))
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         for file in report.files() { try writeFile(file.contents, to: out + "/" + file.name) }
         if json {
-            FileHandle.standardOutput.write(Data(report.json()))
+            try StandardOutput.print(report.json())
             print()
         } else {
             print(report.markdown())

@@ -47,7 +47,7 @@ struct FeaturesCommand: AsyncParsableCommand {
                 writer.append(row.request, features: features, label: label)
             }
             try writeFile(writer.text, to: out)
-            FileHandle.standardError.write(Data((
+            printError(((
                 "features: \(summary.replayed) row(s) written to \(out); \(summary.duplicates) repeated paymentId(s) skipped; "
                     + "\(summary.outOfOrder) row(s) were out of time order and replayed in order\n"
             ).utf8))

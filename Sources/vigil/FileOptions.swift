@@ -34,7 +34,7 @@ struct FileOptions: ParsableArguments {
         }
         let reader = HistoryReader(mapping: try mapping(), timeFormat: try time(), amountFormat: amount, utcOffset: utcOffset)
         let (rows, summary) = try reader.read(try readFile(history))
-        FileHandle.standardError.write(Data(summary.report(name: history).utf8))
+        printError((summary.report(name: history).utf8))
         return rows
     }
 
@@ -42,7 +42,7 @@ struct FileOptions: ParsableArguments {
     func readLabels() throws -> [String: FraudLabel] {
         guard let labels else { return [:] }
         let (read, summary) = try LabelReader(mapping: try mapping(), timeFormat: try time(), utcOffset: utcOffset).read(try readFile(labels))
-        FileHandle.standardError.write(Data(summary.report(name: labels).utf8))
+        printError((summary.report(name: labels).utf8))
         return read
     }
 }

@@ -56,7 +56,7 @@ struct KeysCommand: AsyncParsableCommand {
                 )
                 print(rotation.key.kid)
                 for key in rotation.retired {
-                    FileHandle.standardError.write(Data("vigil: retired signing key \(key.kid); every token it signed has expired\n".utf8))
+                    printError(("vigil: retired signing key \(key.kid); every token it signed has expired\n".utf8))
                 }
             } catch {
                 throw CLIError("keys rotate: \(error)")

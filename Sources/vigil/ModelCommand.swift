@@ -59,12 +59,12 @@ struct ModelCommand: AsyncParsableCommand {
                 let p = row.withUnsafeBufferPointer { ensemble.probability($0) }
                 output += "\(p)\n"
                 if output.utf8.count > 1 << 16 {
-                    FileHandle.standardOutput.write(Data(output.utf8))
+                    try StandardOutput.print(output)
                     output = ""
                 }
             }
             if let malformed = records.malformed { throw CLIError("\(input) \(malformed)") }
-            FileHandle.standardOutput.write(Data(output.utf8))
+            try StandardOutput.print(output)
         }
     }
 }

@@ -46,7 +46,7 @@ extension TenantCommand {
                 )
                 print(token)
                 let expiry = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(claims.expiresAt)))
-                FileHandle.standardError.write(Data("vigil: token for '\(name)' signed by kid \(key.kid), valid until \(expiry)\n".utf8))
+                printError(("vigil: token for '\(name)' signed by kid \(key.kid), valid until \(expiry)\n".utf8))
             } catch {
                 throw CLIError("tenant token: \(error)")
             }
@@ -101,7 +101,7 @@ extension TenantCommand {
         }
 
         func note(_ text: String) {
-            FileHandle.standardError.write(Data("vigil: \(text)\n".utf8))
+            printError(("vigil: \(text)\n".utf8))
         }
     }
 }

@@ -196,7 +196,7 @@ func requireDataDirectory(_ verb: String, _ path: String) throws {
 /// Says why the data directory cannot be used and exits 2, the status every admin verb gives for it, so that a
 /// script can tell a wrong `--data-dir` from a refused change.
 func refuse(_ verb: String, _ error: UnusableDataDirectory) -> ExitCode {
-    FileHandle.standardError.write(Data("Error: \(verb): \(error)\n".utf8))
+    printError(("Error: \(verb): \(error)\n".utf8))
     return ExitCode(2)
 }
 

@@ -52,7 +52,7 @@ struct TrainCommand: AsyncParsableCommand {
         if let features {
             guard files.history == nil, files.labels == nil else { throw CLIError("give either --features or --history/--labels, not both") }
             let (read, summary) = try FeatureTable.read(try readFile(features))
-            FileHandle.standardError.write(Data(summary.report(name: features).utf8))
+            printError((summary.report(name: features).utf8))
             table = read
         } else {
             guard (labelMaturity ?? 0) >= 0 else { throw CLIError("--label-maturity must be 0 or more days") }
@@ -63,7 +63,7 @@ struct TrainCommand: AsyncParsableCommand {
             let limit = asOf.map { Instant(epochMillis: $0.epochMillis - Int64(maturity) * 86_400_000) }
             if let limit, maturity > 0 { maturityNote = " (payments created from \(limit.rfc3339UTC) on were left out by --label-maturity \(maturity))" }
             if let limit, labelMaturity == nil {
-                FileHandle.standardError.write(Data(
+                printError((
                     ("train: --label-maturity \(maturity) (the default): training on payments created before "
                         + "\(limit.rfc3339UTC), whose fraud has had \(maturity) days to be reported\n").utf8
                 ))
@@ -88,7 +88,7 @@ struct TrainCommand: AsyncParsableCommand {
             )
         }
         if validationFrauds < Self.fewValidationFrauds {
-            FileHandle.standardError.write(Data(
+            printError((
                 ("warning: only \(validationFrauds) fraud\(validationFrauds == 1 ? "" : "s") in the validation period; "
                     + "early stopping and the calibration rest on them, so the scores will be coarse\n").utf8
             ))
@@ -100,7 +100,7 @@ struct TrainCommand: AsyncParsableCommand {
         let started = ContinuousClock.now
         let (model, report) = try TrainedModel.train(
             try Self.set(trainRows), validation: try Self.set(validationRows), parameters: parameters,
-            progress: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+            progress: { printError((($0 + "\n").utf8)) }
         )
         let probabilities = validationRows.rowsOfValues.map { row in row.withUnsafeBufferPointer { model.probability($0) } }
         let calibration = try Calibration.isotonic(probabilities: probabilities, labels: validationRows.labels)

@@ -447,6 +447,19 @@ def graceful_shutdown(vigil: str, tmp: str) -> None:
     c.check(len(acknowledged) >= 200, f"only {len(acknowledged)} payments were acknowledged before SIGTERM")
     c.check(not lost, f"{len(lost)} acknowledged payment(s) missing after graceful shutdown, e.g. {lost[:3]}")
     c.log(f"graceful shutdown: {len(acknowledged)} acknowledged, all in the log; exit status 0")
+    full_output(vigil, data)
+
+
+def full_output(vigil: str, data: str) -> None:
+    """An export to a full disk (/dev/full: every write is ENOSPC) is an error that names the cause, not a crash."""
+    for args in (["events", "export"], ["audit", "export"]):
+        with open("/dev/full", "wb") as full:
+            cp = subprocess.run([vigil, *args, "--data-dir", data], stdin=subprocess.DEVNULL, stdout=full,
+                                stderr=subprocess.PIPE, timeout=60)
+        c.check(cp.returncode == 1 and b"cannot write to standard output: No space left on device" in cp.stderr,
+                f"`vigil {' '.join(args)} > /dev/full` should fail with exit 1 and say why, not die: "
+                f"{cp.returncode} {cp.stderr[-500:]!r}")
+    c.log("exports to a full disk: exit 1 with 'No space left on device', no crash")
 
 
 def main(args) -> None:
