@@ -130,27 +130,25 @@ public final class LogOutput: Sendable {
 
     /// Writes the whole line, or drops it and counts it if the descriptor refuses it.
     func write(_ line: Data) {
-        let written = lock.withLock { _ in
-            line.withUnsafeBytes { buffer -> Bool in
-                var offset = 0
-                while offset < buffer.count {
-                    let result = systemWrite(fileDescriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                    if result < 0 {
-                        if errno == EINTR { continue }
-                        return false
-                    }
-                    offset += result
-                }
-                return true
-            }
-        }
-        if !written { drop() }
+        let failure = lock.withLock { _ in line.withUnsafeBytes { writeFully(fileDescriptor, $0) } }
+        if failure != nil { drop() }
     }
 }
 
-/// `write(2)`, named apart from `LogOutput.write`.
-private func systemWrite(_ descriptor: CInt, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-    write(descriptor, bytes, count)
+/// Writes all of `bytes` to `descriptor` with `write(2)`, retrying short writes and interruptions.
+/// - Returns: nil once everything is written, else the `errno` that stopped it (`ENOSPC`, `EPIPE`, …). Never traps,
+///   unlike `FileHandle.write`.
+public func writeFully(_ descriptor: CInt, _ bytes: UnsafeRawBufferPointer) -> CInt? {
+    var offset = 0
+    while offset < bytes.count {
+        let result = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+        if result < 0 {
+            if errno == EINTR { continue }
+            return errno
+        }
+        offset += result
+    }
+    return nil
 }
 
 extension Int {

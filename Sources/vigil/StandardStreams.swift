@@ -1,4 +1,5 @@
 import Foundation
+import VigilServer
 
 #if canImport(Glibc)
 import Glibc
@@ -47,19 +48,9 @@ func printError(_ text: some Sequence<UInt8>) {
     try? writeAll(STDERR_FILENO, Array(text), stream: "standard error")
 }
 
-/// Writes all of `bytes` to `descriptor`, retrying short writes and interruptions.
+/// Writes all of `bytes` to `descriptor`, or says which stream refused them and why.
 private func writeAll(_ descriptor: CInt, _ bytes: [UInt8], stream: String) throws(CLIError) {
-    let failure: CInt? = bytes.withUnsafeBytes { buffer in
-        var offset = 0
-        while offset < buffer.count {
-            let result = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-            if result < 0 {
-                if errno == EINTR { continue }
-                return errno
-            }
-            offset += result
-        }
-        return nil
+    if let failure = bytes.withUnsafeBytes({ writeFully(descriptor, $0) }) {
+        throw CLIError("cannot write to \(stream): \(String(cString: strerror(failure)))")
     }
-    if let failure { throw CLIError("cannot write to \(stream): \(String(cString: strerror(failure)))") }
 }
