@@ -18,10 +18,9 @@ import Synchronization
 /// not come back byte for byte, e.g. an event logged by another model with more reasons) goes into a side table,
 /// so a duplicate's answer always equals the original's with `duplicate` set.
 ///
-/// - Performance: 133 bytes of resident memory per remembered payment at a million of them (then an 80-byte record
-///   in 1,024-record chunks plus the digest → position table), against 742 when keys and whole responses were kept;
-///   release-build figure from `vigil-microbench --quick` (`DuplicateMemory.swift`). The payment fingerprint added
-///   8 bytes to the record (88, `DuplicateIndexTests`), so expect about 141 bytes; not yet re-measured in release.
+/// - Performance: 142 bytes of resident memory per remembered payment at a million of them (the 88-byte record in
+///   1,024-record chunks plus the digest → position table), against 742 when keys and whole responses were kept and
+///   133 before the 8-byte payment fingerprint; release-build figure from `vigil-microbench` (`DuplicateMemory.swift`).
 public final class DuplicateIndex: Sendable {
     public enum Reservation: Sendable, Equatable {
         case reserved
