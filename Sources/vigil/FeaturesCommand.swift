@@ -11,17 +11,6 @@ struct FeaturesCommand: AsyncParsableCommand {
         subcommands: [Export.self, List.self], defaultSubcommand: Export.self
     )
 
-    /// With a default subcommand, ArgumentParser hands a mistyped verb (`vigil features lst`) to `export`, which
-    /// then asks for `--out`. A word where a verb goes is a verb, so an unknown one is named here.
-    func validate() throws {
-        let arguments = CommandLine.arguments.dropFirst()
-        guard arguments.first == Self.configuration.commandName, let word = arguments.dropFirst().first, !word.hasPrefix("-") else { return }
-        let verbs = Self.configuration.subcommands.map { $0._commandName }
-        guard verbs.contains(word) || word == "help" else {
-            throw ValidationError("unknown verb '\(word)': `vigil features` has \(verbs.joined(separator: " and ")) (export is the default)")
-        }
-    }
-
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Replay a history in time order through the server's feature code and write one row per payment.",

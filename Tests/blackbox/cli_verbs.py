@@ -12,8 +12,8 @@
   refused with a message and nothing on stdout.
 - Only `vigil serve` creates a data directory: every admin verb refuses a missing or uninitialised one with exit 2,
   a bad tenant name leaves no tenants.lock, and `serve --model MISSING` creates nothing.
-- Help prints each default once, `tenant api-keys` shows its flags as alternatives, `vigil features lst` names the
-  unknown verb, `vigil --version` prints the version and commit.
+- Help prints each default once, `tenant api-keys` shows its flags as alternatives, a mistyped verb (`vigil features lst`,
+  `vigil tenant lst`) is named with the verbs there are, `vigil --version` prints the version and commit.
 - `tenant list`, `thresholds`, `perspectives` and `api-keys --add/--revoke` change a running server, are audited,
   and refuse bad arguments with nothing written.
 - `deploy/vigil.json` passes `vigil config check` (which names bad variants) and starts a server that scores.
@@ -155,9 +155,13 @@ def help_and_version(vigil: str) -> None:
     c.check(re.fullmatch(rf"\d+\.\d+\.\d+ \(commit {head}(-dirty)?\)", version),
             f"`vigil --version` should print the version and the commit {head}: {version!r}")
 
-    cp = c.run_cli(vigil, ["features", "lst"], check_status=False)
-    c.check(cp.returncode == 64 and b"unknown verb 'lst'" in cp.stderr and b"--out" not in cp.stderr,
-            f"a mistyped verb should be named as unknown: {cp.returncode} {cp.stderr!r}")
+    for args, lists in [(["features", "lst"], b"`vigil features` has export, list"),
+                        (["tenant", "lst", "--data-dir", "/nonexistent"], b"`vigil tenant` has list, create"),
+                        (["lst"], b"`vigil` has serve, tenant")]:
+        cp = c.run_cli(vigil, args, check_status=False)
+        c.check(cp.returncode == 64 and b"unknown verb 'lst'" in cp.stderr and lists in cp.stderr
+                and b"--out" not in cp.stderr and b"Unexpected argument" not in cp.stderr,
+                f"`vigil {' '.join(args)}` should name the unknown verb and the verbs there are: {cp.returncode} {cp.stderr!r}")
 
     commands = [
         [], ["serve"], ["tenant"], ["tenant", "create"], ["tenant", "list"], ["tenant", "erase"], ["tenant", "thresholds"],
