@@ -70,6 +70,15 @@ let package = Package(
         ),
         .target(name: "VigilTraining", dependencies: ["VigilTrees"], swiftSettings: swiftSettings),
         .target(
+            name: "VigilRedis",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "VigilOffline",
             dependencies: ["VigilDomain", "VigilProtection", "VigilGateway", "VigilFeatures", "VigilEngine"],
             swiftSettings: swiftSettings
@@ -139,6 +148,16 @@ let package = Package(
         .testTarget(name: "VigilEvaluationTests", dependencies: ["VigilEvaluation"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VigilSimulationTests", dependencies: ["VigilSimulation", "VigilDomain", "VigilGateway"], swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VigilRedisTests",
+            dependencies: [
+                "VigilRedis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
         ),
         .testTarget(name: "VigilTrainingTests", dependencies: ["VigilTraining", "VigilTrees"], swiftSettings: swiftSettings),
         .testTarget(
