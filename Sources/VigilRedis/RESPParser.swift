@@ -93,24 +93,40 @@ public struct RESPParser: Sendable {
     }
 
     /// The bytes up to the next CRLF, or `nil` if the CRLF has not arrived yet.
-    private func readLine(_ buffer: ByteBuffer, at cursor: inout Int) throws(RedisError) -> ArraySlice<UInt8>? {
+    private func readLine(_ buffer: ByteBuffer, at cursor: inout Int) throws(RedisError) -> ByteBufferView? {
         let available = buffer.writerIndex - cursor
         let view = buffer.readableBytesView
-        let start = view.startIndex + (cursor - buffer.readerIndex)
-        let end = view.startIndex + (cursor - buffer.readerIndex) + min(available, limits.maxLineLength + 2)
+        // ByteBufferView's indices are the buffer's own indices.
+        let start = cursor
+        let end = start + min(available, limits.maxLineLength + 2)
         guard let cr = view[start..<end].firstIndex(of: UInt8(ascii: "\r")) else {
             if available > limits.maxLineLength { throw violation("line longer than the limit of \(limits.maxLineLength) bytes") }
             return nil
         }
         guard cr + 1 < view.endIndex else { return nil }
         guard view[cr + 1] == UInt8(ascii: "\n") else { throw violation("CR not followed by LF") }
-        let line = Array(view[start..<cr])[...]
-        cursor += (cr - start) + 2
-        return line
+        cursor = cr + 2
+        return view[start..<cr]
     }
 
-    private func integer(_ line: ArraySlice<UInt8>) throws(RedisError) -> Int64 {
-        guard let value = Int64(String(decoding: line, as: UTF8.self)) else { throw violation("not an integer") }
+    /// A decimal integer with an optional sign, parsed from the bytes without making a string.
+    private func integer(_ line: ByteBufferView) throws(RedisError) -> Int64 {
+        var digits = line
+        var negative = false
+        if let first = digits.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") {
+            negative = first == UInt8(ascii: "-")
+            digits = digits.dropFirst()
+        }
+        guard !digits.isEmpty else { throw violation("not an integer") }
+        var value: Int64 = 0
+        for byte in digits {
+            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { throw violation("not an integer") }
+            let digit = Int64(byte - UInt8(ascii: "0"))
+            let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflow2) = negative ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
+            guard !overflow1 && !overflow2 else { throw violation("integer out of range") }
+            value = next
+        }
         return value
     }
 

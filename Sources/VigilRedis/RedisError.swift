@@ -34,7 +34,8 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var code: Code
-    /// A human-readable explanation. Never contains a password or a command's arguments.
+    /// A human-readable explanation. It never contains a password. For ``Code/server`` it is the server's own
+    /// message, which for an unknown command quotes the command's first arguments (Redis does that).
     public var message: String
 
     public init(code: Code, message: String) {

@@ -14,6 +14,7 @@ import Testing
     }
 
     @Test func everyType() throws {
+        #expect(try parseAll(":9223372036854775807\r\n:-9223372036854775808\r\n:+7\r\n") == [.integer(.max), .integer(.min), .integer(7)])
         let values = try parseAll("+OK\r\n-ERR wrong\r\n:-42\r\n$5\r\nhello\r\n$0\r\n\r\n$-1\r\n*-1\r\n*0\r\n")
         #expect(values == [
             .simpleString("OK"), .error("ERR wrong"), .integer(-42), .bulkString(ByteBuffer(string: "hello")),
@@ -58,6 +59,9 @@ import Testing
     @Test(arguments: [
         "?what\r\n",  // unknown type byte
         ":12a\r\n",  // not an integer
+        ":\r\n",
+        ":-\r\n",
+        ":9223372036854775808\r\n",  // beyond Int64
         "$3\r\nabcd\r\n",  // bulk string longer than announced
         "$-2\r\n",  // negative length
         "*-5\r\n",
