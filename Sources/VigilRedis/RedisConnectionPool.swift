@@ -34,36 +34,38 @@ final class RedisConnectionPool: Sendable {
 
     /// The next connection in turn, opened or reopened if needed.
     func connection() async throws(RedisError) -> RedisConnection {
-        let future: EventLoopFuture<RedisConnection> = try state.withLock { (state) throws(RedisError) in
+        let (future, index, opened) = try state.withLock { (state) throws(RedisError) -> (EventLoopFuture<RedisConnection>, Int, Bool) in
             guard !state.closed else { throw RedisError(code: .poolClosed, message: "the Redis client is closed") }
             let index = state.next
             state.next = (state.next + 1) % state.slots.count
             switch state.slots[index] {
             case .ready(let connection) where connection.isActive:
-                return connection.channel.eventLoop.makeSucceededFuture(connection)
+                return (connection.channel.eventLoop.makeSucceededFuture(connection), index, false)
             case .connecting(let future):
-                return future
+                return (future, index, false)
             case .ready, .empty:
                 let future = RedisConnection.makeConnection(
                     url: url, endpoint: endpoint, configuration: configuration, eventLoop: eventLoopGroup.next())
                 state.slots[index] = .connecting(future)
-                future.whenComplete { [self] result in
-                    self.state.withLock { state in
-                        guard case .connecting(let current) = state.slots[index], current === future else { return }
-                        switch result {
-                        case .success(let connection): state.slots[index] = state.closed ? .empty : .ready(connection)
-                        case .failure: state.slots[index] = .empty
-                        }
+                return (future, index, true)
+            }
+        }
+        if opened {
+            // Registered outside the lock: on an event-loop thread a completed future runs the callback at once.
+            future.whenComplete { [self] result in
+                let keep = self.state.withLock { state in
+                    guard case .connecting(let current) = state.slots[index], current === future else { return true }
+                    switch result {
+                    case .success(let connection): state.slots[index] = state.closed ? .empty : .ready(connection)
+                    case .failure: state.slots[index] = .empty
                     }
-                    if case .success(let connection) = result, self.isClosed { connection.channel.close(promise: nil) }
+                    return !state.closed
                 }
-                return future
+                if case .success(let connection) = result, !keep { connection.channel.close(promise: nil) }
             }
         }
         return try await RedisError.catching { try await future.get() }
     }
-
-    private var isClosed: Bool { state.withLock { $0.closed } }
 
     /// The open connections, for tests.
     var openConnections: [RedisConnection] {

@@ -4,8 +4,9 @@ import Testing
 @testable import VigilRedis
 
 /// Against the 3-primary cluster that `scripts/test-servers start` runs. The migration tests move one slot each,
-/// chosen by a unique hash tag, and finish the migration so the cluster stays consistent for other tests.
-@Suite struct RedisClusterTests {
+/// chosen by a unique hash tag, and finish the migration so the cluster stays consistent for other tests. They run
+/// one at a time, so no test's keys sit in a slot another test is migrating.
+@Suite(.serialized) struct RedisClusterTests {
     /// One direct connection per primary, with its node id.
     struct Node {
         var connection: RedisConnection
