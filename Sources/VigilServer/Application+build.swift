@@ -143,7 +143,7 @@ func checkPortIsFree(host: String, port: Int) async throws {
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .bind(host: host, port: port).get()
         try await channel.close()
-    } catch let error as IOError where error.errnoCode == EADDRINUSE {
+    } catch let error where isAddressInUse(error) {
         throw StartupError(description: portInUseMessage(host: host, port: port))
     } catch let error as IOError where error.errnoCode == EACCES {
         throw StartupError(description: "port \(port) on \(host) needs privileges this process lacks; choose a port above 1023")
