@@ -223,30 +223,32 @@ public final class DuplicateIndex: Sendable {
 
     /// A 64-bit digest of everything a payment says except its id and its sealed values, whose random nonces differ
     /// between two sealings of the same text: tokens stand for the personal data, so the same payment sent twice has
-    /// the same fingerprint, in this process, whether it came over HTTP or back from the event log.
+    /// the same fingerprint, on any node and in any process, whether it came over HTTP or back from the event log.
     ///
     /// The free-text `reference` is held only sealed, so a retry that changes nothing but the reference counts as
-    /// the same payment. Two different payments share a fingerprint with probability 2⁻⁶⁴ (SipHash under the
-    /// process's secret random key, so no one can aim for it).
+    /// the same payment. It is ``StableHash`` (FNV-1a, then a 64-bit finaliser), the same in every process so that
+    /// nodes sharing a duplicate store agree. Two different payments under one id share a fingerprint with odds
+    /// about 2⁻⁶⁴; only the tenant's own client could aim for that, and it would only lose its own second payment's score.
     public static func fingerprint(of payment: TokenizedPayment) -> UInt64 {
-        var hasher = Hasher()
-        hasher.combine(0x5649_4749_4C46 as UInt64)
-        hasher.combine(payment.perspective)
-        hasher.combine(payment.type)
-        hasher.combine(payment.scheme)
-        hasher.combine(payment.channel)
-        hasher.combine(payment.amount)
-        hasher.combine(payment.createdAt)
+        var hash = StableHash(0x5649_4749_4C46)
+        hash.combine(payment.perspective.rawValue)
+        hash.combine(payment.type.rawValue)
+        hash.combine(payment.scheme)
+        hash.combine(payment.channel)
+        hash.combine(payment.amount.currency.code)
+        hash.combine(UInt64(bitPattern: payment.amount.minorUnits))
+        hash.combine(UInt64(bitPattern: payment.createdAt.epochMillis))
+        hash.combine(UInt64(bitPattern: Int64(payment.createdAt.utcOffsetSeconds)))
         for party in [payment.debtor, payment.creditor] {
-            hasher.combine(party.account)
-            hasher.combine(party.name)
-            hasher.combine(party.agent)
+            hash.combine(party.account)
+            hash.combine(party.name)
+            hash.combine(party.agent)
         }
-        hasher.combine(payment.payeeFirstSeenAt)
-        hasher.combine(payment.confirmationOfPayee)
-        hasher.combine(payment.device)
-        hasher.combine(payment.ip)
-        return UInt64(truncatingIfNeeded: hasher.finalize())
+        hash.combine(payment.payeeFirstSeenAt.map { UInt64(bitPattern: $0.epochMillis) })
+        hash.combine(payment.confirmationOfPayee?.rawValue)
+        hash.combine(payment.device)
+        hash.combine(payment.ip)
+        return hash.value
     }
 
     // MARK: Packing

@@ -17,15 +17,18 @@ public enum ScoreOutcome: Sendable, Equatable {
     case reused
     /// The event log refused the record; nothing was acknowledged.
     case unavailable(String)
+    /// The shared state store (duplicate check or feature state) failed or did not answer in time; nothing was
+    /// acknowledged.
+    case stateUnavailable(String)
 }
 
 /// Duplicate check → features → model → rules → decision → durable event, for one payment.
 ///
 /// Generic over its stores so the per-payment path never calls through an existential.
-public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
+public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates: DuplicateStore>: Sendable {
     public let extractor: FeatureExtractor<Store>
     public let log: Log
-    public let duplicates: DuplicateIndex
+    public let duplicates: Duplicates
     public let model: ModelBundle
     /// At most this many reasons are reported, largest first.
     public let maxReasons: Int
@@ -35,7 +38,7 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
     let random = RandomBytes()
 
     public init(
-        store: Store, log: Log, model: ModelBundle, duplicates: DuplicateIndex = DuplicateIndex(), maxReasons: Int = 5,
+        store: Store, log: Log, model: ModelBundle, duplicates: Duplicates, maxReasons: Int = 5,
         bounds: CreatedAtBounds = .standard
     ) {
         self.extractor = FeatureExtractor(store: store)
@@ -52,7 +55,15 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
         _ payment: TokenizedPayment, tenant: TenantPolicy, receivedAt: Instant, started: ContinuousClock.Instant
     ) async -> ScoreOutcome {
         let fingerprint = DuplicateIndex.fingerprint(of: payment)
-        switch duplicates.reserve(tenant: tenant.name, paymentId: payment.paymentId, fingerprint: fingerprint, nowMillis: receivedAt.epochMillis) {
+        let reservation: DuplicateIndex.Reservation
+        do {
+            reservation = try await duplicates.reserve(
+                tenant: tenant.name, paymentId: payment.paymentId, fingerprint: fingerprint, nowMillis: receivedAt.epochMillis
+            )
+        } catch {
+            return .stateUnavailable("the duplicate check failed: \(error)")
+        }
+        switch reservation {
         case .duplicate(var original):
             original.duplicate = true
             return .duplicate(original)
@@ -64,7 +75,12 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
             break
         }
         var features: [Double] = []
-        extractor.observe(observed(payment, receivedAt: receivedAt), into: &features)
+        do {
+            try await extractor.observe(observed(payment, receivedAt: receivedAt), into: &features)
+        } catch {
+            await duplicates.release(tenant: tenant.name, paymentId: payment.paymentId)
+            return .stateUnavailable("the feature state failed: \(error)")
+        }
         var response = evaluate(payment, features: features, tenant: tenant)
         let elapsed = ContinuousClock.now - started
         response.processingMicros = Int(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
@@ -73,12 +89,17 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
         do {
             _ = try await log.append(EventCoding.encode(event))
         } catch {
-            duplicates.release(tenant: tenant.name, paymentId: payment.paymentId)
+            await duplicates.release(tenant: tenant.name, paymentId: payment.paymentId)
             return .unavailable("the event log refused the record: \(error)")
         }
-        duplicates.record(
-            tenant: tenant.name, paymentId: payment.paymentId, fingerprint: fingerprint, response: response, atMillis: receivedAt.epochMillis
-        )
+        do {
+            try await duplicates.record(
+                tenant: tenant.name, paymentId: payment.paymentId, fingerprint: fingerprint, response: response, atMillis: receivedAt.epochMillis
+            )
+        } catch {
+            // Logged, so acknowledged: the answer stands. The reservation stays until it expires, so a retry in the
+            // meantime is told to wait (409) rather than being scored twice.
+        }
         return .scored(response)
     }
 
@@ -156,18 +177,28 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog>: Sendable {
     /// payment it was and when it was received. Features move at the time live scoring used (``observed``), so an
     /// event logged with a far-future `createdAt` (accepted before `createdAt` was bounded) cannot hide an account's
     /// windows after a restart.
-    /// - Throws: ``EventDecodingError`` when the record is not a scored-payment event.
+    /// - Throws: ``EventDecodingError`` when the record is not a scored-payment event; a shared store's
+    ///   ``StateStoreError``.
     @discardableResult
-    public func replay(_ payload: [UInt8], nowMillis: Int64) throws(EventDecodingError) -> (tenant: String, receivedAt: Instant) {
+    public func replay(_ payload: [UInt8], nowMillis: Int64) async throws -> (tenant: String, receivedAt: Instant) {
         let event = try EventCoding.decode(payload)
         var features: [Double] = []
-        extractor.observe(observed(event.request, receivedAt: event.receivedAt), into: &features)
+        try await extractor.observe(observed(event.request, receivedAt: event.receivedAt), into: &features)
         if event.receivedAt.epochMillis >= nowMillis - duplicates.retentionMillis {
-            duplicates.record(
+            try await duplicates.record(
                 tenant: event.tenant, paymentId: event.paymentId, fingerprint: DuplicateIndex.fingerprint(of: event.request),
                 response: event.response, atMillis: event.receivedAt.epochMillis
             )
         }
         return (event.tenant, event.receivedAt)
+    }
+}
+
+extension ScoringEngine where Duplicates == DuplicateIndex {
+    /// An engine with the in-process duplicate index.
+    public convenience init(
+        store: Store, log: Log, model: ModelBundle, maxReasons: Int = 5, bounds: CreatedAtBounds = .standard
+    ) {
+        self.init(store: store, log: log, model: model, duplicates: DuplicateIndex(), maxReasons: maxReasons, bounds: bounds)
     }
 }

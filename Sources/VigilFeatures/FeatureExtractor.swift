@@ -17,7 +17,8 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
     ///
     /// - Performance: about 2 µs (`vigil-microbench`, stage 3). It allocates only when state grows: an account's
     ///   second payment in a role makes its history, and a small history grows to fit each new bucket or key.
-    public func observe(_ payment: TokenizedPayment, into features: inout [Double]) {
+    /// - Throws: only a shared store's ``StateStoreError``; the records updated before it stay updated.
+    public func observe(_ payment: TokenizedPayment, into features: inout [Double]) async throws(StateStoreError) {
         if features.count != Feature.count { features = [Double](repeating: .nan, count: Feature.count) }
         let t = payment.createdAt.epochMillis >= 0 ? payment.createdAt.epochMillis / 1000 : (payment.createdAt.epochMillis - 999) / 1000
         let money = StateAmount(payment.amount)
@@ -28,7 +29,7 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
 
         let currency = CurrencyCode.pack(payment.amount.currency.code)
         let hour = payment.createdAt.localHour
-        let (pair, outgoing) = store.withDebtor(debtor, paying: creditor) { state, pair in
+        let (pair, outgoing) = try await store.withDebtor(debtor, paying: creditor) { state, pair in
             let relationship = pair.record(at: t, amount: money, currency: currency)
 
             let w5m = state.outgoing.window(0, at: t)
@@ -76,7 +77,7 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
         set(.debtorAccountAgeDays, outgoing.ageDays)
 
         let bank = payment.debtor.agent.map { FNV1a.hash($0.utf8) }
-        let inbound = store.withAccount(creditor) { state in
+        let inbound = try await store.withAccount(creditor) { state in
             let in1h = state.incoming.window(0, at: t)
             let in24h = state.incoming.window(1, at: t)
             let banks = state.incoming.distinctBanks(at: t)
@@ -97,8 +98,12 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
         set(.creditorPassThroughRatio24h, inbound.passThrough)
         set(.creditorAgeDays, inbound.ageDays)
 
-        set(.deviceDistinctDebtors24h, payment.device.map { distinctDebtors($0, debtor: debtor, at: t) } ?? .nan)
-        set(.ipDistinctDebtors24h, payment.ip.map { distinctDebtors($0, debtor: debtor, at: t) } ?? .nan)
+        var device = Double.nan
+        if let token = payment.device { device = try await distinctDebtors(token, debtor: debtor, at: t) }
+        set(.deviceDistinctDebtors24h, device)
+        var ip = Double.nan
+        if let token = payment.ip { ip = try await distinctDebtors(token, debtor: debtor, at: t) }
+        set(.ipDistinctDebtors24h, ip)
 
         set(.requestConfirmationOfPayee, payment.confirmationOfPayee.map(Self.code) ?? .nan)
         set(.requestChannel, payment.channel.map(Self.channelCode) ?? .nan)
@@ -127,8 +132,8 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
         var ageDays: Double
     }
 
-    func distinctDebtors(_ entity: Token, debtor: Token, at t: Int64) -> Double {
-        store.withEntity(entity) { state in
+    func distinctDebtors(_ entity: Token, debtor: Token, at t: Int64) async throws(StateStoreError) -> Double {
+        try await store.withEntity(entity) { state in
             let count = state.debtors.count(at: t)
             state.debtors.insert(debtor.short, at: t)
             return Double(count)

@@ -3,16 +3,42 @@ import Synchronization
 
 /// Where feature state lives. Each call reads and updates its keys atomically.
 ///
-/// The embedded implementation is `InMemoryFeatureStore`; a distributed one (Valkey/Redis) plugs in here, with
-/// `withDebtor` as one transaction (or script) over the account's and the pair's records.
+/// The embedded implementation is `InMemoryFeatureStore`. A shared one (Valkey/Redis, in the `VigilRedisState`
+/// adapter) reads the records, runs `body` on them and writes them back only if no other node changed them meanwhile,
+/// running `body` again on the newer state if one did: so `body` must be a pure function of the state it is handed
+/// (the extractor's are), and its effect applies exactly once. Calls fail only for a shared store
+/// (``StateStoreError``): then nothing of that call was written.
 public protocol FeatureStore: Sendable {
     /// The account's state, in whatever roles it has.
-    func withAccount<R: Sendable>(_ account: Token, _ body: (inout AccountState) -> R) -> R
+    func withAccount<R: Sendable>(_ account: Token, _ body: (inout AccountState) -> R) async throws(StateStoreError) -> R
     /// The debtor account's state and its relationship with `creditor`, together.
-    func withDebtor<R: Sendable>(_ debtor: Token, paying creditor: Token, _ body: (inout AccountState, inout PairState) -> R) -> R
-    func withEntity<R: Sendable>(_ entity: Token, _ body: (inout EntityState) -> R) -> R
-    /// Number of keys held, by kind.
-    var keyCounts: (accounts: Int, pairs: Int, entities: Int) { get }
+    func withDebtor<R: Sendable>(
+        _ debtor: Token, paying creditor: Token, _ body: (inout AccountState, inout PairState) -> R
+    ) async throws(StateStoreError) -> R
+    func withEntity<R: Sendable>(_ entity: Token, _ body: (inout EntityState) -> R) async throws(StateStoreError) -> R
+    /// Number of keys held, by kind, where the store counts them itself; nil for a shared store (ask the server).
+    var keyCounts: (accounts: Int, pairs: Int, entities: Int)? { get }
+}
+
+/// Why a shared store (feature state, duplicate check) could not apply an update. Nothing of the failed call was
+/// written.
+public struct StateStoreError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The store did not answer in time, or the connection failed.
+        case unavailable
+        /// Other nodes changed the record on every attempt, up to the bound.
+        case contended
+        /// The stored record could not be read (a foreign or damaged value).
+        case corrupt
+    }
+
+    public var kind: Kind
+    public var description: String
+
+    public init(_ kind: Kind, _ description: String) {
+        self.kind = kind
+        self.description = description
+    }
 }
 
 /// Feature state in process memory, sharded by token so concurrent payments rarely share a lock.
@@ -41,7 +67,10 @@ public final class InMemoryFeatureStore: FeatureStore {
         return entities.with(shard: key.shard) { tables in tables.with(key, body) }
     }
 
-    public var keyCounts: (accounts: Int, pairs: Int, entities: Int) {
+    public var keyCounts: (accounts: Int, pairs: Int, entities: Int)? { counts }
+
+    /// Number of keys held, by kind.
+    public var counts: (accounts: Int, pairs: Int, entities: Int) {
         (accounts.sum { $0.accountCount }, accounts.sum { $0.pairCount }, entities.sum { $0.count })
     }
 

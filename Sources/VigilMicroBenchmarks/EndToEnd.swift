@@ -59,7 +59,7 @@ struct EndToEnd {
     }
 
     /// Scores `payments` one after another and returns how many were scored (not duplicates or refusals).
-    static func score(_ payments: [TokenizedPayment], engine: ScoringEngine<InMemoryFeatureStore, InMemoryEventLog>, tenant: TenantPolicy) async -> Int {
+    static func score(_ payments: [TokenizedPayment], engine: ScoringEngine<InMemoryFeatureStore, InMemoryEventLog, DuplicateIndex>, tenant: TenantPolicy) async -> Int {
         var scored = 0
         for payment in payments {
             if case .scored = await engine.score(payment, tenant: tenant, receivedAt: payment.createdAt, started: .now) { scored += 1 }

@@ -13,14 +13,14 @@ struct EngineInputs {
     /// Each payment's event as the engine would log it.
     let events: [ScoredPaymentEvent]
 
-    init(workload: Workload, model: ModelBundle, tenant: TenantPolicy) {
+    init(workload: Workload, model: ModelBundle, tenant: TenantPolicy) async throws {
         let engine = ScoringEngine(store: InMemoryFeatureStore(), log: InMemoryEventLog(), model: model)
         var features: [[Double]] = []
         var responses: [ScoreResponse] = []
         var events: [ScoredPaymentEvent] = []
         var vector: [Double] = []
         for payment in workload.payments {
-            engine.extractor.observe(payment, into: &vector)
+            try await engine.extractor.observe(payment, into: &vector)
             let response = engine.evaluate(payment, features: vector, tenant: tenant)
             features.append(vector)
             responses.append(response)

@@ -39,7 +39,7 @@ struct FeatureMemory {
     var ips: Int { max(1, debtors / 4) }
 
     /// Runs the workload; nil where `/proc/self/status` has no `RssAnon`.
-    func run() -> Result? {
+    func run() async throws -> Result? {
         let plan = makePlan()
         let sealed = SealedValue(keyVersion: 1, bytes: [UInt8](repeating: 7, count: 28))
         let gbp = Currency(code: "GBP")!
@@ -66,11 +66,11 @@ struct FeatureMemory {
                 device: Self.mix(h, 9) % 10 < 7 ? Self.token(3, d) : nil,
                 ip: Self.mix(h, 10) % 10 < 9 ? Self.token(4, Self.mix(h, 11) % UInt64(ips)) : nil
             )
-            extractor.observe(payment, into: &features)
+            try await extractor.observe(payment, into: &features)
         }
         guard let after = Heap.residentAnonymousBytes() else { return nil }
         let result = Result(
-            debtors: debtors, creditors: creditors, payments: plan.count, keys: store!.keyCounts,
+            debtors: debtors, creditors: creditors, payments: plan.count, keys: store!.counts,
             residentBefore: before, residentAfter: after, footprint: store!.footprint()
         )
         store = nil

@@ -24,7 +24,7 @@ struct MicroBenchmark {
         print("\(Self.build); \(cores) cores; \(ProcessInfo.processInfo.operatingSystemVersionString)")
 
         // First, while the heap is still small, so the readings see the store and little else.
-        if let memory = FeatureMemory(debtors: options.debtors).run() {
+        if let memory = try await FeatureMemory(debtors: options.debtors).run() {
             print("")
             print(Report.featureMemory(memory))
         } else {
@@ -45,7 +45,7 @@ struct MicroBenchmark {
         let model = try options.modelPath.map { try ModelBundle.load(path: $0) } ?? ModelBundle.bundled()
         let tenant = try BenchmarkTenant.policy()
         let workload = try Workload.make(payments: options.payments, in: directory)
-        let inputs = EngineInputs(workload: workload, model: model, tenant: tenant)
+        let inputs = try await EngineInputs(workload: workload, model: model, tenant: tenant)
         let sampler = Sampler(seconds: options.seconds)
         print(
             "model \(model.version) (\(options.modelPath ?? "bundled")): \(model.ensemble.treeCount) trees, \(model.ensemble.nodeCount) nodes, "

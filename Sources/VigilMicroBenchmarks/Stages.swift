@@ -32,7 +32,7 @@ struct Stages {
             StageResult(name: "0b. bearer token, seen before (SHA-256 + lookup)", measurement: try await bearerToken(remembered: true)),
             StageResult(name: "1. JSON decode + validation", measurement: try await decode()),
             StageResult(name: "2. tokenise + seal (Gateway)", measurement: await tokenize()),
-            StageResult(name: "3. features (observe, in-memory store)", measurement: await features()),
+            StageResult(name: "3. features (observe, in-memory store)", measurement: try await features()),
         ]
         let (explained, marginOnly) = try await modelStages()
         results.append(StageResult(name: "4a. model + contributions (explainedMargin)", measurement: explained))
@@ -105,13 +105,13 @@ struct Stages {
     /// `FeatureExtractor.observe` on each payment in time order. One store serves every pass; pass `k` is
     /// the workload shifted `k` periods later, so the state keeps growing like a longer history of the same
     /// customers rather than replaying the same moments twice.
-    func features() async -> Measurement {
+    func features() async throws -> Measurement {
         let extractor = FeatureExtractor(store: InMemoryFeatureStore())
         var vector: [Double] = []
-        return await sampler.run(payments: count) { pass in
+        return try await sampler.run(payments: count) { pass in
             let payments = workload.payments(pass: pass)
             let start = ContinuousClock.now
-            for payment in payments { extractor.observe(payment, into: &vector) }
+            for payment in payments { try await extractor.observe(payment, into: &vector) }
             return .now - start
         }
     }

@@ -51,7 +51,7 @@ public struct HistoryReplay: Sendable {
     /// its features, after dropping repeated payment ids.
     public func replay<Store: FeatureStore>(
         _ rows: [HistoryRow], store: Store, _ body: (HistoryRow, TokenizedPayment, [Double]) throws -> Void
-    ) rethrows -> Summary {
+    ) async throws -> Summary {
         var summary = Summary()
         for i in rows.indices.dropFirst() where rows[i].request.createdAt < rows[i - 1].request.createdAt {
             summary.outOfOrder += 1
@@ -68,7 +68,7 @@ public struct HistoryReplay: Sendable {
                 continue
             }
             let payment = gateway.tokenize(row.request)
-            extractor.observe(payment, into: &features)
+            try await extractor.observe(payment, into: &features)
             try body(row, payment, features)
             summary.replayed += 1
         }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 public import Hummingbird
 import HummingbirdCore
@@ -6,12 +7,13 @@ import NIOCore
 import NIOPosix
 public import ServiceLifecycle
 import VigilDomain
-import VigilEngine
+public import VigilEngine
 import VigilEventLog
-import VigilFeatures
+public import VigilFeatures
 import VigilGateway
 import VigilProtection
 import VigilTrees
+import Synchronization
 
 /// Failures while assembling the service, each with what to do about it.
 public struct StartupError: Error, CustomStringConvertible {
@@ -24,6 +26,17 @@ public struct StartupError: Error, CustomStringConvertible {
 ///   group); without one attached the node stays up, not ready.
 public func buildApplication(
     configuration: VigilConfiguration, logger: Logger, failStop: FailStop = FailStop(),
+    onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
+) async throws -> some ApplicationProtocol {
+    try await buildApplication(
+        configuration: configuration, backend: .embedded(duplicateRetentionHours: configuration.duplicateRetentionHours), logger: logger,
+        failStop: failStop, onListening: onListening
+    )
+}
+
+/// ``buildApplication(configuration:logger:failStop:onListening:)`` on a given state back end.
+public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
+    configuration: VigilConfiguration, backend: StateBackend<Store, Duplicates>, logger: Logger, failStop: FailStop = FailStop(),
     onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
 ) async throws -> some ApplicationProtocol {
     // Every argument is checked, the model included, before the data directory is created or written.
@@ -55,7 +68,7 @@ public func buildApplication(
     } catch {
         throw StartupError(description: "keys and tenants: \(error)")
     }
-    let state = ServerState(tenants: tenants, keys: keys)
+    let state = ServerState(tenants: tenants, keys: keys, usage: backend.usage)
 
     let signingKeys = SigningKeyStore(dataDirectory: data)
     let tokens: TokenAuthority
@@ -87,10 +100,9 @@ public func buildApplication(
     }
 
     let engine = ScoringEngine(
-        store: InMemoryFeatureStore(), log: log, model: model,
-        duplicates: DuplicateIndex(retentionSeconds: Int64(configuration.duplicateRetentionHours) * 3600),
-        bounds: configuration.createdAtBounds
+        store: backend.features, log: log, model: model, duplicates: backend.duplicates, bounds: configuration.createdAtBounds
     )
+    logger.info("Scoring state", metadata: ["vigil.state": .string(backend.summary)])
     let responder = VigilResponder(
         engine: engine, state: state, metrics: metrics, tokens: tokens, openAPI: try OpenAPIDocument.bytes(),
         checksClientCertificates: tls?.requiresClientCertificate ?? false
@@ -118,7 +130,8 @@ public func buildApplication(
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "vigil"),
         services: [
             EventLogService(log: log, logger: logger),
-            RecoveryService(engine: engine, log: log, state: state, metrics: metrics, logger: logger),
+            RecoveryService(engine: engine, log: log, replays: backend.replaysEventLog, state: state, metrics: metrics, logger: logger),
+            BackendMonitor(check: backend.check, state: state, metrics: metrics, logger: logger),
             EventLogMonitor(
                 log: log, state: state, metrics: metrics, failStop: failStop,
                 exitDelay: .seconds(configuration.eventLogFailureExitSeconds), logger: logger
@@ -185,9 +198,12 @@ struct EventLogService: Service {
 }
 
 /// Rebuilds feature state and the duplicate index from the event log, then marks the service ready.
-struct RecoveryService<Store: FeatureStore>: Service {
-    let engine: ScoringEngine<Store, FileEventLog>
+///
+/// With a shared state back end (`replays` false) the state is already in the store: the node replays nothing.
+struct RecoveryService<Store: FeatureStore, Duplicates: DuplicateStore>: Service {
+    let engine: ScoringEngine<Store, FileEventLog, Duplicates>
     let log: FileEventLog
+    let replays: Bool
     let state: ServerState
     let metrics: ServerMetrics
     let logger: Logger
@@ -195,22 +211,24 @@ struct RecoveryService<Store: FeatureStore>: Service {
     func run() async throws {
         let started = ContinuousClock.now
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let (engine, log, state) = (engine, log, state)
-        // Reading the whole log blocks for as long as the log is long, so it runs on the blocking pool, not on a
-        // thread of Swift's cooperative pool, which the HTTP handlers (`/health`, `/ready`) need meanwhile.
-        let count = try await blocking {
-            var count = 0
-            try log.forEach { sequence, payload in
-                do {
-                    let (tenant, receivedAt) = try engine.replay(payload, nowMillis: now)
-                    // Today's payments count against the tenant's daily quota after a restart too.
-                    state.usage.recordRecovered(tenant: tenant, atEpochSeconds: receivedAt.epochMillis.floorDivided(by: 1000))
-                } catch {
-                    throw StartupError(description: "event log record \(sequence) is not a scored-payment event: \(error)")
+        var count = 0
+        if replays {
+            let (batches, taken) = Self.records(of: log)
+            for try await batch in batches {
+                taken()
+                for (sequence, payload) in batch {
+                    do {
+                        let (tenant, receivedAt) = try await engine.replay(payload, nowMillis: now)
+                        // Today's payments count against the tenant's daily quota after a restart too.
+                        state.usage.recordRecovered(tenant: tenant, atEpochSeconds: receivedAt.epochMillis.floorDivided(by: 1000))
+                    } catch {
+                        throw StartupError(description: "event log record \(sequence) is not a scored-payment event: \(error)")
+                    }
+                    count += 1
                 }
-                count += 1
+                // Let `/health` and `/ready` in between batches: there are only as many cooperative threads as cores.
+                await Task.yield()
             }
-            return count
         }
         state.markReady()
         metrics.setReady(true)
@@ -218,6 +236,45 @@ struct RecoveryService<Store: FeatureStore>: Service {
             "Recovery finished; ready", metadata: ["vigil.recovery.events": "\(count)", "vigil.recovery.duration": "\(ContinuousClock.now - started)"]
         )
         try? await gracefulShutdown()
+    }
+}
+
+extension RecoveryService {
+    /// The log's records in batches of 1,024. Reading blocks for as long as the log is long, so it runs on the blocking
+    /// pool; at most four batches wait in memory, and the reader stops when the stream is dropped.
+    /// - Returns: the batches, and what the reader calls on taking each one (it frees the batch's slot).
+    static func records(
+        of log: FileEventLog
+    ) -> (batches: AsyncThrowingStream<[(UInt64, [UInt8])], any Error>, taken: @Sendable () -> Void) {
+        let (stream, continuation) = AsyncThrowingStream<[(UInt64, [UInt8])], any Error>.makeStream()
+        let slots = DispatchSemaphore(value: 4)
+        let stopped = Atomic<Bool>(false)
+        continuation.onTermination = { _ in
+            stopped.store(true, ordering: .releasing)
+            for _ in 0..<5 { slots.signal() }
+        }
+        Task {
+            do {
+                try await blocking {
+                    var batch: [(UInt64, [UInt8])] = []
+                    func hand() throws {
+                        slots.wait()
+                        if stopped.load(ordering: .acquiring) { throw CancellationError() }
+                        continuation.yield(batch)
+                        batch = []
+                    }
+                    try log.forEach { sequence, payload in
+                        batch.append((sequence, payload))
+                        if batch.count == 1024 { try hand() }
+                    }
+                    if !batch.isEmpty { try hand() }
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        return (stream, { slots.signal() })
     }
 }
 

@@ -19,6 +19,7 @@ public final class ServerMetrics: Sendable {
     let timeoutCounters: [RequestDeadline.Phase: Counter]
     let logLinesDropped: Counter
     let paymentsRefused: Counter
+    let stateRefused: Counter
     /// The dropped-line count already added to `logLinesDropped`, which `LogOutput` counts on its own.
     private let reportedDroppedLines = Mutex(0)
 
@@ -64,6 +65,10 @@ public final class ServerMetrics: Sendable {
         paymentsRefused = registry.makeCounter(
             name: "vigil_payments_unacknowledged_total", help: "Payments answered 503 because the event log could not append them."
         )
+        stateRefused = registry.makeCounter(
+            name: "vigil_state_unavailable_total",
+            help: "Payments answered 503 because the shared state store (Valkey/Redis) failed or did not answer in time."
+        )
     }
 
     func request(route: String, status: Int, seconds: Double) {
@@ -104,6 +109,8 @@ public final class ServerMetrics: Sendable {
 
     func paymentUnacknowledged() { paymentsRefused.increment() }
 
+    func stateUnavailable() { stateRefused.increment() }
+
     /// Brings `vigil_log_lines_dropped_total` up to the count `output` keeps.
     func recordDroppedLogLines(_ output: LogOutput) {
         let total = output.droppedLines
@@ -115,17 +122,22 @@ public final class ServerMetrics: Sendable {
     }
 
     /// The Prometheus exposition, with the state-size gauges read at scrape time.
-    public func text(featureKeys: (accounts: Int, pairs: Int, entities: Int), duplicateEntries: Int) -> String {
+    /// - Parameters: featureKeys, duplicateEntries: nil for a shared store, which counts its own keys.
+    public func text(featureKeys: (accounts: Int, pairs: Int, entities: Int)?, duplicateEntries: Int?) -> String {
         registry.makeGauge(name: "vigil_connections_open", help: "Client connections open now.")
             .set(to: Double(openConnections.load(ordering: .relaxed)))
         recordDroppedLogLines(.standardError)
-        let keys = [("account", featureKeys.accounts), ("pair", featureKeys.pairs), ("device_or_ip", featureKeys.entities)]
-        for (kind, count) in keys {
-            registry.makeGauge(name: "vigil_feature_state_keys", labels: [("kind", kind)], help: "Keys held in the feature state.")
-                .set(to: Double(count))
+        if let featureKeys {
+            let keys = [("account", featureKeys.accounts), ("pair", featureKeys.pairs), ("device_or_ip", featureKeys.entities)]
+            for (kind, count) in keys {
+                registry.makeGauge(name: "vigil_feature_state_keys", labels: [("kind", kind)], help: "Keys held in the feature state.")
+                    .set(to: Double(count))
+            }
         }
-        registry.makeGauge(name: "vigil_duplicate_index_entries", help: "Payment ids remembered for the duplicate check.")
-            .set(to: Double(duplicateEntries))
+        if let duplicateEntries {
+            registry.makeGauge(name: "vigil_duplicate_index_entries", help: "Payment ids remembered for the duplicate check.")
+                .set(to: Double(duplicateEntries))
+        }
         return registry.emitToString()
     }
 }

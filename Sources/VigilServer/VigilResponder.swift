@@ -27,6 +27,8 @@ public final class ServerState: Sendable {
     let unacknowledged = Atomic<Int>(0)
     let snapshot: Mutex<Snapshot>
     public let usage: UsageLimiter
+    /// Why the state back end does not answer, per `BackendMonitor`; nil when it does.
+    let backendProblem = Mutex<String?>(nil)
 
     public init(tenants: TenantTable, keys: KeyRing, usage: UsageLimiter = UsageLimiter()) {
         self.snapshot = Mutex(Snapshot(tenants: tenants, keys: keys))
@@ -34,7 +36,12 @@ public final class ServerState: Sendable {
     }
 
     /// Whether recovery has finished and the event log can append: what `/ready` and `vigil_ready` report.
-    public var isReady: Bool { ready.load(ordering: .acquiring) && !eventLogFailed.load(ordering: .acquiring) }
+    public var isReady: Bool {
+        ready.load(ordering: .acquiring) && !eventLogFailed.load(ordering: .acquiring) && backendProblem.withLock { $0 == nil }
+    }
+    /// Why the state back end does not answer; nil when it does.
+    public var stateBackendProblem: String? { backendProblem.withLock { $0 } }
+    public func setBackendProblem(_ problem: String?) { backendProblem.withLock { $0 = problem } }
     /// Whether recovery has finished; payments are taken from then on.
     public var isRecovered: Bool { ready.load(ordering: .acquiring) }
     /// Whether the event log has failed; the node acknowledges nothing more until it is restarted.
@@ -52,10 +59,10 @@ public final class ServerState: Sendable {
 }
 
 /// Routes requests, authenticates tenants, validates, tokenises and scores. Every failure is problem+json.
-public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder {
+public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: DuplicateStore>: HTTPResponder {
     public typealias Context = VigilRequestContext
 
-    public let engine: ScoringEngine<Store, Log>
+    public let engine: ScoringEngine<Store, Log, Duplicates>
     public let state: ServerState
     public let metrics: ServerMetrics
     /// Whether connections carry verified client certificates (`--client-ca`) that tenants' bindings must match.
@@ -68,7 +75,7 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
     public static var maxBodyBytes: Int { 64 * 1024 }
 
     public init(
-        engine: ScoringEngine<Store, Log>, state: ServerState, metrics: ServerMetrics, tokens: TokenAuthority, openAPI: [UInt8],
+        engine: ScoringEngine<Store, Log, Duplicates>, state: ServerState, metrics: ServerMetrics, tokens: TokenAuthority, openAPI: [UInt8],
         checksClientCertificates: Bool = false
     ) {
         self.engine = engine
@@ -128,13 +135,16 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
             if state.hasEventLogFailed || engine.log.failure != nil {
                 throw ProblemDetails(.notReady, Self.eventLogFailedDetail)
             }
+            if state.stateBackendProblem != nil {
+                throw ProblemDetails(.notReady, "The shared state store does not answer; this node reconnects by itself.")
+            }
             return json(#"{"status":"ready"}"#)
         case .metrics:
             metrics.setReady(state.isReady && engine.log.failure == nil)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.text(
-                    featureKeys: engine.extractor.store.keyCounts, duplicateEntries: engine.duplicates.count
+                    featureKeys: engine.extractor.store.keyCounts, duplicateEntries: engine.duplicates.entryCount
                 )))
             )
         case .openAPI:
@@ -221,6 +231,13 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
             metrics.paymentUnacknowledged()
             if engine.log.failure != nil, state.markEventLogFailed() { metrics.setReady(false) }
             throw ProblemDetails(.unavailable, "The event log cannot record payments; nothing was acknowledged.")
+        case .stateUnavailable:
+            // Counted, not logged per payment; `BackendMonitor` logs the store's failure once and `/ready` reports it.
+            metrics.stateUnavailable()
+            throw ProblemDetails(
+                .unavailable, "The shared state store did not answer in time; nothing was acknowledged. Retry shortly.",
+                headers: [.retryAfter: "1"]
+            )
         }
     }
 

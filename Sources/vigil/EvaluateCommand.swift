@@ -40,7 +40,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         var examples: [ScoredExample] = []
         var first: Instant?
         var last: Instant?
-        _ = replay.replay(try files.readHistory(), store: InMemoryFeatureStore()) { row, payment, features in
+        _ = try await replay.replay(try files.readHistory(), store: InMemoryFeatureStore()) { row, payment, features in
             guard start == nil || payment.createdAt >= start! else { return }
             let (probability, response) = engine.assess(payment, features: features, tenant: policy)
             let label = labels[payment.paymentId]

@@ -31,7 +31,7 @@ struct FeaturesCommand: AsyncParsableCommand {
             let labels = try files.readLabels()
             let replay = HistoryReplay(gateway: try HistoryReplay.gateway(dataDirectory: files.dataDir))
             var writer = FeatureFileWriter()
-            let summary = replay.replay(rows, store: InMemoryFeatureStore()) { row, _, features in
+            let summary = try await replay.replay(rows, store: InMemoryFeatureStore()) { row, _, features in
                 let label = labels[row.request.paymentId].flatMap { cutoff == nil || $0.reportedAt <= cutoff! ? $0 : nil }
                 writer.append(row.request, features: features, label: label)
             }

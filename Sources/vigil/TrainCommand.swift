@@ -69,7 +69,7 @@ struct TrainCommand: AsyncParsableCommand {
                 ))
             }
             let replay = HistoryReplay(gateway: try HistoryReplay.gateway(dataDirectory: files.dataDir))
-            table = FeatureTable.replaying(try files.readHistory(), labels: try files.readLabels(), until: limit, labelCutoff: cutoff, replay: replay).table
+            table = try await FeatureTable.replaying(try files.readHistory(), labels: try files.readLabels(), until: limit, labelCutoff: cutoff, replay: replay).table
         }
         let (trainRows, validationRows) = table.splitByTime(validationFraction: validationFraction)
         guard trainRows.rows > 0, validationRows.rows > 0 else {

@@ -270,7 +270,7 @@ struct DuplicateIndexTests {
         #expect(originals.contains { !$0.rules.isEmpty })
         #expect(originals.contains { !$0.reasons.isEmpty })
         let recovered = ScoringEngine(store: InMemoryFeatureStore(), log: InMemoryEventLog(), model: model)
-        for record in log.records { try recovered.replay(record, nowMillis: 2000) }
+        for record in log.records { try await recovered.replay(record, nowMillis: 2000) }
         for (i, original) in originals.enumerated() {
             var expected = original
             expected.duplicate = true

@@ -23,7 +23,7 @@ extension ScoringEngineTests {
     }
 
     /// Scores a £100 payment from debtor 1 to creditor 2 created at `created` seconds and received at `received`.
-    func send(_ engine: ScoringEngine<InMemoryFeatureStore, InMemoryEventLog>, _ id: String, created: Instant, received: Int64) async throws {
+    func send(_ engine: ScoringEngine<InMemoryFeatureStore, InMemoryEventLog, DuplicateIndex>, _ id: String, created: Instant, received: Int64) async throws {
         let outcome = await engine.score(
             dated(payment(id, from: 1, to: 2, at: 0), created), tenant: try policy(), receivedAt: clock(received), started: .now
         )
@@ -37,7 +37,7 @@ extension ScoringEngineTests {
 
         let log = InMemoryEventLog()
         let recovered = engine(log: log)
-        for record in before.records { try recovered.replay(record, nowMillis: clock(1).epochMillis) }
+        for record in before.records { try await recovered.replay(record, nowMillis: clock(1).epochMillis) }
         for i in 1...6 { try await send(recovered, "p\(i)", created: clock(Int64(i) * 10), received: Int64(i) * 10) }
 
         let sixth = try logged(log, 5)
@@ -85,7 +85,7 @@ extension ScoringEngineTests {
         #expect(log.records.count == 1)
 
         let recovered = engine()
-        for record in log.records { try recovered.replay(record, nowMillis: clock(2).epochMillis) }
+        for record in log.records { try await recovered.replay(record, nowMillis: clock(2).epochMillis) }
         var expected = response
         expected.duplicate = true
         for engine in [original, recovered] {
@@ -96,7 +96,7 @@ extension ScoringEngineTests {
             #expect(await engine.score(resealed, tenant: tenant, receivedAt: clock(4), started: .now) == .duplicate(expected))
             // Neither the refused nor the repeated request was folded into the features.
             var features: [Double] = []
-            engine.extractor.observe(payment("p2", from: 1, to: 2, at: 60), into: &features)
+            try await engine.extractor.observe(payment("p2", from: 1, to: 2, at: 60), into: &features)
             #expect(features[Feature.pairCount.rawValue] == 1)
         }
     }

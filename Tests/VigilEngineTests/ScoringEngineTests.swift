@@ -27,7 +27,7 @@ struct ScoringEngineTests {
         TenantPolicy(name: "bank-a", reviewThreshold: review, blockThreshold: block, rules: try TenantPolicy.compileRules(rules))
     }
 
-    func engine(log: InMemoryEventLog = InMemoryEventLog()) -> ScoringEngine<InMemoryFeatureStore, InMemoryEventLog> {
+    func engine(log: InMemoryEventLog = InMemoryEventLog()) -> ScoringEngine<InMemoryFeatureStore, InMemoryEventLog, DuplicateIndex> {
         ScoringEngine(store: InMemoryFeatureStore(), log: log, model: Self.model)
     }
 
@@ -81,7 +81,7 @@ struct ScoringEngineTests {
         #expect(scored(await engine.score(payment("p1", from: 1, to: 2, at: 0), tenant: other, receivedAt: Instant(epochMillis: 0), started: .now)) != nil)
         // The retry was not folded into the features: the pair has seen two payments (bank-a's and bank-b's), not three.
         var features: [Double] = []
-        engine.extractor.observe(payment("p2", from: 1, to: 2, at: 60), into: &features)
+        try await engine.extractor.observe(payment("p2", from: 1, to: 2, at: 60), into: &features)
         #expect(features[Feature.pairCount.rawValue] == 2)
     }
 
@@ -153,7 +153,7 @@ struct ScoringEngineTests {
             responses[r.paymentId] = r
         }
         let recovered = engine()
-        for record in log.records { try recovered.replay(record, nowMillis: 2000) }
+        for record in log.records { try await recovered.replay(record, nowMillis: 2000) }
         for (id, response) in responses {
             #expect(recovered.duplicates.reserve(
                 tenant: "bank-a", paymentId: id, fingerprint: DuplicateIndex.fingerprint(of: sent[id]!), nowMillis: 3000
@@ -161,13 +161,13 @@ struct ScoringEngineTests {
         }
         var a: [Double] = []
         var b: [Double] = []
-        original.extractor.observe(payment("next", from: 1, to: 11, at: 900), into: &a)
-        recovered.extractor.observe(payment("next", from: 1, to: 11, at: 900), into: &b)
+        try await original.extractor.observe(payment("next", from: 1, to: 11, at: 900), into: &a)
+        try await recovered.extractor.observe(payment("next", from: 1, to: 11, at: 900), into: &b)
         #expect(a.elementsEqual(b) { $0 == $1 || ($0.isNaN && $1.isNaN) })
     }
 
     @Test(arguments: [(0.0, 0), (0.00001, 0), (0.0005, 174), (0.003, 369), (0.5, 924), (0.9999, 999), (1.0, 999), (Double.nan, 999)])
     func mapsProbabilityToScore(probability: Double, score: Int) {
-        #expect(ScoringEngine<InMemoryFeatureStore, InMemoryEventLog>.score(probability: probability) == score)
+        #expect(ScoringEngine<InMemoryFeatureStore, InMemoryEventLog, DuplicateIndex>.score(probability: probability) == score)
     }
 }

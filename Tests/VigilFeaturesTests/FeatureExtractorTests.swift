@@ -21,13 +21,15 @@ func payment(
 }
 
 struct FeatureExtractorTests {
-    func run(_ payments: [TokenizedPayment], store: InMemoryFeatureStore = InMemoryFeatureStore()) -> [[Double]] {
+    func run(_ payments: [TokenizedPayment], store: InMemoryFeatureStore = InMemoryFeatureStore()) async throws -> [[Double]] {
         let extractor = FeatureExtractor(store: store)
-        return payments.map { p in
+        var rows: [[Double]] = []
+        for p in payments {
             var features: [Double] = []
-            extractor.observe(p, into: &features)
-            return features
+            try await extractor.observe(p, into: &features)
+            rows.append(features)
         }
+        return rows
     }
 
     func value(_ row: [Double], _ feature: Feature) -> Double { row[feature.rawValue] }
@@ -41,8 +43,8 @@ struct FeatureExtractorTests {
         #expect(Feature(name: "pair.possible_double_payment") == .pairPossibleDoublePayment)
     }
 
-    @Test func aFirstPaymentSeesNothing() {
-        let row = run([payment("p1", from: 1, to: 2, at: 0)])[0]
+    @Test func aFirstPaymentSeesNothing() async throws {
+        let row = try await run([payment("p1", from: 1, to: 2, at: 0)])[0]
         #expect(value(row, .debtorCount24h) == 0)
         #expect(value(row, .pairNewPayee) == 1)
         #expect(value(row, .pairCount) == 0)
@@ -55,8 +57,8 @@ struct FeatureExtractorTests {
         #expect(value(row, .deviceDistinctDebtors24h).isNaN)
     }
 
-    @Test func debtorWindowsCountEarlierPaymentsAndExpire() {
-        let rows = run([
+    @Test func debtorWindowsCountEarlierPaymentsAndExpire() async throws {
+        let rows = try await run([
             payment("p1", from: 1, to: 2, amount: "100.00", at: 0),
             payment("p2", from: 1, to: 3, amount: "50.00", at: 120),
             payment("p3", from: 1, to: 4, amount: "10.00", at: 2 * 3600),
@@ -83,8 +85,8 @@ struct FeatureExtractorTests {
         #expect(value(rows[3], .debtorAccountAgeDays) == 8)
     }
 
-    @Test func flagsPossibleDoublePaymentsWithinTenMinutes() {
-        let rows = run([
+    @Test func flagsPossibleDoublePaymentsWithinTenMinutes() async throws {
+        let rows = try await run([
             payment("p1", from: 1, to: 2, amount: "75.00", at: 0),
             payment("p2", from: 1, to: 2, amount: "75.00", at: 300),
             payment("p3", from: 1, to: 2, amount: "75.01", at: 360),
@@ -97,13 +99,13 @@ struct FeatureExtractorTests {
         #expect(value(rows[3], .pairPossibleDoublePayment) == 0)
     }
 
-    @Test func seesMuleFanInAcrossBanks() {
+    @Test func seesMuleFanInAcrossBanks() async throws {
         var payments: [TokenizedPayment] = []
         for sender in 0..<12 {
             payments.append(payment("m\(sender)", from: 100 + UInt64(sender), to: 9, at: Int64(sender) * 60, bank: "BANK\(sender % 4)"))
         }
         payments.append(payment("repeat", from: 100, to: 9, at: 800, bank: "BANK0"))
-        let rows = run(payments)
+        let rows = try await run(payments)
         let last = rows[11]
         #expect(value(last, .creditorFirstTimeSenders1h) == 11)
         #expect(value(last, .creditorDistinctSendingBanks24h) == 4)
@@ -115,8 +117,8 @@ struct FeatureExtractorTests {
         #expect(value(rows.last!, .creditorFirstTimeSenders1h) == 12)
     }
 
-    @Test func measuresPassThrough() {
-        let rows = run([
+    @Test func measuresPassThrough() async throws {
+        let rows = try await run([
             payment("in", from: 1, to: 9, amount: "1000.00", at: 0),
             payment("out", from: 9, to: 5, amount: "900.00", at: 600),
             payment("next", from: 2, to: 9, amount: "10.00", at: 1200),
@@ -128,8 +130,8 @@ struct FeatureExtractorTests {
         #expect(value(rows[1], .debtorAccountAgeDays) == 600.0 / 86_400)
     }
 
-    @Test func countsDebtorsSharingADevice() {
-        let rows = run([
+    @Test func countsDebtorsSharingADevice() async throws {
+        let rows = try await run([
             payment("a", from: 1, to: 9, at: 0, device: 7),
             payment("b", from: 2, to: 9, at: 60, device: 7),
             payment("c", from: 1, to: 9, at: 120, device: 7),
@@ -142,18 +144,18 @@ struct FeatureExtractorTests {
         #expect(value(rows[3], .deviceDistinctDebtors24h) == 0)
     }
 
-    @Test func usesThePayersLocalHour() {
+    @Test func usesThePayersLocalHour() async throws {
         var payments = (0..<10).map { payment("d\($0)", from: 1, to: 2, at: Int64($0) * 86_400 + 9 * 3600) }
         payments.append(payment("night", from: 1, to: 2, at: 10 * 86_400 + 3 * 3600))
         payments.append(payment("usual", from: 1, to: 2, at: 11 * 86_400 + 9 * 3600))
         payments.append(payment("shifted", from: 1, to: 2, at: 12 * 86_400 + 8 * 3600, offsetSeconds: 3600))
-        let rows = run(payments)
+        let rows = try await run(payments)
         #expect(value(rows[10], .debtorHourUnusualness) == 1 - 1.0 / 34)
         #expect(value(rows[11], .debtorHourUnusualness) == 1 - 11.0 / 35)
         #expect(value(rows[12], .debtorHourUnusualness) == 1 - 12.0 / 36)
     }
 
-    @Test func replayingTheSameHistoryGivesTheSameValues() {
+    @Test func replayingTheSameHistoryGivesTheSameValues() async throws {
         var payments: [TokenizedPayment] = []
         var seed: UInt64 = 42
         for i in 0..<500 {
@@ -163,8 +165,8 @@ struct FeatureExtractorTests {
                 bank: "B\(seed & 3)", device: seed & 1 == 0 ? (seed >> 20) & 3 : nil
             ))
         }
-        let first = run(payments)
-        let second = run(payments)
+        let first = try await run(payments)
+        let second = try await run(payments)
         #expect(first.count == second.count)
         for (a, b) in zip(first, second) {
             #expect(a.elementsEqual(b) { $0 == $1 || ($0.isNaN && $1.isNaN) })

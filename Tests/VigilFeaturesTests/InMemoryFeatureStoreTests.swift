@@ -30,44 +30,46 @@ struct InMemoryFeatureStoreTests {
 
     func pairRows(_ store: InMemoryFeatureStore) -> Int { store.accounts.sum { $0.pairs.count } }
 
-    func observe(_ store: InMemoryFeatureStore, _ payments: [TokenizedPayment]) -> [[Double]] {
+    func observe(_ store: InMemoryFeatureStore, _ payments: [TokenizedPayment]) async throws -> [[Double]] {
         let extractor = FeatureExtractor(store: store)
-        return payments.map { p in
+        var rows: [[Double]] = []
+        for p in payments {
             var features: [Double] = []
-            extractor.observe(p, into: &features)
-            return features
+            try await extractor.observe(p, into: &features)
+            rows.append(features)
         }
+        return rows
     }
 
-    @Test func storesOnlyTheRolesAnAccountHasPlayed() {
+    @Test func storesOnlyTheRolesAnAccountHasPlayed() async throws {
         let store = InMemoryFeatureStore()
-        _ = observe(store, [payment("a", from: 1, to: 2, at: 0)])
+        _ = try await observe(store, [payment("a", from: 1, to: 2, at: 0)])
         #expect(roles(store, 1) == (true, false))
         #expect(roles(store, 2) == (false, true))
-        #expect(store.keyCounts.accounts == 2)
-        _ = observe(store, [payment("b", from: 2, to: 1, at: 60)])
+        #expect(store.counts.accounts == 2)
+        _ = try await observe(store, [payment("b", from: 2, to: 1, at: 60)])
         #expect(roles(store, 1) == (true, true))
         #expect(roles(store, 2) == (true, true))
-        #expect(store.keyCounts.accounts == 2)
+        #expect(store.counts.accounts == 2)
     }
 
-    @Test func aOnePaymentDebtorsRelationshipHasNoRowUntilItPaysAgain() {
+    @Test func aOnePaymentDebtorsRelationshipHasNoRowUntilItPaysAgain() async throws {
         let store = InMemoryFeatureStore()
-        _ = observe(store, [payment("a", from: 1, to: 2, at: 0)])
+        _ = try await observe(store, [payment("a", from: 1, to: 2, at: 0)])
         #expect(pairRows(store) == 0)
-        #expect(store.keyCounts.pairs == 1)
+        #expect(store.counts.pairs == 1)
         // The second payment goes elsewhere: the first relationship gets its row, with what it implied.
-        let rows = observe(store, [payment("b", from: 1, to: 3, at: 60), payment("c", from: 1, to: 2, amount: "50.00", at: 120)])
+        let rows = try await observe(store, [payment("b", from: 1, to: 3, at: 60), payment("c", from: 1, to: 2, amount: "50.00", at: 120)])
         #expect(pairRows(store) == 2)
-        #expect(store.keyCounts.pairs == 2)
+        #expect(store.counts.pairs == 2)
         #expect(rows[1][Feature.pairCount.rawValue] == 1)
         #expect(rows[1][Feature.pairAmountVsMax.rawValue] == 0.5)
         #expect(rows[1][Feature.pairDaysSinceLast.rawValue] == 120.0 / 86_400)
     }
 
-    @Test func keepsARelationshipsEarlierRecentPaymentsBesideItsRow() {
+    @Test func keepsARelationshipsEarlierRecentPaymentsBesideItsRow() async throws {
         let store = InMemoryFeatureStore()
-        let rows = observe(store, [
+        let rows = try await observe(store, [
             payment("a", from: 1, to: 2, amount: "75.00", at: 0),
             payment("b", from: 1, to: 2, amount: "20.00", at: 60),
             payment("c", from: 1, to: 2, amount: "75.00", at: 120),
@@ -75,48 +77,48 @@ struct InMemoryFeatureStoreTests {
         // The 75.00 at 0 is an earlier recent payment by the time of c, kept beside the row.
         #expect(rows[2][Feature.pairPossibleDoublePayment.rawValue] == 1)
         #expect(store.accounts.sum { $0.earlierPayments.count } == 1)
-        _ = observe(store, [payment("d", from: 1, to: 2, amount: "75.00", at: 2_000)])
+        _ = try await observe(store, [payment("d", from: 1, to: 2, amount: "75.00", at: 2_000)])
         #expect(store.accounts.sum { $0.earlierPayments.count } == 0)
         #expect(store.withDebtor(token(1), paying: token(2)) { _, pair in pair.count } == 4)
     }
 
-    @Test func aRowTakesPrecedenceOverWhatThePaymentImplies() {
+    @Test func aRowTakesPrecedenceOverWhatThePaymentImplies() async throws {
         let store = InMemoryFeatureStore()
-        _ = observe(store, [payment("a", from: 1, to: 2, at: 0)])
+        _ = try await observe(store, [payment("a", from: 1, to: 2, at: 0)])
         // A change to the relationship alone (no payment recorded) must be kept, in a row.
         store.withDebtor(token(1), paying: token(2)) { _, pair in pair.maxAmount = 999 }
         #expect(pairRows(store) == 1)
-        #expect(store.keyCounts.pairs == 1)
+        #expect(store.counts.pairs == 1)
         #expect(store.withDebtor(token(1), paying: token(2)) { _, pair in pair.maxAmount } == 999)
         #expect(store.withDebtor(token(1), paying: token(3)) { _, pair in pair.count } == 0)
     }
 
-    @Test func recordingThroughTheAccountAloneKeepsTheImpliedRelationship() {
+    @Test func recordingThroughTheAccountAloneKeepsTheImpliedRelationship() async throws {
         let store = InMemoryFeatureStore()
-        _ = observe(store, [payment("a", from: 1, to: 2, at: 0)])
+        _ = try await observe(store, [payment("a", from: 1, to: 2, at: 0)])
         let implied = store.withDebtor(token(1), paying: token(2)) { _, pair in pair }
         let second = OutgoingPayment(at: 30, creditor: token(3).short, amount: StateAmount(minorUnits: 1, exponent: 2), hour: 0, currency: 0)
         store.withAccount(token(1)) { state in state.outgoing.record(second) }
         #expect(store.withDebtor(token(1), paying: token(2)) { _, pair in pair } == implied)
         #expect(store.withDebtor(token(1), paying: token(3)) { _, pair in pair.count } == 0)
-        #expect(store.keyCounts.pairs == 1)
+        #expect(store.counts.pairs == 1)
     }
 
-    @Test func devicesWithSeveralDebtorsShareAPoolOfSets() {
+    @Test func devicesWithSeveralDebtorsShareAPoolOfSets() async throws {
         let store = InMemoryFeatureStore()
         func pool() -> (slots: Int, free: Int) { (store.entities.sum { $0.pool.count }, store.entities.sum { $0.free.count }) }
-        var rows = observe(store, [payment("a", from: 1, to: 9, at: 0, device: 7), payment("b", from: 2, to: 9, at: 60, device: 7)])
+        var rows = try await observe(store, [payment("a", from: 1, to: 9, at: 0, device: 7), payment("b", from: 2, to: 9, at: 60, device: 7)])
         #expect(pool() == (1, 0))
         // A day later the first two have expired: the device is back to one debtor inline, its slot free for reuse.
-        rows += observe(store, [payment("c", from: 3, to: 9, at: 90_000, device: 7)])
+        rows += try await observe(store, [payment("c", from: 3, to: 9, at: 90_000, device: 7)])
         #expect(pool() == (1, 1))
         #expect(store.withEntity(token(1_000_007)) { $0.debtors } == .one(debtor: token(3).short, seen: 1_795_090_000))
-        rows += observe(store, [payment("d", from: 4, to: 9, at: 90_060, device: 7)])
+        rows += try await observe(store, [payment("d", from: 4, to: 9, at: 90_060, device: 7)])
         #expect(pool() == (1, 0))
         #expect(rows.map { $0[Feature.deviceDistinctDebtors24h.rawValue] } == [0, 1, 0, 1])
     }
 
-    @Test func keepsOneRecordPerKeyHoweverManyPaymentsTouchIt() {
+    @Test func keepsOneRecordPerKeyHoweverManyPaymentsTouchIt() async throws {
         let store = InMemoryFeatureStore()
         var payments: [TokenizedPayment] = []
         for i in 0..<2_000 {
@@ -124,11 +126,11 @@ struct InMemoryFeatureStoreTests {
             let creditor = 1_000 + UInt64(i % 70)
             payments.append(payment("p\(i)", from: debtor, to: creditor, at: Int64(i) * 45, device: UInt64(i % 40)))
         }
-        _ = observe(store, payments)
-        #expect(store.keyCounts.accounts == 370)
-        #expect(store.keyCounts.entities == 40)
+        _ = try await observe(store, payments)
+        #expect(store.counts.accounts == 370)
+        #expect(store.counts.entities == 40)
         let pairs = Set(payments.map { [$0.debtor.account.a, $0.creditor.account.a] }).count
-        #expect(store.keyCounts.pairs == pairs)
+        #expect(store.counts.pairs == pairs)
         let footprint = store.footprint()
         #expect(footprint.debtorParts > 300 * 32)
         #expect(footprint.pairs > 0)

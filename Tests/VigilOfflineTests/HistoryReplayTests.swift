@@ -16,7 +16,7 @@ struct HistoryReplayTests {
         #expect(!FileManager.default.fileExists(atPath: dir + "/missing"))
     }
 
-    @Test func replaysInTimeOrderAndSkipsRepeatedIds() throws {
+    @Test func replaysInTimeOrderAndSkipsRepeatedIds() async throws {
         let (rows, _) = try HistoryReader().read(history([
             row("late", at: "2026-01-01T12:00:00Z"),
             row("early", at: "2026-01-01T10:00:00Z"),
@@ -26,7 +26,7 @@ struct HistoryReplayTests {
         let replay = HistoryReplay(gateway: try HistoryReplay.gateway(dataDirectory: nil))
         var order: [String] = []
         var counts: [Double] = []
-        let summary = replay.replay(rows, store: InMemoryFeatureStore()) { row, _, features in
+        let summary = try await replay.replay(rows, store: InMemoryFeatureStore()) { row, _, features in
             order.append(row.request.paymentId)
             counts.append(features[Feature.debtorCount24h.rawValue])
         }
@@ -37,7 +37,7 @@ struct HistoryReplayTests {
         #expect(summary.replayed == 3)
     }
 
-    @Test func matchesTheOnlineExtractorOnTheSameSequence() throws {
+    @Test func matchesTheOnlineExtractorOnTheSameSequence() async throws {
         let (rows, _) = try HistoryReader().read(history((0..<50).map { i in
             row("p\(i)", amount: "\(10 + i % 7).00", at: "2026-01-01T10:\(String(format: "%02d", i)):00Z")
         }))
@@ -46,21 +46,21 @@ struct HistoryReplayTests {
         var expected: [[Double]] = []
         for row in rows {
             var features: [Double] = []
-            online.observe(gateway.tokenize(row.request), into: &features)
+            try await online.observe(gateway.tokenize(row.request), into: &features)
             expected.append(features)
         }
         var replayed: [[Double]] = []
-        _ = HistoryReplay(gateway: gateway).replay(rows, store: InMemoryFeatureStore()) { _, _, features in replayed.append(features) }
+        _ = try await HistoryReplay(gateway: gateway).replay(rows, store: InMemoryFeatureStore()) { _, _, features in replayed.append(features) }
         #expect(replayed.count == expected.count)
         for (a, b) in zip(replayed, expected) {
             #expect(a.elementsEqual(b) { $0 == $1 || ($0.isNaN && $1.isNaN) })
         }
     }
 
-    @Test func featureFilesRoundTrip() throws {
+    @Test func featureFilesRoundTrip() async throws {
         let (rows, _) = try HistoryReader().read(history([row("a"), row("b", at: "2026-01-01T11:00:00Z")]))
         var writer = FeatureFileWriter()
-        _ = HistoryReplay(gateway: try HistoryReplay.gateway(dataDirectory: nil)).replay(rows, store: InMemoryFeatureStore()) { row, _, features in
+        _ = try await HistoryReplay(gateway: try HistoryReplay.gateway(dataDirectory: nil)).replay(rows, store: InMemoryFeatureStore()) { row, _, features in
             writer.append(row.request, features: features, label: row.request.paymentId == "b" ? FraudLabel(paymentId: "b", reportedAt: Instant(epochMillis: 0), fraudType: .mule) : nil)
         }
         let text = String(decoding: writer.text, as: UTF8.self)
