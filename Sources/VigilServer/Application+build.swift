@@ -22,16 +22,18 @@ public struct StartupError: Error, CustomStringConvertible {
 
 /// Wires keys, tenants, model, event log, engine and HTTP server into one application.
 /// `vigil serve` and the tests both build the service here.
-/// - Parameter failStop: What stops the node once its event log has failed (`vigil serve` attaches its service
-///   group); without one attached the node stays up, not ready.
+/// - Parameters:
+///   - failStop: What stops the node once its event log has failed (`vigil serve` attaches its service group);
+///     without one attached the node stays up, not ready.
+///   - usage: Where tenants' usage plans are spent: this process by default, or a store all nodes share.
 public func buildApplication(
     configuration: VigilConfiguration, logger: Logger, failStop: FailStop = FailStop(),
+    usage: any UsageLimiting = UsageLimiter(),
     onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
 ) async throws -> some ApplicationProtocol {
-    try await buildApplication(
-        configuration: configuration, backend: .embedded(duplicateRetentionHours: configuration.duplicateRetentionHours), logger: logger,
-        failStop: failStop, onListening: onListening
-    )
+    var backend = StateBackend.embedded(duplicateRetentionHours: configuration.duplicateRetentionHours)
+    backend.usage = usage
+    return try await buildApplication(configuration: configuration, backend: backend, logger: logger, failStop: failStop, onListening: onListening)
 }
 
 /// ``buildApplication(configuration:logger:failStop:onListening:)`` on a given state back end.

@@ -15,7 +15,7 @@ public struct StateBackend<Store: FeatureStore, Duplicates: DuplicateStore>: Sen
     /// Whether the node rebuilds the state from its event log at start (true only for in-process state).
     public var replaysEventLog: Bool
     /// The usage limiter; a shared one holds each tenant's allowance across nodes.
-    public var usage: UsageLimiter
+    public var usage: any UsageLimiting
     /// Checks the back end for `/ready`: nil when it answers, else why not (no secrets, no PII). Must return within
     /// a bounded time.
     public var check: @Sendable () async -> String?
@@ -23,7 +23,7 @@ public struct StateBackend<Store: FeatureStore, Duplicates: DuplicateStore>: Sen
     public var summary: String
 
     public init(
-        features: Store, duplicates: Duplicates, replaysEventLog: Bool, usage: UsageLimiter, summary: String,
+        features: Store, duplicates: Duplicates, replaysEventLog: Bool, usage: any UsageLimiting, summary: String,
         check: @escaping @Sendable () async -> String?
     ) {
         self.features = features
