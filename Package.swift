@@ -106,7 +106,11 @@ let package = Package(
         ),
         .target(
             name: "VigilRedisState",
-            dependencies: ["VigilRedis", "VigilServer", .product(name: "HTTPTypes", package: "swift-http-types")],
+            dependencies: [
+                "VigilRedis", "VigilServer", "VigilEngine", "VigilFeatures", "VigilDomain",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .plugin(name: "GitCommitPlugin", capability: .buildTool()),

@@ -25,6 +25,17 @@ public enum EventCoding {
         return writer.bytes
     }
 
+    /// Reads an answer written by ``encode(_:)-(ScoreResponse)`` (a shared duplicate store keeps answers so).
+    public static func decodeResponse(_ payload: [UInt8]) throws(EventDecodingError) -> ScoreResponse {
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(payload)
+        } catch {
+            throw EventDecodingError(code: .malformedJSON, message: error.description)
+        }
+        return try EventObject(document, path: "").response()
+    }
+
     /// Reads an event written by ``encode(_:)-(ScoredPaymentEvent)`` (or by `JSONEncoder` from its `Codable`
     /// form). Members it does not know are ignored, as `JSONDecoder` ignores them.
     /// - Throws: ``EventDecodingError`` naming the field at fault, or the byte offset of a syntax error.
