@@ -20,10 +20,13 @@ public struct StartupError: Error, CustomStringConvertible {
 
 /// Wires keys, tenants, model, event log, engine and HTTP server into one application.
 /// `vigil serve` and the tests both build the service here.
-/// - Parameter failStop: What stops the node once its event log has failed (`vigil serve` attaches its service
-///   group); without one attached the node stays up, not ready.
+/// - Parameters:
+///   - failStop: What stops the node once its event log has failed (`vigil serve` attaches its service group);
+///     without one attached the node stays up, not ready.
+///   - usage: Where tenants' usage plans are spent: this process by default, or a store all nodes share.
 public func buildApplication(
     configuration: VigilConfiguration, logger: Logger, failStop: FailStop = FailStop(),
+    usage: any UsageLimiting = UsageLimiter(),
     onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
 ) async throws -> some ApplicationProtocol {
     // Every argument is checked, the model included, before the data directory is created or written.
@@ -55,7 +58,7 @@ public func buildApplication(
     } catch {
         throw StartupError(description: "keys and tenants: \(error)")
     }
-    let state = ServerState(tenants: tenants, keys: keys)
+    let state = ServerState(tenants: tenants, keys: keys, usage: usage)
 
     let signingKeys = SigningKeyStore(dataDirectory: data)
     let tokens: TokenAuthority

@@ -54,9 +54,10 @@ public struct SystemUsageClock: UsageClock {
     public var epochSeconds: Int64 { Int64(Date().timeIntervalSince1970.rounded(.down)) }
 }
 
-/// Applies each tenant's plan. Each tenant has its own bucket and day count, so one tenant's traffic never spends
-/// another's allowance. Buckets survive tenant reloads (keyed by name); a changed plan applies from the next request.
-public final class UsageLimiter: Sendable {
+/// Applies each tenant's plan in this process. Each tenant has its own bucket and day count, so one tenant's traffic
+/// never spends another's allowance. Buckets survive tenant reloads (keyed by name); a changed plan applies from the
+/// next request. Several nodes each apply the full plan: `VigilRedisState.RedisUsageLimiter` shares it.
+public final class UsageLimiter: UsageLimiting {
     struct Usage {
         var tokens: Double
         var updated: UInt64
@@ -64,10 +65,7 @@ public final class UsageLimiter: Sendable {
         var dayCount: Int
     }
 
-    public enum Decision: Sendable {
-        case admitted(HTTPFields)
-        case limited(ProblemDetails)
-    }
+    public typealias Decision = UsageDecision
 
     let clock: any UsageClock
     private let usage = Mutex<[String: Usage]>([:])
@@ -76,14 +74,15 @@ public final class UsageLimiter: Sendable {
         self.clock = clock
     }
 
-    /// Spends one request of `tenant`'s plan, or says when to come back. No plan: admitted, no headers.
+    /// Spends one request of `tenant`'s plan, or says when to come back. No plan: admitted, no headers. Never
+    /// ``UsageDecision/unavailable(reason:)``.
     public func admit(tenant: String, plan: UsagePlan?) -> Decision {
         guard let plan else { return .admitted([:]) }
         let now = clock.monotonicNanoseconds
         let epoch = clock.epochSeconds
         let today = epoch.floorDivided(by: 86_400)
         let untilMidnight = Int((today + 1) * 86_400 - epoch)
-        return usage.withLock { table in
+        let reading = usage.withLock { table in
             var entry = table[tenant] ?? Usage(tokens: Double(plan.burst), updated: now, day: today, dayCount: 0)
             let elapsed = Double(now &- entry.updated) / 1e9
             entry.tokens = min(Double(plan.burst), entry.tokens + elapsed * plan.ratePerSecond)
@@ -92,36 +91,20 @@ public final class UsageLimiter: Sendable {
                 entry.day = today
                 entry.dayCount = 0
             }
-            var problem: ProblemDetails?
+            let verdict: UsageReading.Verdict
             if let quota = plan.dailyQuota, entry.dayCount >= quota {
-                problem = ProblemDetails(
-                    .quotaExhausted, "The tenant's daily quota of \(quota) requests is used up; it resets at 00:00 UTC.",
-                    headers: [.retryAfter: String(untilMidnight)]
-                )
+                verdict = .quotaExhausted
             } else if entry.tokens < 1 {
-                let wait = max(1, Int(((1 - entry.tokens) / plan.ratePerSecond).rounded(.up)))
-                problem = ProblemDetails(
-                    .rateLimited,
-                    "The tenant's plan allows \(Self.format(plan.ratePerSecond)) requests a second with bursts of \(plan.burst); slow down.",
-                    headers: [.retryAfter: String(wait)]
-                )
+                verdict = .rateLimited
             } else {
+                verdict = .admitted
                 entry.tokens -= 1
                 entry.dayCount += 1
             }
             table[tenant] = entry
-            var fields = problem?.headers ?? [:]
-            fields[.rateLimitPolicy] = plan.policyField
-            let refill = max(0, Int(((Double(plan.burst) - entry.tokens) / plan.ratePerSecond).rounded(.up)))
-            var current = #""burst";r=\#(Int(entry.tokens.rounded(.down)));t=\#(refill)"#
-            if let quota = plan.dailyQuota {
-                current += #", "daily";r=\#(max(0, quota - entry.dayCount));t=\#(untilMidnight)"#
-            }
-            fields[.rateLimit] = current
-            guard var problem else { return .admitted(fields) }
-            problem.headers = fields
-            return .limited(problem)
+            return UsageReading(verdict: verdict, tokens: entry.tokens, dayCount: entry.dayCount, secondsUntilMidnight: untilMidnight)
         }
+        return plan.decision(for: reading)
     }
 
     /// Counts a payment found in the event log at start, so a restart does not reset the day's quota.

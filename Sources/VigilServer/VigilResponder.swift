@@ -26,9 +26,10 @@ public final class ServerState: Sendable {
     /// Payments answered 503 because the event log refused them, since the process started.
     let unacknowledged = Atomic<Int>(0)
     let snapshot: Mutex<Snapshot>
-    public let usage: UsageLimiter
+    /// Where each tenant's plan is spent: this process (`UsageLimiter`, the default) or a store every node shares.
+    public let usage: any UsageLimiting
 
-    public init(tenants: TenantTable, keys: KeyRing, usage: UsageLimiter = UsageLimiter()) {
+    public init(tenants: TenantTable, keys: KeyRing, usage: any UsageLimiting = UsageLimiter()) {
         self.snapshot = Mutex(Snapshot(tenants: tenants, keys: keys))
         self.usage = usage
     }
@@ -162,9 +163,16 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog>: HTTPResponder 
             throw ProblemDetails(.addressNotAllowed, "This tenant does not accept requests from this network address.")
         }
         let limits: HTTPFields
-        switch state.usage.admit(tenant: tenant.config.name, plan: tenant.config.plan) {
+        switch await state.usage.admit(tenant: tenant.config.name, plan: tenant.config.plan) {
         case .admitted(let fields): limits = fields
         case .limited(let problem): throw problem
+        case .unavailable:
+            // Not logged per request: while the store is down that would be one line per payment. The reason is
+            // for the limiter's own logs and tests; the client gets a constant detail.
+            throw ProblemDetails(
+                .unavailable, "The usage-plan store did not answer (down, slow or failing); nothing was scored. Retry shortly.",
+                headers: [.retryAfter: "1"]
+            )
         }
         guard let keys = snapshot.keys.scoped(to: tenant.config.name) else {
             context.logger.critical("A tenant has no data key; its payments cannot be sealed", metadata: ["vigil.tenant": .string(tenant.config.name)])

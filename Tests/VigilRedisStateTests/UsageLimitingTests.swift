@@ -1,0 +1,244 @@
+import Foundation
+import HTTPTypes
+import Synchronization
+import Testing
+import VigilRedis
+import VigilRedisState
+import VigilServer
+
+/// One behaviour suite for every `UsageLimiting`: the in-process `UsageLimiter` on a test clock and the
+/// `RedisUsageLimiter` on the test server's clock.
+///
+/// Redis's clock cannot be moved, so the plans are slow enough (one token per 100 s or slower) that the real time
+/// a test takes changes no count and no header, and "time passing" moves the stored state instead: the bucket's
+/// `updated` back by the seconds, the day's `day` back by one. That drives the same refill and reset code in the
+/// script as real time would.
+@Suite struct UsageLimitingTests {
+    enum Backend: String, CaseIterable, CustomTestStringConvertible {
+        case memory, redis
+        var testDescription: String { rawValue }
+
+        func make() async throws -> any LimiterUnderTest {
+            switch self {
+            case .memory: return InProcessLimiter()
+            case .redis: return try await RedisLimiter.make(url: RedisTestEnvironment.url())
+            }
+        }
+    }
+
+    func admitted(_ decisions: [UsageDecision]) -> [Bool] {
+        decisions.map { if case .admitted = $0 { true } else { false } }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func theBurstIsAdmittedThenRequestsAreLimited(_ backend: Backend) async throws {
+        let limiter = try await backend.make()
+        let tenant = RedisTestEnvironment.uniqueTenant()
+        let plan = UsagePlan(ratePerSecond: 0.0001, burst: 3)
+        var decisions: [UsageDecision] = []
+        for _ in 0..<5 { decisions.append(await limiter.admit(tenant, plan)) }
+        #expect(admitted(decisions) == [true, true, true, false, false])
+        guard case .limited(let problem) = decisions[4] else { Issue.record("not limited: \(decisions[4])"); return }
+        #expect(problem.kind == .rateLimited)
+        #expect(problem.headers[.retryAfter] == "10000")
+        await limiter.close(tenants: [tenant])
+    }
+
+    @Test(arguments: Backend.allCases)
+    func theBucketRefillsAtTheRateUpToTheBurst(_ backend: Backend) async throws {
+        let limiter = try await backend.make()
+        let tenant = RedisTestEnvironment.uniqueTenant()
+        let plan = UsagePlan(ratePerSecond: 0.01, burst: 3)
+        var decisions: [UsageDecision] = []
+        for _ in 0..<4 { decisions.append(await limiter.admit(tenant, plan)) }
+        #expect(admitted(decisions) == [true, true, true, false])
+        try await limiter.elapse(seconds: 100, tenant: tenant)  // one token
+        decisions = []
+        for _ in 0..<2 { decisions.append(await limiter.admit(tenant, plan)) }
+        #expect(admitted(decisions) == [true, false])
+        try await limiter.elapse(seconds: 100_000, tenant: tenant)  // full again, never more than the burst
+        decisions = []
+        for _ in 0..<4 { decisions.append(await limiter.admit(tenant, plan)) }
+        #expect(admitted(decisions) == [true, true, true, false])
+        await limiter.close(tenants: [tenant])
+    }
+
+    @Test(arguments: Backend.allCases)
+    func theDailyQuotaIsExactAndResetsWithTheUTCDay(_ backend: Backend) async throws {
+        let limiter = try await backend.make()
+        let tenant = RedisTestEnvironment.uniqueTenant()
+        let plan = UsagePlan(ratePerSecond: 1000, burst: 1000, dailyQuota: 2)
+        var decisions: [UsageDecision] = []
+        for _ in 0..<3 { decisions.append(await limiter.admit(tenant, plan)) }
+        #expect(admitted(decisions) == [true, true, false])
+        let before = try await limiter.secondsUntilMidnight()
+        let refused = await limiter.admit(tenant, plan)
+        let after = try await limiter.secondsUntilMidnight()
+        guard case .limited(let problem) = refused else { Issue.record("not limited: \(refused)"); return }
+        #expect(problem.kind == .quotaExhausted)
+        let retryAfter = try #require(problem.headers[.retryAfter].flatMap(Int.init))
+        #expect((after...before).contains(retryAfter))
+        try await limiter.nextDay(tenant: tenant)
+        guard case .admitted(let fields) = await limiter.admit(tenant, plan) else { Issue.record("not admitted after the day ended"); return }
+        #expect(fields[HTTPField.Name("RateLimit")!]?.contains(#", "daily";r=1;t="#) == true)
+        await limiter.close(tenants: [tenant])
+    }
+
+    @Test(arguments: Backend.allCases)
+    func tenantsSpendOnlyTheirOwnAllowance(_ backend: Backend) async throws {
+        let limiter = try await backend.make()
+        let (a, b, c) = (RedisTestEnvironment.uniqueTenant(), RedisTestEnvironment.uniqueTenant(), RedisTestEnvironment.uniqueTenant())
+        let plan = UsagePlan(ratePerSecond: 0.0001, burst: 2, dailyQuota: 2)
+        var decisions: [UsageDecision] = []
+        for _ in 0..<3 { decisions.append(await limiter.admit(a, plan)) }
+        #expect(admitted(decisions) == [true, true, false])
+        decisions = []
+        for _ in 0..<3 { decisions.append(await limiter.admit(b, plan)) }
+        #expect(admitted(decisions) == [true, true, false])
+        // No plan: admitted, without headers, however often.
+        for _ in 0..<5 {
+            guard case .admitted(let fields) = await limiter.admit(c, nil) else { Issue.record("a tenant without a plan was refused"); return }
+            #expect(fields.isEmpty)
+        }
+        await limiter.close(tenants: [a, b, c])
+    }
+
+    /// The exact `RateLimit`, `RateLimit-Policy` and `Retry-After` fields, the same for both limiters.
+    @Test(arguments: Backend.allCases)
+    func theHeadersAreTheSameForEveryLimiter(_ backend: Backend) async throws {
+        let limiter = try await backend.make()
+        let tenant = RedisTestEnvironment.uniqueTenant()
+        let plan = UsagePlan(ratePerSecond: 0.0001, burst: 3, dailyQuota: 5)
+        let policy = #""burst";q=3;w=30000, "daily";q=5;w=86400"#
+        for (remaining, refill, daily) in [(2, 10_000, 4), (1, 20_000, 3), (0, 30_000, 2), (0, 30_000, 2)] {
+            let before = try await limiter.secondsUntilMidnight()
+            let decision = await limiter.admit(tenant, plan)
+            let after = try await limiter.secondsUntilMidnight()
+            let fields: HTTPFields
+            switch decision {
+            case .admitted(let admittedFields): fields = admittedFields
+            case .limited(let problem):
+                #expect(problem.kind == .rateLimited)
+                #expect(problem.headers[.retryAfter] == "10000")
+                fields = problem.headers
+            case .unavailable(let reason):
+                Issue.record("unavailable: \(reason)")
+                return
+            }
+            #expect(fields[HTTPField.Name("RateLimit-Policy")!] == policy)
+            let current = try #require(fields[HTTPField.Name("RateLimit")!])
+            let head = #""burst";r=\#(remaining);t=\#(refill), "daily";r=\#(daily);t="#
+            #expect(current.hasPrefix(head), "\(current)")
+            let untilMidnight = try #require(Int(current.dropFirst(head.count)))
+            #expect((after...before).contains(untilMidnight))
+        }
+        await limiter.close(tenants: [tenant])
+    }
+}
+
+/// A limiter under test, with a way to let time pass for it.
+protocol LimiterUnderTest: Sendable {
+    func admit(_ tenant: String, _ plan: UsagePlan?) async -> UsageDecision
+    /// Lets `seconds` pass for `tenant`'s bucket (not for its day).
+    func elapse(seconds: Double, tenant: String) async throws
+    /// Ends the UTC day for `tenant`'s count.
+    func nextDay(tenant: String) async throws
+    /// Seconds to the next 00:00 UTC on the limiter's clock.
+    func secondsUntilMidnight() async throws -> Int
+    func close(tenants: [String]) async
+}
+
+/// `UsageLimiter` on a clock the test moves; it starts at noon UTC, so no elapse crosses a day by accident.
+struct InProcessLimiter: LimiterUnderTest {
+    final class TestClock: UsageClock {
+        let nanos = Mutex<UInt64>(1_000_000_000)
+        let seconds = Mutex<Int64>(1_795_046_400 + 43_200)
+        var monotonicNanoseconds: UInt64 { nanos.withLock { $0 } }
+        var epochSeconds: Int64 { seconds.withLock { $0 } }
+    }
+
+    let clock = TestClock()
+    let limiter: UsageLimiter
+
+    init() { limiter = UsageLimiter(clock: clock) }
+
+    func admit(_ tenant: String, _ plan: UsagePlan?) async -> UsageDecision {
+        await (limiter as any UsageLimiting).admit(tenant: tenant, plan: plan)
+    }
+
+    func elapse(seconds: Double, tenant: String) {
+        clock.nanos.withLock { $0 += UInt64(seconds * 1e9) }
+    }
+
+    func nextDay(tenant: String) {
+        clock.seconds.withLock { $0 = ($0 / 86_400 + 1) * 86_400 }
+    }
+
+    func secondsUntilMidnight() -> Int {
+        let now = clock.epochSeconds
+        return Int((now / 86_400 + 1) * 86_400 - now)
+    }
+
+    func close(tenants: [String]) async {}
+}
+
+/// `RedisUsageLimiter` on the test server; time passes by moving the stored state back.
+struct RedisLimiter: LimiterUnderTest {
+    let client: RedisClient
+    let limiter: RedisUsageLimiter
+
+    static func make(url: RedisURL) async throws -> RedisLimiter {
+        let client = try await RedisClient.connect(url: url)
+        return RedisLimiter(client: client, limiter: try RedisUsageLimiter(client: client))
+    }
+
+    func admit(_ tenant: String, _ plan: UsagePlan?) async -> UsageDecision {
+        await limiter.admit(tenant: tenant, plan: plan)
+    }
+
+    func elapse(seconds: Double, tenant: String) async throws {
+        let key = RedisArgument(limiter.keys(tenant: tenant).rate)
+        // A missing bucket is a full one; moving it would only create a bucket with no tokens field.
+        guard try await client.send("EXISTS", key).int == 1 else { return }
+        _ = try await client.send("HINCRBY", key, "updated", RedisArgument(-Int64(seconds * 1_000_000)))
+    }
+
+    func nextDay(tenant: String) async throws {
+        _ = try await client.send("HINCRBY", RedisArgument(limiter.keys(tenant: tenant).day), "day", "-1")
+    }
+
+    func secondsUntilMidnight() async throws -> Int {
+        let seconds = try #require(try await client.send("TIME").array?.first?.int)
+        return Int((seconds / 86_400 + 1) * 86_400 - seconds)
+    }
+
+    func close(tenants: [String]) async {
+        for tenant in tenants {
+            let (rate, day) = limiter.keys(tenant: tenant)
+            _ = try? await client.send("DEL", RedisArgument(rate), RedisArgument(day))
+        }
+        await client.close()
+    }
+}
+
+/// The servers `scripts/test-servers start` runs, found through the environment it writes.
+enum RedisTestEnvironment {
+    struct Missing: Error, CustomStringConvertible {
+        var variable: String
+        var description: String {
+            "\(variable) is not set, so the Redis tests have no server. Start them with `scripts/test-servers start`, "
+                + "then `. ${TMPDIR:-/tmp}/vigil-test-servers/env` before `swift test` (scripts/test does both)."
+        }
+    }
+
+    static func variable(_ name: String) throws -> String {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { throw Missing(variable: name) }
+        return value
+    }
+
+    static func url() throws -> RedisURL { try RedisURL(variable("VIGIL_TEST_REDIS_URL")) }
+    static func clusterURL() throws -> RedisURL { try RedisURL(variable("VIGIL_TEST_REDIS_CLUSTER_URL")) }
+
+    /// A tenant name no other test or test run uses, so tests share the servers without touching each other's keys.
+    static func uniqueTenant() -> String { "test-\(UInt64.random(in: 0...UInt64.max))" }
+}
