@@ -180,7 +180,7 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
             // Not logged per request: while the store is down that would be one line per payment. The reason is
             // for the limiter's own logs and tests; the client gets a constant detail.
             throw ProblemDetails(
-                .unavailable, "The usage-plan store did not answer in time; nothing was scored. Retry shortly.",
+                .unavailable, "The usage-plan store did not answer (down, slow or failing); nothing was scored. Retry shortly.",
                 headers: [.retryAfter: "1"]
             )
         }
