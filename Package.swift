@@ -119,6 +119,7 @@ let package = Package(
             dependencies: [
                 "VigilServer", "VigilEngine", "VigilProtection", "VigilEventLog", "VigilTrees", "VigilRules",
                 "VigilFeatures", "VigilDomain", "VigilGateway", "VigilOffline", "VigilEvaluation", "VigilTraining", "VigilSimulation", "VigilBench",
+                "VigilRedisState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

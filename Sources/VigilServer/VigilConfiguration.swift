@@ -59,6 +59,20 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
     /// Seconds a payment's `createdAt` may be behind the server's clock and still be the time its features are computed
     /// at; an older one is scored at the receive time (60 s to 3660 days).
     public var createdAtLagSeconds: Int = 86_400
+    /// Where feature state, the duplicate check and usage plans live: `memory` (this process, rebuilt from the event
+    /// log at start) or a shared Valkey/Redis: `redis://[user:password@]host:port[/db]`, `rediss://…` (TLS) or
+    /// `redis+cluster://host:port,host:port,…`.
+    public var state: String = "memory"
+    /// Prefix of every key Vigil writes to a shared state store.
+    public var statePrefix: String = "vigil:"
+    /// Milliseconds one request to the shared state store may take before the payment is answered 503 (10–60000).
+    public var stateTimeoutMilliseconds: Int = 500
+    /// Days a shared store keeps an account's, relationship's or device's state after its last payment (8–3660: at
+    /// least the 7-day window).
+    public var stateExpiryDays: Int = 90
+
+    /// Whether state is shared (Valkey/Redis) rather than in this process.
+    public var hasSharedState: Bool { state != "memory" }
 
     public enum MasterKeySource: String, Sendable, Codable, CaseIterable {
         case file, env
@@ -84,6 +98,7 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         case tlsCertificatePath, tlsKeyPath, clientCAPath, tlsMinimumVersion
         case tokenIssuer, tokenAudience, tokenClockSkewSeconds
         case createdAtSkewSeconds, createdAtLagSeconds
+        case state, statePrefix, stateTimeoutMilliseconds, stateExpiryDays
     }
 
     public init(from decoder: any Decoder) throws {
@@ -116,6 +131,10 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         tokenClockSkewSeconds = try c.decodeIfPresent(Int.self, forKey: .tokenClockSkewSeconds) ?? defaults.tokenClockSkewSeconds
         createdAtSkewSeconds = try c.decodeIfPresent(Int.self, forKey: .createdAtSkewSeconds) ?? defaults.createdAtSkewSeconds
         createdAtLagSeconds = try c.decodeIfPresent(Int.self, forKey: .createdAtLagSeconds) ?? defaults.createdAtLagSeconds
+        state = try c.decodeIfPresent(String.self, forKey: .state) ?? defaults.state
+        statePrefix = try c.decodeIfPresent(String.self, forKey: .statePrefix) ?? defaults.statePrefix
+        stateTimeoutMilliseconds = try c.decodeIfPresent(Int.self, forKey: .stateTimeoutMilliseconds) ?? defaults.stateTimeoutMilliseconds
+        stateExpiryDays = try c.decodeIfPresent(Int.self, forKey: .stateExpiryDays) ?? defaults.stateExpiryDays
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -169,6 +188,8 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
             ("VIGIL_MAX_CONNECTIONS", \.maxConnections),
             ("VIGIL_EVENT_LOG_SEGMENT_BYTES", \.eventLogSegmentBytes),
             ("VIGIL_EVENT_LOG_FAILURE_EXIT_SECONDS", \.eventLogFailureExitSeconds),
+            ("VIGIL_STATE_TIMEOUT_MS", \.stateTimeoutMilliseconds),
+            ("VIGIL_STATE_EXPIRY_DAYS", \.stateExpiryDays),
         ]
         for (name, key) in numbers {
             guard let value = environment[name] else { continue }
@@ -193,6 +214,8 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         if let value = environment["VIGIL_TLS_CERT"] { tlsCertificatePath = value }
         if let value = environment["VIGIL_TLS_KEY"] { tlsKeyPath = value }
         if let value = environment["VIGIL_CLIENT_CA"] { clientCAPath = value }
+        if let value = environment["VIGIL_STATE"] { state = value }
+        if let value = environment["VIGIL_STATE_PREFIX"] { statePrefix = value }
         if let value = environment["VIGIL_TLS_MIN_VERSION"] {
             tlsMinimumVersion = try TLSMinimumVersion(parsing: value, from: "VIGIL_TLS_MIN_VERSION")
         }
@@ -219,9 +242,21 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
             ("maxConnections", maxConnections, 1...1_000_000),
             ("eventLogSegmentBytes", eventLogSegmentBytes, (64 << 10)...FileEventLog.maxRecordBytesLimit),
             ("eventLogFailureExitSeconds", eventLogFailureExitSeconds, 0...3600),
+            ("stateTimeoutMilliseconds", stateTimeoutMilliseconds, 10...60_000),
+            ("stateExpiryDays", stateExpiryDays, 8...3660),
         ]
         for (name, value, range) in ranges where !range.contains(value) {
             throw Invalid(description: "\(name) must be between \(range.lowerBound) and \(range.upperBound)")
+        }
+        // The URL's own syntax is checked where it is parsed (the Redis adapter), with a message naming the fault.
+        let schemes = ["redis://", "rediss://", "redis+cluster://"]
+        guard state == "memory" || schemes.contains(where: state.hasPrefix) else {
+            throw Invalid(description: "state must be memory, redis://host:port, rediss://host:port or redis+cluster://host:port,host:port")
+        }
+        guard (1...64).contains(statePrefix.utf8.count), !statePrefix.contains("{"), !statePrefix.contains("}"),
+            statePrefix.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f })
+        else {
+            throw Invalid(description: "statePrefix must be 1–64 printable ASCII characters without spaces or braces")
         }
         for (name, path) in [("tlsCertificatePath", tlsCertificatePath), ("tlsKeyPath", tlsKeyPath), ("clientCAPath", clientCAPath)] {
             if let path, path.isEmpty { throw Invalid(description: "\(name) must not be empty") }

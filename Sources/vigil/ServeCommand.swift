@@ -5,6 +5,7 @@ import Logging
 import ServiceLifecycle
 import VigilEventLog
 import VigilProtection
+import VigilRedisState
 import VigilServer
 
 struct ServeCommand: AsyncParsableCommand {
@@ -23,6 +24,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("client-ca"), help: "PEM CA bundle: require a client certificate signed by one of these CAs (mutual TLS).")
     var clientCA: String?
     @Option(name: .customLong("tls-min-version"), help: "Oldest TLS version accepted: 1.3 (default) or 1.2.") var tlsMinVersion: String?
+    @Option(help: ArgumentHelp(
+        "Where feature state, duplicate checks and usage plans live: memory (default), redis://[user:password@]host:port[/db], rediss://… or redis+cluster://host:port,host:port.",
+        valueName: "url"
+    ))
+    var state: String?
+    @Option(name: .customLong("state-prefix"), help: "Prefix of the keys written to a shared state store (default vigil:).") var statePrefix: String?
+    @Option(name: .customLong("state-timeout-ms"), help: "Milliseconds a state-store request may take before the payment gets 503 (default 500).")
+    var stateTimeoutMs: Int?
 
     func run() async throws {
         var configuration = VigilConfiguration()
@@ -40,6 +49,9 @@ struct ServeCommand: AsyncParsableCommand {
             if let tlsCert { configuration.tlsCertificatePath = tlsCert }
             if let tlsKey { configuration.tlsKeyPath = tlsKey }
             if let clientCA { configuration.clientCAPath = clientCA }
+            if let state { configuration.state = state }
+            if let statePrefix { configuration.statePrefix = statePrefix }
+            if let stateTimeoutMs { configuration.stateTimeoutMilliseconds = stateTimeoutMs }
             if let tlsMinVersion {
                 configuration.tlsMinimumVersion = try .init(parsing: tlsMinVersion, from: "--tls-min-version")
             }
@@ -65,11 +77,25 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             let scheme = configuration.tlsEnabled ? "https" : "http"
             let failStop = FailStop()
-            let app = try await buildApplication(configuration: configuration, logger: logger, failStop: failStop) { host, port in
+            let listening: @Sendable (String, Int) -> Void = { host, port in
                 // Unbuffered, so a supervisor reading a pipe sees the port at once; a write that fails is not fatal.
                 LogOutput.standardOutput.write("vigil: listening on \(scheme)://\(host):\(port)\n")
             }
-            try await failStop.run(app, logger: logger)
+            if configuration.hasSharedState {
+                let backend: StateBackend<RedisFeatureStore, RedisDuplicateStore>
+                do {
+                    backend = try await RedisStateBackend.connect(configuration: configuration)
+                } catch {
+                    throw CLIError(error.description)
+                }
+                let app = try await buildApplication(
+                    configuration: configuration, backend: backend, logger: logger, failStop: failStop, onListening: listening
+                )
+                try await failStop.run(app, logger: logger)
+            } else {
+                let app = try await buildApplication(configuration: configuration, logger: logger, failStop: failStop, onListening: listening)
+                try await failStop.run(app, logger: logger)
+            }
             // The event log failed and the node drained: a distinct status, so the supervisor restarts it.
             if failStop.hasStopped { throw ExitCode(FailStop.exitStatus) }
         } catch let error as StartupError {

@@ -1,0 +1,53 @@
+import NIOCore
+public import VigilRedis
+public import VigilServer
+
+/// Builds a node's state back end on Valkey/Redis from `vigil serve`'s configuration (`state`, `statePrefix`,
+/// `stateTimeoutMilliseconds`, `stateExpiryDays`, `duplicateRetentionHours`): feature state, the duplicate check and
+/// usage plans on one client, whose every command is bounded by the state timeout.
+public enum RedisStateBackend {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Connects (a wrong URL, password or an unreachable server fails here, with the password never shown).
+    public static func connect(configuration: VigilConfiguration) async throws(Failure) -> StateBackend<RedisFeatureStore, RedisDuplicateStore> {
+        let url: RedisURL
+        do {
+            url = try RedisURL(configuration.state)
+        } catch {
+            throw Failure(description: "state: \(error.message)")
+        }
+        let timeout = TimeAmount.milliseconds(Int64(configuration.stateTimeoutMilliseconds))
+        let client: RedisClient
+        do {
+            client = try await RedisClient.connect(
+                url: url,
+                configuration: RedisConfiguration(commandTimeout: timeout, connectTimeout: max(timeout, .seconds(1)), maxConnectionsPerNode: 4)
+            )
+        } catch {
+            throw Failure(description: "state: cannot reach \(url) (\(error.code)): \(error.message)")
+        }
+        let keys = KeySpace(prefix: configuration.statePrefix)
+        let usage: RedisUsageLimiter
+        do {
+            usage = try RedisUsageLimiter(client: client, keyPrefix: configuration.statePrefix)
+        } catch {
+            await client.close()
+            throw Failure(description: "statePrefix: \(error)")
+        }
+        return StateBackend(
+            features: RedisFeatureStore(client: client, keys: keys, idleExpiryDays: configuration.stateExpiryDays),
+            duplicates: RedisDuplicateStore(client: client, keys: keys, retentionSeconds: Int64(configuration.duplicateRetentionHours) * 3600),
+            replaysEventLog: false, usage: usage, summary: url.description,
+            check: {
+                do {
+                    let reply = try await client.send("PING")
+                    return reply.string == "PONG" ? nil : "the state store answered PING with something else"
+                } catch {
+                    return "the state store does not answer" + ((error as? RedisError).map { " (\($0.code))" } ?? "")
+                }
+            }
+        )
+    }
+}
