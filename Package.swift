@@ -148,7 +148,13 @@ let package = Package(
             name: "VigilGatewayTests", dependencies: ["VigilGateway", "VigilDomain", "VigilProtection", "VigilJSON"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "VigilFeaturesTests", dependencies: ["VigilFeatures", "VigilDomain"], swiftSettings: swiftSettings),
+        .target(
+            name: "VigilStateTesting", dependencies: ["VigilFeatures", "VigilEngine", "VigilRedis", "VigilRedisState"],
+            path: "Tests/VigilStateTesting", swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VigilFeaturesTests", dependencies: ["VigilFeatures", "VigilDomain", "VigilStateTesting"], swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VigilTreesTests", dependencies: ["VigilTrees", "VigilJSON"], resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
@@ -188,7 +194,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "VigilEngineTests", dependencies: ["VigilEngine", "VigilDomain", "VigilEventLog", "VigilFeatures", "VigilRules", "VigilTrees"], swiftSettings: swiftSettings),
+            name: "VigilEngineTests",
+            dependencies: ["VigilEngine", "VigilDomain", "VigilEventLog", "VigilFeatures", "VigilRules", "VigilTrees", "VigilStateTesting"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VigilServerTests",
             dependencies: [

@@ -11,7 +11,8 @@ import Synchronization
 /// compares the stamps first (compare-and-set): if another node wrote a record in between, the script writes nothing
 /// and returns the newer records, and `body` runs again on them, up to ``maxAttempts`` times (each retry is counted in
 /// ``statistics``). So two nodes scoring payments of one account at the same moment lose no update, and the feature
-/// values are those `InMemoryFeatureStore` gives for the same order of payments.
+/// values are those `InMemoryFeatureStore` gives for the same order of payments. Writers that met wait a random,
+/// doubling moment before they retry, so a burst on one account settles instead of livelocking.
 ///
 /// Keys (``KeySpace``): an account `PREFIX a{T}`, a debtor's relationship `PREFIX p{T}C`, where `T` is the account's
 /// token (first 128 bits, hex) in a hash tag and `C` the creditor's 64-bit short token, so one payment's debtor and
@@ -23,11 +24,13 @@ public final class RedisFeatureStore: FeatureStore {
     public let keys: KeySpace
     /// Expiry of a record after its last update, in milliseconds.
     public let idleExpiryMillis: Int64
-    /// Attempts of one compare-and-set before the update fails as contended.
+    /// Attempts of one compare-and-set before the update fails as contended. An attempt fails only because another
+    /// update of the record succeeded in between, so with fewer concurrent updates of one record than this, every
+    /// one of them succeeds.
     public let maxAttempts: Int
     let counters = Counters()
 
-    public init(client: RedisClient, keys: KeySpace, idleExpiryDays: Int, maxAttempts: Int = 16) {
+    public init(client: RedisClient, keys: KeySpace, idleExpiryDays: Int, maxAttempts: Int = 64) {
         self.client = client
         self.keys = keys
         self.idleExpiryMillis = Int64(idleExpiryDays) * 86_400_000
@@ -112,8 +115,11 @@ public final class RedisFeatureStore: FeatureStore {
             guard parts.count == names.count + 1 else {
                 throw StateStoreError(.corrupt, "the feature store's compare-and-set gave an unexpected answer")
             }
-            if attempt + 1 < maxAttempts { counters.retry() }
             stored = Array(parts.dropFirst())
+            guard attempt + 1 < maxAttempts else { break }
+            counters.retry()
+            // Writers that met on one record spread out (random, doubling up to 6.4 ms) so that one of them wins.
+            try? await Task.sleep(for: .microseconds(Int.random(in: 0...(100 << min(attempt, 6)))))
         }
         counters.contended()
         throw StateStoreError(.contended, "other nodes changed the record on each of \(maxAttempts) attempts")

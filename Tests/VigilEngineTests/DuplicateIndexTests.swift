@@ -1,6 +1,8 @@
 import Foundation
 import Synchronization
+import Foundation
 import Testing
+import VigilStateTesting
 import VigilDomain
 @testable import VigilEngine
 import VigilEventLog
@@ -130,44 +132,67 @@ struct DuplicateIndexTests {
         #expect(needingExtras < recorded.count / 2)
     }
 
-    @Test func idsAreKeptApartByTenantAndByWhereOneEnds() {
-        let index = DuplicateIndex()
+    /// Now, in milliseconds: a shared store keeps an answer for the retention from its receive time by the wall clock.
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    @Test(arguments: StateStoreKind.allCases)
+    func idsAreKeptApartByTenantAndByWhereOneEnds(_ kind: StateStoreKind) async throws {
+        let index = try await kind.duplicateStore()
+        let now = Self.now()
         var random = Answers(state: 3)
         let first = random.engineLike(paymentId: "bc")
-        index.record(tenant: "a", paymentId: "bc", fingerprint: 0, response: first, atMillis: 0)
-        #expect(index.reserve(tenant: "ab", paymentId: "c", fingerprint: 0, nowMillis: 0) == .reserved)
-        #expect(index.reserve(tenant: "b", paymentId: "bc", fingerprint: 0, nowMillis: 0) == .reserved)
-        expectSameAnswer(index.reserve(tenant: "a", paymentId: "bc", fingerprint: 0, nowMillis: 0), first)
+        try await index.record(tenant: "a", paymentId: "bc", fingerprint: 0, response: first, atMillis: now)
+        #expect(try await index.reserve(tenant: "ab", paymentId: "c", fingerprint: 0, nowMillis: now) == .reserved)
+        #expect(try await index.reserve(tenant: "b", paymentId: "bc", fingerprint: 0, nowMillis: now) == .reserved)
+        expectSameAnswer(try await index.reserve(tenant: "a", paymentId: "bc", fingerprint: 0, nowMillis: now), first)
     }
 
-    @Test func aReservationIsInProgressUntilRecordedOrReleased() {
-        let index = DuplicateIndex()
+    @Test(arguments: StateStoreKind.allCases)
+    func aReservationIsInProgressUntilRecordedOrReleased(_ kind: StateStoreKind) async throws {
+        let index = try await kind.duplicateStore()
+        let now = Self.now()
         var random = Answers(state: 5)
-        #expect(index.reserve(tenant: "t", paymentId: "p1", fingerprint: 0, nowMillis: 0) == .reserved)
-        #expect(index.reserve(tenant: "t", paymentId: "p1", fingerprint: 0, nowMillis: 0) == .inProgress)
-        #expect(index.count == 1)
-        index.release(tenant: "t", paymentId: "p1")
-        #expect(index.count == 0)
-        #expect(index.reserve(tenant: "t", paymentId: "p1", fingerprint: 0, nowMillis: 0) == .reserved)
+        #expect(try await index.reserve(tenant: "t", paymentId: "p1", fingerprint: 0, nowMillis: now) == .reserved)
+        #expect(try await index.reserve(tenant: "t", paymentId: "p1", fingerprint: 0, nowMillis: now) == .inProgress)
+        if let count = index.entryCount { #expect(count == 1) }
+        await index.release(tenant: "t", paymentId: "p1")
+        if let count = index.entryCount { #expect(count == 0) }
+        #expect(try await index.reserve(tenant: "t", paymentId: "p1", fingerprint: 0, nowMillis: now) == .reserved)
         let response = random.engineLike(paymentId: "p1")
-        index.record(tenant: "t", paymentId: "p1", fingerprint: 0, response: response, atMillis: 0)
+        try await index.record(tenant: "t", paymentId: "p1", fingerprint: 0, response: response, atMillis: now)
         // Releasing a recorded id changes nothing.
-        index.release(tenant: "t", paymentId: "p1")
-        expectSameAnswer(index.reserve(tenant: "t", paymentId: "p1", fingerprint: 0, nowMillis: 0), response)
+        await index.release(tenant: "t", paymentId: "p1")
+        expectSameAnswer(try await index.reserve(tenant: "t", paymentId: "p1", fingerprint: 0, nowMillis: now), response)
     }
 
-    @Test func anIdAnsweredForAnotherFingerprintIsReusedNotADuplicate() {
-        let index = DuplicateIndex()
+    @Test(arguments: StateStoreKind.allCases)
+    func anIdAnsweredForAnotherFingerprintIsReusedNotADuplicate(_ kind: StateStoreKind) async throws {
+        let index = try await kind.duplicateStore()
+        let now = Self.now()
         var random = Answers(state: 13)
         let response = random.engineLike(paymentId: "p1")
-        #expect(index.reserve(tenant: "t", paymentId: "p1", fingerprint: 42, nowMillis: 0) == .reserved)
+        #expect(try await index.reserve(tenant: "t", paymentId: "p1", fingerprint: 42, nowMillis: now) == .reserved)
         // While the first is being scored, any second request waits, whatever it carries.
-        #expect(index.reserve(tenant: "t", paymentId: "p1", fingerprint: 43, nowMillis: 0) == .inProgress)
-        index.record(tenant: "t", paymentId: "p1", fingerprint: 42, response: response, atMillis: 0)
-        #expect(index.reserve(tenant: "t", paymentId: "p1", fingerprint: 43, nowMillis: 1) == .reused)
-        expectSameAnswer(index.reserve(tenant: "t", paymentId: "p1", fingerprint: 42, nowMillis: 2), response)
+        #expect(try await index.reserve(tenant: "t", paymentId: "p1", fingerprint: 43, nowMillis: now) == .inProgress)
+        try await index.record(tenant: "t", paymentId: "p1", fingerprint: 42, response: response, atMillis: now)
+        #expect(try await index.reserve(tenant: "t", paymentId: "p1", fingerprint: 43, nowMillis: now + 1) == .reused)
+        expectSameAnswer(try await index.reserve(tenant: "t", paymentId: "p1", fingerprint: 42, nowMillis: now + 2), response)
         // Another tenant's id is its own.
-        #expect(index.reserve(tenant: "u", paymentId: "p1", fingerprint: 43, nowMillis: 3) == .reserved)
+        #expect(try await index.reserve(tenant: "u", paymentId: "p1", fingerprint: 43, nowMillis: now + 3) == .reserved)
+    }
+
+    /// Of many concurrent reservations of one id, exactly one wins, on either store.
+    @Test(arguments: StateStoreKind.allCases)
+    func concurrentReservationsOfOneIdHaveOneWinner(_ kind: StateStoreKind) async throws {
+        let index = try await kind.duplicateStore()
+        let now = Self.now()
+        let winners = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<32 {
+                group.addTask { try await index.reserve(tenant: "t", paymentId: "race", fingerprint: 7, nowMillis: now) == .reserved ? 1 : 0 }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(winners == 1)
     }
 
     @Test func theFingerprintCoversEveryFieldButTheIdAndTheSealedValues() {

@@ -1,6 +1,7 @@
 import Testing
 import VigilDomain
 import VigilFeatures
+import VigilStateTesting
 
 func token(_ n: UInt64) -> Token { Token(a: n &* 0x9E37_79B9_7F4A_7C15, b: n, c: 0, d: 0) }
 
@@ -21,7 +22,13 @@ func payment(
 }
 
 struct FeatureExtractorTests {
-    func run(_ payments: [TokenizedPayment], store: InMemoryFeatureStore = InMemoryFeatureStore()) async throws -> [[Double]] {
+    /// Every behaviour below holds for each store (``StateStoreKind``): the same extractor code on the in-process
+    /// store and on Valkey/Redis gives the same values.
+    func run(_ payments: [TokenizedPayment], _ kind: StateStoreKind) async throws -> [[Double]] {
+        try await run(payments, store: try await kind.featureStore())
+    }
+
+    func run<Store: FeatureStore>(_ payments: [TokenizedPayment], store: Store) async throws -> [[Double]] {
         let extractor = FeatureExtractor(store: store)
         var rows: [[Double]] = []
         for p in payments {
@@ -43,8 +50,8 @@ struct FeatureExtractorTests {
         #expect(Feature(name: "pair.possible_double_payment") == .pairPossibleDoublePayment)
     }
 
-    @Test func aFirstPaymentSeesNothing() async throws {
-        let row = try await run([payment("p1", from: 1, to: 2, at: 0)])[0]
+    @Test(arguments: StateStoreKind.allCases) func aFirstPaymentSeesNothing(_ kind: StateStoreKind) async throws {
+        let row = try await run([payment("p1", from: 1, to: 2, at: 0)], kind)[0]
         #expect(value(row, .debtorCount24h) == 0)
         #expect(value(row, .pairNewPayee) == 1)
         #expect(value(row, .pairCount) == 0)
@@ -57,13 +64,13 @@ struct FeatureExtractorTests {
         #expect(value(row, .deviceDistinctDebtors24h).isNaN)
     }
 
-    @Test func debtorWindowsCountEarlierPaymentsAndExpire() async throws {
+    @Test(arguments: StateStoreKind.allCases) func debtorWindowsCountEarlierPaymentsAndExpire(_ kind: StateStoreKind) async throws {
         let rows = try await run([
             payment("p1", from: 1, to: 2, amount: "100.00", at: 0),
             payment("p2", from: 1, to: 3, amount: "50.00", at: 120),
             payment("p3", from: 1, to: 4, amount: "10.00", at: 2 * 3600),
             payment("p4", from: 1, to: 2, amount: "20.00", at: 8 * 86_400),
-        ])
+        ], kind)
         #expect(value(rows[1], .debtorCount5m) == 1)
         #expect(value(rows[1], .debtorSum5m) == 100)
         #expect(value(rows[1], .pairNewPayee) == 1)
@@ -85,13 +92,13 @@ struct FeatureExtractorTests {
         #expect(value(rows[3], .debtorAccountAgeDays) == 8)
     }
 
-    @Test func flagsPossibleDoublePaymentsWithinTenMinutes() async throws {
+    @Test(arguments: StateStoreKind.allCases) func flagsPossibleDoublePaymentsWithinTenMinutes(_ kind: StateStoreKind) async throws {
         let rows = try await run([
             payment("p1", from: 1, to: 2, amount: "75.00", at: 0),
             payment("p2", from: 1, to: 2, amount: "75.00", at: 300),
             payment("p3", from: 1, to: 2, amount: "75.01", at: 360),
             payment("p4", from: 1, to: 2, amount: "75.00", at: 1000),
-        ])
+        ], kind)
         #expect(value(rows[0], .pairPossibleDoublePayment) == 0)
         #expect(value(rows[1], .pairPossibleDoublePayment) == 1)
         #expect(value(rows[2], .pairPossibleDoublePayment) == 0)
@@ -99,13 +106,13 @@ struct FeatureExtractorTests {
         #expect(value(rows[3], .pairPossibleDoublePayment) == 0)
     }
 
-    @Test func seesMuleFanInAcrossBanks() async throws {
+    @Test(arguments: StateStoreKind.allCases) func seesMuleFanInAcrossBanks(_ kind: StateStoreKind) async throws {
         var payments: [TokenizedPayment] = []
         for sender in 0..<12 {
             payments.append(payment("m\(sender)", from: 100 + UInt64(sender), to: 9, at: Int64(sender) * 60, bank: "BANK\(sender % 4)"))
         }
         payments.append(payment("repeat", from: 100, to: 9, at: 800, bank: "BANK0"))
-        let rows = try await run(payments)
+        let rows = try await run(payments, kind)
         let last = rows[11]
         #expect(value(last, .creditorFirstTimeSenders1h) == 11)
         #expect(value(last, .creditorDistinctSendingBanks24h) == 4)
@@ -117,12 +124,12 @@ struct FeatureExtractorTests {
         #expect(value(rows.last!, .creditorFirstTimeSenders1h) == 12)
     }
 
-    @Test func measuresPassThrough() async throws {
+    @Test(arguments: StateStoreKind.allCases) func measuresPassThrough(_ kind: StateStoreKind) async throws {
         let rows = try await run([
             payment("in", from: 1, to: 9, amount: "1000.00", at: 0),
             payment("out", from: 9, to: 5, amount: "900.00", at: 600),
             payment("next", from: 2, to: 9, amount: "10.00", at: 1200),
-        ])
+        ], kind)
         #expect(value(rows[0], .creditorPassThroughRatio24h).isNaN)
         #expect(value(rows[2], .creditorPassThroughRatio24h) == 0.9)
         #expect(value(rows[2], .creditorAgeDays) == 1200.0 / 86_400)
@@ -130,13 +137,13 @@ struct FeatureExtractorTests {
         #expect(value(rows[1], .debtorAccountAgeDays) == 600.0 / 86_400)
     }
 
-    @Test func countsDebtorsSharingADevice() async throws {
+    @Test(arguments: StateStoreKind.allCases) func countsDebtorsSharingADevice(_ kind: StateStoreKind) async throws {
         let rows = try await run([
             payment("a", from: 1, to: 9, at: 0, device: 7),
             payment("b", from: 2, to: 9, at: 60, device: 7),
             payment("c", from: 1, to: 9, at: 120, device: 7),
             payment("d", from: 3, to: 9, at: 90_000, device: 7),
-        ])
+        ], kind)
         #expect(value(rows[0], .deviceDistinctDebtors24h) == 0)
         #expect(value(rows[1], .deviceDistinctDebtors24h) == 1)
         #expect(value(rows[2], .deviceDistinctDebtors24h) == 2)
@@ -144,18 +151,18 @@ struct FeatureExtractorTests {
         #expect(value(rows[3], .deviceDistinctDebtors24h) == 0)
     }
 
-    @Test func usesThePayersLocalHour() async throws {
+    @Test(arguments: StateStoreKind.allCases) func usesThePayersLocalHour(_ kind: StateStoreKind) async throws {
         var payments = (0..<10).map { payment("d\($0)", from: 1, to: 2, at: Int64($0) * 86_400 + 9 * 3600) }
         payments.append(payment("night", from: 1, to: 2, at: 10 * 86_400 + 3 * 3600))
         payments.append(payment("usual", from: 1, to: 2, at: 11 * 86_400 + 9 * 3600))
         payments.append(payment("shifted", from: 1, to: 2, at: 12 * 86_400 + 8 * 3600, offsetSeconds: 3600))
-        let rows = try await run(payments)
+        let rows = try await run(payments, kind)
         #expect(value(rows[10], .debtorHourUnusualness) == 1 - 1.0 / 34)
         #expect(value(rows[11], .debtorHourUnusualness) == 1 - 11.0 / 35)
         #expect(value(rows[12], .debtorHourUnusualness) == 1 - 12.0 / 36)
     }
 
-    @Test func replayingTheSameHistoryGivesTheSameValues() async throws {
+    @Test(arguments: StateStoreKind.allCases) func replayingTheSameHistoryGivesTheSameValues(_ kind: StateStoreKind) async throws {
         var payments: [TokenizedPayment] = []
         var seed: UInt64 = 42
         for i in 0..<500 {
@@ -165,11 +172,41 @@ struct FeatureExtractorTests {
                 bank: "B\(seed & 3)", device: seed & 1 == 0 ? (seed >> 20) & 3 : nil
             ))
         }
-        let first = try await run(payments)
-        let second = try await run(payments)
+        let first = try await run(payments, kind)
+        let second = try await run(payments, kind)
         #expect(first.count == second.count)
         for (a, b) in zip(first, second) {
             #expect(a.elementsEqual(b) { $0 == $1 || ($0.isNaN && $1.isNaN) })
         }
+    }
+}
+
+/// Two nodes scoring one debtor's payments at the same moment lose no update: the next payment counts them all.
+struct ConcurrentUpdateTests {
+    static func observe<Store: FeatureStore>(_ payment: TokenizedPayment, on store: Store) async throws -> [Double] {
+        var features: [Double] = []
+        try await FeatureExtractor(store: store).observe(payment, into: &features)
+        return features
+    }
+
+    @Test(arguments: StateStoreKind.allCases)
+    func twoNodesPayingFromOneDebtorAtOnceLoseNoUpdate(_ kind: StateStoreKind) async throws {
+        let (a, b) = try await kind.twoNodes()
+        let perNode = 25
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for node in 0..<2 {
+                for i in 0..<perNode {
+                    group.addTask {
+                        let p = payment("n\(node)-\(i)", from: 1, to: UInt64(100 + i), at: Int64(i))
+                        let store: any FeatureStore = node == 0 ? a : b
+                        _ = try await Self.observe(p, on: store)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let features = try await Self.observe(payment("next", from: 1, to: 2, at: 100), on: a)
+        #expect(features[Feature.debtorCount24h.rawValue] == Double(2 * perNode))
+        #expect(features[Feature.debtorDistinctCreditors24h.rawValue] == Double(perNode))
     }
 }
