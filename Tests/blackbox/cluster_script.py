@@ -117,6 +117,12 @@ def try_cluster(cluster: Cluster, args: list[str], nodes: int, label: str) -> No
                 f"{label}: running {running} of the recorded {started}")
         ports = cluster.node_ports()
         c.check(len(ports) == nodes, f"{label}: haproxy.cfg has {len(ports)} server lines, not {nodes}")
+        with open(os.path.join(cluster.state, "env")) as f:
+            env = dict(line.split("=", 1) for line in f.read().splitlines())
+        c.check(env.get("VIGIL_CLUSTER_URL") == f"'http://127.0.0.1:{lb_port}'"
+                and env.get("VIGIL_CLUSTER_NODE_PORTS") == "'" + " ".join(map(str, ports)) + "'"
+                and env.get("VIGIL_CLUSTER_STATE", "").startswith("'redis+cluster://" if redis == 3 else "'redis://"),
+                f"{label}: its env file: {env}")
 
         before = [decisions(p) for p in ports]
         for i in range(12):
