@@ -36,9 +36,10 @@ public enum RedisStateBackend {
             await client.close()
             throw Failure(description: "statePrefix: \(error)")
         }
-        return StateBackend(
-            features: RedisFeatureStore(client: client, keys: keys, idleExpiryDays: configuration.stateExpiryDays),
-            duplicates: RedisDuplicateStore(client: client, keys: keys, retentionSeconds: Int64(configuration.duplicateRetentionHours) * 3600),
+        let features = RedisFeatureStore(client: client, keys: keys, idleExpiryDays: configuration.stateExpiryDays)
+        let duplicates = RedisDuplicateStore(client: client, keys: keys, retentionSeconds: Int64(configuration.duplicateRetentionHours) * 3600)
+        var backend = StateBackend(
+            features: features, duplicates: duplicates,
             replaysEventLog: false, usage: usage, summary: url.description,
             check: {
                 do {
@@ -49,5 +50,30 @@ public enum RedisStateBackend {
                 }
             }
         )
+        backend.counters = { counters(features: features.statistics, duplicates: duplicates.statistics) }
+        return backend
+    }
+
+    /// The stores' counts as `/metrics` shows them.
+    static func counters(features: RedisStateStatistics, duplicates: RedisStateStatistics) -> [StateStoreCounter] {
+        [
+            StateStoreCounter(
+                name: "vigil_state_store_round_trips_total", help: "Requests to the shared state store (feature state and duplicate checks).",
+                total: features.roundTrips + duplicates.roundTrips
+            ),
+            StateStoreCounter(
+                name: "vigil_state_store_cas_retries_total",
+                help: "Feature-state compare-and-set attempts repeated because another node changed the record in between.",
+                total: features.retries
+            ),
+            StateStoreCounter(
+                name: "vigil_state_store_contended_total", help: "Feature-state updates given up after the bound of attempts.",
+                total: features.contended
+            ),
+            StateStoreCounter(
+                name: "vigil_state_store_failures_total", help: "Requests to the shared state store that failed or timed out.",
+                total: features.failures + duplicates.failures
+            ),
+        ]
     }
 }

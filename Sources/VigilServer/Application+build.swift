@@ -70,7 +70,7 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
     } catch {
         throw StartupError(description: "keys and tenants: \(error)")
     }
-    let state = ServerState(tenants: tenants, keys: keys, usage: backend.usage)
+    let state = ServerState(tenants: tenants, keys: keys, usage: backend.usage, storeCounters: backend.counters)
 
     let signingKeys = SigningKeyStore(dataDirectory: data)
     let tokens: TokenAuthority

@@ -22,6 +22,8 @@ public final class ServerMetrics: Sendable {
     let stateRefused: Counter
     /// The dropped-line count already added to `logLinesDropped`, which `LogOutput` counts on its own.
     private let reportedDroppedLines = Mutex(0)
+    /// What each state-store counter stood at when last exposed, by name.
+    private let reportedStoreCounters = Mutex<[String: Int]>([:])
 
     struct RequestKey: Hashable {
         var route: String
@@ -121,9 +123,26 @@ public final class ServerMetrics: Sendable {
         if delta > 0 { logLinesDropped.increment(by: Int64(delta)) }
     }
 
+    /// Brings each of a shared store's own counters (``StateStoreCounter``) up to its total.
+    func recordStoreCounters(_ counters: [StateStoreCounter]) {
+        for counter in counters {
+            let delta = reportedStoreCounters.withLock { reported in
+                defer { reported[counter.name] = max(reported[counter.name] ?? 0, counter.total) }
+                return counter.total - (reported[counter.name] ?? 0)
+            }
+            let handle = registry.makeCounter(name: counter.name, help: counter.help)
+            if delta > 0 { handle.increment(by: Int64(delta)) }
+        }
+    }
+
     /// The Prometheus exposition, with the state-size gauges read at scrape time.
-    /// - Parameters: featureKeys, duplicateEntries: nil for a shared store, which counts its own keys.
-    public func text(featureKeys: (accounts: Int, pairs: Int, entities: Int)?, duplicateEntries: Int?) -> String {
+    /// - Parameters:
+    ///   - featureKeys, duplicateEntries: nil for a shared store, which counts its own keys.
+    ///   - storeCounters: a shared store's counters (round trips, compare-and-set retries, …).
+    public func text(
+        featureKeys: (accounts: Int, pairs: Int, entities: Int)?, duplicateEntries: Int?, storeCounters: [StateStoreCounter] = []
+    ) -> String {
+        recordStoreCounters(storeCounters)
         registry.makeGauge(name: "vigil_connections_open", help: "Client connections open now.")
             .set(to: Double(openConnections.load(ordering: .relaxed)))
         recordDroppedLogLines(.standardError)

@@ -21,6 +21,8 @@ public struct StateBackend<Store: FeatureStore, Duplicates: DuplicateStore>: Sen
     public var check: @Sendable () async -> String?
     /// What the back end is, for the start-up log line (no password).
     public var summary: String
+    /// The back end's own counters, read at each `/metrics` scrape; none for in-process state.
+    public var counters: @Sendable () -> [StateStoreCounter] = { [] }
 
     public init(
         features: Store, duplicates: Duplicates, replaysEventLog: Bool, usage: any UsageLimiting, summary: String,
@@ -32,6 +34,20 @@ public struct StateBackend<Store: FeatureStore, Duplicates: DuplicateStore>: Sen
         self.usage = usage
         self.summary = summary
         self.check = check
+    }
+}
+
+/// A monotonic count a shared store keeps, exposed as a Prometheus counter.
+public struct StateStoreCounter: Sendable, Equatable {
+    /// The metric's name, `vigil_state_store_…_total`.
+    public var name: String
+    public var help: String
+    public var total: Int
+
+    public init(name: String, help: String, total: Int) {
+        self.name = name
+        self.help = help
+        self.total = total
     }
 }
 

@@ -30,10 +30,16 @@ public final class ServerState: Sendable {
     public let usage: any UsageLimiting
     /// Why the state back end does not answer, per `BackendMonitor`; nil when it does.
     let backendProblem = Mutex<String?>(nil)
+    /// The state back end's own counters, for `/metrics`.
+    let storeCounters: @Sendable () -> [StateStoreCounter]
 
-    public init(tenants: TenantTable, keys: KeyRing, usage: any UsageLimiting = UsageLimiter()) {
+    public init(
+        tenants: TenantTable, keys: KeyRing, usage: any UsageLimiting = UsageLimiter(),
+        storeCounters: @escaping @Sendable () -> [StateStoreCounter] = { [] }
+    ) {
         self.snapshot = Mutex(Snapshot(tenants: tenants, keys: keys))
         self.usage = usage
+        self.storeCounters = storeCounters
     }
 
     /// Whether recovery has finished and the event log can append: what `/ready` and `vigil_ready` report.
@@ -145,7 +151,8 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.text(
-                    featureKeys: engine.extractor.store.keyCounts, duplicateEntries: engine.duplicates.entryCount
+                    featureKeys: engine.extractor.store.keyCounts, duplicateEntries: engine.duplicates.entryCount,
+                    storeCounters: state.storeCounters()
                 )))
             )
         case .openAPI:

@@ -208,5 +208,7 @@ struct ConcurrentUpdateTests {
         let features = try await Self.observe(payment("next", from: 1, to: 2, at: 100), on: a)
         #expect(features[Feature.debtorCount24h.rawValue] == Double(2 * perNode))
         #expect(features[Feature.debtorDistinctCreditors24h.rawValue] == Double(perNode))
+        // Fifty writers on one record met: on Redis some attempts were repeated, and counted.
+        if kind == .redis { #expect(StateStoreKind.retries([a, b]) > 0) }
     }
 }

@@ -35,6 +35,11 @@ public enum StateStoreKind: String, CaseIterable, Sendable, CustomStringConverti
         }
     }
 
+    /// Compare-and-set attempts the stores repeated (0 for the in-process store, which never retries).
+    public static func retries(_ stores: [any FeatureStore]) -> Int {
+        stores.reduce(0) { $0 + (($1 as? RedisFeatureStore)?.statistics.retries ?? 0) }
+    }
+
     /// Two stores over one state, as two nodes see it: the same object in process, two clients on one Redis.
     public func twoNodes() async throws -> (any FeatureStore, any FeatureStore) {
         switch self {

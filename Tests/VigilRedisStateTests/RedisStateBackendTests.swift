@@ -1,0 +1,115 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Testing
+import VigilEventLog
+import VigilRedis
+import VigilRedisState
+import VigilServer
+
+/// A whole node on the Redis back end, over HTTP: it replays nothing, scores through Redis, shows the store's counters
+/// in `/metrics`, and answers 503 (and `/ready` 503) when the store does not answer.
+@Suite(.serialized)
+struct RedisStateBackendTests {
+    static func body(_ id: String, debtor: String = "12345678") -> ByteBuffer {
+        let createdAt = ISO8601DateFormatter().string(from: Date())
+        return ByteBuffer(string: """
+            {"paymentId":"\(id)","perspective":"sending","type":"push","scheme":"FPS","amount":"25.00","currency":"GBP",
+             "createdAt":"\(createdAt)","debtor":{"account":{"sortCode":"404142","accountNumber":"\(debtor)"}},
+             "creditor":{"account":{"iban":"GB82WEST12345698765432"}}}
+            """)
+    }
+
+    static func node(state: String) throws -> (VigilConfiguration, key: String, directory: String) {
+        let dir = NSTemporaryDirectory() + "vigil-redis-node-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        var configuration = VigilConfiguration()
+        configuration.dataDirectory = dir
+        configuration.port = 0
+        configuration.state = state
+        configuration.statePrefix = "test-\(UInt64.random(in: 0...UInt64.max)):"
+        configuration.stateTimeoutMilliseconds = 300
+        let key = try Administration(configuration: configuration, actor: AuditLog.Actor(name: "test")).createTenant(name: "bank-a")
+        return (configuration, key, dir)
+    }
+
+    static func waitFor(_ status: HTTPResponse.Status, _ http: some TestClientProtocol) async throws {
+        for _ in 0..<500 {
+            let found = try await http.execute(uri: "/ready", method: .get) { $0.status }
+            if found == status { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("/ready never answered \(status)")
+    }
+
+    @Test func aNodeOnRedisScoresAndShowsTheStoresCountersInMetrics() async throws {
+        let (configuration, key, dir) = try Self.node(state: try RedisTestEnvironment.variable("VIGIL_TEST_REDIS_URL"))
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let backend = try await RedisStateBackend.connect(configuration: configuration)
+        let app = try await buildApplication(configuration: configuration, backend: backend, logger: Logger(label: "test"))
+        try await app.test(.router) { http in
+            try await Self.waitFor(.ok, http)
+            var counts: [Double] = []
+            for id in ["m-1", "m-2", "m-2"] {
+                let response = try await http.execute(
+                    uri: "/v1/payments/score", method: .post,
+                    headers: [.authorization: "Bearer \(key)", .contentType: "application/json"], body: Self.body(id)
+                ) { $0 }
+                #expect(response.status == .ok)
+                let answer = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
+                counts.append((answer["duplicate"] as? Bool) == true ? 1 : 0)
+            }
+            #expect(counts == [0, 0, 1])
+            let metrics = try await http.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            let roundTrips = metrics.split(separator: "\n").first { $0.hasPrefix("vigil_state_store_round_trips_total ") }
+            #expect(roundTrips.flatMap { Double($0.split(separator: " ")[1]) }.map { $0 >= 10 } == true, "\(metrics)")
+            #expect(metrics.contains("vigil_state_store_cas_retries_total 0"))
+            #expect(!metrics.contains("vigil_feature_state_keys"))
+        }
+        // Two payments scored, both in the node's own log.
+        var events = 0
+        try FileEventLog.read(directory: dir + "/events") { _, _ in events += 1 }
+        #expect(events == 2)
+    }
+
+    @Test func aStoreThatStopsAnsweringIs503AndNotReadyWithNothingLogged() async throws {
+        let server = try await HandshakeOnlyServer.start()
+        let (configuration, key, dir) = try Self.node(state: server.url.description)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let backend = try await RedisStateBackend.connect(configuration: configuration)
+        let app = try await buildApplication(configuration: configuration, backend: backend, logger: Logger(label: "test"))
+        try await app.test(.router) { http in
+            let response = try await http.execute(
+                uri: "/v1/payments/score", method: .post,
+                headers: [.authorization: "Bearer \(key)", .contentType: "application/json"], body: Self.body("s-1")
+            ) { $0 }
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.headers[.retryAfter] == "1")
+            let body = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
+            #expect(body["type"] as? String == "urn:vigil:problem:unavailable")
+            try await Self.waitFor(.serviceUnavailable, http)
+        }
+        var events = 0
+        try FileEventLog.read(directory: dir + "/events") { _, _ in events += 1 }
+        #expect(events == 0)
+        try await server.stop()
+    }
+
+    @Test func anUnreachableStoreStopsTheStartWithoutShowingThePassword() async throws {
+        var configuration = VigilConfiguration()
+        configuration.state = "redis://vigil:s3cret-canary@127.0.0.1:1"
+        configuration.stateTimeoutMilliseconds = 300
+        do {
+            _ = try await RedisStateBackend.connect(configuration: configuration)
+            Issue.record("connected to a closed port")
+        } catch {
+            #expect(error.description.contains("127.0.0.1:1"))
+            #expect(!error.description.contains("s3cret-canary"))
+        }
+        configuration.state = "redis://127.0.0.1:notaport"
+        await #expect(throws: RedisStateBackend.Failure.self) { try await RedisStateBackend.connect(configuration: configuration) }
+    }
+}
