@@ -1,0 +1,138 @@
+import Foundation
+import PostgresNIO
+import Testing
+import VigilPostgres
+import VigilProtection
+
+/// What only the PostgreSQL control plane has: its address, its schema migrations and its time limits.
+@Suite(.timeLimit(.minutes(1)))
+struct PostgresControlPlaneTests {
+    @Test func migrationsAreAppliedOnceHoweverManyNodesStart() async throws {
+        let url = try await freshDatabase()
+        async let first = PostgresControlPlane.open(url)
+        async let second = PostgresControlPlane.open(url)
+        _ = try await (first, second)
+        _ = try await PostgresControlPlane.open(url)
+        let versions = try await withRawConnection(url) { connection in
+            var versions: [Int32] = []
+            for try await version in try await connection.query("SELECT version FROM vigil_schema_migrations ORDER BY version", logger: testLogger)
+                .decode(Int32.self)
+            {
+                versions.append(version)
+            }
+            return versions
+        }
+        #expect(versions == [1])
+    }
+
+    /// A server that accepts the connection and never answers (PostgreSQL hung, or a black-holed port): the
+    /// call fails with `unavailable` once the time limit has passed, instead of waiting for ever.
+    @Test func aServerThatNeverAnswersGivesABoundedError() async throws {
+        let listener = try SilentListener()
+        defer { listener.close() }
+        let url = PostgresURL(user: "vigil", password: "s3cret-canary", host: "127.0.0.1", port: listener.port, database: "vigil")
+        await #expect {
+            _ = try await PostgresControlPlane.open(url, timeout: .milliseconds(500))
+        } throws: { error in
+            guard let error = error as? ControlPlaneError else { return false }
+            return error.code == .unavailable && error.message.contains("did not answer") && !error.message.contains("s3cret-canary")
+        }
+    }
+
+    @Test func aClosedPortGivesABoundedError() async throws {
+        let port = try SilentListener().closedPort()
+        let url = PostgresURL(user: "vigil", password: "s3cret-canary", host: "127.0.0.1", port: port, database: "vigil")
+        await #expect {
+            _ = try await PostgresControlPlane.open(url, timeout: .seconds(2))
+        } throws: { error in
+            guard let error = error as? ControlPlaneError else { return false }
+            return error.code == .unavailable && error.message.contains("127.0.0.1:\(port)") && !error.message.contains("s3cret-canary")
+        }
+    }
+
+    @Test func aWrongPasswordIsRefusedWithoutEchoingIt() async throws {
+        var url = try testServerURL()
+        url.password = "wrong-canary"
+        await #expect {
+            _ = try await PostgresControlPlane.open(url, timeout: .seconds(5))
+        } throws: { error in
+            guard let error = error as? ControlPlaneError else { return false }
+            return error.code == .unavailable && error.message.contains("28P01") && !error.message.contains("wrong-canary")
+        }
+    }
+
+    @Test func aNodeReconnectsAfterItsConnectionIsKilled() async throws {
+        let url = try await freshDatabase()
+        let plane = try await PostgresControlPlane.open(url)
+        #expect(try plane.stamp(.tenants) == .absent)
+        try await withRawConnection(url) { connection in
+            _ = try await connection.query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(url.database) AND pid <> pg_backend_pid()",
+                logger: testLogger
+            )
+        }
+        // The first call may find the connection dead; the next one connects again.
+        _ = try? plane.stamp(.tenants)
+        #expect(try plane.stamp(.tenants) == .absent)
+    }
+}
+
+struct PostgresURLTests {
+    @Test func readsEveryPart() throws {
+        let url = try PostgresURL(parsing: "postgres://vigil:p%40ss:word@db.example:6432/control")
+        #expect(url == PostgresURL(user: "vigil", password: "p@ss:word", host: "db.example", port: 6432, database: "control"))
+        #expect(try PostgresURL(parsing: "postgresql://u@[::1]/d") == PostgresURL(user: "u", password: nil, host: "::1", port: 5432, database: "d"))
+    }
+
+    @Test func itsDescriptionNeverHoldsThePassword() throws {
+        let url = try PostgresURL(parsing: "postgres://vigil:hunter2@127.0.0.1:5432/vigil")
+        #expect(url.description == "postgres://vigil@127.0.0.1:5432/vigil")
+    }
+
+    @Test(arguments: [
+        "mysql://u@h:1/d", "postgres://h:5432/d", "postgres://u@h:5432", "postgres://u@h:5432/", "postgres://u@:5432/d",
+        "postgres://u@h:99999/d", "postgres://u@h:x/d", "postgres://u:p%zz@h/d", "postgres://u@h/d?sslmode=require",
+    ])
+    func refusesAMalformedAddressNamingTheExpectedForm(_ text: String) {
+        #expect {
+            _ = try PostgresURL(parsing: text)
+        } throws: { error in
+            let message = "\(error)"
+            return message.contains(PostgresURL.expectedForm) && !message.contains(text)
+        }
+    }
+}
+
+/// A loopback TCP socket that listens and never accepts or answers.
+final class SilentListener: Sendable {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 8) == 0 else { throw POSIXError(.EADDRINUSE) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Closes the socket and returns its port, on which nothing listens any more.
+    func closedPort() -> Int {
+        close()
+        return port
+    }
+
+    func close() {
+        _ = Glibc.close(fd)
+    }
+}
