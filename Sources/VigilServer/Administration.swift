@@ -30,11 +30,14 @@ public struct Administration: Sendable {
     /// The administration of an existing, initialised `dataDirectory` with the master key where the server finds
     /// it: `VIGIL_MASTER_KEY` when set, else the directory's `master.key`. Only `vigil serve` creates a data
     /// directory; an administrator's mistyped path must not grow a second one with keys no server uses.
-    public static func open(dataDirectory: String, actor: AuditLog.Actor) throws(UnusableDataDirectory) -> Administration {
+    /// With `plane` (a shared control plane), the data directory is where the master key is found.
+    public static func open(
+        dataDirectory: String, plane: (any ControlPlane)? = nil, actor: AuditLog.Actor
+    ) throws(UnusableDataDirectory) -> Administration {
         var configuration = VigilConfiguration()
         configuration.dataDirectory = dataDirectory
         if ProcessInfo.processInfo.environment["VIGIL_MASTER_KEY"] != nil { configuration.masterKeySource = .env }
-        return try open(configuration: configuration, plane: nil, actor: actor)
+        return try open(configuration: configuration, plane: plane, actor: actor)
     }
 
     /// The administration of the control plane a server configuration names (`plane`, or the data directory's
@@ -48,7 +51,19 @@ public struct Administration: Sendable {
             return Administration(configuration: configuration, actor: actor)
         }
         try UnusableDataDirectory.check(plane: plane)
-        return Administration(plane: plane, provider: configuration.masterKeyProvider, actor: actor)
+        // A master key made up here would wrap new keys that no node can open: the key must exist, and open the
+        // keys already in the control plane, before anything is written.
+        let masterKeyFile = configuration.dataDirectory + "/master.key"
+        if configuration.masterKeySource == .file, !FileManager.default.fileExists(atPath: masterKeyFile) {
+            throw UnusableDataDirectory(path: configuration.dataDirectory, reason: .noMasterKey)
+        }
+        let admin = Administration(plane: plane, provider: configuration.masterKeyProvider, actor: actor)
+        do {
+            _ = try admin.keys.open()
+        } catch {
+            throw UnusableDataDirectory(path: plane.location, reason: .unreachableControlPlane("\(error)"))
+        }
+        return admin
     }
 
     /// The administration of the data directory and master key a server configuration names.

@@ -49,6 +49,9 @@ public func buildApplication(
         let keys: KeyRing
         let tenants: TenantTable
         do {
+            // Before anything is written: keys that do not open with this node's master key (a shared control
+            // plane, a different master key) stop the start here, not after new keys were wrapped with it.
+            _ = try admin.keys.open()
             // First start only: a control plane whose tenants were all erased stays without tenants.
             if try !admin.tenants.exists() {
                 try createDemoTenant(admin: admin, dataDirectory: data, logger: logger)

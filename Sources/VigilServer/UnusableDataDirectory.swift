@@ -14,8 +14,11 @@ public struct UnusableDataDirectory: Error, CustomStringConvertible {
         case uninitialised
         /// A control plane without the tenants document: no `vigil serve --control-plane` has started on it.
         case uninitialisedControlPlane
-        /// The control plane could not be read (PostgreSQL down, slow or refusing the credentials).
+        /// The control plane could not be read (PostgreSQL down, slow or refusing the credentials), or its keys do
+        /// not open with this master key.
         case unreachableControlPlane(String)
+        /// A shared control plane, and no master key here to open its keys with.
+        case noMasterKey
     }
 
     public var path: String
@@ -31,7 +34,9 @@ public struct UnusableDataDirectory: Error, CustomStringConvertible {
         case .uninitialisedControlPlane:
             return "the control plane \(path) holds no tenants; start `vigil serve --control-plane` on it once to set it up, or give the server's --control-plane"
         case .unreachableControlPlane(let why):
-            return "the control plane \(path) cannot be read: \(why)"
+            return "the control plane \(path) cannot be used: \(why)"
+        case .noMasterKey:
+            return "\(path)/master.key does not exist: with --control-plane, give --data-dir of a node that uses this control plane (for its master.key), or set VIGIL_MASTER_KEY"
         }
     }
 
