@@ -3,6 +3,7 @@ import PostgresNIO
 import Testing
 import VigilPostgres
 import VigilProtection
+import VigilServer
 
 /// What only the PostgreSQL control plane has: its address, its schema migrations and its time limits.
 @Suite(.timeLimit(.minutes(1)))
@@ -61,6 +62,38 @@ struct PostgresControlPlaneTests {
         }
     }
 
+    /// An admin verb on a shared control plane with no master key, or another one, is refused before it writes:
+    /// keys wrapped with a key no node has would be lost.
+    @Test func anAdminVerbWithoutTheRightMasterKeyIsRefusedBeforeItWrites() async throws {
+        let url = try await freshDatabase()
+        let plane = try await PostgresControlPlane.open(url)
+        _ = try Administration(plane: plane, provider: TestMasterKey(), actor: .init(name: "test")).createTenant(name: "bank-a")
+        let keysBefore = try plane.read(.keys)
+
+        var configuration = VigilConfiguration()
+        configuration.dataDirectory = temporaryDirectory()
+        #expect {
+            _ = try Administration.open(configuration: configuration, plane: plane, actor: .init(name: "test"))
+        } throws: { error in
+            (error as? UnusableDataDirectory)?.reason == .noMasterKey
+        }
+        try AtomicFile.write(Array(String(repeating: "ab", count: 32).utf8), to: configuration.dataDirectory + "/master.key", mode: 0o600)
+        #expect {
+            _ = try Administration.open(configuration: configuration, plane: plane, actor: .init(name: "test"))
+        } throws: { error in
+            guard case .unreachableControlPlane(let why)? = (error as? UnusableDataDirectory)?.reason else { return false }
+            return why.contains("does not open with this master key")
+        }
+        #expect(try plane.read(.keys) == keysBefore)
+
+        let empty = try await PostgresControlPlane.open(try await freshDatabase())
+        #expect {
+            _ = try Administration.open(configuration: configuration, plane: empty, actor: .init(name: "test"))
+        } throws: { error in
+            (error as? UnusableDataDirectory)?.reason == .uninitialisedControlPlane
+        }
+    }
+
     @Test func aNodeReconnectsAfterItsConnectionIsKilled() async throws {
         let url = try await freshDatabase()
         let plane = try await PostgresControlPlane.open(url)
@@ -70,8 +103,17 @@ struct PostgresControlPlaneTests {
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(url.database) AND pid <> pg_backend_pid()",
                 logger: testLogger
             )
+            // Termination is a signal to the backend: wait until it has gone.
+            #expect(try await eventually {
+                let rows = try await connection.query(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = \(url.database) AND pid <> pg_backend_pid()", logger: testLogger
+                )
+                for try await count in rows.decode(Int64.self) { return count == 0 }
+                return false
+            })
         }
-        // The first call may find the connection dead; the next one connects again.
+        // A call that finds the connection dead fails (`unavailable`) and drops it; a connection already seen closed
+        // is replaced before the call. Either way the node is working again by the second call.
         _ = try? plane.stamp(.tenants)
         #expect(try plane.stamp(.tenants) == .absent)
     }
