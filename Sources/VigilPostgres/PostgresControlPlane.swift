@@ -26,6 +26,9 @@ public final class PostgresControlPlane: ControlPlane {
     public let timeout: TimeAmount
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
+    /// PostgresNIO's logger: at trace it logs every backend message, rows included (key hashes, wrapped keys), so
+    /// it gets warnings and worse whatever the server's level.
+    let driverLogger: Logger
     let connection = NIOLockedValueBox<PostgresConnection?>(nil)
     let nextConnectionID = NIOLockedValueBox(0)
 
@@ -58,6 +61,9 @@ public final class PostgresControlPlane: ControlPlane {
         self.url = url
         self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
         self.logger = logger
+        var driverLogger = logger
+        driverLogger.logLevel = max(logger.logLevel, .warning)
+        self.driverLogger = driverLogger
         self.eventLoopGroup = eventLoopGroup
     }
 
@@ -268,7 +274,7 @@ public final class PostgresControlPlane: ControlPlane {
             return id
         }
         let future = PostgresConnection.connect(
-            on: eventLoopGroup.any(), configuration: configuration, id: id, logger: logger
+            on: eventLoopGroup.any(), configuration: configuration, id: id, logger: driverLogger
         )
         do {
             return try bounded(future, "connecting")
@@ -287,7 +293,7 @@ public final class PostgresControlPlane: ControlPlane {
     }
 
     func run(_ connection: PostgresConnection, _ query: PostgresQuery) throws -> [PostgresRow] {
-        try bounded(connection.query(query, logger: logger), "a query").rows
+        try bounded(connection.query(query, logger: driverLogger), "a query").rows
     }
 
     func decode<each Column: PostgresDecodable>(_ row: PostgresRow, _ type: (repeat each Column).Type) throws -> (repeat each Column) {

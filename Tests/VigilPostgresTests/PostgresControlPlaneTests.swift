@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import Synchronization
 import PostgresNIO
 import Testing
 import VigilPostgres
@@ -94,6 +96,25 @@ struct PostgresControlPlaneTests {
         }
     }
 
+    /// At trace level PostgresNIO logs every backend message it receives, rows included (their bytes: key hashes,
+    /// wrapped keys). Vigil's own lines keep the server's level; the driver's get warnings and worse only.
+    @Test func theDriverLogsNoRowsEvenAtTraceLevel() async throws {
+        let url = try await freshDatabase()
+        let lines = LogLines()
+        var logger = Logger(label: "trace") { _ in lines.handler() }
+        logger.logLevel = .trace
+        let plane = try await PostgresControlPlane.open(url, logger: logger)
+        let key = try Administration(plane: plane, provider: TestMasterKey(), actor: .init(name: "test")).createTenant(name: "bank-a")
+        let keys = String(decoding: try #require(try plane.read(.keys)), as: UTF8.self)
+        let wrapped = try #require(keys.firstMatch(of: /"wrapped" *: *"([0-9a-f]+)"/)?.1)
+        let text = lines.text
+        #expect(text.contains("migration"))
+        #expect(!text.contains("Backend message received"))
+        for secret in [APIKey.hash(key), String(wrapped), url.password ?? "-"] {
+            #expect(!text.contains(secret))
+        }
+    }
+
     @Test func aNodeReconnectsAfterItsConnectionIsKilled() async throws {
         let url = try await freshDatabase()
         let plane = try await PostgresControlPlane.open(url)
@@ -176,5 +197,29 @@ final class SilentListener: Sendable {
 
     func close() {
         _ = Glibc.close(fd)
+    }
+}
+
+/// Every line logged through ``handler()``, with its metadata.
+final class LogLines: Sendable {
+    let lines = Mutex<[String]>([])
+    var text: String { lines.withLock { $0.joined(separator: "\n") } }
+
+    func handler() -> Handler { Handler(lines: self) }
+
+    /// A value, like the server's own handler: a copy of a logger gets a level of its own.
+    struct Handler: LogHandler {
+        let lines: LogLines
+        var logLevel: Logger.Level = .trace
+        var metadata: Logger.Metadata = [:]
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            lines.lines.withLock { $0.append("\(event.level) \(event.message) \(event.metadata ?? [:])") }
+        }
     }
 }
