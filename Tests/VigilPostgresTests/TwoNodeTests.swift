@@ -15,6 +15,7 @@ struct TwoNodeTests {
     @Test func aTenantCreatedAndAKeyRolledOnOneNodeTakeEffectOnBoth() async throws {
         let url = try await freshDatabase()
         let (dirA, dirB) = (temporaryDirectory(), temporaryDirectory())
+        defer { for dir in [dirA, dirB] { try? FileManager.default.removeItem(atPath: dir) } }
         let appA = try await buildApplication(configuration: configuration(dirA), controlPlane: try await PostgresControlPlane.open(url), logger: testLogger)
         // Node B shares node A's master key (made while A was built), as nodes of one deployment do; PostgreSQL
         // holds only wrapped keys.
@@ -52,6 +53,7 @@ struct TwoNodeTests {
         var configuration = VigilConfiguration()
         configuration.dataDirectory = directory
         configuration.port = 0
+        configuration.eventLogSegmentBytes = 64 << 10
         return configuration
     }
 
