@@ -48,10 +48,13 @@ public struct ScoreResponse: Sendable, Hashable, Codable {
     public var duplicate: Bool
     public var modelVersion: String
     public var processingMicros: Int
+    /// `true` when the shared state store failed and the node, configured with `stateFailure = degraded`, scored the
+    /// payment from its request alone (no velocity, history or duplicate check); absent otherwise.
+    public var degraded: Bool?
 
     public init(
         paymentId: String, scoreId: String, score: Int, decision: Decision, reasons: [Reason], rules: [RuleFiring],
-        duplicate: Bool, modelVersion: String, processingMicros: Int
+        duplicate: Bool, modelVersion: String, processingMicros: Int, degraded: Bool? = nil
     ) {
         self.paymentId = paymentId
         self.scoreId = scoreId
@@ -62,6 +65,7 @@ public struct ScoreResponse: Sendable, Hashable, Codable {
         self.duplicate = duplicate
         self.modelVersion = modelVersion
         self.processingMicros = processingMicros
+        self.degraded = degraded
     }
 }
 

@@ -264,7 +264,7 @@ public final class DuplicateIndex: Sendable {
             let score = UInt16(exactly: response.score),
             let micros = UInt32(exactly: response.processingMicros),
             let version = intern(response.modelVersion),
-            response.reasons.count <= Record.inlineReasons
+            response.reasons.count <= Record.inlineReasons, response.degraded == nil
         else {
             record.flags |= Record.isWhole
             return (record, .whole(response))

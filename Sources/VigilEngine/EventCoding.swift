@@ -203,6 +203,10 @@ extension JSONWriter {
         self.beginObject()
         self.member("decision")
         self.string(response.decision.rawValue)
+        if let degraded = response.degraded {
+            self.member("degraded")
+            self.bool(degraded)
+        }
         self.member("duplicate")
         self.bool(response.duplicate)
         self.member("modelVersion")
@@ -579,7 +583,8 @@ private struct EventObject {
             rules: rules,
             duplicate: try self.bool("duplicate"),
             modelVersion: try self.string("modelVersion"),
-            processingMicros: try self.integer("processingMicros", as: Int.self)
+            processingMicros: try self.integer("processingMicros", as: Int.self),
+            degraded: self.optional("degraded") == nil ? nil : try self.bool("degraded")
         )
     }
 }

@@ -36,11 +36,15 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
     public let bounds: CreatedAtBounds
     /// Where score ids come from.
     let random = RandomBytes()
+    /// Whether a failed shared store degrades the answer (request-only features, `degraded: true`) instead of
+    /// refusing the payment.
+    public let degradesOnStateFailure: Bool
 
     public init(
         store: Store, log: Log, model: ModelBundle, duplicates: Duplicates, maxReasons: Int = 5,
-        bounds: CreatedAtBounds = .standard
+        bounds: CreatedAtBounds = .standard, degradesOnStateFailure: Bool = false
     ) {
+        self.degradesOnStateFailure = degradesOnStateFailure
         self.extractor = FeatureExtractor(store: store)
         self.log = log
         self.duplicates = duplicates
@@ -61,7 +65,8 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
                 tenant: tenant.name, paymentId: payment.paymentId, fingerprint: fingerprint, nowMillis: receivedAt.epochMillis
             )
         } catch {
-            return .stateUnavailable("the duplicate check failed: \(error)")
+            guard degradesOnStateFailure else { return .stateUnavailable("the duplicate check failed: \(error)") }
+            return await scoreDegraded(payment, tenant: tenant, receivedAt: receivedAt, started: started, reserved: false)
         }
         switch reservation {
         case .duplicate(var original):
@@ -78,8 +83,11 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
         do {
             try await extractor.observe(observed(payment, receivedAt: receivedAt), into: &features)
         } catch {
-            await duplicates.release(tenant: tenant.name, paymentId: payment.paymentId)
-            return .stateUnavailable("the feature state failed: \(error)")
+            guard degradesOnStateFailure else {
+                await duplicates.release(tenant: tenant.name, paymentId: payment.paymentId)
+                return .stateUnavailable("the feature state failed: \(error)")
+            }
+            return await scoreDegraded(payment, tenant: tenant, receivedAt: receivedAt, started: started, reserved: true)
         }
         var response = evaluate(payment, features: features, tenant: tenant)
         let elapsed = ContinuousClock.now - started
@@ -101,6 +109,33 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
             // never scored twice; it is recorded in the background, well within the reservation's life.
             let (duplicates, tenant) = (duplicates, tenant.name)
             Task { await Self.recordEventually(duplicates, tenant: tenant, fingerprint: fingerprint, response: response, at: receivedAt) }
+        }
+        return .scored(response)
+    }
+
+    /// Scores a payment from its request alone, because the shared store failed: no duplicate check (a retry during
+    /// the outage is scored again, degraded too), no state read or written. The answer says `degraded: true` and is
+    /// logged like any other, so it is acknowledged.
+    /// - Parameter reserved: whether the duplicate check had reserved the id before the feature state failed; its
+    ///   answer is then recorded when the store takes it.
+    func scoreDegraded(
+        _ payment: TokenizedPayment, tenant: TenantPolicy, receivedAt: Instant, started: ContinuousClock.Instant, reserved: Bool
+    ) async -> ScoreOutcome {
+        let features = FeatureExtractor<Store>.requestOnly(payment)
+        var response = evaluate(payment, features: features, tenant: tenant)
+        response.degraded = true
+        let elapsed = ContinuousClock.now - started
+        response.processingMicros = Int(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
+        let event = ScoredPaymentEvent(tenant: tenant.name, receivedAt: receivedAt, request: payment, response: response, features: features)
+        do {
+            _ = try await log.append(EventCoding.encode(event))
+        } catch {
+            if reserved { await duplicates.release(tenant: tenant.name, paymentId: payment.paymentId) }
+            return .unavailable("the event log refused the record: \(error)")
+        }
+        if reserved {
+            let (duplicates, name, fingerprint) = (duplicates, tenant.name, DuplicateIndex.fingerprint(of: payment))
+            Task { await Self.recordEventually(duplicates, tenant: name, fingerprint: fingerprint, response: response, at: receivedAt) }
         }
         return .scored(response)
     }

@@ -105,10 +105,23 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
         if let token = payment.ip { ip = try await distinctDebtors(token, debtor: debtor, at: t) }
         set(.ipDistinctDebtors24h, ip)
 
+        Self.requestFeatures(payment, into: &features)
+    }
+
+    /// The features the request alone gives (`request.*`), with every state feature missing (NaN): what a node scores
+    /// from when its shared state store has failed and it is configured to degrade rather than refuse.
+    public static func requestOnly(_ payment: TokenizedPayment) -> [Double] {
+        var features = [Double](repeating: .nan, count: Feature.count)
+        requestFeatures(payment, into: &features)
+        return features
+    }
+
+    static func requestFeatures(_ payment: TokenizedPayment, into features: inout [Double]) {
+        func set(_ feature: Feature, _ value: Double) { features[feature.rawValue] = value }
         set(.requestConfirmationOfPayee, payment.confirmationOfPayee.map(Self.code) ?? .nan)
         set(.requestChannel, payment.channel.map(Self.channelCode) ?? .nan)
         set(.requestScheme, Self.schemeCode(payment.scheme))
-        set(.requestAmountLog10, log10(amount))
+        set(.requestAmountLog10, log10(payment.amount.majorUnits))
         set(.requestPayeeKnownDays, payment.payeeFirstSeenAt.map { Double(max(0, payment.createdAt.epochMillis - $0.epochMillis)) / 86_400_000 } ?? .nan)
     }
 

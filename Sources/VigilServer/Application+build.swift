@@ -111,7 +111,8 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
     }
 
     let engine = ScoringEngine(
-        store: backend.features, log: log, model: model, duplicates: backend.duplicates, bounds: configuration.createdAtBounds
+        store: backend.features, log: log, model: model, duplicates: backend.duplicates, bounds: configuration.createdAtBounds,
+        degradesOnStateFailure: configuration.stateFailure == .degraded
     )
     logger.info("Scoring state", metadata: ["vigil.state": .string(backend.summary)])
     let responder = VigilResponder(

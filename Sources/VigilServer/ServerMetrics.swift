@@ -20,6 +20,7 @@ public final class ServerMetrics: Sendable {
     let logLinesDropped: Counter
     let paymentsRefused: Counter
     let stateRefused: Counter
+    let degradedScores: Counter
     /// The dropped-line count already added to `logLinesDropped`, which `LogOutput` counts on its own.
     private let reportedDroppedLines = Mutex(0)
     /// What each state-store counter stood at when last exposed, by name.
@@ -67,6 +68,10 @@ public final class ServerMetrics: Sendable {
         paymentsRefused = registry.makeCounter(
             name: "vigil_payments_unacknowledged_total", help: "Payments answered 503 because the event log could not append them."
         )
+        degradedScores = registry.makeCounter(
+            name: "vigil_degraded_scores_total",
+            help: "Payments scored from their request alone (degraded: true) because the shared state store failed."
+        )
         stateRefused = registry.makeCounter(
             name: "vigil_state_unavailable_total",
             help: "Payments answered 503 because the shared state store (Valkey/Redis) failed or did not answer in time."
@@ -112,6 +117,8 @@ public final class ServerMetrics: Sendable {
     func paymentUnacknowledged() { paymentsRefused.increment() }
 
     func stateUnavailable() { stateRefused.increment() }
+
+    func degradedScore() { degradedScores.increment() }
 
     /// Brings `vigil_log_lines_dropped_total` up to the count `output` keeps.
     func recordDroppedLogLines(_ output: LogOutput) {

@@ -74,6 +74,19 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
     /// Days a shared store keeps an account's, relationship's or device's state after its last payment (8–3660: at
     /// least the 7-day window).
     public var stateExpiryDays: Int = 90
+    /// What a payment gets when the shared state store fails: `unavailable` (503, nothing acknowledged) or `degraded`
+    /// (a score from the request alone, marked `"degraded": true`, logged and acknowledged).
+    public var stateFailure: StateFailure = .unavailable
+
+    public enum StateFailure: String, Sendable, Codable, CaseIterable {
+        case unavailable, degraded
+
+        /// Reads `unavailable` or `degraded`, naming where the bad value came from.
+        public init(parsing text: String, from source: String) throws(Invalid) {
+            guard let value = Self(rawValue: text) else { throw Invalid(description: "\(source) must be unavailable or degraded") }
+            self = value
+        }
+    }
 
     /// Whether state is shared (Valkey/Redis) rather than in this process.
     public var hasSharedState: Bool { state != "memory" }
@@ -102,7 +115,7 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         case tlsCertificatePath, tlsKeyPath, clientCAPath, tlsMinimumVersion
         case tokenIssuer, tokenAudience, tokenClockSkewSeconds
         case createdAtSkewSeconds, createdAtLagSeconds
-        case state, statePrefix, stateTimeoutMilliseconds, stateExpiryDays
+        case state, statePrefix, stateTimeoutMilliseconds, stateExpiryDays, stateFailure
     }
 
     public init(from decoder: any Decoder) throws {
@@ -140,6 +153,9 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         statePrefix = try c.decodeIfPresent(String.self, forKey: .statePrefix) ?? defaults.statePrefix
         stateTimeoutMilliseconds = try c.decodeIfPresent(Int.self, forKey: .stateTimeoutMilliseconds) ?? defaults.stateTimeoutMilliseconds
         stateExpiryDays = try c.decodeIfPresent(Int.self, forKey: .stateExpiryDays) ?? defaults.stateExpiryDays
+        if let failure = try c.decodeIfPresent(String.self, forKey: .stateFailure) {
+            stateFailure = try StateFailure(parsing: failure, from: "stateFailure")
+        }
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -222,6 +238,7 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         if let value = environment["VIGIL_CLIENT_CA"] { clientCAPath = value }
         if let value = environment["VIGIL_STATE"] { state = value }
         if let value = environment["VIGIL_STATE_PREFIX"] { statePrefix = value }
+        if let value = environment["VIGIL_STATE_FAILURE"] { stateFailure = try StateFailure(parsing: value, from: "VIGIL_STATE_FAILURE") }
         if let value = environment["VIGIL_TLS_MIN_VERSION"] {
             tlsMinimumVersion = try TLSMinimumVersion(parsing: value, from: "VIGIL_TLS_MIN_VERSION")
         }

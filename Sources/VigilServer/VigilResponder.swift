@@ -216,6 +216,7 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
         switch outcome {
         case .scored(let response):
             metrics.decision(tenant: tenant.config.name, decision: response.decision)
+            if response.degraded == true { metrics.degradedScore() }
             // Per-payment lines are debug: at thousands of payments a second, info-level lines would cost more than scoring.
             context.logger.debug(
                 "Scored payment",

@@ -143,6 +143,41 @@ struct RedisStateBackendTests {
         try await server.stop()
     }
 
+    /// With `stateFailure = degraded`, a store that stops answering gives a score from the request alone, marked
+    /// degraded, logged and counted, instead of a 503.
+    @Test func aDegradedNodeScoresFromTheRequestAloneWhenTheStoreFails() async throws {
+        let server = try await HandshakeOnlyServer.start()
+        let (node, key, dir) = try Self.node(state: server.url.description)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var configuration = node
+        configuration.stateTimeoutMilliseconds = 300
+        configuration.stateFailure = .degraded
+        let backend = try await RedisStateBackend.connect(configuration: configuration)
+        let app = try await buildApplication(configuration: configuration, backend: backend, logger: Logger(label: "test"))
+        try await app.test(.router) { http in
+            let response = try await http.execute(
+                uri: "/v1/payments/score", method: .post,
+                headers: [.authorization: "Bearer \(key)", .contentType: "application/json"], body: Self.body("d-1")
+            ) { $0 }
+            #expect(response.status == .ok)
+            let answer = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
+            #expect(answer["degraded"] as? Bool == true)
+            #expect(answer["duplicate"] as? Bool == false)
+            let metrics = try await http.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(metrics.contains("vigil_degraded_scores_total 1"))
+        }
+        var events: [[UInt8]] = []
+        try FileEventLog.read(directory: dir + "/events") { _, payload in events.append(payload) }
+        #expect(events.count == 1)
+        let event = try #require(try JSONSerialization.jsonObject(with: Data(events[0])) as? [String: Any])
+        let response = try #require(event["response"] as? [String: Any])
+        #expect(response["degraded"] as? Bool == true)
+        // Only the request's own features were known: every state feature is missing (null).
+        let features = try #require(event["features"] as? [Any])
+        #expect(features.filter { $0 is NSNull }.count >= features.count - 5)
+        try await server.stop()
+    }
+
     @Test func anUnreachableStoreStopsTheStartWithoutShowingThePassword() async throws {
         var configuration = VigilConfiguration()
         configuration.state = "redis://vigil:s3cret-canary@127.0.0.1:1"
