@@ -27,6 +27,7 @@ Every check runs and the failures are reported together. Needs `redis-server` (s
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
@@ -188,7 +189,7 @@ def wait_for(what: str, condition, timeout: float) -> None:
 def ready(node: c.Server) -> bool:
     try:
         return c.request(node.port, "GET", "/ready", timeout=2.0).status == 200
-    except OSError:
+    except (OSError, http.client.HTTPException):
         return False
 
 
@@ -233,7 +234,7 @@ def main(args: Any) -> None:
         node_a.wait_ready()
         node_b.wait_ready()
         rng = random.Random()
-        debtors = sorted({f"{rng.randrange(10**8):08d}" for _ in range(DEBTORS * 2)})[:DEBTORS]
+        debtors = [f"{n:08d}" for n in rng.sample(range(10**8), DEBTORS)]
         load = Load({"node-a": node_a, "node-b": node_b}, key, debtors)
         for t in load.threads:
             t.start()
