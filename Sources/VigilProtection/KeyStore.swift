@@ -10,35 +10,45 @@ import VigilDomain
 /// - Per-tenant data keys: `rotateDataKeys` adds a version, `erase` destroys every version of a tenant
 ///   (crypto-shredding). Versions are unique across tenants and never reused, even after erasure.
 ///
-/// Writers hold an exclusive `flock` on `keys.lock` and replace the file atomically; a running server notices the
-/// new file and reloads it, so rotation and erasure need no restart.
+/// The document lives in a ``ControlPlane`` (the file by default): writers hold its lock, so no change is lost, and
+/// a running server notices the new document and reloads it, so rotation and erasure need no restart.
 public struct KeyStore: Sendable {
-    public let directory: String
+    public let plane: any ControlPlane
     public let provider: any KeyProvider
 
-    public init(directory: String, provider: any KeyProvider) {
-        self.directory = directory
+    public init(plane: any ControlPlane, provider: any KeyProvider) {
+        self.plane = plane
         self.provider = provider
     }
 
-    public var path: String { directory + "/keys.json" }
+    /// The key file in `directory`, the embedded default.
+    public init(directory: String, provider: any KeyProvider) {
+        self.init(plane: FileControlPlane(directory: directory), provider: provider)
+    }
 
-    /// Reads every key into a ring, creating the file (with a tokenisation key and the shared data key) on first use.
+    /// Where the keys are: the file's path, or where in the database.
+    public var path: String { plane.location(of: .keys) }
+
+    /// Reads every key into a ring, creating the document (with a tokenisation key and the shared data key) on
+    /// first use.
     public func open() throws(KeyError) -> KeyRing {
         let master = try provider.masterKey()
-        if !FileManager.default.fileExists(atPath: path) {
-            try withLock { () throws(KeyError) in
-                guard !FileManager.default.fileExists(atPath: path) else { return }
+        let file: KeyFile
+        if let bytes = try readBytes() {
+            file = try decode(bytes)
+        } else {
+            file = try change { (bytes: [UInt8]?) throws(KeyError) -> (ControlDocumentChange, KeyFile) in
+                if let bytes { return (.keep, try decode(bytes)) }
                 let file = KeyFile(
                     format: 2, nextVersion: 2,
                     tokenKeys: [try Self.wrap(SymmetricKey(size: .bits256), version: 1, tenant: nil, purpose: "token", master: master)],
                     dataKeys: [try Self.wrap(SymmetricKey(size: .bits256), version: 1, tenant: nil, purpose: "data", master: master)],
                     erased: []
                 )
-                try write(file)
+                return (.write(try encode(file)), file)
             }
         }
-        return try ring(from: try read(), master: master)
+        return try ring(from: file, master: master)
     }
 
     /// Gives every named tenant that has no data key a fresh one; returns the tenants given one.
@@ -96,44 +106,60 @@ public struct KeyStore: Sendable {
         }
     }
 
-    // MARK: - The file
+    // MARK: - The document
+
+    func readBytes() throws(KeyError) -> [UInt8]? {
+        do {
+            return try plane.read(.keys)
+        } catch {
+            throw KeyError(.io, "cannot read \(path): \(error)")
+        }
+    }
 
     func read() throws(KeyError) -> KeyFile {
-        guard let data = FileManager.default.contents(atPath: path) else { throw KeyError(.io, "cannot read \(path)") }
+        guard let bytes = try readBytes() else { throw KeyError(.io, "cannot read \(path)") }
+        return try decode(bytes)
+    }
+
+    func decode(_ bytes: [UInt8]) throws(KeyError) -> KeyFile {
         do {
-            return try JSONDecoder().decode(KeyFile.self, from: data)
+            return try JSONDecoder().decode(KeyFile.self, from: Data(bytes))
         } catch {
             throw KeyError(.malformed, "\(path) is not a Vigil key file: \(error)")
         }
     }
 
-    func write(_ file: KeyFile) throws(KeyError) {
+    func encode(_ file: KeyFile) throws(KeyError) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {
-            try AtomicFile.write(Array(try encoder.encode(file)), to: path, mode: 0o600)
+            return Array(try encoder.encode(file))
         } catch {
             throw KeyError(.io, "cannot write \(path): \(error)")
         }
     }
 
-    func withLock<T>(_ body: () throws(KeyError) -> T) throws(KeyError) -> T {
-        let lock = Foundation.open(directory + "/keys.lock", O_RDWR | O_CREAT, 0o600)
-        guard lock >= 0 else { throw KeyError(.io, "cannot open \(directory)/keys.lock") }
-        defer { close(lock) }
-        guard flock(lock, LOCK_EX) == 0 else { throw KeyError(.io, "cannot lock \(directory)/keys.lock") }
-        return try body()
+    /// Read-modify-write of the document under the control plane's lock, with the control plane's failures as
+    /// ``KeyError``s.
+    func change<T>(_ body: ([UInt8]?) throws(KeyError) -> (ControlDocumentChange, T)) throws(KeyError) -> T {
+        do {
+            return try plane.update(.keys) { bytes in try body(bytes) }
+        } catch let error as KeyError {
+            throw error
+        } catch {
+            throw KeyError(.io, "cannot write \(path): \(error)")
+        }
     }
 
-    /// Read-modify-write under the lock; nothing is written when `change` throws.
+    /// Read-modify-write; nothing is written when `change` throws.
     func update<T>(_ change: (inout KeyFile) throws(KeyError) -> T) throws(KeyError) -> T {
-        _ = try open()  // creates the file on first use
-        return try withLock { () throws(KeyError) -> T in
-            var file = try read()
+        _ = try open()  // creates the document on first use
+        return try self.change { (bytes: [UInt8]?) throws(KeyError) -> (ControlDocumentChange, T) in
+            guard let bytes else { throw KeyError(.io, "cannot read \(path)") }
+            var file = try decode(bytes)
             file.upgrade()
             let result = try change(&file)
-            try write(file)
-            return result
+            return (.write(try encode(file)), result)
         }
     }
 

@@ -7,16 +7,22 @@ import VigilDomain
 /// Each entry holds its key id, algorithm, creation time, public key (base64url) and private key sealed by the
 /// master key with AES-256-GCM, the key id bound as associated data (envelope encryption, as `keys.json`). The
 /// newest key of an algorithm signs; older ones keep verifying until every token they can have signed has
-/// expired, and are then retired by the next rotation. Writers hold `signing-keys.lock` and replace the file
-/// atomically; the server reads only the public keys.
+/// expired, and are then retired by the next rotation. The document lives in a ``ControlPlane`` (the file by
+/// default), whose lock every writer holds; the server reads only the public keys.
 public struct SigningKeyStore: Sendable {
-    public let dataDirectory: String
+    public let plane: any ControlPlane
 
-    public init(dataDirectory: String) {
-        self.dataDirectory = dataDirectory
+    public init(plane: any ControlPlane) {
+        self.plane = plane
     }
 
-    public var path: String { dataDirectory + "/signing-keys.json" }
+    /// The signing-key file in `dataDirectory`, the embedded default.
+    public init(dataDirectory: String) {
+        self.init(plane: FileControlPlane(directory: dataDirectory))
+    }
+
+    /// Where the keys are: the file's path, or where in the database.
+    public var path: String { plane.location(of: .signingKeys) }
 
     /// How long a key outlives its successor: the longest token lifetime plus the largest clock skew.
     public static let retentionSeconds = JSONWebToken.maximumLifetimeSeconds + JSONWebToken.maximumClockSkewSeconds
@@ -55,12 +61,10 @@ public struct SigningKeyStore: Sendable {
     /// - Returns: the new key, or nil when there already were keys.
     @discardableResult
     public func createIfEmpty(_ algorithm: SigningAlgorithm = .es256, provider: some KeyProvider, now: Int64) throws(KeyError) -> VerificationKey? {
-        try locked { () throws(KeyError) -> VerificationKey? in
-            var entries = try read()
+        try locked { (entries: inout [Entry]) throws(KeyError) -> VerificationKey? in
             guard entries.isEmpty else { return nil }
             let key = SigningKey.generate(algorithm, created: now)
             entries.append(try wrap(key, master: try provider.masterKey()))
-            try write(entries)
             return key.verificationKey
         }
     }
@@ -68,14 +72,12 @@ public struct SigningKeyStore: Sendable {
     /// The newest key of `algorithm`, unwrapped to sign; made first when there is none.
     public func currentSigningKey(_ algorithm: SigningAlgorithm, provider: some KeyProvider, now: Int64) throws(KeyError) -> SigningKey {
         let master = try provider.masterKey()
-        return try locked { () throws(KeyError) -> SigningKey in
-            var entries = try read()
+        return try locked { (entries: inout [Entry]) throws(KeyError) -> SigningKey in
             if let entry = entries.last(where: { $0.alg == algorithm }) {
                 return try unwrap(entry, master: master)
             }
             let key = SigningKey.generate(algorithm, created: now)
             entries.append(try wrap(key, master: master))
-            try write(entries)
             return key
         }
     }
@@ -83,12 +85,12 @@ public struct SigningKeyStore: Sendable {
     /// Adds a new current key of `algorithm` and retires keys whose successor is older than ``retentionSeconds``.
     public func rotate(_ algorithm: SigningAlgorithm, provider: some KeyProvider, now: Int64) throws(KeyError) -> Rotation {
         let master = try provider.masterKey()
-        return try locked { () throws(KeyError) -> Rotation in
+        return try locked { (stored: inout [Entry]) throws(KeyError) -> Rotation in
             let key = SigningKey.generate(algorithm, created: now)
-            let entries = try read() + [try wrap(key, master: master)]
+            let entries = stored + [try wrap(key, master: master)]
             let kept = Self.retire(entries, now: now)
             let retired = try entries.filter { !kept.contains($0) }.map { entry throws(KeyError) in try verificationKey(entry) }
-            try write(kept)
+            stored = kept
             return Rotation(key: key.verificationKey, retired: retired)
         }
     }
@@ -103,14 +105,23 @@ public struct SigningKeyStore: Sendable {
         }.map { entries[$0] }
     }
 
-    // MARK: - File
+    // MARK: - Document
 
     func read() throws(KeyError) -> [Entry] {
-        guard FileManager.default.fileExists(atPath: path) else { return [] }
-        guard let data = FileManager.default.contents(atPath: path) else { throw KeyError(.io, "cannot read \(path)") }
+        let bytes: [UInt8]?
+        do {
+            bytes = try plane.read(.signingKeys)
+        } catch {
+            throw KeyError(.io, "cannot read \(path): \(error)")
+        }
+        return try decode(bytes)
+    }
+
+    func decode(_ bytes: [UInt8]?) throws(KeyError) -> [Entry] {
+        guard let bytes else { return [] }
         let file: File
         do {
-            file = try JSONDecoder().decode(File.self, from: data)
+            file = try JSONDecoder().decode(File.self, from: Data(bytes))
         } catch {
             throw KeyError(.malformed, "\(path) is not a Vigil signing-key file: \(error)")
         }
@@ -122,31 +133,41 @@ public struct SigningKeyStore: Sendable {
         return file.keys
     }
 
-    func write(_ entries: [Entry]) throws(KeyError) {
+    func encode(_ entries: [Entry]) throws(KeyError) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do {
-            try AtomicFile.write(Array(try encoder.encode(File(format: 1, keys: entries))), to: path, mode: 0o600)
+            return Array(try encoder.encode(File(format: 1, keys: entries)))
         } catch {
             throw KeyError(.io, "cannot write \(path): \(error)")
         }
     }
 
-    /// Runs `body` holding `signing-keys.lock`, so concurrent writers (CLI and server) never lose an entry.
-    func locked<T>(_ body: () throws(KeyError) -> T) throws(KeyError) -> T {
+    /// Replaces every entry, unchecked (tests corrupt entries with it).
+    func write(_ entries: [Entry]) throws(KeyError) {
+        let bytes = try encode(entries)
         do {
-            try FileManager.default.createDirectory(
-                atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
-            )
+            try plane.update(.signingKeys) { _ in (.write(bytes), ()) }
         } catch {
-            throw KeyError(.io, "cannot create data directory \(dataDirectory): \(error.localizedDescription)")
+            throw KeyError(.io, "cannot write \(path): \(error)")
         }
-        let lockPath = dataDirectory + "/signing-keys.lock"
-        let lock = open(lockPath, O_RDWR | O_CREAT, 0o600)
-        guard lock >= 0 else { throw KeyError(.io, "cannot open \(lockPath): \(String(cString: strerror(errno)))") }
-        defer { close(lock) }
-        guard flock(lock, LOCK_EX) == 0 else { throw KeyError(.io, "cannot lock \(lockPath): \(String(cString: strerror(errno)))") }
-        return try body()
+    }
+
+    /// Runs `body` on the entries holding the control plane's lock on them, so concurrent writers (CLI and server,
+    /// or two nodes) never lose an entry; the entries are written back when `body` changed them.
+    func locked<T>(_ body: (inout [Entry]) throws(KeyError) -> T) throws(KeyError) -> T {
+        do {
+            return try plane.update(.signingKeys) { (bytes: [UInt8]?) throws(KeyError) -> (ControlDocumentChange, T) in
+                let before = try decode(bytes)
+                var entries = before
+                let result = try body(&entries)
+                return (entries == before ? .keep : .write(try encode(entries)), result)
+            }
+        } catch let error as KeyError {
+            throw error
+        } catch {
+            throw KeyError(.io, "cannot write \(path): \(error)")
+        }
     }
 
     // MARK: - Entries

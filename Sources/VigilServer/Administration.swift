@@ -3,30 +3,67 @@ import Foundation
 public import VigilProtection
 public import VigilDomain
 
-/// Every administrative action on a data directory, each recorded in the audit log before it is reported done.
-/// The CLI's admin verbs and the server's own first-start set-up both go through here.
+/// Every administrative action on a control plane (the data directory's files, or PostgreSQL), each recorded in
+/// the audit log before it is reported done. The CLI's admin verbs and the server's own first-start set-up both go
+/// through here.
 public struct Administration: Sendable {
+    public let plane: any ControlPlane
     public let tenants: TenantDirectory
     public let keys: KeyStore
+    public let signingKeys: SigningKeyStore
     public let audit: AuditLog
     public let actor: AuditLog.Actor
 
-    public init(dataDirectory: String, provider: any KeyProvider, actor: AuditLog.Actor) {
-        tenants = TenantDirectory(dataDirectory: dataDirectory)
-        keys = KeyStore(directory: dataDirectory, provider: provider)
-        audit = AuditLog(dataDirectory: dataDirectory)
+    public init(plane: any ControlPlane, provider: any KeyProvider, actor: AuditLog.Actor) {
+        self.plane = plane
+        tenants = TenantDirectory(plane: plane)
+        keys = KeyStore(plane: plane, provider: provider)
+        signingKeys = SigningKeyStore(plane: plane)
+        audit = AuditLog(plane: plane)
         self.actor = actor
+    }
+
+    public init(dataDirectory: String, provider: any KeyProvider, actor: AuditLog.Actor) {
+        self.init(plane: FileControlPlane(directory: dataDirectory), provider: provider, actor: actor)
     }
 
     /// The administration of an existing, initialised `dataDirectory` with the master key where the server finds
     /// it: `VIGIL_MASTER_KEY` when set, else the directory's `master.key`. Only `vigil serve` creates a data
     /// directory; an administrator's mistyped path must not grow a second one with keys no server uses.
-    public static func open(dataDirectory: String, actor: AuditLog.Actor) throws(UnusableDataDirectory) -> Administration {
-        try UnusableDataDirectory.check(dataDirectory)
+    /// With `plane` (a shared control plane), the data directory is where the master key is found.
+    public static func open(
+        dataDirectory: String, plane: (any ControlPlane)? = nil, actor: AuditLog.Actor
+    ) throws(UnusableDataDirectory) -> Administration {
         var configuration = VigilConfiguration()
         configuration.dataDirectory = dataDirectory
         if ProcessInfo.processInfo.environment["VIGIL_MASTER_KEY"] != nil { configuration.masterKeySource = .env }
-        return Administration(configuration: configuration, actor: actor)
+        return try open(configuration: configuration, plane: plane, actor: actor)
+    }
+
+    /// The administration of the control plane a server configuration names (`plane`, or the data directory's
+    /// files when nil), which `vigil serve` must have set up: a data directory with `tenants.json`, or a database
+    /// holding the tenants document.
+    public static func open(
+        configuration: VigilConfiguration, plane: (any ControlPlane)?, actor: AuditLog.Actor
+    ) throws(UnusableDataDirectory) -> Administration {
+        guard let plane else {
+            try UnusableDataDirectory.check(configuration.dataDirectory)
+            return Administration(configuration: configuration, actor: actor)
+        }
+        try UnusableDataDirectory.check(plane: plane)
+        // A master key made up here would wrap new keys that no node can open: the key must exist, and open the
+        // keys already in the control plane, before anything is written.
+        let masterKeyFile = configuration.dataDirectory + "/master.key"
+        if configuration.masterKeySource == .file, !FileManager.default.fileExists(atPath: masterKeyFile) {
+            throw UnusableDataDirectory(path: configuration.dataDirectory, reason: .noMasterKey)
+        }
+        let admin = Administration(plane: plane, provider: configuration.masterKeyProvider, actor: actor)
+        do {
+            _ = try admin.keys.open()
+        } catch {
+            throw UnusableDataDirectory(path: plane.location, reason: .unreachableControlPlane("\(error)"))
+        }
+        return admin
     }
 
     /// The administration of the data directory and master key a server configuration names.

@@ -11,7 +11,7 @@ public import VigilEngine
 import VigilEventLog
 public import VigilFeatures
 import VigilGateway
-import VigilProtection
+public import VigilProtection
 import VigilTrees
 import Synchronization
 
@@ -23,22 +23,28 @@ public struct StartupError: Error, CustomStringConvertible {
 /// Wires keys, tenants, model, event log, engine and HTTP server into one application.
 /// `vigil serve` and the tests both build the service here.
 /// - Parameters:
+///   - controlPlane: Where tenants, wrapped keys, signing keys and the audit log are kept; nil for the files in the
+///     data directory (the embedded default). `vigil serve --control-plane postgres://…` passes PostgreSQL's.
 ///   - failStop: What stops the node once its event log has failed (`vigil serve` attaches its service group);
 ///     without one attached the node stays up, not ready.
 ///   - usage: Where tenants' usage plans are spent: this process by default, or a store all nodes share.
 public func buildApplication(
-    configuration: VigilConfiguration, logger: Logger, failStop: FailStop = FailStop(),
+    configuration: VigilConfiguration, controlPlane: (any ControlPlane)? = nil, logger: Logger, failStop: FailStop = FailStop(),
     usage: any UsageLimiting = UsageLimiter(),
     onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
 ) async throws -> some ApplicationProtocol {
     var backend = StateBackend.embedded(duplicateRetentionHours: configuration.duplicateRetentionHours)
     backend.usage = usage
-    return try await buildApplication(configuration: configuration, backend: backend, logger: logger, failStop: failStop, onListening: onListening)
+    return try await buildApplication(
+        configuration: configuration, controlPlane: controlPlane, backend: backend, logger: logger, failStop: failStop,
+        onListening: onListening
+    )
 }
 
-/// ``buildApplication(configuration:logger:failStop:onListening:)`` on a given state back end.
+/// ``buildApplication(configuration:controlPlane:logger:failStop:usage:onListening:)`` on a given state back end.
 public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
-    configuration: VigilConfiguration, backend: StateBackend<Store, Duplicates>, logger: Logger, failStop: FailStop = FailStop(),
+    configuration: VigilConfiguration, controlPlane: (any ControlPlane)? = nil, backend: StateBackend<Store, Duplicates>, logger: Logger,
+    failStop: FailStop = FailStop(),
     onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
 ) async throws -> some ApplicationProtocol {
     // Every argument is checked, the model included, before the data directory is created or written.
@@ -53,37 +59,40 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
         throw StartupError(description: "cannot create data directory \(data): \(error.localizedDescription)")
     }
 
-    let admin = Administration(dataDirectory: data, provider: configuration.masterKeyProvider, actor: .server)
-    let keys: KeyRing
-    let tenants: TenantTable
-    do {
-        // First start only: a directory whose tenants were all erased stays without tenants.
-        if !FileManager.default.fileExists(atPath: admin.tenants.path) {
-            let key = try admin.createTenant(name: "demo")
-            try AtomicFile.write(Array((key + "\n").utf8), to: data + "/demo.key", mode: 0o600)
-            logger.notice("Created the demo tenant; its API key is in the data directory", metadata: ["vigil.file": "demo.key"])
+    let plane = controlPlane ?? FileControlPlane(directory: data)
+    let admin = Administration(plane: plane, provider: configuration.masterKeyProvider, actor: .server)
+    let signingKeys = admin.signingKeys
+    // Control-plane work blocks (locks, fsyncs, round trips to PostgreSQL): off the cooperative pool.
+    let (keys, tenants, tokens) = try await blocking { () throws -> (KeyRing, TenantTable, TokenAuthority) in
+        let keys: KeyRing
+        let tenants: TenantTable
+        do {
+            // Before anything is written: keys that do not open with this node's master key (a shared control
+            // plane, a different master key) stop the start here, not after new keys were wrapped with it.
+            _ = try admin.keys.open()
+            // First start only: a control plane whose tenants were all erased stays without tenants.
+            if try !admin.tenants.exists() {
+                try createDemoTenant(admin: admin, dataDirectory: data, logger: logger)
+            }
+            tenants = try admin.tenants.load()
+            // Tenants added by hand, or from before data keys were per tenant, get theirs now.
+            try ensureDataKeys(admin: admin, logger: logger)
+            keys = try admin.keys.open()
+        } catch {
+            throw StartupError(description: "keys and tenants: \(error)")
         }
-        tenants = try admin.tenants.load()
-        // Tenants added by hand, or from before data keys were per tenant, get theirs now.
-        try ensureDataKeys(admin: admin, logger: logger)
-        keys = try admin.keys.open()
-    } catch {
-        throw StartupError(description: "keys and tenants: \(error)")
+        do {
+            let now = Int64(Date().timeIntervalSince1970)
+            if let created = try signingKeys.createIfEmpty(provider: configuration.masterKeyProvider, now: now) {
+                logger.notice("Created the first token-signing key", metadata: ["vigil.signing.kid": .string(created.kid)])
+                try admin.record(action: "keys.create-signing", target: nil, details: ["kid": created.kid, "alg": created.algorithm.rawValue])
+            }
+            return (keys, tenants, TokenAuthority(policy: configuration.tokenPolicy, keys: try signingKeys.verificationKeys()))
+        } catch {
+            throw StartupError(description: "signing keys: \(error)")
+        }
     }
     let state = ServerState(tenants: tenants, keys: keys, usage: backend.usage, storeCounters: backend.counters)
-
-    let signingKeys = SigningKeyStore(dataDirectory: data)
-    let tokens: TokenAuthority
-    do {
-        let now = Int64(Date().timeIntervalSince1970)
-        if let created = try signingKeys.createIfEmpty(provider: configuration.masterKeyProvider, now: now) {
-            logger.notice("Created the first token-signing key", metadata: ["vigil.signing.kid": .string(created.kid)])
-            try admin.record(action: "keys.create-signing", target: nil, details: ["kid": created.kid, "alg": created.algorithm.rawValue])
-        }
-        tokens = TokenAuthority(policy: configuration.tokenPolicy, keys: try signingKeys.verificationKeys())
-    } catch {
-        throw StartupError(description: "signing keys: \(error)")
-    }
 
     let metrics = ServerMetrics()
     let log: FileEventLog
@@ -280,7 +289,22 @@ extension RecoveryService {
     }
 }
 
-/// Gives every tenant in `tenants.json` a data key it lacks, noting each in the log and the audit log.
+/// Creates the `demo` tenant on a control plane's first start and writes its API key to `DATA/demo.key`. Another
+/// node starting on the same (PostgreSQL) control plane at the same moment may create it first: then this node
+/// goes on with theirs, and only that node's data directory holds the key.
+func createDemoTenant(admin: Administration, dataDirectory: String, logger: Logger) throws {
+    let key: String
+    do {
+        key = try admin.createTenant(name: "demo")
+    } catch let error as TenantDirectory.Invalid {
+        guard try admin.tenants.exists() else { throw error }
+        return
+    }
+    try AtomicFile.write(Array((key + "\n").utf8), to: dataDirectory + "/demo.key", mode: 0o600)
+    logger.notice("Created the demo tenant; its API key is in the data directory", metadata: ["vigil.file": "demo.key"])
+}
+
+/// Gives every tenant in the tenants document a data key it lacks, noting each in the log and the audit log.
 func ensureDataKeys(admin: Administration, logger: Logger) throws {
     let created = try admin.keys.ensureDataKeys { try admin.tenants.read().map(\.name) }
     for tenant in created {
@@ -289,26 +313,33 @@ func ensureDataKeys(admin: Administration, logger: Logger) throws {
     }
 }
 
-/// Picks up changes to `tenants.json` (new tenants, keys, rules, plans) and `keys.json` (rotation, erasure)
-/// without a restart. A change made by hand, not through `vigil`, is recorded in the audit log.
+/// Picks up changes to the tenants (new tenants, keys, rules, plans) and the keys (rotation, erasure) without a
+/// restart, by polling the control plane's stamps every second: a file's inode, size and time, or a PostgreSQL
+/// row's version. A change made by hand, not through `vigil`, is recorded in the audit log. A control plane that
+/// cannot be read (PostgreSQL down) keeps the node serving with what it has, and is tried again a second later.
 struct ConfigurationReloader: Service {
     let admin: Administration
     let state: ServerState
     let logger: Logger
 
     func run() async throws {
-        var seenTenants = FileStamp(path: admin.tenants.path)
-        var seenKeys = FileStamp(path: admin.keys.path)
+        let plane = admin.plane
+        // The first poll reloads: a change made between the server's first read and this loop is not missed.
+        var (seenTenants, seenKeys) = (ControlDocumentStamp.unread, ControlDocumentStamp.unread)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
             let (reloader, tenantsBefore, keysBefore) = (self, seenTenants, seenKeys)
-            (seenTenants, seenKeys) = try await blocking {
-                let tenantsNow = FileStamp(path: reloader.admin.tenants.path)
-                if tenantsNow != tenantsBefore { reloader.reloadTenants() }
-                let keysNow = FileStamp(path: reloader.admin.keys.path)
-                if keysNow != keysBefore { reloader.reloadKeys() }
-                return (tenantsNow, keysNow)
+            do {
+                (seenTenants, seenKeys) = try await blocking {
+                    let tenantsNow = try plane.stamp(.tenants)
+                    if tenantsNow != tenantsBefore { reloader.reloadTenants() }
+                    let keysNow = try plane.stamp(.keys)
+                    if keysNow != keysBefore { reloader.reloadKeys() }
+                    return (tenantsNow, keysNow)
+                }
+            } catch {
+                logger.error("Kept the current tenants and keys: the control plane cannot be read", metadata: ["vigil.error": "\(error)"])
             }
         }
     }
@@ -320,7 +351,7 @@ struct ConfigurationReloader: Service {
             table = try admin.tenants.load()
             try ensureDataKeys(admin: admin, logger: logger)
         } catch {
-            logger.error("Kept the previous tenants: the new tenant file is invalid", metadata: ["vigil.error": "\(error)"])
+            logger.error("Kept the previous tenants: the new tenants are invalid or cannot be read", metadata: ["vigil.error": "\(error)"])
             return
         }
         state.replaceTenants(table)
@@ -341,7 +372,7 @@ struct ConfigurationReloader: Service {
             state.replaceKeys(try admin.keys.open())
             logger.notice("Reloaded keys")
         } catch {
-            logger.error("Kept the previous keys: the key file cannot be opened", metadata: ["vigil.error": "\(error)"])
+            logger.error("Kept the previous keys: the keys cannot be read or opened", metadata: ["vigil.error": "\(error)"])
         }
     }
 }

@@ -1,11 +1,13 @@
 import Crypto
 public import Foundation
 import VigilDomain
+public import VigilProtection
 import VigilJSON
 
-/// `DATA/audit.log`: every administrative action, one JSON line each, appended and fsynced before the action is
-/// reported done. Lines are hash-chained (each carries the SHA-256 of the line before), so an edit or a deletion
-/// inside the file shows up in `vigil audit export`. Records hold who, what and when, never a secret: callers
+/// Every administrative action, one JSON line each, appended and made durable before the action is reported done:
+/// `DATA/audit.log` in the embedded default, a table with the PostgreSQL control plane. Lines are hash-chained
+/// (each carries the SHA-256 of the line before), so an edit or a deletion shows up in `vigil audit export`,
+/// whichever store holds them. Records hold who, what and when, never a secret: callers
 /// pass names, versions and counts, and the API keys, tokens and key material they handle never reach `details`.
 public struct AuditLog: Sendable {
     /// Who acted: the operating-system user running the command (and the sudo user behind it), or the server.
@@ -38,19 +40,33 @@ public struct AuditLog: Sendable {
         public var description: String
     }
 
-    public let path: String
+    public let plane: any ControlPlane
 
-    public init(dataDirectory: String) {
-        path = dataDirectory + "/audit.log"
+    public init(plane: any ControlPlane) {
+        self.plane = plane
     }
+
+    /// `DATA/audit.log`, the embedded default.
+    public init(dataDirectory: String) {
+        self.init(plane: FileControlPlane(directory: dataDirectory))
+    }
+
+    /// Where the log is, for messages.
+    public var path: String { (plane as? FileControlPlane)?.auditPath ?? "the audit log in \(plane.location)" }
 
     /// Appends one record and makes it durable. Throws, having written nothing, when the log cannot be written.
     public func append(actor: Actor, action: String, target: String?, details: [String: String] = [:], at date: Date = Date()) throws {
-        let fd = open(path, O_RDWR | O_CREAT | O_APPEND, 0o600)
-        guard fd >= 0 else { throw Invalid(description: "cannot open the audit log \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        guard flock(fd, LOCK_EX) == 0 else { throw Invalid(description: "cannot lock the audit log \(path)") }
-        let (sequence, previous) = try tail(fd)
+        try plane.appendAudit { last in
+            let (sequence, previous) = try next(after: last)
+            return Self.record(
+                sequence: sequence, previous: previous, actor: actor, action: action, target: target, details: details, date: date
+            )
+        }
+    }
+
+    static func record(
+        sequence: Int, previous: String, actor: Actor, action: String, target: String?, details: [String: String], date: Date
+    ) -> [UInt8] {
         var line = JSONWriter()
         line.beginObject()
         line.key("seq")
@@ -84,37 +100,14 @@ public struct AuditLog: Sendable {
         line.key("prev")
         line.string(previous)
         line.endObject()
-        let bytes = line.bytes + [0x0A]
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count, fsync(fd) == 0 else {
-            throw Invalid(description: "cannot write the audit log \(path): \(String(cString: strerror(errno)))")
-        }
+        return line.bytes
     }
 
-    /// The next sequence number and the hash of the last complete line. A torn last line (a crash mid-append,
-    /// never acknowledged) is cut off first.
-    func tail(_ fd: Int32) throws -> (Int, String) {
-        let size = lseek(fd, 0, SEEK_END)
-        guard size > 0 else { return (1, Self.genesis) }
-        let window = min(Int(size), 1 << 16)
-        var buffer = [UInt8](repeating: 0, count: window)
-        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, window, off_t(size) - off_t(window)) }
-        guard n == window else { throw Invalid(description: "cannot read the audit log \(path)") }
-        guard let lastNewline = buffer.lastIndex(of: 0x0A) else {
-            throw Invalid(description: "the audit log \(path) ends in a line over 64 KiB; it is not Vigil's")
-        }
-        if lastNewline != window - 1 {
-            guard ftruncate(fd, off_t(size) - off_t(window - 1 - lastNewline)) == 0 else {
-                throw Invalid(description: "cannot cut the torn last line of the audit log \(path)")
-            }
-        }
-        let start = (buffer[..<lastNewline].lastIndex(of: 0x0A)).map { $0 + 1 } ?? 0
-        guard start > 0 || window == Int(size) else {
-            throw Invalid(description: "the audit log \(path) has a line over 64 KiB; it is not Vigil's")
-        }
-        let last = Array(buffer[start..<lastNewline])
+    /// The next sequence number and the hash of the last record.
+    func next(after last: [UInt8]?) throws -> (Int, String) {
+        guard let last else { return (1, Self.genesis) }
         guard let record = try? JSONParser.parse(last), case .number(let seq)? = record["seq"], let sequence = Int(seq) else {
-            throw Invalid(description: "the last line of the audit log \(path) is not an audit record")
+            throw Invalid(description: "the last line of \(path) is not an audit record")
         }
         return (sequence + 1, Self.hash(last))
     }
@@ -139,18 +132,11 @@ public struct AuditLog: Sendable {
 
     /// Calls `body` with each complete line in order after checking it continues the chain.
     public func forEach(_ body: ([UInt8]) throws -> Void) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            if !FileManager.default.fileExists(atPath: path) { return }
-            throw Invalid(description: "cannot read the audit log \(path)")
-        }
-        let bytes = [UInt8](data)
         var previous = Self.genesis
         var expected = 1
         var lineNumber = 0
-        var start = 0
-        while let end = bytes[start...].firstIndex(of: 0x0A) {
+        try plane.auditRecords { line in
             lineNumber += 1
-            let line = Array(bytes[start..<end])
             guard let record = try? JSONParser.parse(line), case .object = record else {
                 throw ChainBreak(line: lineNumber, reason: "not a JSON object")
             }
@@ -163,7 +149,6 @@ public struct AuditLog: Sendable {
             try body(line)
             previous = Self.hash(line)
             expected += 1
-            start = end + 1
         }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 public import VigilDomain
 public import VigilEngine
-import VigilProtection
+public import VigilProtection
 import VigilRules
 
 /// One tenant (a bank) as written in `tenants.json`.
@@ -95,15 +95,22 @@ public struct TenantTable: Sendable {
     public func tenant(forKey key: some StringProtocol) -> Tenant? { byKeyHash[APIKey.hash(key)] }
 }
 
-/// Reads and writes `DATA/tenants.json`. Writers hold an exclusive lock and replace the file atomically.
+/// Reads and writes the tenants document (`DATA/tenants.json` in the embedded default) in a control plane. Writers
+/// hold the control plane's lock on it and replace it whole, after the result has been validated.
 public struct TenantDirectory: Sendable {
-    public let dataDirectory: String
+    public let plane: any ControlPlane
 
-    public init(dataDirectory: String) {
-        self.dataDirectory = dataDirectory
+    public init(plane: any ControlPlane) {
+        self.plane = plane
     }
 
-    public var path: String { dataDirectory + "/tenants.json" }
+    /// The tenant file in `dataDirectory`, the embedded default.
+    public init(dataDirectory: String) {
+        self.init(plane: FileControlPlane(directory: dataDirectory))
+    }
+
+    /// Where the tenants are: the file's path, or where in the database.
+    public var path: String { plane.location(of: .tenants) }
 
     struct File: Codable {
         var tenants: [TenantConfig]
@@ -113,17 +120,23 @@ public struct TenantDirectory: Sendable {
         public var description: String
     }
 
-    /// Reads, validates and compiles every tenant. An absent file is an empty table.
+    /// Whether the tenants document exists: `vigil serve` writes it on its first start, so a control plane without
+    /// it has never been set up.
+    public func exists() throws -> Bool { try plane.read(.tenants) != nil }
+
+    /// Reads, validates and compiles every tenant. An absent document is an empty table.
     public func load() throws -> TenantTable {
-        guard FileManager.default.fileExists(atPath: path) else { return .empty }
-        return try Self.compile(try read())
+        try Self.compile(try read())
     }
 
     func read() throws -> [TenantConfig] {
-        guard FileManager.default.fileExists(atPath: path) else { return [] }
-        guard let data = FileManager.default.contents(atPath: path) else { throw Invalid(description: "cannot read \(path)") }
+        try decode(try plane.read(.tenants))
+    }
+
+    func decode(_ bytes: [UInt8]?) throws -> [TenantConfig] {
+        guard let bytes else { return [] }
         do {
-            return try JSONDecoder().decode(File.self, from: data).tenants
+            return try JSONDecoder().decode(File.self, from: Data(bytes)).tenants
         } catch let DecodingError.keyNotFound(key, context) {
             throw Invalid(description: "\(path): \((context.codingPath + [key]).map(\.stringValue).joined(separator: ".")) is missing")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
@@ -223,18 +236,17 @@ public struct TenantDirectory: Sendable {
         return key
     }
 
-    /// Read-modify-write under an exclusive lock; the result is validated before it replaces the file. The data
-    /// directory must exist: only `vigil serve` creates one.
+    /// Read-modify-write under the control plane's lock; the result is validated before it replaces the document,
+    /// so a refused change leaves the previous tenants in place. With files, the data directory must exist: only
+    /// `vigil serve` creates one.
     public func update(_ change: (inout [TenantConfig]) throws -> Void) throws {
-        let lock = open(dataDirectory + "/tenants.lock", O_RDWR | O_CREAT, 0o600)
-        guard lock >= 0 else { throw Invalid(description: "cannot open \(dataDirectory)/tenants.lock") }
-        defer { close(lock) }
-        guard flock(lock, LOCK_EX) == 0 else { throw Invalid(description: "cannot lock \(dataDirectory)/tenants.lock") }
-        var configs = try read()
-        try change(&configs)
-        _ = try Self.compile(configs)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(Array(try encoder.encode(File(tenants: configs))), to: path, mode: 0o600)
+        try plane.update(.tenants) { bytes in
+            var configs = try decode(bytes)
+            try change(&configs)
+            _ = try Self.compile(configs)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            return (.write(Array(try encoder.encode(File(tenants: configs)))), ())
+        }
     }
 }

@@ -39,12 +39,20 @@ struct SigningKeyReloader: Service {
     let logger: Logger
 
     func run() async throws {
-        var seen = FileStamp(path: store.path)
+        let plane = store.plane
+        // The first poll reloads: a rotation between the server's first read and this loop is not missed.
+        var seen = ControlDocumentStamp.unread
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
             let store = store
-            let current = try await blocking { FileStamp(path: store.path) }
+            let current: ControlDocumentStamp
+            do {
+                current = try await blocking { try plane.stamp(.signingKeys) }
+            } catch {
+                logger.error("Kept the current signing keys: the control plane cannot be read", metadata: ["vigil.error": "\(error)"])
+                continue
+            }
             guard current != seen else { continue }
             seen = current
             do {
@@ -59,21 +67,5 @@ struct SigningKeyReloader: Service {
                 logger.error("Kept the previous signing keys: the new signing-key file is invalid", metadata: ["vigil.error": "\(error)"])
             }
         }
-    }
-}
-
-/// What changes when a file is replaced: an atomic rename gives a new inode, and a write within the same
-/// clock tick still changes the size or the (sub-microsecond) modification time.
-struct FileStamp: Equatable {
-    var inode: UInt64 = 0
-    var size: UInt64 = 0
-    var modified: Date?
-
-    /// The file's stamp; all zeros when it does not exist.
-    init(path: String) {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return }
-        inode = (attributes[.systemFileNumber] as? NSNumber)?.uint64Value ?? 0
-        size = (attributes[.size] as? NSNumber)?.uint64Value ?? 0
-        modified = attributes[.modificationDate] as? Date
     }
 }

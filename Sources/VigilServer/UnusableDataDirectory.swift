@@ -1,4 +1,5 @@
 import Foundation
+public import VigilProtection
 
 /// A data directory an administrative command cannot use: it does not exist, or `vigil serve` has never set it up
 /// (it has no `tenants.json`). Only `vigil serve` creates a data directory, so a mistyped `--data-dir` fails here
@@ -11,6 +12,13 @@ public struct UnusableDataDirectory: Error, CustomStringConvertible {
         case notADirectory
         /// A directory without `tenants.json`: never started by `vigil serve`.
         case uninitialised
+        /// A control plane without the tenants document: no `vigil serve --control-plane` has started on it.
+        case uninitialisedControlPlane
+        /// The control plane could not be read (PostgreSQL down, slow or refusing the credentials), or its keys do
+        /// not open with this master key.
+        case unreachableControlPlane(String)
+        /// A shared control plane, and no master key here to open its keys with.
+        case noMasterKey
     }
 
     public var path: String
@@ -23,7 +31,24 @@ public struct UnusableDataDirectory: Error, CustomStringConvertible {
         case .notADirectory: return "data directory \(path) is not a directory"
         case .uninitialised:
             return "\(path) is not a Vigil data directory (it has no tenants.json); \(start) set it up, or give the server's --data-dir"
+        case .uninitialisedControlPlane:
+            return "the control plane \(path) holds no tenants; start `vigil serve --control-plane` on it once to set it up, or give the server's --control-plane"
+        case .unreachableControlPlane(let why):
+            return "the control plane \(path) cannot be used: \(why)"
+        case .noMasterKey:
+            return "\(path)/master.key does not exist: with --control-plane, give --data-dir of a node that uses this control plane (for its master.key), or set VIGIL_MASTER_KEY"
         }
+    }
+
+    /// Throws unless `plane` holds the tenants document that `vigil serve` writes on its first start. Reads only.
+    public static func check(plane: any ControlPlane) throws(UnusableDataDirectory) {
+        let exists: Bool
+        do {
+            exists = try TenantDirectory(plane: plane).exists()
+        } catch {
+            throw UnusableDataDirectory(path: plane.location, reason: .unreachableControlPlane("\(error)"))
+        }
+        guard exists else { throw UnusableDataDirectory(path: plane.location, reason: .uninitialisedControlPlane) }
     }
 
     /// Throws unless `path` is a directory that `vigil serve` has set up. Reads only; creates nothing.

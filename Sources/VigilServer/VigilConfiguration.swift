@@ -11,6 +11,10 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
     public var port: Int = 8080
     /// Where tenants, keys and the event log live.
     public var dataDirectory: String = "./data"
+    /// Where tenants, wrapped keys, signing keys and the audit log live: nil (or `files`) for the data directory,
+    /// `postgres://user[:password]@host:port/database` for a PostgreSQL that many nodes share (docs/control-plane.md).
+    /// It may hold a password: it is never printed or logged.
+    public var controlPlane: String?
     /// `fsync` acknowledges a payment only once its event is on disk; `async` acknowledges after the write.
     public var durability: Durability = .fsync
     /// How long an exact retry is answered as a duplicate.
@@ -92,7 +96,7 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case host, port, dataDirectory, durability, duplicateRetentionHours, modelPath, masterKeySource, logLevel
+        case host, port, dataDirectory, controlPlane, durability, duplicateRetentionHours, modelPath, masterKeySource, logLevel
         case requestHeaderTimeoutSeconds, requestBodyTimeoutSeconds, idleTimeoutSeconds, maxConnections
         case eventLogSegmentBytes, eventLogFailureExitSeconds
         case tlsCertificatePath, tlsKeyPath, clientCAPath, tlsMinimumVersion
@@ -107,6 +111,7 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         host = try c.decodeIfPresent(String.self, forKey: .host) ?? defaults.host
         port = try c.decodeIfPresent(Int.self, forKey: .port) ?? defaults.port
         dataDirectory = try c.decodeIfPresent(String.self, forKey: .dataDirectory) ?? defaults.dataDirectory
+        controlPlane = try c.decodeIfPresent(String.self, forKey: .controlPlane)
         durability = try c.decodeIfPresent(Durability.self, forKey: .durability) ?? defaults.durability
         duplicateRetentionHours = try c.decodeIfPresent(Int.self, forKey: .duplicateRetentionHours) ?? defaults.duplicateRetentionHours
         modelPath = try c.decodeIfPresent(String.self, forKey: .modelPath)
@@ -175,6 +180,7 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
             self.port = port
         }
         if let value = environment["VIGIL_DATA_DIR"] { dataDirectory = value }
+        if let value = environment["VIGIL_CONTROL_PLANE"] { controlPlane = value }
         if let value = environment["VIGIL_DURABILITY"] {
             guard let durability = Durability(rawValue: value) else { throw Invalid(description: "VIGIL_DURABILITY must be fsync or async") }
             self.durability = durability

@@ -16,10 +16,10 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOption
 
         func run() async throws {
-            try requireDataDirectory("audit export", data.dataDir)
+            let plane = try await readableControlPlane("audit export", dataDir: data.dataDir, controlPlane: data.resolvedControlPlane)
             var out = StandardOutput()
             do {
-                try AuditLog(dataDirectory: data.dataDir).forEach { line in
+                try AuditLog(plane: plane).forEach { line in
                     try out.write(line)
                     try out.write("\n")
                 }

@@ -15,7 +15,8 @@ struct EventsCommand: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOption
 
         func run() async throws {
-            try requireDataDirectory("events export", data.dataDir)
+            // A node on a shared control plane keeps its tenants there, not in its data directory; its events are here.
+            if (data.resolvedControlPlane ?? "files") == "files" { try requireDataDirectory("events export", data.dataDir) }
             let directory = data.dataDir + "/events"
             guard FileManager.default.fileExists(atPath: directory) else { throw CLIError("no event log at \(directory)") }
             var out = StandardOutput()

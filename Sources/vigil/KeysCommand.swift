@@ -31,8 +31,7 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let configuration = try server.configuration()
             // A mistyped path must not quietly grow a new data directory with keys no server uses.
-            try requireDataDirectory("keys rotate", configuration.dataDirectory)
-            let admin = Administration(configuration: configuration, actor: .currentUser())
+            let admin = try await server.administration("keys rotate", configuration)
             guard signing else {
                 do {
                     for (tenant, version) in try admin.rotateDataKeys(tenant: tenant) { print("\(tenant): data key version \(version)") }
@@ -44,7 +43,7 @@ struct KeysCommand: AsyncParsableCommand {
             guard tenant == nil else { throw CLIError("keys rotate: --signing rotates the server's signing key; it takes no --tenant") }
             let algorithm = try parseAlgorithm(alg)
             do {
-                let rotation = try SigningKeyStore(dataDirectory: configuration.dataDirectory).rotate(
+                let rotation = try admin.signingKeys.rotate(
                     algorithm, provider: configuration.masterKeyProvider, now: Int64(Date().timeIntervalSince1970)
                 )
                 try admin.record(
@@ -66,9 +65,17 @@ struct KeysCommand: AsyncParsableCommand {
 }
 
 /// Where the server keeps its data and what it expects of tokens, read as `vigil serve` reads them: the config
-/// file, then `VIGIL_*` variables, then `--data-dir`.
+/// file, then `VIGIL_*` variables, then `--data-dir` and `--control-plane`.
 struct ServerDataOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "The server's data directory (default ./data); it must exist.") var dataDir: String?
+    @Option(
+        name: .customLong("control-plane"),
+        help: ArgumentHelp(
+            "The server's control plane: files (default, in the data directory) or postgres://user[:password]@host:port/db (env VIGIL_CONTROL_PLANE).",
+            valueName: "url"
+        )
+    )
+    var controlPlane: String?
     @Option(help: "The server's JSON config file, for its data directory, master-key source, token issuer and audience.")
     var config: String?
 
@@ -78,10 +85,22 @@ struct ServerDataOptions: ParsableArguments {
             if let config { configuration = try VigilConfiguration.load(file: config) }
             try configuration.applyEnvironment()
             if let dataDir { configuration.dataDirectory = dataDir }
+            if let controlPlane { configuration.controlPlane = controlPlane }
         } catch {
             throw CLIError("configuration: \(error)")
         }
         return configuration
+    }
+
+    /// The administration of the configuration's control plane, which `vigil serve` must have set up (exit 2
+    /// otherwise, before anything is written).
+    func administration(_ verb: String, _ configuration: VigilConfiguration) async throws -> Administration {
+        let plane = try await openControlPlane(configuration.controlPlane)
+        do {
+            return try Administration.open(configuration: configuration, plane: plane, actor: .currentUser())
+        } catch {
+            throw refuse(verb, error)
+        }
     }
 }
 

@@ -16,6 +16,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to bind (default 127.0.0.1).") var host: String?
     @Option(help: "Port to bind; 0 picks a free port and prints it (default 8080).") var port: Int?
     @Option(name: .customLong("data-dir"), help: "Data directory for tenants, keys and the event log (default ./data).") var dataDir: String?
+    @Option(
+        name: .customLong("control-plane"),
+        help: ArgumentHelp(
+            "Where tenants, keys and the audit log live: files (default, in the data directory) or postgres://user[:password]@host:port/db, shared by every node (env VIGIL_CONTROL_PLANE).",
+            valueName: "url"
+        )
+    )
+    var controlPlane: String?
     @Option(help: "JSON config file (see README, Configuration).") var config: String?
     @Option(help: "fsync (default) or async.") var durability: String?
     @Option(help: "XGBoost JSON model to load instead of the bundled one.") var model: String?
@@ -41,6 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
             if let host { configuration.host = host }
             if let port { configuration.port = port }
             if let dataDir { configuration.dataDirectory = dataDir }
+            if let controlPlane { configuration.controlPlane = controlPlane }
             if let durability {
                 guard let value = Durability(rawValue: durability) else { throw CLIError("--durability must be fsync or async") }
                 configuration.durability = value
@@ -74,6 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("cannot harden the process: \(error)")
         }
+        let plane = try await openControlPlane(configuration.controlPlane, logger: logger)
         do {
             let scheme = configuration.tlsEnabled ? "https" : "http"
             let failStop = FailStop()
@@ -89,11 +99,14 @@ struct ServeCommand: AsyncParsableCommand {
                     throw CLIError(error.description)
                 }
                 let app = try await buildApplication(
-                    configuration: configuration, backend: backend, logger: logger, failStop: failStop, onListening: listening
+                    configuration: configuration, controlPlane: plane, backend: backend, logger: logger, failStop: failStop,
+                    onListening: listening
                 )
                 try await failStop.run(app, logger: logger)
             } else {
-                let app = try await buildApplication(configuration: configuration, logger: logger, failStop: failStop, onListening: listening)
+                let app = try await buildApplication(
+                    configuration: configuration, controlPlane: plane, logger: logger, failStop: failStop, onListening: listening
+                )
                 try await failStop.run(app, logger: logger)
             }
             // The event log failed and the node drained: a distinct status, so the supervisor restarts it.

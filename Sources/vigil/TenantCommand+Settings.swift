@@ -17,10 +17,10 @@ extension TenantCommand {
         @OptionGroup var data: DataDirectoryOption
 
         func run() async throws {
-            try requireDataDirectory("tenant list", data.dataDir)
+            let plane = try await readableControlPlane("tenant list", dataDir: data.dataDir, controlPlane: data.resolvedControlPlane)
             let tenants: [String: Tenant]
             do {
-                tenants = try TenantDirectory(dataDirectory: data.dataDir).load().byName
+                tenants = try TenantDirectory(plane: plane).load().byName
             } catch {
                 throw CLIError("tenant list: \(error)")
             }
@@ -67,7 +67,7 @@ extension TenantCommand {
         }
 
         func run() async throws {
-            try administer("tenant thresholds", dataDir: data.dataDir) { try $0.setThresholds(name: name, review: review, block: block) }
+            try await administer("tenant thresholds", data) { try $0.setThresholds(name: name, review: review, block: block) }
         }
     }
 
@@ -101,7 +101,7 @@ extension TenantCommand {
 
         func run() async throws {
             let perspectives = try parsed()
-            try administer("tenant perspectives", dataDir: data.dataDir) { try $0.setPerspectives(name: name, perspectives: perspectives) }
+            try await administer("tenant perspectives", data) { try $0.setPerspectives(name: name, perspectives: perspectives) }
         }
     }
 }

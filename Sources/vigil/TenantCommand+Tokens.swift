@@ -22,13 +22,13 @@ extension TenantCommand {
             let lifetime = try parseLifetime(ttl)
             let algorithm = try parseAlgorithm(alg)
             let configuration = try server.configuration()
-            try requireDataDirectory("tenant token", configuration.dataDirectory)
+            let admin = try await server.administration("tenant token", configuration)
             do {
-                guard try TenantDirectory(dataDirectory: configuration.dataDirectory).load().byName[name] != nil else {
+                guard try admin.tenants.load().byName[name] != nil else {
                     throw CLIError("tenant '\(name)' does not exist")
                 }
                 let now = Int64(Date().timeIntervalSince1970)
-                let key = try SigningKeyStore(dataDirectory: configuration.dataDirectory).currentSigningKey(
+                let key = try admin.signingKeys.currentSigningKey(
                     algorithm, provider: configuration.masterKeyProvider, now: now
                 )
                 let claims = TokenClaims(
@@ -37,7 +37,7 @@ extension TenantCommand {
                 )
                 let token = try JSONWebToken.issue(claims, key: key)
                 // Recorded (never the token itself) before the token is handed out.
-                try Administration(configuration: configuration, actor: .currentUser()).record(
+                try admin.record(
                     action: "token.issue", target: name,
                     details: [
                         "kid": key.kid, "alg": algorithm.rawValue, "jti": claims.id, "iat": String(claims.issuedAt),
@@ -57,7 +57,7 @@ extension TenantCommand {
         static let configuration = CommandConfiguration(
             commandName: "api-keys",
             abstract: "Manage a tenant's API keys: add or revoke one, or accept or refuse them all.",
-            usage: "vigil tenant api-keys <name> (--add | --revoke <key-id> | --accept | --refuse) [--data-dir <data-dir>]",
+            usage: "vigil tenant api-keys <name> (--add | --revoke <key-id> | --accept | --refuse) [--data-dir <data-dir>] [--control-plane <url>]",
             discussion: """
                 Give exactly one of:
                   --add            print a new API key (the only stdout line)
@@ -88,14 +88,14 @@ extension TenantCommand {
 
         func run() async throws {
             if add {
-                let key = try administer("tenant api-keys", dataDir: data.dataDir) { try $0.addAPIKey(name: name) }
+                let key = try await administer("tenant api-keys", data) { try $0.addAPIKey(name: name) }
                 print(key)
                 note("tenant '\(name)' has a new API key, id \(TenantConfig.keyID(hash: APIKey.hash(key)))")
             } else if let revoke {
-                let remaining = try administer("tenant api-keys", dataDir: data.dataDir) { try $0.revokeAPIKey(name: name, keyID: revoke) }
+                let remaining = try await administer("tenant api-keys", data) { try $0.revokeAPIKey(name: name, keyID: revoke) }
                 note("revoked API key \(revoke) of tenant '\(name)'; \(remaining) key(s) left" + (remaining == 0 ? ": only signed tokens authenticate it" : ""))
             } else {
-                try administer("tenant api-keys", dataDir: data.dataDir) { try $0.setAcceptAPIKeys(name: name, accept: accept) }
+                try await administer("tenant api-keys", data) { try $0.setAcceptAPIKeys(name: name, accept: accept) }
                 note("tenant '\(name)' now " + (accept ? "accepts API keys" : "refuses API keys and accepts only signed tokens"))
             }
         }

@@ -23,7 +23,7 @@ struct TenantCommand: AsyncParsableCommand {
         func validate() throws { try validateTenantName(name) }
 
         func run() async throws {
-            let key = try administer("tenant create", dataDir: data.dataDir) { try $0.createTenant(name: name) }
+            let key = try await administer("tenant create", data) { try $0.createTenant(name: name) }
             print(key)
         }
     }
@@ -47,7 +47,7 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard yes else { throw CLIError("tenant erase: this destroys '\(name)''s data keys for good; add --yes to confirm") }
-            let versions = try administer("tenant erase", dataDir: data.dataDir) { try $0.eraseTenant(name: name) }
+            let versions = try await administer("tenant erase", data) { try $0.eraseTenant(name: name) }
             print("erased tenant \(name): destroyed data key version(s) \(versions.map(String.init).joined(separator: ", "))")
         }
     }
@@ -80,7 +80,7 @@ struct TenantCommand: AsyncParsableCommand {
                     throw CLIError("tenant plan: \(error)")
                 }
             }
-            try administer("tenant plan", dataDir: data.dataDir) { try $0.setPlan(name: name, plan: plan) }
+            try await administer("tenant plan", data) { try $0.setPlan(name: name, plan: plan) }
         }
     }
 
@@ -107,7 +107,7 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard any != !networks.isEmpty else { throw CLIError("tenant allow: give CIDR blocks, or --any, not both") }
-            try administer("tenant allow", dataDir: data.dataDir) { try $0.setAllowedNetworks(name: name, networks: any ? nil : networks) }
+            try await administer("tenant allow", data) { try $0.setAllowedNetworks(name: name, networks: any ? nil : networks) }
         }
     }
 
@@ -126,7 +126,7 @@ struct TenantCommand: AsyncParsableCommand {
             guard let text = FileManager.default.contents(atPath: file), let rules = String(data: text, encoding: .utf8) else {
                 throw CLIError("tenant rules: cannot read \(file) as UTF-8 text")
             }
-            try administer("tenant rules", dataDir: data.dataDir) { try $0.setRules(name: name, rules: rules) }
+            try await administer("tenant rules", data) { try $0.setRules(name: name, rules: rules) }
         }
     }
 
@@ -155,7 +155,7 @@ struct TenantCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try administer("tenant bind-certificate", dataDir: data.dataDir) { admin in
+            try await administer("tenant bind-certificate", data) { admin in
                 var binding = CertificateBinding(subject: subject, san: san, sha256: sha256)
                 if let cert {
                     guard let pem = FileManager.default.contents(atPath: cert) else { throw CLIError("cannot read \(cert)") }
@@ -167,13 +167,15 @@ struct TenantCommand: AsyncParsableCommand {
     }
 }
 
-/// Runs an administrative action on a data directory as the current user, turning its failure into a CLI error
-/// prefixed with the verb. A missing or uninitialised data directory exits 2 before anything is written.
+/// Runs an administrative action on a control plane (the data directory's files, or `--control-plane`) as the
+/// current user, turning its failure into a CLI error prefixed with the verb. A missing or uninitialised data
+/// directory or control plane exits 2 before anything is written.
 @discardableResult
-func administer<T>(_ verb: String, dataDir: String, _ action: (Administration) throws -> T) throws -> T {
+func administer<T>(_ verb: String, _ data: DataDirectoryOption, _ action: (Administration) throws -> T) async throws -> T {
+    let plane = try await openControlPlane(data.resolvedControlPlane)
     let admin: Administration
     do {
-        admin = try Administration.open(dataDirectory: dataDir, actor: .currentUser())
+        admin = try Administration.open(dataDirectory: data.dataDir, plane: plane, actor: .currentUser())
     } catch {
         throw refuse(verb, error)
     }
@@ -205,8 +207,19 @@ func validateTenantName(_ name: String) throws {
     guard TenantDirectory.isValidName(name) else { throw ValidationError(TenantDirectory.nameRule(name)) }
 }
 
-/// `--data-dir` of the admin verbs: a directory `vigil serve` has set up; they never create one.
+/// `--data-dir` and `--control-plane` of the admin verbs: what `vigil serve` has set up; they never create one.
 struct DataDirectoryOption: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "The server's data directory; it must exist (only `vigil serve` creates one).")
     var dataDir: String = "./data"
+    @Option(
+        name: .customLong("control-plane"),
+        help: ArgumentHelp(
+            "The server's control plane: files (default, in --data-dir) or postgres://user[:password]@host:port/db (env VIGIL_CONTROL_PLANE). With PostgreSQL the master key is --data-dir's master.key or VIGIL_MASTER_KEY.",
+            valueName: "url"
+        )
+    )
+    var controlPlane: String?
+
+    /// The flag, else `VIGIL_CONTROL_PLANE`.
+    var resolvedControlPlane: String? { controlPlane ?? ProcessInfo.processInfo.environment["VIGIL_CONTROL_PLANE"] }
 }
