@@ -97,10 +97,33 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
                 tenant: tenant.name, paymentId: payment.paymentId, fingerprint: fingerprint, response: response, atMillis: receivedAt.epochMillis
             )
         } catch {
-            // Logged, so acknowledged: the answer stands. The reservation stays until it expires, so a retry in the
-            // meantime is told to wait (409) rather than being scored twice.
+            // Logged, so acknowledged: the answer stands. Until the answer is recorded a retry is told to wait (409),
+            // never scored twice; it is recorded in the background, well within the reservation's life.
+            let (duplicates, tenant) = (duplicates, tenant.name)
+            Task { await Self.recordEventually(duplicates, tenant: tenant, fingerprint: fingerprint, response: response, at: receivedAt) }
         }
         return .scored(response)
+    }
+
+    /// Records an answer a shared store refused, trying again with doubling pauses (0.25 s up to 2 s) for about 20 s:
+    /// less than a reservation lasts (30 s), so a retry never finds the reservation gone and the answer missing while
+    /// this node runs. (A node killed meanwhile records it from its log when it starts again.)
+    static func recordEventually(_ duplicates: Duplicates, tenant: String, fingerprint: UInt64, response: ScoreResponse, at: Instant) async {
+        var pause = Duration.milliseconds(250)
+        var waited = Duration.zero
+        while waited < .seconds(20) {
+            try? await Task.sleep(for: pause)
+            waited += pause
+            pause = min(pause * 2, .seconds(2))
+            do {
+                try await duplicates.record(
+                    tenant: tenant, paymentId: response.paymentId, fingerprint: fingerprint, response: response, atMillis: at.epochMillis
+                )
+                return
+            } catch {
+                continue
+            }
+        }
     }
 
     /// The payment as the features see it: at ``CreatedAtBounds/featureTime(createdAt:receivedAt:)``. The event log
@@ -191,6 +214,23 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
             )
         }
         return (event.tenant, event.receivedAt)
+    }
+}
+
+extension ScoringEngine {
+    /// Records the answer of a logged event in the duplicate store again, if it was received at `since` or later:
+    /// what a node on a shared store does at start for the newest events of its own log, so an answer it logged but
+    /// had not recorded when it was killed is a duplicate for any node, not scored again once its reservation expires.
+    /// - Returns: whether the event was recent enough to record.
+    /// - Throws: ``EventDecodingError`` for a record that is not a scored-payment event; a store's ``StateStoreError``.
+    public func restoreAnswer(_ payload: [UInt8], sinceMillis since: Int64) async throws -> Bool {
+        let event = try EventCoding.decode(payload)
+        guard event.receivedAt.epochMillis >= since else { return false }
+        try await duplicates.record(
+            tenant: event.tenant, paymentId: event.paymentId, fingerprint: DuplicateIndex.fingerprint(of: event.request),
+            response: event.response, atMillis: event.receivedAt.epochMillis
+        )
+        return true
     }
 }
 

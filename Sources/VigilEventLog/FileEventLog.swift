@@ -133,6 +133,16 @@ public final class FileEventLog: EventLog {
         }
     }
 
+    /// Reads the records of the newest `segments` segments, in order: the tail of the log, without reading it all.
+    public func forEachInNewest(segments: Int, _ body: (_ sequence: UInt64, _ payload: [UInt8]) throws -> Void) throws {
+        for segment in self.queue.readableSegments.suffix(segments) {
+            _ = try Self.readSegment(
+                path: EventLogSegment.path(directory: self.directory, firstSequence: segment.firstSequence),
+                firstSequence: segment.firstSequence, limit: segment.bytes, maxRecordBytes: self.maxRecordBytes,
+                stopAtDamage: false, body)
+        }
+    }
+
     /// Reads every intact record of the log in `directory` without locking or repairing it, for offline export.
     ///
     /// A damaged or torn tail of the last segment ends the read quietly, as a crash or a concurrent

@@ -246,7 +246,35 @@ struct RecoveryService<Store: FeatureStore, Duplicates: DuplicateStore>: Service
         logger.notice(
             "Recovery finished; ready", metadata: ["vigil.recovery.events": "\(count)", "vigil.recovery.duration": "\(ContinuousClock.now - started)"]
         )
+        if !replays { await restoreRecentAnswers(sinceMillis: now - Self.restoreWindowMillis) }
         try? await gracefulShutdown()
+    }
+
+    /// How far back a restarted node on a shared store records its logged answers again: twice a reservation's life.
+    static var restoreWindowMillis: Int64 { 60_000 }
+
+    /// Records again, in the shared duplicate store, the answers of this node's newest events (its log's last two
+    /// segments, received within ``restoreWindowMillis``). A node killed after logging a payment but before recording
+    /// its answer left only a reservation, which expires: this puts the answer in its place, so a retry on any node
+    /// is a duplicate. It runs after the node is ready (a retry meanwhile still finds the reservation: 409), and a
+    /// failure is logged, never fatal.
+    func restoreRecentAnswers(sinceMillis since: Int64) async {
+        let log = self.log
+        do {
+            let payloads = try await blocking {
+                var payloads: [[UInt8]] = []
+                try log.forEachInNewest(segments: 2) { _, payload in payloads.append(payload) }
+                return payloads
+            }
+            var restored = 0
+            for payload in payloads.reversed() {
+                guard try await engine.restoreAnswer(payload, sinceMillis: since) else { break }
+                restored += 1
+            }
+            logger.notice("Recorded the newest logged answers in the shared duplicate store", metadata: ["vigil.restore.answers": "\(restored)"])
+        } catch {
+            logger.error("Could not record the newest logged answers in the shared duplicate store", metadata: ["vigil.error": "\(error)"])
+        }
     }
 }
 

@@ -7,7 +7,7 @@ import NIOCore
 import Testing
 import VigilEventLog
 import VigilRedis
-import VigilRedisState
+@testable import VigilRedisState
 import VigilServer
 
 /// A whole node on the Redis back end, over HTTP: it replays nothing, scores through Redis, shows the store's counters
@@ -31,7 +31,8 @@ struct RedisStateBackendTests {
         configuration.port = 0
         configuration.state = state
         configuration.statePrefix = "test-\(UInt64.random(in: 0...UInt64.max)):"
-        configuration.stateTimeoutMilliseconds = 300
+        // Generous: a loaded test machine must not turn a slow answer into a 503 (the silent-server test sets its own).
+        configuration.stateTimeoutMilliseconds = 5000
         let key = try Administration(configuration: configuration, actor: AuditLog.Actor(name: "test")).createTenant(name: "bank-a")
         return (configuration, key, dir)
     }
@@ -75,9 +76,53 @@ struct RedisStateBackendTests {
         #expect(events == 2)
     }
 
+    /// A node killed after logging a payment but before recording its answer leaves only the reservation in Redis.
+    /// Started again, the node records the answers of its newest events, so the retry is a duplicate, not a new score.
+    @Test func aRestartedNodeRecordsTheAnswersItLoggedButHadNotRecorded() async throws {
+        let (configuration, key, dir) = try Self.node(state: try RedisTestEnvironment.variable("VIGIL_TEST_REDIS_URL"))
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = try await RedisStateBackend.connect(configuration: configuration)
+        let headers: HTTPFields = [.authorization: "Bearer \(key)", .contentType: "application/json"]
+        let body = Self.body("r-1")
+        let app = try await buildApplication(configuration: configuration, backend: first, logger: Logger(label: "test"))
+        let scoreId = try await app.test(.router) { http in
+            try await Self.waitFor(.ok, http)
+            let response = try await http.execute(uri: "/v1/payments/score", method: .post, headers: headers, body: body) { $0 }
+            #expect(response.status == .ok)
+            let answer = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+            return answer?["scoreId"] as? String
+        }
+        // What a kill -9 between the log append and the answer's record leaves: the reservation, not the answer.
+        let duplicateKey = first.duplicates.key(tenant: "bank-a", paymentId: "r-1")
+        _ = try await first.duplicates.client.send(RedisCommand(["SET", duplicateKey, "P0000000000000000", "PX", "30000"], key: duplicateKey))
+
+        let second = try await RedisStateBackend.connect(configuration: configuration)
+        let restarted = try await buildApplication(configuration: configuration, backend: second, logger: Logger(label: "test"))
+        try await restarted.test(.router) { http in
+            try await Self.waitFor(.ok, http)
+            var answer: [String: Any]?
+            for _ in 0..<500 {
+                let response = try await http.execute(uri: "/v1/payments/score", method: .post, headers: headers, body: body) { $0 }
+                if response.status == .ok {
+                    answer = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                    break
+                }
+                #expect(response.status == .conflict)
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(answer?["duplicate"] as? Bool == true)
+            #expect(answer?["scoreId"] as? String == scoreId)
+        }
+        var events = 0
+        try FileEventLog.read(directory: dir + "/events") { _, _ in events += 1 }
+        #expect(events == 1)
+    }
+
     @Test func aStoreThatStopsAnsweringIs503AndNotReadyWithNothingLogged() async throws {
         let server = try await HandshakeOnlyServer.start()
-        let (configuration, key, dir) = try Self.node(state: server.url.description)
+        let (node, key, dir) = try Self.node(state: server.url.description)
+        var configuration = node
+        configuration.stateTimeoutMilliseconds = 300
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let backend = try await RedisStateBackend.connect(configuration: configuration)
         let app = try await buildApplication(configuration: configuration, backend: backend, logger: Logger(label: "test"))
