@@ -192,7 +192,7 @@ let package = Package(
         .testTarget(
             name: "VigilRedisStateTests",
             dependencies: [
-                "VigilRedisState", "VigilRedis", "VigilServer", "VigilEventLog",
+                "VigilRedisState", "VigilRedis", "VigilServer", "VigilEventLog", "VigilFeatures",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -81,7 +81,7 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
         }
         var features: [Double] = []
         do {
-            try await extractor.observe(observed(payment, receivedAt: receivedAt), into: &features)
+            try await extractor.observe(observed(payment, receivedAt: receivedAt), identity: payment.consortiumIdentity, into: &features)
         } catch {
             guard degradesOnStateFailure else {
                 await duplicates.release(tenant: tenant.name, paymentId: payment.paymentId)
@@ -241,7 +241,9 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
     public func replay(_ payload: [UInt8], nowMillis: Int64) async throws -> (tenant: String, receivedAt: Instant) {
         let event = try EventCoding.decode(payload)
         var features: [Double] = []
-        try await extractor.observe(observed(event.request, receivedAt: event.receivedAt), into: &features)
+        try await extractor.observe(
+            observed(event.request, receivedAt: event.receivedAt), identity: event.request.consortiumIdentity, into: &features
+        )
         if event.receivedAt.epochMillis >= nowMillis - duplicates.retentionMillis {
             try await duplicates.record(
                 tenant: event.tenant, paymentId: event.paymentId, fingerprint: DuplicateIndex.fingerprint(of: event.request),

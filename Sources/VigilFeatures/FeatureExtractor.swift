@@ -17,8 +17,15 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
     ///
     /// - Performance: about 2 µs (`vigil-microbench`, stage 3). It allocates only when state grows: an account's
     ///   second payment in a role makes its history, and a small history grows to fit each new bucket or key.
-    /// - Throws: only a shared store's ``StateStoreError``; the records updated before it stay updated.
+    /// - Throws: only a shared store's ``StateStoreError``; the records updated before it stay updated (and are not
+    ///   updated again when the payment comes back: ``FeatureStore``).
     public func observe(_ payment: TokenizedPayment, into features: inout [Double]) async throws(StateStoreError) {
+        try await observe(payment, identity: payment.consortiumIdentity, into: &features)
+    }
+
+    /// `observe`, for a payment whose identity was taken before its time was bounded (``CreatedAtBounds``): the
+    /// identity is the payment's as sent, the same for both banks whatever their receive times.
+    public func observe(_ payment: TokenizedPayment, identity: UInt64, into features: inout [Double]) async throws(StateStoreError) {
         if features.count != Feature.count { features = [Double](repeating: .nan, count: Feature.count) }
         let t = payment.createdAt.epochMillis >= 0 ? payment.createdAt.epochMillis / 1000 : (payment.createdAt.epochMillis - 999) / 1000
         let money = StateAmount(payment.amount)
@@ -29,7 +36,7 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
 
         let currency = CurrencyCode.pack(payment.amount.currency.code)
         let hour = payment.createdAt.localHour
-        let (pair, outgoing) = try await store.withDebtor(debtor, paying: creditor) { state, pair in
+        let (pair, outgoing) = try await store.withDebtor(debtor, paying: creditor, applying: Application(payment: identity, part: .debtor)) { state, pair in
             let relationship = pair.record(at: t, amount: money, currency: currency)
 
             let w5m = state.outgoing.window(0, at: t)
@@ -77,7 +84,7 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
         set(.debtorAccountAgeDays, outgoing.ageDays)
 
         let bank = payment.debtor.agent.map { FNV1a.hash($0.utf8) }
-        let inbound = try await store.withAccount(creditor) { state in
+        let inbound = try await store.withAccount(creditor, applying: Application(payment: identity, part: .creditor)) { state in
             let in1h = state.incoming.window(0, at: t)
             let in24h = state.incoming.window(1, at: t)
             let banks = state.incoming.distinctBanks(at: t)
@@ -99,10 +106,14 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
         set(.creditorAgeDays, inbound.ageDays)
 
         var device = Double.nan
-        if let token = payment.device { device = try await distinctDebtors(token, debtor: debtor, at: t) }
+        if let token = payment.device {
+            device = try await distinctDebtors(token, debtor: debtor, at: t, applying: Application(payment: identity, part: .device))
+        }
         set(.deviceDistinctDebtors24h, device)
         var ip = Double.nan
-        if let token = payment.ip { ip = try await distinctDebtors(token, debtor: debtor, at: t) }
+        if let token = payment.ip {
+            ip = try await distinctDebtors(token, debtor: debtor, at: t, applying: Application(payment: identity, part: .ip))
+        }
         set(.ipDistinctDebtors24h, ip)
 
         Self.requestFeatures(payment, into: &features)
@@ -145,8 +156,8 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
         var ageDays: Double
     }
 
-    func distinctDebtors(_ entity: Token, debtor: Token, at t: Int64) async throws(StateStoreError) -> Double {
-        try await store.withEntity(entity) { state in
+    func distinctDebtors(_ entity: Token, debtor: Token, at t: Int64, applying: Application) async throws(StateStoreError) -> Double {
+        try await store.withEntity(entity, applying: applying) { state in
             let count = state.debtors.count(at: t)
             state.debtors.insert(debtor.short, at: t)
             return Double(count)

@@ -41,8 +41,10 @@ public final class RedisFeatureStore: FeatureStore {
 
     public var statistics: RedisStateStatistics { counters.snapshot }
 
-    public func withAccount<R: Sendable>(_ account: Token, _ body: (inout AccountState) -> R) async throws(StateStoreError) -> R {
-        try await update([keys.account(account)]) { (records: inout [[UInt8]?]) throws(StateStoreError) -> R in
+    public func withAccount<R: Sendable>(
+        _ account: Token, applying: Application, _ body: (inout AccountState) -> R
+    ) async throws(StateStoreError) -> R {
+        try await update([keys.account(account)], applying: applying) { (records: inout [[UInt8]?]) throws(StateStoreError) -> R in
             var state = try records[0].map(FeatureStateCoding.decodeAccount) ?? AccountState()
             let result = body(&state)
             records[0] = FeatureStateCoding.encode(state)
@@ -51,9 +53,9 @@ public final class RedisFeatureStore: FeatureStore {
     }
 
     public func withDebtor<R: Sendable>(
-        _ debtor: Token, paying creditor: Token, _ body: (inout AccountState, inout PairState) -> R
+        _ debtor: Token, paying creditor: Token, applying: Application, _ body: (inout AccountState, inout PairState) -> R
     ) async throws(StateStoreError) -> R {
-        try await update([keys.account(debtor), keys.pair(debtor, creditor)]) { (records: inout [[UInt8]?]) throws(StateStoreError) -> R in
+        try await update([keys.account(debtor), keys.pair(debtor, creditor)], applying: applying) { (records: inout [[UInt8]?]) throws(StateStoreError) -> R in
             var state = try records[0].map(FeatureStateCoding.decodeAccount) ?? AccountState()
             var pair = try records[1].map(FeatureStateCoding.decodePair) ?? PairState()
             let result = body(&state, &pair)
@@ -63,8 +65,10 @@ public final class RedisFeatureStore: FeatureStore {
         }
     }
 
-    public func withEntity<R: Sendable>(_ entity: Token, _ body: (inout EntityState) -> R) async throws(StateStoreError) -> R {
-        try await update([keys.entity(entity)]) { (records: inout [[UInt8]?]) throws(StateStoreError) -> R in
+    public func withEntity<R: Sendable>(
+        _ entity: Token, applying: Application, _ body: (inout EntityState) -> R
+    ) async throws(StateStoreError) -> R {
+        try await update([keys.entity(entity)], applying: applying) { (records: inout [[UInt8]?]) throws(StateStoreError) -> R in
             var state = try records[0].map(FeatureStateCoding.decodeEntity) ?? EntityState()
             let result = body(&state)
             records[0] = FeatureStateCoding.encode(state)
@@ -73,8 +77,11 @@ public final class RedisFeatureStore: FeatureStore {
     }
 
     /// The compare-and-set loop over records in one slot. `change` gets the records' bytes (nil: absent) without
-    /// their stamps and leaves the new bytes in place.
-    func update<R>(_ names: [String], _ change: (inout [[UInt8]?]) throws(StateStoreError) -> R) async throws(StateStoreError) -> R {
+    /// their stamps and leaves the new bytes in place. If the first record lists `applying` among the payments it has
+    /// applied, `change` runs on the records as they are and nothing is written.
+    func update<R>(
+        _ names: [String], applying: Application, _ change: (inout [[UInt8]?]) throws(StateStoreError) -> R
+    ) async throws(StateStoreError) -> R {
         let keyArguments = names.map { RedisArgument($0) }
         var stored: [RedisValue]
         do {
@@ -88,17 +95,23 @@ public final class RedisFeatureStore: FeatureStore {
         guard stored.count == names.count else { throw StateStoreError(.corrupt, "the feature store answered MGET with \(stored.count) values") }
         for attempt in 0..<maxAttempts {
             var stamps: [[UInt8]] = []
+            var applied: [[UInt64]] = []
             var records: [[UInt8]?] = []
             for value in stored {
-                let (stamp, record) = try Self.split(value)
+                let (stamp, payments, record) = try Self.split(value)
                 stamps.append(stamp)
+                applied.append(payments)
                 records.append(record)
+            }
+            if applied[0].contains(applying.word) {
+                counters.alreadyApplied()
+                return try change(&records)
             }
             let result = try change(&records)
             var arguments = [RedisArgument(String(idleExpiryMillis))]
-            for (stamp, record) in zip(stamps, records) {
+            for ((stamp, payments), record) in zip(zip(stamps, applied), records) {
                 arguments.append(RedisArgument(ByteBuffer(bytes: stamp)))
-                arguments.append(RedisArgument(ByteBuffer(bytes: Self.newStamp() + (record ?? []))))
+                arguments.append(RedisArgument(ByteBuffer(bytes: Self.value(applying: applying.word, after: payments, record: record ?? []))))
             }
             let reply: RedisValue
             do {
@@ -125,19 +138,54 @@ public final class RedisFeatureStore: FeatureStore {
         throw StateStoreError(.contended, "other nodes changed the record on each of \(maxAttempts) attempts")
     }
 
-    /// A stored value's stamp (empty when absent) and record bytes.
-    static func split(_ value: RedisValue) throws(StateStoreError) -> (stamp: [UInt8], record: [UInt8]?) {
+    /// Payments a record remembers having applied (``Application/word``), newest first.
+    static let appliedLimit = 8
+
+    /// A stored value: its stamp (empty when absent), the payments it applied, and its state bytes.
+    ///
+    /// | bytes | what |
+    /// |---|---|
+    /// | 8 | stamp (random, new at each write) |
+    /// | 1 | n, the payments applied that the record remembers (at most 8) |
+    /// | 8 × n | those payments' ``Application/word``s, newest first |
+    /// | rest | ``FeatureStateCoding`` bytes |
+    static func split(_ value: RedisValue) throws(StateStoreError) -> (stamp: [UInt8], applied: [UInt64], record: [UInt8]?) {
         switch value {
-        case .bulkString(nil), .array(nil): return ([], nil)
+        case .bulkString(nil), .array(nil): return ([], [], nil)
         case .bulkString(let buffer?):
             let bytes = Array(buffer.readableBytesView)
             // The script answers an absent record as an empty string.
-            if bytes.isEmpty { return ([], nil) }
-            guard bytes.count > 8 else { throw StateStoreError(.corrupt, "a stored feature record is shorter than its stamp") }
-            return (Array(bytes[0..<8]), Array(bytes[8...]))
+            if bytes.isEmpty { return ([], [], nil) }
+            guard bytes.count > 9 else { throw StateStoreError(.corrupt, "a stored feature record is shorter than its header") }
+            let count = Int(bytes[8])
+            let start = 9 + 8 * count
+            guard count <= appliedLimit, bytes.count > start else {
+                throw StateStoreError(.corrupt, "a stored feature record's list of applied payments does not fit it")
+            }
+            var applied: [UInt64] = []
+            for i in 0..<count {
+                var word: UInt64 = 0
+                for j in 0..<8 { word |= UInt64(bytes[9 + 8 * i + j]) << UInt64(8 * j) }
+                applied.append(word)
+            }
+            return (Array(bytes[0..<8]), applied, Array(bytes[start...]))
         default:
             throw StateStoreError(.corrupt, "a stored feature record is not a string")
         }
+    }
+
+    /// A value to store: a fresh stamp, `word` in front of the payments applied before (the oldest dropped past
+    /// ``appliedLimit``), and the record.
+    static func value(applying word: UInt64, after earlier: [UInt64], record: [UInt8]) -> [UInt8] {
+        let applied = [word] + earlier.prefix(appliedLimit - 1)
+        var bytes = newStamp()
+        bytes.reserveCapacity(9 + 8 * applied.count + record.count)
+        bytes.append(UInt8(applied.count))
+        for word in applied {
+            for j in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(8 * j))) }
+        }
+        bytes.append(contentsOf: record)
+        return bytes
     }
 
     static func newStamp() -> [UInt8] {
@@ -205,6 +253,9 @@ public struct RedisStateStatistics: Sendable, Equatable {
     public var contended: Int
     /// Requests that failed or timed out.
     public var failures: Int
+    /// Updates not applied because the record had applied that payment already (the other bank's request for it, or
+    /// a retry after a crash).
+    public var alreadyApplied: Int
 }
 
 final class Counters: Sendable {
@@ -212,16 +263,19 @@ final class Counters: Sendable {
     let retries = Atomic<Int>(0)
     let contendedCount = Atomic<Int>(0)
     let failures = Atomic<Int>(0)
+    let applied = Atomic<Int>(0)
 
     func roundTrip() { roundTrips.add(1, ordering: .relaxed) }
     func retry() { retries.add(1, ordering: .relaxed) }
     func contended() { contendedCount.add(1, ordering: .relaxed) }
     func failure() { failures.add(1, ordering: .relaxed) }
+    func alreadyApplied() { applied.add(1, ordering: .relaxed) }
 
     var snapshot: RedisStateStatistics {
         RedisStateStatistics(
             roundTrips: roundTrips.load(ordering: .relaxed), retries: retries.load(ordering: .relaxed),
-            contended: contendedCount.load(ordering: .relaxed), failures: failures.load(ordering: .relaxed)
+            contended: contendedCount.load(ordering: .relaxed), failures: failures.load(ordering: .relaxed),
+            alreadyApplied: applied.load(ordering: .relaxed)
         )
     }
 }

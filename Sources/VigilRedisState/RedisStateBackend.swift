@@ -71,6 +71,11 @@ public enum RedisStateBackend {
                 total: features.contended
             ),
             StateStoreCounter(
+                name: "vigil_state_store_already_applied_total",
+                help: "Feature-state updates skipped because the record had applied that payment already (its other bank, or a retry after a crash).",
+                total: features.alreadyApplied
+            ),
+            StateStoreCounter(
                 name: "vigil_state_store_failures_total", help: "Requests to the shared state store that failed or timed out.",
                 total: features.failures + duplicates.failures
             ),

@@ -79,10 +79,11 @@ struct ScoringEngineTests {
         // Another tenant may use the same id.
         let other = TenantPolicy(name: "bank-b", reviewThreshold: 600, blockThreshold: 900, rules: .empty)
         #expect(scored(await engine.score(payment("p1", from: 1, to: 2, at: 0), tenant: other, receivedAt: Instant(epochMillis: 0), started: .now)) != nil)
-        // The retry was not folded into the features: the pair has seen two payments (bank-a's and bank-b's), not three.
+        // Neither the retry nor bank-b's request for the same payment (its other end) was counted again: the pair has
+        // seen one payment.
         var features: [Double] = []
         try await engine.extractor.observe(payment("p2", from: 1, to: 2, at: 60), into: &features)
-        #expect(features[Feature.pairCount.rawValue] == 2)
+        #expect(features[Feature.pairCount.rawValue] == 1)
     }
 
     @Test func aConcurrentRequestWithTheSameIdIsToldToRetry() async throws {

@@ -197,7 +197,7 @@ struct ConcurrentUpdateTests {
             for node in 0..<2 {
                 for i in 0..<perNode {
                     group.addTask {
-                        let p = payment("n\(node)-\(i)", from: 1, to: UInt64(100 + i), at: Int64(i))
+                        let p = payment("n\(node)-\(i)", from: 1, to: UInt64(100 + i), at: Int64(2 * i + node))
                         let store: any FeatureStore = node == 0 ? a : b
                         _ = try await Self.observe(p, on: store)
                     }

@@ -79,28 +79,28 @@ struct InMemoryFeatureStoreTests {
         #expect(store.accounts.sum { $0.earlierPayments.count } == 1)
         _ = try await observe(store, [payment("d", from: 1, to: 2, amount: "75.00", at: 2_000)])
         #expect(store.accounts.sum { $0.earlierPayments.count } == 0)
-        #expect(store.withDebtor(token(1), paying: token(2)) { _, pair in pair.count } == 4)
+        #expect(store.withDebtor(token(1), paying: token(2), applying: .fresh(.debtor)) { _, pair in pair.count } == 4)
     }
 
     @Test func aRowTakesPrecedenceOverWhatThePaymentImplies() async throws {
         let store = InMemoryFeatureStore()
         _ = try await observe(store, [payment("a", from: 1, to: 2, at: 0)])
         // A change to the relationship alone (no payment recorded) must be kept, in a row.
-        store.withDebtor(token(1), paying: token(2)) { _, pair in pair.maxAmount = 999 }
+        store.withDebtor(token(1), paying: token(2), applying: .fresh(.debtor)) { _, pair in pair.maxAmount = 999 }
         #expect(pairRows(store) == 1)
         #expect(store.counts.pairs == 1)
-        #expect(store.withDebtor(token(1), paying: token(2)) { _, pair in pair.maxAmount } == 999)
-        #expect(store.withDebtor(token(1), paying: token(3)) { _, pair in pair.count } == 0)
+        #expect(store.withDebtor(token(1), paying: token(2), applying: .fresh(.debtor)) { _, pair in pair.maxAmount } == 999)
+        #expect(store.withDebtor(token(1), paying: token(3), applying: .fresh(.debtor)) { _, pair in pair.count } == 0)
     }
 
     @Test func recordingThroughTheAccountAloneKeepsTheImpliedRelationship() async throws {
         let store = InMemoryFeatureStore()
         _ = try await observe(store, [payment("a", from: 1, to: 2, at: 0)])
-        let implied = store.withDebtor(token(1), paying: token(2)) { _, pair in pair }
+        let implied = store.withDebtor(token(1), paying: token(2), applying: .fresh(.debtor)) { _, pair in pair }
         let second = OutgoingPayment(at: 30, creditor: token(3).short, amount: StateAmount(minorUnits: 1, exponent: 2), hour: 0, currency: 0)
-        store.withAccount(token(1)) { state in state.outgoing.record(second) }
-        #expect(store.withDebtor(token(1), paying: token(2)) { _, pair in pair } == implied)
-        #expect(store.withDebtor(token(1), paying: token(3)) { _, pair in pair.count } == 0)
+        store.withAccount(token(1), applying: .fresh(.debtor)) { state in state.outgoing.record(second) }
+        #expect(store.withDebtor(token(1), paying: token(2), applying: .fresh(.debtor)) { _, pair in pair } == implied)
+        #expect(store.withDebtor(token(1), paying: token(3), applying: .fresh(.debtor)) { _, pair in pair.count } == 0)
         #expect(store.counts.pairs == 1)
     }
 
@@ -112,7 +112,7 @@ struct InMemoryFeatureStoreTests {
         // A day later the first two have expired: the device is back to one debtor inline, its slot free for reuse.
         rows += try await observe(store, [payment("c", from: 3, to: 9, at: 90_000, device: 7)])
         #expect(pool() == (1, 1))
-        #expect(store.withEntity(token(1_000_007)) { $0.debtors } == .one(debtor: token(3).short, seen: 1_795_090_000))
+        #expect(store.withEntity(token(1_000_007), applying: .fresh(.device)) { $0.debtors } == .one(debtor: token(3).short, seen: 1_795_090_000))
         rows += try await observe(store, [payment("d", from: 4, to: 9, at: 90_060, device: 7)])
         #expect(pool() == (1, 0))
         #expect(rows.map { $0[Feature.deviceDistinctDebtors24h.rawValue] } == [0, 1, 0, 1])
@@ -136,4 +136,9 @@ struct InMemoryFeatureStoreTests {
         #expect(footprint.pairs > 0)
         #expect(footprint.total == footprint.accounts + footprint.pairs + footprint.entities)
     }
+}
+
+extension Application {
+    /// An application of a payment no store has seen, for direct calls in tests.
+    static func fresh(_ part: Part) -> Application { Application(payment: .random(in: 0...UInt64.max), part: part) }
 }

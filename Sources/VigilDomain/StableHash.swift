@@ -1,5 +1,3 @@
-public import VigilDomain
-
 /// A 64-bit hash that is the same in every process and on every node (Swift's `Hasher` is seeded per process):
 /// FNV-1a over the values' bytes, each string length-prefixed and each optional tagged, then the MurmurHash3 64-bit
 /// finaliser so every output bit depends on every input bit. Not a keyed or cryptographic hash: it identifies
@@ -56,5 +54,21 @@ public struct StableHash: Sendable {
         h &*= 0xC4CE_B9FE_1A85_EC53
         h ^= h >> 33
         return h
+    }
+}
+
+extension TokenizedPayment {
+    /// The payment as the consortium knows it, whichever bank asks: a ``StableHash`` of the debtor's and the
+    /// creditor's account tokens, the amount and currency, and `createdAt` (to the millisecond). The sending and the
+    /// receiving bank scoring one payment give the same identity, so the shared feature state counts it once; a retry
+    /// after a crash gives it too, so a payment half-counted before the crash is not counted again.
+    public var consortiumIdentity: UInt64 {
+        var hash = StableHash(0x5649_4749_4C43_4F4E)
+        hash.combine(debtor.account)
+        hash.combine(creditor.account)
+        hash.combine(amount.currency.code)
+        hash.combine(UInt64(bitPattern: amount.minorUnits))
+        hash.combine(UInt64(bitPattern: createdAt.epochMillis))
+        return hash.value
     }
 }
