@@ -24,6 +24,9 @@ public final class RedisFeatureStore: FeatureStore {
     public let keys: KeySpace
     /// Expiry of a record after its last update, in milliseconds.
     public let idleExpiryMillis: Int64
+    /// How long a record group remembers that it applied a payment (its marker key's expiry): the other bank's
+    /// request for the payment, or its retry after a crash, within this time is not counted again.
+    public let appliedWindowMillis: Int64 = 600_000
     /// Attempts of one compare-and-set before the update fails as contended. An attempt fails only because another
     /// update of the record succeeded in between, so with fewer concurrent updates of one record than this, every
     /// one of them succeeds.
@@ -44,7 +47,7 @@ public final class RedisFeatureStore: FeatureStore {
     public func withAccount<R: Sendable>(
         _ account: Token, applying: Application, _ body: (inout AccountState) -> R
     ) async throws(StateStoreError) -> R {
-        try await update([keys.account(account)], applying: applying) { (records: inout [[UInt8]?]) throws(StateStoreError) -> R in
+        try await update([keys.account(account)], marker: keys.applied(account, applying)) { (records: inout [[UInt8]?]) throws(StateStoreError) -> R in
             var state = try records[0].map(FeatureStateCoding.decodeAccount) ?? AccountState()
             let result = body(&state)
             records[0] = FeatureStateCoding.encode(state)
@@ -55,7 +58,7 @@ public final class RedisFeatureStore: FeatureStore {
     public func withDebtor<R: Sendable>(
         _ debtor: Token, paying creditor: Token, applying: Application, _ body: (inout AccountState, inout PairState) -> R
     ) async throws(StateStoreError) -> R {
-        try await update([keys.account(debtor), keys.pair(debtor, creditor)], applying: applying) { (records: inout [[UInt8]?]) throws(StateStoreError) -> R in
+        try await update([keys.account(debtor), keys.pair(debtor, creditor)], marker: keys.applied(debtor, applying)) { (records: inout [[UInt8]?]) throws(StateStoreError) -> R in
             var state = try records[0].map(FeatureStateCoding.decodeAccount) ?? AccountState()
             var pair = try records[1].map(FeatureStateCoding.decodePair) ?? PairState()
             let result = body(&state, &pair)
@@ -68,7 +71,7 @@ public final class RedisFeatureStore: FeatureStore {
     public func withEntity<R: Sendable>(
         _ entity: Token, applying: Application, _ body: (inout EntityState) -> R
     ) async throws(StateStoreError) -> R {
-        try await update([keys.entity(entity)], applying: applying) { (records: inout [[UInt8]?]) throws(StateStoreError) -> R in
+        try await update([keys.entity(entity)], marker: keys.applied(entity, applying)) { (records: inout [[UInt8]?]) throws(StateStoreError) -> R in
             var state = try records[0].map(FeatureStateCoding.decodeEntity) ?? EntityState()
             let result = body(&state)
             records[0] = FeatureStateCoding.encode(state)
@@ -77,59 +80,62 @@ public final class RedisFeatureStore: FeatureStore {
     }
 
     /// The compare-and-set loop over records in one slot. `change` gets the records' bytes (nil: absent) without
-    /// their stamps and leaves the new bytes in place. If the first record lists `applying` among the payments it has
-    /// applied, `change` runs on the records as they are and nothing is written.
+    /// their stamps and leaves the new bytes in place. `marker` (in the same slot) says the payment was applied to
+    /// these records: if it exists, `change` runs on the records as they are and nothing is written; the script that
+    /// writes the records sets it, for ``appliedWindowMillis``.
     func update<R>(
-        _ names: [String], applying: Application, _ change: (inout [[UInt8]?]) throws(StateStoreError) -> R
+        _ names: [String], marker: String, _ change: (inout [[UInt8]?]) throws(StateStoreError) -> R
     ) async throws(StateStoreError) -> R {
         let keyArguments = names.map { RedisArgument($0) }
+        let markerArgument = RedisArgument(marker)
         var stored: [RedisValue]
         do {
-            let reply = try await client.send(RedisCommand([RedisArgument("MGET")] + keyArguments, key: keyArguments[0]))
+            let reply = try await client.send(RedisCommand([RedisArgument("MGET")] + keyArguments + [markerArgument], key: keyArguments[0]))
             stored = reply.array ?? []
         } catch {
             counters.failure()
             throw StateStoreError(.unavailable, "the feature store did not answer: \(error.code)")
         }
         counters.roundTrip()
-        guard stored.count == names.count else { throw StateStoreError(.corrupt, "the feature store answered MGET with \(stored.count) values") }
+        guard stored.count == names.count + 1 else { throw StateStoreError(.corrupt, "the feature store answered MGET with \(stored.count) values") }
+        var applied = !stored[names.count].isNull
+        stored.removeLast()
         for attempt in 0..<maxAttempts {
             var stamps: [[UInt8]] = []
-            var applied: [[UInt64]] = []
             var records: [[UInt8]?] = []
             for value in stored {
-                let (stamp, payments, record) = try Self.split(value)
+                let (stamp, record) = try Self.split(value)
                 stamps.append(stamp)
-                applied.append(payments)
                 records.append(record)
             }
-            if applied[0].contains(applying.word) {
+            if applied {
                 counters.alreadyApplied()
                 return try change(&records)
             }
             let result = try change(&records)
-            var arguments = [RedisArgument(String(idleExpiryMillis))]
-            for ((stamp, payments), record) in zip(zip(stamps, applied), records) {
+            var arguments = [RedisArgument(String(idleExpiryMillis)), RedisArgument(String(appliedWindowMillis))]
+            for (stamp, record) in zip(stamps, records) {
                 arguments.append(RedisArgument(ByteBuffer(bytes: stamp)))
-                arguments.append(RedisArgument(ByteBuffer(bytes: Self.value(applying: applying.word, after: payments, record: record ?? []))))
+                arguments.append(RedisArgument(ByteBuffer(bytes: Self.newStamp() + (record ?? []))))
             }
             let reply: RedisValue
             do {
-                reply = try await client.eval(Self.compareAndSet, keys: keyArguments, arguments: arguments)
+                reply = try await client.eval(Self.compareAndSet, keys: keyArguments + [markerArgument], arguments: arguments)
             } catch {
                 counters.failure()
                 throw StateStoreError(.unavailable, "the feature store did not answer: \(error.code)")
             }
             counters.roundTrip()
-            guard let parts = reply.array, let first = parts.first?.int else {
+            guard let parts = reply.array, let first = parts.first?.int, parts.count == names.count + 1 || parts.count == 1 else {
                 throw StateStoreError(.corrupt, "the feature store's compare-and-set gave an unexpected answer")
             }
             if first == 1 { return result }
-            guard parts.count == names.count + 1 else {
-                throw StateStoreError(.corrupt, "the feature store's compare-and-set gave an unexpected answer")
-            }
+            // 0: a record changed meanwhile; 2: the payment was applied meanwhile (by the other bank's request).
+            applied = first == 2
             stored = Array(parts.dropFirst())
+            guard stored.count == names.count else { throw StateStoreError(.corrupt, "the feature store's compare-and-set gave an unexpected answer") }
             guard attempt + 1 < maxAttempts else { break }
+            if applied { continue }
             counters.retry()
             // Writers that met on one record spread out (random, doubling up to 6.4 ms) so that one of them wins.
             try? await Task.sleep(for: .microseconds(Int.random(in: 0...(100 << min(attempt, 6)))))
@@ -138,54 +144,19 @@ public final class RedisFeatureStore: FeatureStore {
         throw StateStoreError(.contended, "other nodes changed the record on each of \(maxAttempts) attempts")
     }
 
-    /// Payments a record remembers having applied (``Application/word``), newest first.
-    static let appliedLimit = 8
-
-    /// A stored value: its stamp (empty when absent), the payments it applied, and its state bytes.
-    ///
-    /// | bytes | what |
-    /// |---|---|
-    /// | 8 | stamp (random, new at each write) |
-    /// | 1 | n, the payments applied that the record remembers (at most 8) |
-    /// | 8 × n | those payments' ``Application/word``s, newest first |
-    /// | rest | ``FeatureStateCoding`` bytes |
-    static func split(_ value: RedisValue) throws(StateStoreError) -> (stamp: [UInt8], applied: [UInt64], record: [UInt8]?) {
+    /// A stored value's stamp (empty when absent) and record bytes.
+    static func split(_ value: RedisValue) throws(StateStoreError) -> (stamp: [UInt8], record: [UInt8]?) {
         switch value {
-        case .bulkString(nil), .array(nil): return ([], [], nil)
+        case .bulkString(nil), .array(nil): return ([], nil)
         case .bulkString(let buffer?):
             let bytes = Array(buffer.readableBytesView)
             // The script answers an absent record as an empty string.
-            if bytes.isEmpty { return ([], [], nil) }
-            guard bytes.count > 9 else { throw StateStoreError(.corrupt, "a stored feature record is shorter than its header") }
-            let count = Int(bytes[8])
-            let start = 9 + 8 * count
-            guard count <= appliedLimit, bytes.count > start else {
-                throw StateStoreError(.corrupt, "a stored feature record's list of applied payments does not fit it")
-            }
-            var applied: [UInt64] = []
-            for i in 0..<count {
-                var word: UInt64 = 0
-                for j in 0..<8 { word |= UInt64(bytes[9 + 8 * i + j]) << UInt64(8 * j) }
-                applied.append(word)
-            }
-            return (Array(bytes[0..<8]), applied, Array(bytes[start...]))
+            if bytes.isEmpty { return ([], nil) }
+            guard bytes.count > 8 else { throw StateStoreError(.corrupt, "a stored feature record is shorter than its stamp") }
+            return (Array(bytes[0..<8]), Array(bytes[8...]))
         default:
             throw StateStoreError(.corrupt, "a stored feature record is not a string")
         }
-    }
-
-    /// A value to store: a fresh stamp, `word` in front of the payments applied before (the oldest dropped past
-    /// ``appliedLimit``), and the record.
-    static func value(applying word: UInt64, after earlier: [UInt64], record: [UInt8]) -> [UInt8] {
-        let applied = [word] + earlier.prefix(appliedLimit - 1)
-        var bytes = newStamp()
-        bytes.reserveCapacity(9 + 8 * applied.count + record.count)
-        bytes.append(UInt8(applied.count))
-        for word in applied {
-            for j in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(8 * j))) }
-        }
-        bytes.append(contentsOf: record)
-        return bytes
     }
 
     static func newStamp() -> [UInt8] {
@@ -194,27 +165,32 @@ public final class RedisFeatureStore: FeatureStore {
         return (0..<8).map { UInt8(truncatingIfNeeded: value >> UInt64(8 * $0)) }
     }
 
-    /// KEYS: the records. ARGV[1]: expiry in ms; then per key its expected stamp ('' = absent) and its new value.
-    /// Writes every key, or none and returns the current values.
+    /// KEYS: the records, then the payment's marker. ARGV[1]: the records' expiry in ms, ARGV[2]: the marker's; then
+    /// per record its expected stamp ('' = absent) and its new value. Answers {2, records} when the marker exists
+    /// (nothing written), {0, records} when a record changed (nothing written), else writes every record and the
+    /// marker and answers {1}.
     static let compareAndSet = RedisScript(
         """
+        local n = #KEYS - 1
         local current = {}
         local same = true
-        for i = 1, #KEYS do
+        for i = 1, n do
           local value = redis.call('GET', KEYS[i])
           current[i] = value or ''
           if value then
-            if string.sub(value, 1, 8) ~= ARGV[2 * i] then same = false end
-          elseif ARGV[2 * i] ~= '' then
+            if string.sub(value, 1, 8) ~= ARGV[2 * i + 1] then same = false end
+          elseif ARGV[2 * i + 1] ~= '' then
             same = false
           end
         end
-        if not same then
-          local answer = {0}
-          for i = 1, #KEYS do answer[i + 1] = current[i] end
+        local applied = redis.call('EXISTS', KEYS[n + 1]) == 1
+        if applied or not same then
+          local answer = {applied and 2 or 0}
+          for i = 1, n do answer[i + 1] = current[i] end
           return answer
         end
-        for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[2 * i + 1], 'PX', ARGV[1]) end
+        for i = 1, n do redis.call('SET', KEYS[i], ARGV[2 * i + 2], 'PX', ARGV[1]) end
+        redis.call('SET', KEYS[n + 1], '1', 'PX', ARGV[2])
         return {1}
         """
     )
@@ -239,6 +215,10 @@ public struct KeySpace: Sendable, Hashable {
     public func account(_ token: Token) -> String { prefix + "a{" + Self.tag(token) + "}" }
     public func pair(_ debtor: Token, _ creditor: Token) -> String { prefix + "p{" + Self.tag(debtor) + "}" + Self.hex(creditor.short) }
     public func entity(_ token: Token) -> String { prefix + "e{" + Self.tag(token) + "}" }
+    /// The marker that the records of `token` (in its slot) applied a payment: `PREFIX x{T}` and the application.
+    public func applied(_ token: Token, _ application: Application) -> String {
+        prefix + "x{" + Self.tag(token) + "}" + Self.hex(application.word)
+    }
     /// A remembered payment id: a 128-bit ``StableHash`` digest of (tenant, id), so the id itself is not a key.
     public func duplicate(_ digest: (UInt64, UInt64)) -> String { prefix + "d:" + Self.hex(digest.0) + Self.hex(digest.1) }
 }

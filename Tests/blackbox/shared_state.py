@@ -24,6 +24,7 @@ The features are read from `vigil events export`, which each node logged as it s
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -98,7 +99,17 @@ class RedisServer:
             return "(no log)"
 
 
-def payment(pid: str, debtor: str, amount: str = "100.00") -> dict:
+_amounts = itertools.count(10_000)
+_amounts_lock = threading.Lock()
+
+
+def payment(pid: str, debtor: str, amount: str | None = None) -> dict:
+    """A payment of its own: two payments with the same accounts, amount and createdAt are one payment to the
+    consortium (both banks' requests for it count once), so each gets an amount no other has."""
+    if amount is None:
+        with _amounts_lock:
+            pennies = next(_amounts)
+        amount = f"{pennies // 100}.{pennies % 100:02d}"
     return {
         "paymentId": pid, "perspective": "sending", "type": "push", "scheme": "FPS", "channel": "mobile",
         "amount": amount, "currency": "GBP", "createdAt": c.rfc3339_now(),
@@ -260,6 +271,10 @@ def main(args) -> None:
     c.check(node_b.terminate() == 0, "node B did not stop cleanly on SIGTERM")
     node_b.start()
     node_b.wait_ready()
+    # The line is written just after the node turns ready; the reader thread may not have it yet.
+    deadline = time.monotonic() + 5
+    while len(recovered_events(node_b)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     counts = recovered_events(node_b)
     c.check(len(counts) == 2 and counts[-1] == "0",
             f"node B after a restart on Redis state should recover 0 events, logged {counts}")
