@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every measurement behind BENCHMARKS.md's performance targets (issue 4) on a release build and keeps each
-# program's own output in OUT (default: bench-results/). About 12 minutes; run it on an otherwise idle machine.
+# program's own output in OUT (default: bench-results/). About 20 minutes; run it on an otherwise idle machine.
 #
 #     scripts/benchmarks.sh [OUT]
 #
@@ -8,7 +8,10 @@
 # 2. vigil-microbench on the bundled model, and on a 300-tree, depth-6 model trained here on simulated payments;
 # 3. the closed-loop scaling curve, /health against scoring at 1, 4, 16, 64 and 256 connections (table and SVG);
 # 4. open loop at 5,000 payments/s for 60 s, fsync durability;
-# 5. the stall run: open loop at 5,000 payments/s for 5 minutes, fsync durability (max latency is the figure).
+# 5. the stall run: open loop at 5,000 payments/s for 5 minutes, fsync durability (max latency is the figure);
+# 6. issue 11: one embedded node against `scripts/cluster up --nodes 2` (Redis, HAProxy) in one run: closed-loop
+#    ratio, open loop at 1,000/s, Redis round trips, bytes and CPU per payment, time to ready after 500,000 payments,
+#    Redis memory per key (scripts/bench_cluster.py; needs redis-server and haproxy, installed by scripts/cluster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-bench-results}
@@ -31,3 +34,4 @@ trap 'rm -rf "$work"' EXIT
 "$vigil" bench --spawn --sweep 1,4,16,64,256 --duration 10 --warmup 2 --svg "$out/scaling.svg" | tee "$out/scaling.md"
 "$vigil" bench --spawn --rate 5000 --connections 64 --duration 60 --warmup 5 --population 400000 | tee "$out/open-5000-60s.txt"
 "$vigil" bench --spawn --rate 5000 --connections 64 --duration 300 --warmup 5 --population 400000 | tee "$out/stall-5000-300s.txt"
+python3 scripts/bench_cluster.py --vigil "$vigil" --out "$out/cluster" | tee "$out/cluster.md"
