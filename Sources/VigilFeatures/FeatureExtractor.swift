@@ -36,7 +36,7 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
 
         let currency = CurrencyCode.pack(payment.amount.currency.code)
         let hour = payment.createdAt.localHour
-        let (pair, outgoing) = try await store.withDebtor(debtor, paying: creditor, applying: Application(payment: identity, part: .debtor)) { state, pair in
+        let (pair, outgoing) = try await store.withDebtor(debtor, paying: creditor, applying: Application(payment: identity, part: .debtor, at: t)) { state, pair in
             let relationship = pair.record(at: t, amount: money, currency: currency)
 
             let w5m = state.outgoing.window(0, at: t)
@@ -84,7 +84,7 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
         set(.debtorAccountAgeDays, outgoing.ageDays)
 
         let bank = payment.debtor.agent.map { FNV1a.hash($0.utf8) }
-        let inbound = try await store.withAccount(creditor, applying: Application(payment: identity, part: .creditor)) { state in
+        let inbound = try await store.withAccount(creditor, applying: Application(payment: identity, part: .creditor, at: t)) { state in
             let in1h = state.incoming.window(0, at: t)
             let in24h = state.incoming.window(1, at: t)
             let banks = state.incoming.distinctBanks(at: t)
@@ -107,12 +107,12 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
 
         var device = Double.nan
         if let token = payment.device {
-            device = try await distinctDebtors(token, debtor: debtor, at: t, applying: Application(payment: identity, part: .device))
+            device = try await distinctDebtors(token, debtor: debtor, at: t, applying: Application(payment: identity, part: .device, at: t))
         }
         set(.deviceDistinctDebtors24h, device)
         var ip = Double.nan
         if let token = payment.ip {
-            ip = try await distinctDebtors(token, debtor: debtor, at: t, applying: Application(payment: identity, part: .ip))
+            ip = try await distinctDebtors(token, debtor: debtor, at: t, applying: Application(payment: identity, part: .ip, at: t))
         }
         set(.ipDistinctDebtors24h, ip)
 

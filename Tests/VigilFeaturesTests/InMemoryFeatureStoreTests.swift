@@ -140,5 +140,40 @@ struct InMemoryFeatureStoreTests {
 
 extension Application {
     /// An application of a payment no store has seen, for direct calls in tests.
-    static func fresh(_ part: Part) -> Application { Application(payment: .random(in: 0...UInt64.max), part: part) }
+    static func fresh(_ part: Part) -> Application { Application(payment: .random(in: 0...UInt64.max), part: part, at: 0) }
+}
+
+/// A payment is applied once, whoever asks: the in-process store remembers recent payments by feature time.
+struct AppliedPaymentsTests {
+    @Test func theSamePaymentObservedTwiceIsCountedOnce() async throws {
+        let extractor = FeatureExtractor(store: InMemoryFeatureStore())
+        var features: [Double] = []
+        let first = payment("sent-by-a", from: 1, to: 2, at: 0)
+        var second = first
+        second.paymentId = "received-by-b"
+        second.perspective = .receiving
+        try await extractor.observe(first, into: &features)
+        try await extractor.observe(second, into: &features)
+        // The other bank's request reads the state with the payment in it.
+        #expect(features[Feature.debtorCount5m.rawValue] == 1)
+        try await extractor.observe(payment("next", from: 1, to: 2, at: 10), into: &features)
+        #expect(features[Feature.debtorCount5m.rawValue] == 1)
+        #expect(features[Feature.creditorInboundCount1h.rawValue] == 1)
+        #expect(features[Feature.pairCount.rawValue] == 1)
+    }
+
+    @Test func recentPaymentsAreForgottenByFeatureTimeSoALongReplayHoldsFew() async throws {
+        let store = InMemoryFeatureStore()
+        let extractor = FeatureExtractor(store: store)
+        var features: [Double] = []
+        // 4,000 payments a minute apart: 66 hours of history, far past the 10-minute window.
+        for i in 0..<4000 {
+            try await extractor.observe(payment("p\(i)", from: UInt64(i % 50), to: UInt64(1000 + i % 70), at: Int64(i) * 60), into: &features)
+        }
+        let held = store.applied.shards.sum { $0.parts.count }
+        #expect(held <= 16 * (Int(AppliedPayments.windowSeconds / 60) + 2))
+        // An old payment sent again after the window is a new application (counted again).
+        try await extractor.observe(payment("p0", from: 0, to: 1000, at: 0), into: &features)
+        #expect(store.applied.shards.sum { $0.parts.count } == held + 1)
+    }
 }
