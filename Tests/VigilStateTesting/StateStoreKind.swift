@@ -4,12 +4,13 @@ public import VigilFeatures
 import VigilRedis
 import VigilRedisState
 
-/// The state stores every store test runs against: the in-process one and the Valkey/Redis one (on the server
-/// `scripts/test-servers start` runs; without its environment the Redis cases fail, they never skip).
+/// The state stores every store test runs against: the in-process one and the Valkey/Redis one, on a single server
+/// and on a 3-primary cluster (the servers `scripts/test-servers start` runs; without its environment the Redis
+/// cases fail, they never skip).
 ///
 /// Each Redis store gets a key prefix of its own, so tests share one server without meeting.
 public enum StateStoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
-    case memory, redis
+    case memory, redis, redisCluster
 
     public var description: String { rawValue }
 
@@ -20,10 +21,18 @@ public enum StateStoreKind: String, CaseIterable, Sendable, CustomStringConverti
         }
     }
 
-    /// One client per test process, connected on first use.
-    static let client = Task<RedisClient, any Error> {
-        guard let url = ProcessInfo.processInfo.environment["VIGIL_TEST_REDIS_URL"], !url.isEmpty else { throw MissingServer() }
-        return try await RedisClient.connect(url: url)
+    /// The server's URL from the environment `scripts/test-servers` writes.
+    static func url(_ variable: String) throws -> String {
+        guard let url = ProcessInfo.processInfo.environment[variable], !url.isEmpty else { throw MissingServer() }
+        return url
+    }
+
+    /// One client per server and test process, connected on first use.
+    static let client = Task<RedisClient, any Error> { try await RedisClient.connect(url: try url("VIGIL_TEST_REDIS_URL")) }
+    static let clusterClient = Task<RedisClient, any Error> { try await RedisClient.connect(url: try url("VIGIL_TEST_REDIS_CLUSTER_URL")) }
+
+    var sharedClient: RedisClient {
+        get async throws { try await (self == .redisCluster ? Self.clusterClient : Self.client).value }
     }
 
     static func freshKeys() -> KeySpace { KeySpace(prefix: "test-\(UInt64.random(in: 0...UInt64.max)):") }
@@ -31,7 +40,7 @@ public enum StateStoreKind: String, CaseIterable, Sendable, CustomStringConverti
     public func featureStore() async throws -> any FeatureStore {
         switch self {
         case .memory: InMemoryFeatureStore()
-        case .redis: RedisFeatureStore(client: try await Self.client.value, keys: Self.freshKeys(), idleExpiryDays: 8)
+        case .redis, .redisCluster: RedisFeatureStore(client: try await sharedClient, keys: Self.freshKeys(), idleExpiryDays: 8)
         }
     }
 
@@ -46,8 +55,8 @@ public enum StateStoreKind: String, CaseIterable, Sendable, CustomStringConverti
         case .memory:
             let store = InMemoryFeatureStore()
             return (store, store)
-        case .redis:
-            guard let url = ProcessInfo.processInfo.environment["VIGIL_TEST_REDIS_URL"], !url.isEmpty else { throw MissingServer() }
+        case .redis, .redisCluster:
+            let url = try Self.url(self == .redisCluster ? "VIGIL_TEST_REDIS_CLUSTER_URL" : "VIGIL_TEST_REDIS_URL")
             let keys = Self.freshKeys()
             let first = RedisFeatureStore(client: try await RedisClient.connect(url: url), keys: keys, idleExpiryDays: 8)
             let second = RedisFeatureStore(client: try await RedisClient.connect(url: url), keys: keys, idleExpiryDays: 8)
@@ -58,7 +67,8 @@ public enum StateStoreKind: String, CaseIterable, Sendable, CustomStringConverti
     public func duplicateStore(retentionSeconds: Int64 = 48 * 3600) async throws -> any DuplicateStore {
         switch self {
         case .memory: DuplicateIndex(retentionSeconds: retentionSeconds)
-        case .redis: RedisDuplicateStore(client: try await Self.client.value, keys: Self.freshKeys(), retentionSeconds: retentionSeconds)
+        case .redis, .redisCluster:
+            RedisDuplicateStore(client: try await sharedClient, keys: Self.freshKeys(), retentionSeconds: retentionSeconds)
         }
     }
 }
