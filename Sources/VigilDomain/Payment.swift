@@ -52,12 +52,15 @@ public struct TokenizedPayment: Sendable, Hashable, Codable {
     public var device: Token?
     public var ip: Token?
     public var sealedReference: SealedValue?
+    /// The ISO 20022 UETR (a lower-case UUID) when the bank sends it: both banks of a payment know it, so it names the
+    /// payment across tenants (``consortiumIdentity``).
+    public var uetr: String?
 
     public init(
         paymentId: String, perspective: Perspective, type: PaymentType, scheme: String, channel: String? = nil,
         amount: Money, createdAt: Instant, debtor: TokenizedParty, creditor: TokenizedParty,
         payeeFirstSeenAt: Instant? = nil, confirmationOfPayee: ConfirmationOfPayee? = nil,
-        device: Token? = nil, ip: Token? = nil, sealedReference: SealedValue? = nil
+        device: Token? = nil, ip: Token? = nil, sealedReference: SealedValue? = nil, uetr: String? = nil
     ) {
         self.paymentId = paymentId
         self.perspective = perspective
@@ -73,6 +76,7 @@ public struct TokenizedPayment: Sendable, Hashable, Codable {
         self.device = device
         self.ip = ip
         self.sealedReference = sealedReference
+        self.uetr = uetr
     }
 }
 

@@ -58,11 +58,17 @@ public struct StableHash: Sendable {
 }
 
 extension TokenizedPayment {
-    /// The payment as the consortium knows it, whichever bank asks: a ``StableHash`` of the debtor's and the
-    /// creditor's account tokens, the amount and currency, and `createdAt` (to the millisecond). The sending and the
-    /// receiving bank scoring one payment give the same identity, so the shared feature state counts it once; a retry
-    /// after a crash gives it too, so a payment half-counted before the crash is not counted again.
+    /// The payment as the consortium knows it, whichever bank asks: its UETR when the bank sent one (both banks of a
+    /// payment have it), else a ``StableHash`` of the debtor's and the creditor's account tokens, the amount and
+    /// currency, and `createdAt` (to the millisecond). The sending and the receiving bank scoring one payment give the
+    /// same identity, so the shared feature state counts it once; a retry after a crash gives it too, so a payment
+    /// half-counted before the crash is not counted again.
     public var consortiumIdentity: UInt64 {
+        if let uetr {
+            var hash = StableHash(0x5649_4749_4C55_4554)
+            hash.combine(uetr)
+            return hash.value
+        }
         var hash = StableHash(0x5649_4749_4C43_4F4E)
         hash.combine(debtor.account)
         hash.combine(creditor.account)

@@ -248,6 +248,7 @@ public final class DuplicateIndex: Sendable {
         hash.combine(payment.confirmationOfPayee?.rawValue)
         hash.combine(payment.device)
         hash.combine(payment.ip)
+        hash.combine(payment.uetr)
         return hash.value
     }
 

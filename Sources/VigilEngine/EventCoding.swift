@@ -175,6 +175,10 @@ extension JSONWriter {
         }
         self.member("type")
         self.string(payment.type.rawValue)
+        if let uetr = payment.uetr {
+            self.member("uetr")
+            self.string(uetr)
+        }
         self.endObject()
     }
 
@@ -555,7 +559,8 @@ private struct EventObject {
             confirmationOfPayee: confirmation,
             device: try self.optionalToken("device"),
             ip: try self.optionalToken("ip"),
-            sealedReference: try self.optionalObject("sealedReference")?.sealed()
+            sealedReference: try self.optionalObject("sealedReference")?.sealed(),
+            uetr: try self.optionalString("uetr")
         )
     }
 

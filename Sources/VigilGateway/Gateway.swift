@@ -25,7 +25,8 @@ public struct Gateway: Sendable {
             confirmationOfPayee: request.confirmationOfPayee,
             device: request.deviceId.map { keys.token(.device, $0.utf8) },
             ip: request.ip.map { keys.token(.ip, $0.utf8) },
-            sealedReference: request.reference.map { keys.seal(.reference, $0.utf8) }
+            sealedReference: request.reference.map { keys.seal(.reference, $0.utf8) },
+            uetr: request.uetr
         )
     }
 

@@ -19,11 +19,13 @@ public struct PaymentRequest: Sendable {
     public var deviceId: String?
     public var ip: String?
     public var reference: String?
+    /// The ISO 20022 UETR, lower case.
+    public var uetr: String?
 
     public init(
         paymentId: String, perspective: Perspective, type: PaymentType, scheme: String, channel: String?,
         amount: Money, createdAt: Instant, debtor: Party, creditor: Party, payeeFirstSeenAt: Instant?,
-        confirmationOfPayee: ConfirmationOfPayee?, deviceId: String?, ip: String?, reference: String?
+        confirmationOfPayee: ConfirmationOfPayee?, deviceId: String?, ip: String?, reference: String?, uetr: String? = nil
     ) {
         self.paymentId = paymentId
         self.perspective = perspective
@@ -39,6 +41,7 @@ public struct PaymentRequest: Sendable {
         self.deviceId = deviceId
         self.ip = ip
         self.reference = reference
+        self.uetr = uetr
     }
 }
 

@@ -60,11 +60,11 @@ struct FieldReader {
     /// A JSON object's members, in document order, each key once.
     typealias Object = [JSONValue.Member]
 
-    // Allowed fields are scanned, not hashed: at most 13, and unequal lengths are told apart without
+    // Allowed fields are scanned, not hashed: at most 14, and unequal lengths are told apart without
     // comparing characters.
     static let paymentFields = [
         "paymentId", "perspective", "type", "scheme", "channel", "amount", "currency", "createdAt",
-        "debtor", "creditor", "payee", "device", "reference",
+        "debtor", "creditor", "payee", "device", "reference", "uetr",
     ]
     static let payeeFields = ["firstSeenAt", "confirmationOfPayee"]
     static let deviceFields = ["id", "ip"]
@@ -241,13 +241,38 @@ struct FieldReader {
             }
         }
         let reference = text(body, "reference", at: "", required: false, length: 0...140)
+        var uetr: String?
+        if let text = string(body, "uetr", at: "", required: false) {
+            uetr = Self.uuid(text)
+            if uetr == nil { fail("/uetr", "Must be a UUID (the ISO 20022 UETR), such as 7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d.") }
+        }
         guard let paymentId, let perspective, let type, let scheme, let amount, let createdAt, let debtor, let creditor
         else { return nil }
         return PaymentRequest(
             paymentId: paymentId, perspective: perspective, type: type, scheme: scheme, channel: channel,
             amount: amount, createdAt: createdAt, debtor: debtor, creditor: creditor, payeeFirstSeenAt: payeeFirstSeenAt,
-            confirmationOfPayee: confirmation, deviceId: deviceId, ip: ip, reference: reference
+            confirmationOfPayee: confirmation, deviceId: deviceId, ip: ip, reference: reference, uetr: uetr
         )
+    }
+
+    /// `text` as a lower-case UUID (8-4-4-4-12 hex digits), or nil.
+    static func uuid(_ text: String) -> String? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count == 36 else { return nil }
+        var out: [UInt8] = []
+        for (i, c) in utf8.enumerated() {
+            if [8, 13, 18, 23].contains(i) {
+                guard c == 45 else { return nil }
+                out.append(c)
+            } else if Self.isDigit(c) || (97...102).contains(c) {
+                out.append(c)
+            } else if (65...70).contains(c) {
+                out.append(c + 32)
+            } else {
+                return nil
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     mutating func money(_ body: Object) -> Money? {

@@ -86,7 +86,8 @@ struct EventFactory {
             debtor: self.party(), creditor: self.party(), payeeFirstSeenAt: self.chance() ? self.instant() : nil,
             confirmationOfPayee: self.chance() ? ConfirmationOfPayee.allCases.randomElement(using: &self.random)! : nil,
             device: self.chance() ? self.token() : nil, ip: self.chance() ? self.token() : nil,
-            sealedReference: self.chance() ? self.sealed() : nil
+            sealedReference: self.chance() ? self.sealed() : nil,
+            uetr: self.chance() ? UUID().uuidString.lowercased() : nil
         )
     }
 
@@ -100,7 +101,8 @@ struct EventFactory {
             rules: (0..<Int.random(in: 0...3, using: &self.random)).map { _ in
                 RuleFiring(name: self.text(), outcome: Decision.allCases.randomElement(using: &self.random)!)
             },
-            duplicate: self.chance(), modelVersion: self.text(), processingMicros: Int.random(in: 0...Int.max, using: &self.random)
+            duplicate: self.chance(), modelVersion: self.text(), processingMicros: Int.random(in: 0...Int.max, using: &self.random),
+            degraded: self.chance() ? true : nil
         )
     }
 

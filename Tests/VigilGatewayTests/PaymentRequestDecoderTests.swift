@@ -26,6 +26,17 @@ struct PaymentRequestDecoderTests {
         #expect(request.ip == "203.0.113.9")
     }
 
+    @Test func aUETRIsAUUIDKeptLowerCase() throws {
+        var body = validBody()
+        body["uetr"] = "7A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D"
+        #expect(try decoder.decode(encoded(body)).get().uetr == "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d")
+        for bad in ["7a1b2c3d4e5f4a6b8c7d9e0f1a2b3c4d", "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4g", "", "x"] {
+            #expect(pointers { $0["uetr"] = bad } == ["/uetr"], "\(bad)")
+        }
+        #expect(pointers { $0["uetr"] = 42 } == ["/uetr"])
+        #expect(try decoder.decode(encoded(validBody())).get().uetr == nil)
+    }
+
     @Test func acceptsTheMinimalForm() throws {
         var body = validBody()
         for key in ["channel", "payee", "device", "reference"] { body[key] = nil }

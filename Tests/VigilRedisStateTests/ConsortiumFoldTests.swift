@@ -95,4 +95,52 @@ struct ConsortiumFoldTests {
     }
 
     static var inboundCount1h: Int { Feature.creditorInboundCount1h.rawValue }
+
+    /// With a UETR, the banks' own timestamps may differ: both requests name the same payment by it.
+    @Test func aUETRNamesThePaymentWhateverEachBanksTimestamp() async throws {
+        let dir = NSTemporaryDirectory() + "vigil-fold-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var configuration = VigilConfiguration()
+        configuration.dataDirectory = dir
+        configuration.port = 0
+        let admin = Administration(configuration: configuration, actor: AuditLog.Actor(name: "test"))
+        let sending = try admin.createTenant(name: "sending-bank")
+        let receiving = try admin.createTenant(name: "receiving-bank")
+        let app = try await buildApplication(configuration: configuration, logger: Logger(label: "test"))
+        let uetr = UUID().uuidString.lowercased()
+        try await app.test(.router) { http in
+            for _ in 0..<500 {
+                let status = try await http.execute(uri: "/ready", method: .get) { $0.status }
+                if status == .ok { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let now = Date()
+            let formatter = ISO8601DateFormatter()
+            let creditor = String(Int.random(in: 10_000_000...99_999_999))
+            let debtor = String(Int.random(in: 10_000_000...99_999_999))
+            let requests = [
+                (sending, "out-1", "sending", formatter.string(from: now.addingTimeInterval(-2)), uetr),
+                (receiving, "in-1", "receiving", formatter.string(from: now), uetr),
+                (sending, "out-2", "sending", formatter.string(from: now), UUID().uuidString),
+            ]
+            for (key, id, perspective, createdAt, paymentUETR) in requests {
+                var text = String(buffer: Self.body(id, perspective: perspective, createdAt: createdAt, debtor: debtor, creditorAccount: creditor))
+                text.removeLast()
+                text += #","uetr":"\#(paymentUETR)"}"#
+                let response = try await http.execute(
+                    uri: "/v1/payments/score", method: .post, headers: [.authorization: "Bearer \(key)", .contentType: "application/json"],
+                    body: ByteBuffer(string: text)
+                ) { $0 }
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+            }
+        }
+        var counts: [String: Double] = [:]
+        try FileEventLog.read(directory: dir + "/events") { _, payload in
+            let event = try #require(try JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any])
+            let features = try #require(event["features"] as? [Any])
+            counts[event["paymentId"] as? String ?? ""] = features[Self.inboundCount1h] as? Double
+        }
+        #expect(counts == ["out-1": 0, "in-1": 1, "out-2": 1])
+    }
 }
