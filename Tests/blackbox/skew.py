@@ -10,14 +10,27 @@ The history starts 60 days before now (`--start`), and the server runs with `VIG
 so it computes every payment at its own `createdAt`, as `vigil features` does (docs/features.md, Time): live, a
 payment older than the lag would be computed at its receive time.
 
+With `--state redis` the server keeps its feature state in a `redis-server` of the test's own (a free loopback port,
+AOF, its own temp dir; shared_state.py's `RedisServer`), under a fresh `--state-prefix`, and the same checks apply:
+the Redis store runs the same `FeatureExtractor` code, so it must give the same values as `vigil features`, which
+replays the history through the in-process store. Two rows with the same debtor, creditor, amount, currency and
+`createdAt` would be one payment to the consortium, counted once on both sides (docs/redis.md, Feature state); the
+test logs how many such rows the history holds.
+
     python3 Tests/blackbox/skew.py --vigil .build/debug/vigil
+    python3 Tests/blackbox/skew.py --vigil .build/debug/vigil --state redis
 """
+import collections
 import csv
 import datetime
 import json
 import os
+import shutil
+import socket
+import uuid
 
 import common as c
+from shared_state import RedisServer
 
 PAYMENTS = 2500
 HISTORY_AGE_DAYS = 60
@@ -36,6 +49,25 @@ def unflatten(row: dict) -> dict:
     return body
 
 
+def consortium_identity(row: dict) -> tuple:
+    """What makes two rows one payment to the consortium: both accounts, amount, currency and `createdAt`."""
+    accounts = [column for column in row if column.startswith(("debtor.account.", "creditor.account."))]
+    return (*(row[column] for column in accounts), row["amount"], row["currency"], row["createdAt"])
+
+
+def redis_keys(redis: RedisServer, pattern: str) -> int:
+    """How many keys in `redis` match `pattern` (counted by a script, so the names never cross the wire)."""
+    with socket.create_connection((c.HOST, redis.port), timeout=10) as s:
+        s.sendall(f"EVAL \"return #redis.call('KEYS', ARGV[1])\" 0 {pattern}\r\n".encode())
+        reply = b""
+        while not reply.endswith(b"\r\n"):
+            chunk = s.recv(64)
+            c.check(chunk != b"", f"redis-server closed the connection after {reply!r}")
+            reply += chunk
+    c.check(reply.startswith(b":"), f"redis-server answered the key count with {reply!r}")
+    return int(reply[1:-2])
+
+
 def main(args) -> None:
     tmp = c.make_temp_dir("vigil-skew-")
     sim = os.path.join(tmp, "sim")
@@ -46,15 +78,41 @@ def main(args) -> None:
         rows = list(csv.DictReader(fh))
     c.check(len(rows) >= PAYMENTS * 0.9, f"simulate wrote only {len(rows)} rows")
 
+    identities = collections.Counter(consortium_identity(row) for row in rows)
+    shared = sum(n for n in identities.values() if n > 1)
+    c.log(f"{len(rows)} payments, {shared} of them in groups that are one payment to the consortium")
+
     data = os.path.join(tmp, "server")
-    server = c.Server(args.vigil, data, extra_args=["--durability", "async"], name="skew",
-                      env={"VIGIL_CREATED_AT_LAG_SECONDS": str((HISTORY_AGE_DAYS + 30) * 86400)}).start()
-    server.wait_ready()
-    client = c.KeepAliveClient(server.port, c.read_demo_key(data))
-    for row in rows:
-        status, body = client.post_json("/v1/payments/score", json.dumps(unflatten(row)).encode())
-        c.check(status == 200, f"payment {row['paymentId']} was refused with {status}: {body[:300]!r}")
-    server.terminate()
+    state_args: list[str] = []
+    redis = None
+    if args.state == "redis":
+        c.check(shutil.which("redis-server") is not None, "redis-server is not installed (scripts/test installs it)")
+        redis_dir = os.path.join(tmp, "redis")
+        os.mkdir(redis_dir)
+        redis = RedisServer(redis_dir)
+        state_args = ["--state", redis.url, "--state-prefix", f"skew-{uuid.uuid4().hex[:12]}:"]
+    server = None
+    try:
+        if redis is not None:
+            redis.start()
+            c.log(f"state on redis-server pid {redis.proc.pid}, port {redis.port}")
+        server = c.Server(args.vigil, data, extra_args=["--durability", "async", *state_args], name="skew",
+                          env={"VIGIL_CREATED_AT_LAG_SECONDS": str((HISTORY_AGE_DAYS + 30) * 86400)}).start()
+        server.wait_ready()
+        client = c.KeepAliveClient(server.port, c.read_demo_key(data))
+        for row in rows:
+            status, body = client.post_json("/v1/payments/score", json.dumps(unflatten(row)).encode())
+            c.check(status == 200, f"payment {row['paymentId']} was refused with {status}: {body[:300]!r}")
+        if redis is not None:
+            records = redis_keys(redis, state_args[-1] + "a{*")
+            c.check(records > 0, f"redis-server holds no account record under {state_args[-1]!r}: the server did not "
+                                 "keep its feature state there")
+            c.log(f"redis-server holds {records} account records under the test's prefix")
+        c.check(server.terminate() == 0, "the server did not stop cleanly on SIGTERM")
+    finally:
+        for process in (server, redis):
+            if process is not None:
+                process.kill()  # by its PID; a no-op for one already stopped
 
     names = [line.split("\t")[0] for line in c.run_cli(args.vigil, ["features", "list"]).stdout.decode().splitlines()]
     records, _, _ = c.export_events(args.vigil, data)
@@ -83,8 +141,15 @@ def main(args) -> None:
     c.check(not mismatches, f"{len(mismatches)} of {compared} values differ, e.g.\n  " + "\n  ".join(mismatches[:10]))
     nonzero = sum(1 for r in offline for n in names if r[n] not in ("", "0", "0.0"))
     c.check(nonzero > compared // 4, "almost every feature is zero or missing: the comparison would prove little")
-    c.log(f"compared {compared} values ({len(offline)} payments × {len(names)} features): all identical")
+    c.log(f"compared {compared} values ({len(offline)} payments × {len(names)} features, state {args.state}): "
+          "all identical")
+
+
+def options(parser) -> None:
+    parser.add_argument("--state", choices=("memory", "redis"), default="memory",
+                        help="where the server keeps its feature state: in process (default) or in a redis-server "
+                             "the test starts")
 
 
 if __name__ == "__main__":
-    c.run_main("skew", __doc__, main, time_limit=170)
+    c.run_main("skew", __doc__, main, time_limit=170, options=options)
