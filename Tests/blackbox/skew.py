@@ -10,12 +10,19 @@ The history starts 60 days before now (`--start`), and the server runs with `VIG
 so it computes every payment at its own `createdAt`, as `vigil features` does (docs/features.md, Time): live, a
 payment older than the lag would be computed at its receive time.
 
+One payment, one count (docs/redis.md, Feature state): two requests with the same debtor, creditor, amount,
+currency and `createdAt` are one payment to the consortium, whatever their ids. The simulated history has no such
+rows, so the test adds them: after every 250th payment, the same payment under another id (`…-twin`, as its other bank
+would send it) and then a payment of the same debtor to the same creditor at the same instant, a cent more
+(`…-probe`). Both are in the file `vigil features` reads. Besides the comparison, the twin's and the probe's
+`debtor.count_5m`, `creditor.inbound_count_1h` and `pair.count` must be one more than the payment's own: counted once,
+not twice.
+
 With `--state redis` the server keeps its feature state in a `redis-server` of the test's own (a free loopback port,
-AOF, its own temp dir; shared_state.py's `RedisServer`), under a fresh `--state-prefix`, and the same checks apply:
-the Redis store runs the same `FeatureExtractor` code, so it must give the same values as `vigil features`, which
-replays the history through the in-process store. Two rows with the same debtor, creditor, amount, currency and
-`createdAt` would be one payment to the consortium, counted once on both sides (docs/redis.md, Feature state); the
-test logs how many such rows the history holds.
+AOF, its own temp dir; shared_state.py's `RedisServer`, killed by PID at the end) under a fresh `--state-prefix`, and
+the same checks apply: the Redis store runs the same `FeatureExtractor` code, so it must give the same values as
+`vigil features`, which replays the history through the in-process store. The test also checks that account records
+were written under that prefix, so it cannot pass on in-process state.
 
     python3 Tests/blackbox/skew.py --vigil .build/debug/vigil
     python3 Tests/blackbox/skew.py --vigil .build/debug/vigil --state redis
@@ -23,6 +30,7 @@ test logs how many such rows the history holds.
 import collections
 import csv
 import datetime
+import decimal
 import json
 import os
 import shutil
@@ -34,6 +42,7 @@ from shared_state import RedisServer
 
 PAYMENTS = 2500
 HISTORY_AGE_DAYS = 60
+TWIN_EVERY = 250
 
 
 def unflatten(row: dict) -> dict:
@@ -77,6 +86,26 @@ def main(args) -> None:
     with open(os.path.join(sim, "history.csv"), newline="") as fh:
         rows = list(csv.DictReader(fh))
     c.check(len(rows) >= PAYMENTS * 0.9, f"simulate wrote only {len(rows)} rows")
+    # For some payments, a second request for the same payment under another id (as its other bank sends it), then
+    # another payment of the same debtor to the same creditor at the same instant (a cent more): both sides must count
+    # the payment and its twin once, so the probe sees one more payment than the first request did, not two.
+    columns = list(rows[0])
+    twinned = []
+    twins = []
+    for i, row in enumerate(rows):
+        twinned.append(row)
+        if i % TWIN_EVERY == TWIN_EVERY // 2:
+            twin = {**row, "paymentId": row["paymentId"] + "-twin"}
+            probe = {**row, "paymentId": row["paymentId"] + "-probe",
+                     "amount": str(decimal.Decimal(row["amount"]) + decimal.Decimal("0.01"))}
+            twinned += [twin, probe]
+            twins.append((row["paymentId"], twin["paymentId"], probe["paymentId"]))
+    rows = twinned
+    history = os.path.join(tmp, "history.csv")
+    with open(history, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
 
     identities = collections.Counter(consortium_identity(row) for row in rows)
     shared = sum(n for n in identities.values() if n > 1)
@@ -120,7 +149,7 @@ def main(args) -> None:
     c.check(len(online) == len(rows), f"the server logged {len(online)} payments of {len(rows)}")
 
     features_csv = os.path.join(tmp, "features.csv")
-    c.run_cli(args.vigil, ["features", "--history", os.path.join(sim, "history.csv"), "--labels",
+    c.run_cli(args.vigil, ["features", "--history", history, "--labels",
                            os.path.join(sim, "labels.csv"), "--out", features_csv, "--data-dir", data], timeout=60)
     with open(features_csv, newline="") as fh:
         offline = list(csv.DictReader(fh))
@@ -139,10 +168,21 @@ def main(args) -> None:
             if not same:
                 mismatches.append(f"{row['paymentId']} {name}: server {value!r}, offline {cell!r}")
     c.check(not mismatches, f"{len(mismatches)} of {compared} values differ, e.g.\n  " + "\n  ".join(mismatches[:10]))
+    folded = []
+    for first, twin, probe in twins:
+        counts = {pid: dict(zip(names, online[pid])) for pid in (first, twin, probe)}
+        for name in ("debtor.count_5m", "creditor.inbound_count_1h", "pair.count"):
+            expected = counts[first][name] + 1
+            c.check(counts[twin][name] == expected and counts[probe][name] == expected,
+                    f"{name} of {first}: {counts[first][name]}, of its twin {counts[twin][name]}, of the payment "
+                    f"after them {counts[probe][name]}; the twin must count once with its payment: "
+                    f"{expected} and {expected}")
+        folded.append(first)
+    c.check(len(folded) >= 5, f"only {len(folded)} payments were sent twice: the fold is hardly tested")
     nonzero = sum(1 for r in offline for n in names if r[n] not in ("", "0", "0.0"))
     c.check(nonzero > compared // 4, "almost every feature is zero or missing: the comparison would prove little")
     c.log(f"compared {compared} values ({len(offline)} payments × {len(names)} features, state {args.state}): "
-          "all identical")
+          f"all identical; {len(folded)} payments sent twice counted once on both sides")
 
 
 def options(parser) -> None:
