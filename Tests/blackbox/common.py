@@ -627,11 +627,16 @@ def _start_watchdog(seconds: float, name: str) -> None:
 
 
 def run_main(name: str, description: str, body: Callable[[argparse.Namespace], None],
-             *, time_limit: float = 58.0) -> None:
+             *, time_limit: float = 58.0,
+             options: Callable[[argparse.ArgumentParser], None] | None = None) -> None:
+    """Parses `--vigil PATH`, `--keep` and whatever `options` adds to the parser, then runs `body` bounded by
+    `time_limit` seconds."""
     global _keep_temp
     parser = argparse.ArgumentParser(prog=name, description=description)
     parser.add_argument("--vigil", required=True, help="path to the vigil executable")
     parser.add_argument("--keep", action="store_true", help="keep temporary data directories for inspection")
+    if options is not None:
+        options(parser)
     args = parser.parse_args()
     _keep_temp = args.keep
     vigil = os.path.abspath(args.vigil)
