@@ -123,6 +123,7 @@ let package = Package(
                 "VigilRedis", "VigilServer", "VigilEngine", "VigilFeatures", "VigilDomain",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,4 +1,6 @@
+import Foundation
 import NIOCore
+import NIOSSL
 public import VigilRedis
 public import VigilServer
 
@@ -19,11 +21,22 @@ public enum RedisStateBackend {
             throw Failure(description: "state: \(error.message)")
         }
         let timeout = TimeAmount.milliseconds(Int64(configuration.stateTimeoutMilliseconds))
+        var tls: TLSConfiguration?
+        if let path = configuration.stateTLSCAPath {
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw Failure(description: "stateTLSCAPath: cannot read \(path)")
+            }
+            var trusting = TLSConfiguration.makeClientConfiguration()
+            trusting.trustRoots = .file(path)
+            tls = trusting
+        }
         let client: RedisClient
         do {
             client = try await RedisClient.connect(
                 url: url,
-                configuration: RedisConfiguration(commandTimeout: timeout, connectTimeout: max(timeout, .seconds(1)), maxConnectionsPerNode: 4)
+                configuration: RedisConfiguration(
+                    commandTimeout: timeout, connectTimeout: max(timeout, .seconds(1)), maxConnectionsPerNode: 4, tls: tls
+                )
             )
         } catch {
             throw Failure(description: "state: cannot reach \(url) (\(error.code)): \(error.message)")

@@ -74,6 +74,9 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
     /// Days a shared store keeps an account's, relationship's or device's state after its last payment (8–3660: at
     /// least the 7-day window).
     public var stateExpiryDays: Int = 90
+    /// PEM bundle of the CAs a `rediss://` state store's certificate may chain to; the system's trust store when nil
+    /// (managed Valkey/Redis services use public CAs).
+    public var stateTLSCAPath: String?
     /// What a payment gets when the shared state store fails: `unavailable` (503, nothing acknowledged) or `degraded`
     /// (a score from the request alone, marked `"degraded": true`, logged and acknowledged).
     public var stateFailure: StateFailure = .unavailable
@@ -115,7 +118,7 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         case tlsCertificatePath, tlsKeyPath, clientCAPath, tlsMinimumVersion
         case tokenIssuer, tokenAudience, tokenClockSkewSeconds
         case createdAtSkewSeconds, createdAtLagSeconds
-        case state, statePrefix, stateTimeoutMilliseconds, stateExpiryDays, stateFailure
+        case state, statePrefix, stateTimeoutMilliseconds, stateExpiryDays, stateFailure, stateTLSCAPath
     }
 
     public init(from decoder: any Decoder) throws {
@@ -153,6 +156,7 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         statePrefix = try c.decodeIfPresent(String.self, forKey: .statePrefix) ?? defaults.statePrefix
         stateTimeoutMilliseconds = try c.decodeIfPresent(Int.self, forKey: .stateTimeoutMilliseconds) ?? defaults.stateTimeoutMilliseconds
         stateExpiryDays = try c.decodeIfPresent(Int.self, forKey: .stateExpiryDays) ?? defaults.stateExpiryDays
+        stateTLSCAPath = try c.decodeIfPresent(String.self, forKey: .stateTLSCAPath)
         if let failure = try c.decodeIfPresent(String.self, forKey: .stateFailure) {
             stateFailure = try StateFailure(parsing: failure, from: "stateFailure")
         }
@@ -238,6 +242,7 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         if let value = environment["VIGIL_CLIENT_CA"] { clientCAPath = value }
         if let value = environment["VIGIL_STATE"] { state = value }
         if let value = environment["VIGIL_STATE_PREFIX"] { statePrefix = value }
+        if let value = environment["VIGIL_STATE_TLS_CA"] { stateTLSCAPath = value }
         if let value = environment["VIGIL_STATE_FAILURE"] { stateFailure = try StateFailure(parsing: value, from: "VIGIL_STATE_FAILURE") }
         if let value = environment["VIGIL_TLS_MIN_VERSION"] {
             tlsMinimumVersion = try TLSMinimumVersion(parsing: value, from: "VIGIL_TLS_MIN_VERSION")
@@ -281,7 +286,12 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         else {
             throw Invalid(description: "statePrefix must be 1–64 printable ASCII characters without spaces or braces")
         }
-        for (name, path) in [("tlsCertificatePath", tlsCertificatePath), ("tlsKeyPath", tlsKeyPath), ("clientCAPath", clientCAPath)] {
+        if stateTLSCAPath != nil, !state.hasPrefix("rediss://") && !state.hasPrefix("redis+cluster://") {
+            throw Invalid(description: "stateTLSCAPath (--state-tls-ca) needs a TLS state store: state must start with rediss://")
+        }
+        for (name, path) in [
+            ("tlsCertificatePath", tlsCertificatePath), ("tlsKeyPath", tlsKeyPath), ("clientCAPath", clientCAPath), ("stateTLSCAPath", stateTLSCAPath),
+        ] {
             if let path, path.isEmpty { throw Invalid(description: "\(name) must not be empty") }
         }
         for (name, value) in [("tokenIssuer", tokenIssuer), ("tokenAudience", tokenAudience)] {

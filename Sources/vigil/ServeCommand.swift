@@ -40,6 +40,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("state-prefix"), help: "Prefix of the keys written to a shared state store (default vigil:).") var statePrefix: String?
     @Option(name: .customLong("state-timeout-ms"), help: "Milliseconds a state-store request may take before the payment gets 503 (default 500).")
     var stateTimeoutMs: Int?
+    @Option(name: .customLong("state-tls-ca"), help: "PEM CA bundle a rediss:// state store's certificate must chain to (default: the system's).")
+    var stateTLSCA: String?
     @Option(name: .customLong("state-failure"), help: "When the state store fails: unavailable (503, the default) or degraded (score from the request alone).")
     var stateFailure: String?
 
@@ -63,6 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
             if let state { configuration.state = state }
             if let statePrefix { configuration.statePrefix = statePrefix }
             if let stateTimeoutMs { configuration.stateTimeoutMilliseconds = stateTimeoutMs }
+            if let stateTLSCA { configuration.stateTLSCAPath = stateTLSCA }
             if let stateFailure { configuration.stateFailure = try .init(parsing: stateFailure, from: "--state-failure") }
             if let tlsMinVersion {
                 configuration.tlsMinimumVersion = try .init(parsing: tlsMinVersion, from: "--tls-min-version")

@@ -178,6 +178,25 @@ struct RedisStateBackendTests {
         try await server.stop()
     }
 
+    /// `rediss://` with the store's CA: the node scores over TLS; without that CA the start is refused.
+    @Test func aNodeScoresOverTLSToAStoreItsCATrusts() async throws {
+        let (node, key, dir) = try Self.node(state: try RedisTestEnvironment.variable("VIGIL_TEST_REDISS_URL"))
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var configuration = node
+        await #expect(throws: RedisStateBackend.Failure.self) { try await RedisStateBackend.connect(configuration: configuration) }
+        configuration.stateTLSCAPath = try RedisTestEnvironment.variable("VIGIL_TEST_REDIS_TLS_CA")
+        let backend = try await RedisStateBackend.connect(configuration: configuration)
+        let app = try await buildApplication(configuration: configuration, backend: backend, logger: Logger(label: "test"))
+        try await app.test(.router) { http in
+            try await Self.waitFor(.ok, http)
+            let response = try await http.execute(
+                uri: "/v1/payments/score", method: .post,
+                headers: [.authorization: "Bearer \(key)", .contentType: "application/json"], body: Self.body("tls-1")
+            ) { $0 }
+            #expect(response.status == .ok)
+        }
+    }
+
     @Test func anUnreachableStoreStopsTheStartWithoutShowingThePassword() async throws {
         var configuration = VigilConfiguration()
         configuration.state = "redis://vigil:s3cret-canary@127.0.0.1:1"
