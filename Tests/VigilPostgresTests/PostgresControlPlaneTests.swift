@@ -38,7 +38,10 @@ struct PostgresControlPlaneTests {
             _ = try await PostgresControlPlane.open(url, timeout: .milliseconds(500))
         } throws: { error in
             guard let error = error as? ControlPlaneError else { return false }
-            return error.code == .unavailable && error.message.contains("did not answer") && !error.message.contains("s3cret-canary")
+            // Usually the start-up message goes unanswered; on a loaded machine the connection itself may not be
+            // set up within the limit. Either way the call is bounded, `unavailable`, and shows no password.
+            let bounded = error.message.contains("did not answer") || error.message.contains("Connect timeout")
+            return error.code == .unavailable && bounded && !error.message.contains("s3cret-canary")
         }
     }
 
