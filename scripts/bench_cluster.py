@@ -502,7 +502,7 @@ class Bench:
         r = Redis(port)
         try:
             classes = {"account a{…}": b"vigil:a{", "relationship p{…}": b"vigil:p{", "device/IP e{…}": b"vigil:e{",
-                       "duplicate check d:…": b"vigil:d:"}
+                       "duplicate check d:…": b"vigil:d:", "payment marker x{…} (10 min)": b"vigil:x{"}
             keys: dict[str, list[bytes]] = {name: [] for name in classes}
             other: list[bytes] = []
             cursor = b"0"

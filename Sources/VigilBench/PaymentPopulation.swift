@@ -77,8 +77,10 @@ public struct PaymentPopulation: Sendable {
     }
 
     /// Writes the body of request number `sequence`: row `sequence % count`, with the payment id made unique by
-    /// the run's `suffix` and, after the first pass through the rows, the pass number.
-    /// - Performance: two copies of pre-rendered bytes and one decimal number; no JSON encoding per request.
+    /// the run's `suffix` and, after the first pass through the rows, the pass number, and a UETR of its own. A row
+    /// sent again keeps its accounts, amount and `createdAt`, which alone would make it the same payment to the
+    /// consortium (counted once): the UETR makes every request a payment of its own, as in real traffic.
+    /// - Performance: two copies of pre-rendered bytes, one decimal number and 32 hex digits; no JSON encoding.
     func writeBody(sequence: Int, suffix: [UInt8], into buffer: inout ByteBuffer) {
         let row = sequence % ids.count
         let pass = sequence / ids.count
@@ -89,8 +91,35 @@ public struct PaymentPopulation: Sendable {
             buffer.writeStaticString("-")
             buffer.writeString(String(pass))
         }
+        buffer.writeStaticString("\",\"uetr\":\"")
+        Self.writeUETR(run: suffix, sequence: sequence, into: &buffer)
         buffer.writeStaticString("\"")
         buffer.writeBytes(rests[row])
+    }
+
+    /// A version-4-shaped UUID from the run's suffix and the request's sequence: distinct for every request of every
+    /// run.
+    static func writeUETR(run suffix: [UInt8], sequence: Int, into buffer: inout ByteBuffer) {
+        var high: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in suffix { high = (high ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        let low = UInt64(truncatingIfNeeded: sequence)
+        let digits = Array("0123456789abcdef".utf8)
+        var text = [UInt8](repeating: 0, count: 36)
+        var position = 0
+        for (index, word) in [high, low].enumerated() {
+            for nibble in 0..<16 {
+                if [8, 13, 18, 23].contains(position) {
+                    text[position] = UInt8(ascii: "-")
+                    position += 1
+                }
+                var value = Int(word >> UInt64(60 - 4 * nibble) & 0xF)
+                if index == 0, nibble == 12 { value = 4 }
+                if index == 1, nibble == 0 { value = 8 | (value & 3) }
+                text[position] = digits[value]
+                position += 1
+            }
+        }
+        buffer.writeBytes(text)
     }
 
     /// The largest body, for sizing buffers.
