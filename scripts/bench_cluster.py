@@ -327,14 +327,14 @@ class Bench:
                 try:
                     cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
                 except OSError:
-                    continue  # node 1's set-up start, gone
+                    continue  # gone
                 if name == "haproxy":
                     pids["haproxy"] = pid
                 elif name == "redis-server":
                     pids["redis"] = pid
                 elif b"--port" in cmd and int(cmd[cmd.index(b"--port") + 1]) in node_ports:
                     pids[f"node{node_ports.index(int(cmd[cmd.index(b'--port') + 1])) + 1}"] = pid
-                # else: node 1's set-up start (--port 0), not yet reaped
+                # else: PostgreSQL, the cluster's control plane
         return Target("cluster", env["VIGIL_CLUSTER_URL"], key, node_ports, pids, redis_port)
 
     def shutdown(self) -> None:
