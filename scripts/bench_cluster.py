@@ -243,6 +243,9 @@ class Bench:
         self.out = out
         self.vigil = os.path.abspath(args.vigil)
         self.work = tempfile.mkdtemp(prefix="vigil-bench-cluster-")
+        # scripts/cluster's PostgreSQL runs as the postgres user (when this runs as root) and must reach its data
+        # directory, below this one: searchable, not listable.
+        os.chmod(self.work, 0o711)
         self.tmp = os.path.join(self.work, "tmp")
         os.makedirs(self.tmp)
         self.cluster_env = {**os.environ, "VIGIL": self.vigil, "TMPDIR": self.tmp}
