@@ -243,6 +243,9 @@ class Bench:
         self.out = out
         self.vigil = os.path.abspath(args.vigil)
         self.work = tempfile.mkdtemp(prefix="vigil-bench-cluster-")
+        # scripts/cluster's PostgreSQL runs as the postgres user (when this runs as root) and must reach its data
+        # directory, below this one: searchable, not listable.
+        os.chmod(self.work, 0o711)
         self.tmp = os.path.join(self.work, "tmp")
         os.makedirs(self.tmp)
         self.cluster_env = {**os.environ, "VIGIL": self.vigil, "TMPDIR": self.tmp}
@@ -327,14 +330,14 @@ class Bench:
                 try:
                     cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
                 except OSError:
-                    continue  # node 1's set-up start, gone
+                    continue  # gone
                 if name == "haproxy":
                     pids["haproxy"] = pid
                 elif name == "redis-server":
                     pids["redis"] = pid
                 elif b"--port" in cmd and int(cmd[cmd.index(b"--port") + 1]) in node_ports:
                     pids[f"node{node_ports.index(int(cmd[cmd.index(b'--port') + 1])) + 1}"] = pid
-                # else: node 1's set-up start (--port 0), not yet reaped
+                # else: PostgreSQL, the cluster's control plane
         return Target("cluster", env["VIGIL_CLUSTER_URL"], key, node_ports, pids, redis_port)
 
     def shutdown(self) -> None:

@@ -49,6 +49,7 @@ def processes_under(path: str) -> list[str]:
 
 def main(args) -> None:
     tmp = c.make_temp_dir("vigil-bench-cluster-smoke-")
+    os.chmod(tmp, 0o711)  # scripts/cluster's PostgreSQL, as the postgres user, reaches its directory below this one
     out = os.path.join(tmp, "out")
     command = ["python3", SCRIPT, "--vigil", args.vigil, "--connections", "8", "--duration", "2", "--warmup", "1",
                "--rounds", "1", "--rate", "100", "--open-duration", "3", "--population", "2000",

@@ -6,14 +6,19 @@
 Runs the script as a user would (with VIGIL=the binary under test and its own TMPDIR), twice:
 
 1. `down` with nothing up says so and succeeds.
-2. `up --nodes 2 --port P` prints http://127.0.0.1:P and the demo tenant's key; through that port (HAProxy), payments
-   sent one connection each are scored by both nodes, and the retries of one payment, wherever they land, are
-   duplicates of its first score (the nodes share Redis).
-3. `up` again refuses: it says the cluster is already up, and the cluster still serves.
-4. `down` stops every process it started (by the PIDs it recorded) and removes its directory.
-5. The same with `--redis-cluster --nodes 3`: a 3-primary Redis Cluster behind three nodes.
+2. `up --nodes 2 --port P` prints http://127.0.0.1:P and the demo tenant's key; PostgreSQL, Redis, the nodes and
+   HAProxy run; through that port (HAProxy), payments sent one connection each are scored by both nodes, and the
+   retries of one payment, wherever they land, are duplicates of its first score (the nodes share Redis).
+3. The control plane is the cluster's PostgreSQL: its env file names it (VIGIL_CONTROL_PLANE) and the master key's
+   file, and `up` prints how to use them; `vigil tenant list --control-plane` there lists the demo tenant; a tenant
+   made by `vigil tenant create … --control-plane` with that master key, while the cluster runs, scores on every
+   node within PROPAGATION_DEADLINE, and through HAProxy on every node.
+4. `up` again refuses: it says the cluster is already up, and the cluster still serves.
+5. `down` stops every process it started (by the PIDs it recorded; PostgreSQL included) and removes its directory;
+   PostgreSQL's port no longer accepts connections.
+6. The same with `--redis-cluster --nodes 3`: a 3-primary Redis Cluster behind three nodes.
 
-Needs redis-server, redis-cli and haproxy (scripts/test installs Debian's).
+Needs redis-server, redis-cli, haproxy and PostgreSQL 15 (scripts/test installs Debian's).
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ import common as c
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, "scripts", "cluster")
 SCORE = "/v1/payments/score"
+PROPAGATION_DEADLINE = 10.0  # seconds a new tenant may take to reach every node; docs/control-plane.md says about 1
 
 
 def free_port() -> int:
@@ -94,6 +100,79 @@ def payment(pid: str, account: str) -> dict:
     }
 
 
+def vigil_cli(cluster: Cluster, args: list[str], env: dict[str, str], label: str) -> str:
+    try:
+        cp = subprocess.run([cluster.vigil, *args], env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                            timeout=30)
+    except subprocess.TimeoutExpired:
+        c.fail(f"{label}: `vigil {' '.join(args[:2])}` did not finish within 30s")
+        raise
+    c.check(cp.returncode == 0, f"{label}: `vigil {' '.join(args[:2])}` exited {cp.returncode}: {cp.stderr[-1500:]}")
+    return cp.stdout
+
+
+def accepts_connections(port: int) -> bool:
+    try:
+        with socket.create_connection((c.HOST, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def spread_over_nodes(lb_port: int, ports: list[int], key: str, label: str, prefix: str) -> list[int]:
+    """Sends 12 payments through HAProxy, one connection each; every one must score. Returns each node's share."""
+    before = [decisions(p) for p in ports]
+    for i in range(12):
+        resp = c.request(lb_port, "POST", SCORE, body=payment(c.new_payment_id(f"{prefix}-{i}"), f"{10000000 + i}"),
+                         headers=c.score_headers(key))
+        c.check(resp.status == 200, f"{label}: through HAProxy, {resp.status}: {resp.body[:300]!r}")
+    spread = [decisions(p) - b for p, b in zip(ports, before)]
+    c.check(sum(spread) == 12 and all(n > 0 for n in spread), f"{label}: every node should score: {spread}")
+    return spread
+
+
+def check_control_plane(cluster: Cluster, env: dict[str, str], up_output: str, lb_port: int, ports: list[int],
+                        label: str) -> None:
+    """The nodes' control plane is the cluster's PostgreSQL: a tenant made there while they run scores on each."""
+    url = env.get("VIGIL_CONTROL_PLANE", "").strip("'")
+    c.check(re.fullmatch(r"postgres://vigil:[0-9a-f]{32}@127\.0\.0\.1:\d+/vigil", url) is not None,
+            f"{label}: the env file's VIGIL_CONTROL_PLANE is not the cluster's PostgreSQL")
+    pg_port = int(url.rsplit(":", 1)[1].split("/")[0])
+    c.check(accepts_connections(pg_port), f"{label}: PostgreSQL does not accept connections on {pg_port}")
+    master_key_file = env.get("VIGIL_CLUSTER_MASTER_KEY_FILE", "").strip("'")
+    c.check(master_key_file == os.path.join(cluster.state, "master.key")
+            and os.stat(master_key_file).st_mode & 0o077 == 0
+            and os.stat(os.path.join(cluster.state, "env")).st_mode & 0o077 == 0,
+            f"{label}: the master key's file ({master_key_file!r}) and the env file must exist, 0600")
+    c.check('tenant create bank-b --control-plane "$VIGIL_CONTROL_PLANE"' in up_output
+            and "VIGIL_CLUSTER_MASTER_KEY_FILE" in up_output,
+            f"{label}: `up` does not print how to run an admin verb against the cluster: {up_output}")
+    c.check(url.split("@")[0].rsplit(":", 1)[1] not in up_output, f"{label}: `up` printed PostgreSQL's password")
+
+    with open(master_key_file) as f:
+        admin_env = {**os.environ, "VIGIL_MASTER_KEY": f.read().strip()}
+    admin_env.pop("VIGIL_CONTROL_PLANE", None)
+    listed = vigil_cli(cluster, ["tenant", "list", "--control-plane", url], admin_env, label)
+    c.check(any(line.startswith("demo\t") for line in listed.splitlines()),
+            f"{label}: the control plane lacks the demo tenant node 1 made: {listed!r}")
+    key = vigil_cli(cluster, ["tenant", "create", "bank-t", "--control-plane", url], admin_env, label).strip()
+    c.check(key.startswith("vgl_") and "\n" not in key, f"{label}: tenant create should print one key")
+    for port in ports:
+        deadline = time.monotonic() + PROPAGATION_DEADLINE
+        while True:
+            status = c.request(port, "POST", SCORE, body=payment(c.new_payment_id("cl-new"), "33333333"),
+                               headers=c.score_headers(key)).status
+            if status == 200:
+                break
+            c.check(status == 401, f"{label}: node on {port} answered {status} for the new tenant's key")
+            c.check(time.monotonic() < deadline,
+                    f"{label}: the node on {port} did not accept the new tenant's key within {PROPAGATION_DEADLINE:.0f}s")
+            time.sleep(0.1)
+    spread = spread_over_nodes(lb_port, ports, key, label, "cl-new-lb")
+    c.log(f"ok   {label}: PostgreSQL is the control plane; a tenant created there scores through HAProxy on every "
+          f"node {spread}")
+
+
 def decisions(port: int) -> int:
     resp = c.request(port, "GET", "/metrics")
     c.check(resp.status == 200, f"/metrics on {port}: {resp.status}")
@@ -113,7 +192,8 @@ def try_cluster(cluster: Cluster, args: list[str], nodes: int, label: str) -> No
         c.check(f"API key  {key}" in up.stdout, f"{label}: `up` does not print the demo tenant's key: {up.stdout}")
         running = [name for pid, name in started if alive(pid, name)]
         redis = 3 if "--redis-cluster" in args else 1
-        c.check(sorted(running) == sorted(["haproxy", *["redis-server"] * redis, *[os.path.basename(cluster.vigil)] * nodes]),
+        c.check(sorted(running) == sorted(["postgres", "haproxy", *["redis-server"] * redis,
+                                           *[os.path.basename(cluster.vigil)] * nodes]),
                 f"{label}: running {running} of the recorded {started}")
         ports = cluster.node_ports()
         c.check(len(ports) == nodes, f"{label}: haproxy.cfg has {len(ports)} server lines, not {nodes}")
@@ -124,13 +204,7 @@ def try_cluster(cluster: Cluster, args: list[str], nodes: int, label: str) -> No
                 and env.get("VIGIL_CLUSTER_STATE", "").startswith("'redis+cluster://" if redis == 3 else "'redis://"),
                 f"{label}: its env file: {env}")
 
-        before = [decisions(p) for p in ports]
-        for i in range(12):
-            resp = c.request(lb_port, "POST", SCORE, body=payment(c.new_payment_id(f"cl-{i}"), f"{10000000 + i}"),
-                             headers=c.score_headers(key))
-            c.check(resp.status == 200, f"{label}: through HAProxy, {resp.status}: {resp.body[:300]!r}")
-        spread = [decisions(p) - b for p, b in zip(ports, before)]
-        c.check(sum(spread) == 12 and all(n > 0 for n in spread), f"{label}: every node should score: {spread}")
+        spread = spread_over_nodes(lb_port, ports, key, label, "cl")
         body = payment(c.new_payment_id("cl-retry"), "22222222")
         first = c.request(lb_port, "POST", SCORE, body=body, headers=c.score_headers(key)).json()
         c.check(first.get("duplicate") is False, f"{label}: first send: {first}")
@@ -140,6 +214,9 @@ def try_cluster(cluster: Cluster, args: list[str], nodes: int, label: str) -> No
                     and again.json().get("scoreId") == first.get("scoreId"),
                     f"{label}: a retry through HAProxy is not the first score's duplicate: {again.body[:300]!r}")
         c.log(f"ok   {label}: 12 payments spread over the nodes {spread}, retries duplicates on every node")
+
+        check_control_plane(cluster, env, up.stdout, lb_port, ports, label)
+        pg_port = int(env["VIGIL_CONTROL_PLANE"].strip("'").rsplit(":", 1)[1].split("/")[0])
 
         twice = cluster.run("up", *args, "--port", str(free_port()))
         c.check(twice.returncode != 0 and "already up" in twice.stderr,
@@ -151,6 +228,7 @@ def try_cluster(cluster: Cluster, args: list[str], nodes: int, label: str) -> No
         c.check(down.returncode == 0 and "stopped" in down.stdout, f"{label}: `down`: {down.returncode} {down.stderr!r}")
         c.check(not any(alive(pid, name) for pid, name in started), f"{label}: `down` left processes running")
         c.check(not os.path.exists(cluster.state), f"{label}: `down` left {cluster.state}")
+        c.check(not accepts_connections(pg_port), f"{label}: PostgreSQL still accepts connections after `down`")
         c.log(f"ok   {label}: `down` stopped all {len(started)} processes and removed its directory")
     finally:
         kill_leftovers(started)
@@ -168,4 +246,4 @@ def main(args) -> None:
 
 
 if __name__ == "__main__":
-    c.run_main("cluster_script", __doc__, main, time_limit=150.0)
+    c.run_main("cluster_script", __doc__, main, time_limit=240.0)
