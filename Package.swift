@@ -133,7 +133,7 @@ let package = Package(
             dependencies: [
                 "VigilServer", "VigilEngine", "VigilProtection", "VigilEventLog", "VigilTrees", "VigilRules",
                 "VigilFeatures", "VigilDomain", "VigilGateway", "VigilOffline", "VigilEvaluation", "VigilTraining", "VigilSimulation", "VigilBench",
-                "VigilRedisState",
+                "VigilRedisState", "VigilRedis",
                 "VigilPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import VigilEngine
 import VigilEventLog
+import VigilRedis
 import VigilServer
 
 struct ConfigCommand: AsyncParsableCommand {
@@ -33,6 +34,15 @@ struct ConfigCommand: AsyncParsableCommand {
             } catch {
                 throw CLIError("config check: \(error)")
             }
+            // The state store's address is parsed as `vigil serve` parses it; the store is not contacted.
+            var state = "memory (this process)"
+            if configuration.hasSharedState {
+                do {
+                    state = "\(try RedisURL(configuration.state)) (\(configuration.stateFailure.rawValue) when it fails)"
+                } catch {
+                    throw CLIError("config check: state: \(error.message)")
+                }
+            }
             let scheme = configuration.tlsEnabled ? "https" : "http"
             let data = check.dataDirectoryState.map { "\($0.reason == .missing ? "created" : "set up") at first start" } ?? "ready"
             print("""
@@ -42,6 +52,7 @@ struct ConfigCommand: AsyncParsableCommand {
                   durability   \(configuration.durability.rawValue)
                   master key   \(configuration.masterKeySource == .env ? "VIGIL_MASTER_KEY" : configuration.dataDirectory + "/master.key")
                   model        \(check.model.version) (\(configuration.modelPath ?? "bundled"))
+                  state        \(state)
                 """)
         }
     }

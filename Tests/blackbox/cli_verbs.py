@@ -272,12 +272,21 @@ def example_configuration(vigil: str, tmp: str) -> None:
         config = json.load(fh)
     for change, message in [({"durabilty": "fsync"}, b"unknown key 'durabilty'"), ({"port": 70000}, b"port must be between"),
                             ({"modelPath": os.path.join(tmp, "no-model.json")}, b"model:"),
-                            ({"tlsKeyPath": "/etc/vigil/key.pem"}, b"needs its certificate")]:
+                            ({"tlsKeyPath": "/etc/vigil/key.pem"}, b"needs its certificate"),
+                            ({"state": "redis://10.0.0.1:notaport"}, b"state:"),
+                            ({"state": "postgres://10.0.0.1:5432"}, b"state must be memory"),
+                            ({"stateFailure": "ignore"}, b"stateFailure must be unavailable or degraded")]:
         with open(bad, "w") as fh:
             json.dump({**config, **change}, fh)
         cp = c.run_cli(vigil, ["config", "check", bad], check_status=False)
         c.check(cp.returncode == 1 and message in cp.stderr and not cp.stdout.strip(),
                 f"config check should refuse {change!r} with {message!r}: {cp.returncode} {cp.stderr!r}")
+    # A shared state store is parsed as `vigil serve` parses it, without contacting it, and never shows its password.
+    with open(bad, "w") as fh:
+        json.dump({**config, "state": "redis://vigil:s3cret-canary@10.0.0.1:6379", "stateFailure": "degraded"}, fh)
+    cp = c.run_cli(vigil, ["config", "check", bad])
+    c.check(b"redis://vigil:***@10.0.0.1:6379 (degraded when it fails)" in cp.stdout and b"s3cret-canary" not in cp.stdout,
+            f"config check on a Redis state: {cp.stdout!r}")
     server = c.Server(vigil, data, extra_args=["--config", example], name="example").start()
     server.wait_ready()
     resp = _score_as(server.port, c.read_demo_key(data))
