@@ -31,6 +31,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "VigilDomain", swiftSettings: swiftSettings),
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         .target(name: "VigilJSON", swiftSettings: swiftSettings),
         .target(name: "CVigilSystem"),
         .target(
@@ -79,6 +80,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "VigilKafka", dependencies: ["CRdKafka"], swiftSettings: swiftSettings),
         .target(
             name: "VigilPostgres",
             dependencies: [
