@@ -219,6 +219,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "VigilKafkaTests", dependencies: ["VigilKafka", "CRdKafka"], swiftSettings: swiftSettings),
         .testTarget(name: "VigilTrainingTests", dependencies: ["VigilTraining", "VigilTrees"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VigilOfflineTests", dependencies: ["VigilOffline", "VigilDomain", "VigilGateway", "VigilFeatures", "VigilProtection"],
