@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "vigil", targets: ["vigil"]),
         .executable(name: "vigil-microbench", targets: ["vigil-microbench"]),
+        .executable(name: "vigil-kafka-mock", targets: ["vigil-kafka-mock"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -152,6 +153,12 @@ let package = Package(
                 "VigilEngine", "VigilSimulation",
             ],
             path: "Sources/VigilMicroBenchmarks",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "vigil-kafka-mock",
+            dependencies: ["VigilKafka", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/VigilKafkaMock",
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "VigilDomainTests", dependencies: ["VigilDomain"], swiftSettings: swiftSettings),
