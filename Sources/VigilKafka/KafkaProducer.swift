@@ -140,7 +140,9 @@ public final class KafkaProducer: Sendable {
         }
     }
 
-    /// Waits until every queued message has its delivery report, or `timeout` passes. Blocks the calling thread.
+    /// Waits until every queued message has its delivery report, or `timeout` passes. Blocks the calling thread, and
+    /// `produce` calls wait until it returns (it holds the lock that keeps `close` from destroying the client): call
+    /// it at shutdown, not while scoring.
     /// - Throws: `KafkaError` `_TIMED_OUT` (code `.delivery`) if messages are still outstanding.
     public func flush(timeout: Duration) throws(KafkaError) {
         let status = state.withLock { closed -> rd_kafka_resp_err_t in
