@@ -97,6 +97,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "VigilReporting", dependencies: ["VigilDomain", "VigilEngine", "VigilEventLog", "VigilJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "VigilServer",
             dependencies: [
                 "VigilDomain", "VigilProtection", "VigilGateway", "VigilEngine", "VigilEventLog", "VigilFeatures",
@@ -135,6 +139,7 @@ let package = Package(
                 "VigilFeatures", "VigilDomain", "VigilGateway", "VigilOffline", "VigilEvaluation", "VigilTraining", "VigilSimulation", "VigilBench",
                 "VigilRedisState",
                 "VigilPostgres",
+                "VigilReporting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -216,6 +221,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VigilReportingTests", dependencies: ["VigilReporting", "VigilEngine", "VigilDomain"], swiftSettings: swiftSettings
         ),
         .testTarget(name: "VigilTrainingTests", dependencies: ["VigilTraining", "VigilTrees"], swiftSettings: swiftSettings),
         .testTarget(
