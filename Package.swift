@@ -198,7 +198,7 @@ let package = Package(
         .testTarget(
             name: "VigilRedisStateTests",
             dependencies: [
-                "VigilRedisState", "VigilRedis", "VigilServer", "VigilEventLog", "VigilFeatures",
+                "VigilRedisState", "VigilRedis", "VigilServer", "VigilEngine", "VigilEventLog", "VigilFeatures",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
