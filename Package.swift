@@ -100,6 +100,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "VigilReporting", dependencies: ["VigilDomain", "VigilEngine", "VigilEventLog", "VigilJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "VigilServer",
             dependencies: [
                 "VigilDomain", "VigilProtection", "VigilGateway", "VigilEngine", "VigilEventLog", "VigilFeatures",
@@ -138,6 +142,7 @@ let package = Package(
                 "VigilFeatures", "VigilDomain", "VigilGateway", "VigilOffline", "VigilEvaluation", "VigilTraining", "VigilSimulation", "VigilBench",
                 "VigilRedisState", "VigilRedis",
                 "VigilPostgres",
+                "VigilReporting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -202,7 +207,7 @@ let package = Package(
         .testTarget(
             name: "VigilRedisStateTests",
             dependencies: [
-                "VigilRedisState", "VigilRedis", "VigilServer", "VigilEventLog", "VigilFeatures",
+                "VigilRedisState", "VigilRedis", "VigilServer", "VigilEngine", "VigilEventLog", "VigilFeatures",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -227,6 +232,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "VigilKafkaTests", dependencies: ["VigilKafka", "CRdKafka"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VigilReportingTests", dependencies: ["VigilReporting", "VigilEngine", "VigilDomain"], swiftSettings: swiftSettings
+        ),
         .testTarget(name: "VigilTrainingTests", dependencies: ["VigilTraining", "VigilTrees"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VigilOfflineTests", dependencies: ["VigilOffline", "VigilDomain", "VigilGateway", "VigilFeatures", "VigilProtection"],

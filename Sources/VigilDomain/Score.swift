@@ -91,3 +91,22 @@ public struct ScoredPaymentEvent: Sendable, Hashable, Codable {
         self.features = features.map { $0.isNaN ? nil : $0 }
     }
 }
+
+/// The record appended to the event log when an exact retry is answered from the duplicate store: the original
+/// answer was sent again and nothing was scored. Kept so that reporting can count duplicates per tenant and day; it
+/// holds no payment data, only the ids.
+public struct DuplicateAnsweredEvent: Sendable, Hashable {
+    public var tenant: String
+    public var paymentId: String
+    /// When the retry arrived (not when the original was scored).
+    public var receivedAt: Instant
+    /// The `scoreId` of the original answer, which the retry was given again.
+    public var originalScoreId: String
+
+    public init(tenant: String, paymentId: String, receivedAt: Instant, originalScoreId: String) {
+        self.tenant = tenant
+        self.paymentId = paymentId
+        self.receivedAt = receivedAt
+        self.originalScoreId = originalScoreId
+    }
+}

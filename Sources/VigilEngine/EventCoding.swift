@@ -48,6 +48,57 @@ public enum EventCoding {
         }
         return try EventObject(document, path: "").event()
     }
+
+    /// The `kind` of a ``DuplicateAnsweredEvent`` record. A scored-payment event has no `kind`, so its form is the
+    /// one the log has always held.
+    public static let duplicateAnsweredKind = "duplicateAnswered"
+
+    /// A duplicate-answered record: `{"kind":"duplicateAnswered","originalScoreId":…,"paymentId":…,"receivedAt":…,
+    /// "tenant":…}`, keys sorted as in every event.
+    public static func encode(_ event: DuplicateAnsweredEvent) -> [UInt8] {
+        var writer = JSONWriter(capacity: 256)
+        writer.write(event)
+        return writer.bytes
+    }
+
+    /// Reads any event-log record: a scored-payment event, or one of the kinds named by a `kind` member.
+    /// - Throws: ``EventDecodingError``, `invalidValue` for a `kind` this version does not know.
+    public static func decodeRecord(_ payload: [UInt8]) throws(EventDecodingError) -> LoggedEvent {
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(payload)
+        } catch {
+            throw EventDecodingError(code: .malformedJSON, message: error.description)
+        }
+        let object = try EventObject(document, path: "")
+        guard let kind = try object.optionalString("kind") else { return .scored(try object.event()) }
+        guard kind == duplicateAnsweredKind else {
+            throw object.invalid("kind", "is not a kind of event this version reads (\(duplicateAnsweredKind))")
+        }
+        return .duplicateAnswered(try object.duplicateAnswered())
+    }
+}
+
+/// One record of the event log, read.
+public enum LoggedEvent: Sendable, Hashable {
+    /// A payment scored and acknowledged.
+    case scored(ScoredPaymentEvent)
+    /// An exact retry answered with the original answer; nothing scored.
+    case duplicateAnswered(DuplicateAnsweredEvent)
+
+    public var tenant: String {
+        switch self {
+        case .scored(let event): event.tenant
+        case .duplicateAnswered(let event): event.tenant
+        }
+    }
+
+    public var receivedAt: Instant {
+        switch self {
+        case .scored(let event): event.receivedAt
+        case .duplicateAnswered(let event): event.receivedAt
+        }
+    }
 }
 
 /// An event-log record that is not a scored-payment event.
@@ -128,6 +179,21 @@ extension JSONWriter {
         self.write(event.request)
         self.member("response")
         self.write(event.response)
+        self.member("tenant")
+        self.string(event.tenant)
+        self.endObject()
+    }
+
+    mutating func write(_ event: DuplicateAnsweredEvent) {
+        self.beginObject()
+        self.member("kind")
+        self.string(EventCoding.duplicateAnsweredKind)
+        self.member("originalScoreId")
+        self.string(event.originalScoreId)
+        self.member("paymentId")
+        self.string(event.paymentId)
+        self.member("receivedAt")
+        self.write(event.receivedAt)
         self.member("tenant")
         self.string(event.tenant)
         self.endObject()
@@ -507,6 +573,13 @@ private struct EventObject {
         event.modelVersion = try self.string("modelVersion")
         event.features = features
         return event
+    }
+
+    func duplicateAnswered() throws(EventDecodingError) -> DuplicateAnsweredEvent {
+        DuplicateAnsweredEvent(
+            tenant: try self.string("tenant"), paymentId: try self.string("paymentId"),
+            receivedAt: try self.object("receivedAt").instant(), originalScoreId: try self.string("originalScoreId")
+        )
     }
 
     func instant() throws(EventDecodingError) -> Instant {

@@ -71,6 +71,13 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
         switch reservation {
         case .duplicate(var original):
             original.duplicate = true
+            // Logged so that reporting counts duplicates. Awaited like a scored event's record (it shares its batch's
+            // fsync), but the answer does not depend on it: the retry gets its original answer even when the log
+            // refuses the record, and the report then counts one duplicate fewer (docs/event-log.md).
+            let answered = DuplicateAnsweredEvent(
+                tenant: tenant.name, paymentId: payment.paymentId, receivedAt: receivedAt, originalScoreId: original.scoreId
+            )
+            _ = try? await log.append(EventCoding.encode(answered))
             return .duplicate(original)
         case .inProgress:
             return .inProgress
@@ -235,11 +242,11 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
     /// payment it was and when it was received. Features move at the time live scoring used (``observed``), so an
     /// event logged with a far-future `createdAt` (accepted before `createdAt` was bounded) cannot hide an account's
     /// windows after a restart.
-    /// - Throws: ``EventDecodingError`` when the record is not a scored-payment event; a shared store's
-    ///   ``StateStoreError``.
+    /// A duplicate-answered record changes no state (its payment was folded in when it was scored): nil.
+    /// - Throws: ``EventDecodingError`` when the record is not an event; a shared store's ``StateStoreError``.
     @discardableResult
-    public func replay(_ payload: [UInt8], nowMillis: Int64) async throws -> (tenant: String, receivedAt: Instant) {
-        let event = try EventCoding.decode(payload)
+    public func replay(_ payload: [UInt8], nowMillis: Int64) async throws -> (tenant: String, receivedAt: Instant)? {
+        guard case .scored(let event) = try EventCoding.decodeRecord(payload) else { return nil }
         var features: [Double] = []
         try await extractor.observe(
             observed(event.request, receivedAt: event.receivedAt), identity: event.request.consortiumIdentity, into: &features
@@ -258,11 +265,13 @@ extension ScoringEngine {
     /// Records the answer of a logged event in the duplicate store again, if it was received at `since` or later:
     /// what a node on a shared store does at start for the newest events of its own log, so an answer it logged but
     /// had not recorded when it was killed is a duplicate for any node, not scored again once its reservation expires.
+    /// A duplicate-answered record records nothing (its answer came from the store).
     /// - Returns: whether the event was recent enough to record.
-    /// - Throws: ``EventDecodingError`` for a record that is not a scored-payment event; a store's ``StateStoreError``.
+    /// - Throws: ``EventDecodingError`` for a record that is not an event; a store's ``StateStoreError``.
     public func restoreAnswer(_ payload: [UInt8], sinceMillis since: Int64) async throws -> Bool {
-        let event = try EventCoding.decode(payload)
-        guard event.receivedAt.epochMillis >= since else { return false }
+        let record = try EventCoding.decodeRecord(payload)
+        guard record.receivedAt.epochMillis >= since else { return false }
+        guard case .scored(let event) = record else { return true }
         try await duplicates.record(
             tenant: event.tenant, paymentId: event.paymentId, fingerprint: DuplicateIndex.fingerprint(of: event.request),
             response: event.response, atMillis: event.receivedAt.epochMillis

@@ -230,11 +230,13 @@ struct RecoveryService<Store: FeatureStore, Duplicates: DuplicateStore>: Service
                 taken()
                 for (sequence, payload) in batch {
                     do {
-                        let (tenant, receivedAt) = try await engine.replay(payload, nowMillis: now)
-                        // Today's payments count against the tenant's daily quota after a restart too.
-                        state.usage.recordRecovered(tenant: tenant, atEpochSeconds: receivedAt.epochMillis.floorDivided(by: 1000))
+                        // Today's payments count against the tenant's daily quota after a restart too (scored ones,
+                        // as before duplicates were logged).
+                        if let (tenant, receivedAt) = try await engine.replay(payload, nowMillis: now) {
+                            state.usage.recordRecovered(tenant: tenant, atEpochSeconds: receivedAt.epochMillis.floorDivided(by: 1000))
+                        }
                     } catch {
-                        throw StartupError(description: "event log record \(sequence) is not a scored-payment event: \(error)")
+                        throw StartupError(description: "event log record \(sequence) is not an event this version reads: \(error)")
                     }
                     count += 1
                 }

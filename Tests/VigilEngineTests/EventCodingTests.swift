@@ -218,4 +218,26 @@ struct EventCodingTests {
             #expect(error?.message.hasPrefix(change.path) == true, "\(error?.message ?? "")")
         }
     }
+
+    @Test func aDuplicateAnsweredRecordHasItsKindAndReadsBack() throws {
+        let answered = DuplicateAnsweredEvent(
+            tenant: "bank-a", paymentId: "p-1", receivedAt: Instant(epochMillis: 1_700_000_000_123), originalScoreId: "sc_1"
+        )
+        let payload = EventCoding.encode(answered)
+        #expect(String(decoding: payload, as: UTF8.self)
+            == #"{"kind":"duplicateAnswered","originalScoreId":"sc_1","paymentId":"p-1","receivedAt":{"ms":1700000000123,"off":0},"tenant":"bank-a"}"#)
+        #expect(try EventCoding.decodeRecord(payload) == .duplicateAnswered(answered))
+        // A scored event has no kind: its record reads as before.
+        var factory = EventFactory(random: SeededRandom(state: 7))
+        let event = factory.event()
+        #expect(try EventCoding.decodeRecord(EventCoding.encode(event)) == .scored(event))
+    }
+
+    @Test func refusesAKindItDoesNotKnow() {
+        let error = #expect(throws: EventDecodingError.self) {
+            try EventCoding.decodeRecord(Array(#"{"kind":"label","tenant":"t"}"#.utf8))
+        }
+        #expect(error?.code == .invalidValue)
+        #expect(error?.message.hasPrefix("'kind' is not a kind of event this version reads") == true, "\(error?.message ?? "")")
+    }
 }

@@ -75,7 +75,10 @@ struct ScoringEngineTests {
         #expect(again.duplicate)
         #expect(again.scoreId == first.scoreId)
         #expect(again.score == first.score)
-        #expect(log.records.count == 1)
+        // The retry is logged as answered, for reporting, and scores nothing.
+        #expect(log.records.count == 2)
+        let answered = DuplicateAnsweredEvent(tenant: "bank-a", paymentId: "p1", receivedAt: Instant(epochMillis: 1000), originalScoreId: first.scoreId)
+        #expect(try EventCoding.decodeRecord(log.records[1]) == .duplicateAnswered(answered))
         // Another tenant may use the same id.
         let other = TenantPolicy(name: "bank-b", reviewThreshold: 600, blockThreshold: 900, rules: .empty)
         #expect(scored(await engine.score(payment("p1", from: 1, to: 2, at: 0), tenant: other, receivedAt: Instant(epochMillis: 0), started: .now)) != nil)
@@ -84,6 +87,43 @@ struct ScoringEngineTests {
         var features: [Double] = []
         try await engine.extractor.observe(payment("p2", from: 1, to: 2, at: 60), into: &features)
         #expect(features[Feature.pairCount.rawValue] == 1)
+    }
+
+    @Test func aDuplicateIsAnsweredEvenWhenTheLogRefusesItsRecord() async throws {
+        let log = InMemoryEventLog()
+        let engine = engine(log: log)
+        let tenant = try policy()
+        let first = try #require(scored(await engine.score(payment("p1", from: 1, to: 2, at: 0), tenant: tenant, receivedAt: Instant(epochMillis: 0), started: .now)))
+        log.fail(with: EventLogError(code: .closed, message: "refused for the test"))
+        let retry = await engine.score(payment("p1", from: 1, to: 2, at: 0), tenant: tenant, receivedAt: Instant(epochMillis: 1000), started: .now)
+        guard case .duplicate(let again) = retry else {
+            Issue.record("expected a duplicate, got \(retry)")
+            return
+        }
+        #expect(again.scoreId == first.scoreId)
+        #expect(log.records.count == 1)
+    }
+
+    @Test func replaySkipsDuplicateAnsweredRecordsAndRestoresOnlyScoredAnswers() async throws {
+        let log = InMemoryEventLog()
+        let original = engine(log: log)
+        let tenant = try policy()
+        let sent = payment("p1", from: 1, to: 2, at: 0)
+        let first = try #require(scored(await original.score(sent, tenant: tenant, receivedAt: Instant(epochMillis: 0), started: .now)))
+        _ = await original.score(sent, tenant: tenant, receivedAt: Instant(epochMillis: 500), started: .now)
+        #expect(log.records.count == 2)
+        let recovered = engine()
+        let folded = try await recovered.replay(log.records[0], nowMillis: 2000)
+        #expect(folded?.tenant == "bank-a")
+        #expect(try await recovered.replay(log.records[1], nowMillis: 2000) == nil)
+        #expect(try await recovered.restoreAnswer(log.records[1], sinceMillis: 0))
+        #expect(try await !recovered.restoreAnswer(log.records[1], sinceMillis: 501))
+        var features: [Double] = []
+        try await recovered.extractor.observe(payment("p2", from: 1, to: 2, at: 60), into: &features)
+        #expect(features[Feature.pairCount.rawValue] == 1)
+        #expect(recovered.duplicates.reserve(
+            tenant: "bank-a", paymentId: "p1", fingerprint: DuplicateIndex.fingerprint(of: sent), nowMillis: 3000
+        ) == .duplicate(first))
     }
 
     @Test func aConcurrentRequestWithTheSameIdIsToldToRetry() async throws {

@@ -168,7 +168,7 @@ def help_and_version(vigil: str) -> None:
         ["tenant", "perspectives"], ["tenant", "plan"], ["tenant", "allow"], ["tenant", "rules"],
         ["tenant", "bind-certificate"], ["tenant", "token"], ["tenant", "api-keys"], ["keys", "rotate"], ["audit", "export"],
         ["events", "export"], ["features", "export"], ["features", "list"], ["simulate"], ["bench"], ["model", "predict"],
-        ["rules", "check"], ["config", "check"],
+        ["rules", "check"], ["config", "check"], ["report"],
     ]
     for command in commands:
         text = " ".join(c.run_cli(vigil, [*command, "--help"]).stdout.decode().split())

@@ -284,9 +284,19 @@ def read_demo_key(data_dir: str) -> str:
 
 
 def export_events(vigil: str, data_dir: str, timeout: float = 30.0) -> tuple[list[dict], bytes, bytes]:
-    """Runs `vigil events export`; returns (records, raw stdout, raw stderr)."""
+    """Runs `vigil events export`; returns (scored-payment records, raw stdout, raw stderr).
+
+    Records with a `kind` (a duplicate answered: docs/event-log.md) are checked and left out; `export_log` returns
+    them too."""
+    records, _, raw, err = export_log(vigil, data_dir, timeout)
+    return records, raw, err
+
+
+def export_log(vigil: str, data_dir: str, timeout: float = 30.0) -> tuple[list[dict], list[dict], bytes, bytes]:
+    """Runs `vigil events export`; returns (scored-payment records, duplicate-answered records, raw stdout, raw stderr)."""
     cp = run_cli(vigil, ["events", "export", "--data-dir", data_dir], timeout=timeout)
     records = []
+    answered = []
     for n, line in enumerate(cp.stdout.splitlines(), 1):
         if not line.strip():
             continue
@@ -295,13 +305,19 @@ def export_events(vigil: str, data_dir: str, timeout: float = 30.0) -> tuple[lis
         except ValueError as exc:
             fail(f"events export line {n} is not JSON ({exc}): {line[:200]!r}")
         check(isinstance(rec, dict), f"events export line {n} is not a JSON object: {line[:200]!r}")
+        if "kind" in rec:
+            check(rec["kind"] == "duplicateAnswered", f"events export line {n}: unknown kind: {line[:300]!r}")
+            check(set(rec) == {"sequence", "kind", "tenant", "paymentId", "receivedAt", "originalScoreId"},
+                  f"events export line {n}: a duplicate-answered record has other members: {line[:300]!r}")
+            answered.append(rec)
+            continue
         for key, typ in (("sequence", int), ("tenant", str), ("paymentId", str), ("response", dict)):
             check(isinstance(rec.get(key), typ) and not isinstance(rec.get(key), bool),
                   f"events export line {n}: `{key}` missing or not {typ.__name__}: {line[:300]!r}")
         for key in ("scoreId", "score", "decision"):
             check(key in rec["response"], f"events export line {n}: response lacks `{key}`: {line[:300]!r}")
         records.append(rec)
-    return records, cp.stdout, cp.stderr
+    return records, answered, cp.stdout, cp.stderr
 
 
 # ---------------------------------------------------------------------------
