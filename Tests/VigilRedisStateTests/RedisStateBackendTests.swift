@@ -55,10 +55,13 @@ struct RedisStateBackendTests {
         try await app.test(.router) { http in
             try await Self.waitFor(.ok, http)
             var counts: [Double] = []
+            // Each body is made once: a retry must repeat its payment exactly (createdAt included), or it is another
+            // payment under the same id (409 payment-id-reused), which a second boundary between them would cause.
+            let bodies = ["m-1": Self.body("m-1"), "m-2": Self.body("m-2")]
             for id in ["m-1", "m-2", "m-2"] {
                 let response = try await http.execute(
                     uri: "/v1/payments/score", method: .post,
-                    headers: [.authorization: "Bearer \(key)", .contentType: "application/json"], body: Self.body(id)
+                    headers: [.authorization: "Bearer \(key)", .contentType: "application/json"], body: bodies[id]!
                 ) { $0 }
                 #expect(response.status == .ok)
                 let answer = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
