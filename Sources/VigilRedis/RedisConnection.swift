@@ -107,6 +107,14 @@ public final class RedisConnection: Sendable {
                 if NIODeadline.now() >= deadline {
                     throw RedisError(code: .timeout, message: "connecting to \(endpoint) timed out")
                 }
+                // A connection that closes before its handshake is answered never connected: a TLS handshake the
+                // client refused closes it, and depending on timing that shows as a write to a closed channel.
+                if let closed = error as? RedisError, closed.code == .connectionClosed {
+                    throw RedisError(
+                        code: .connection,
+                        message: "cannot connect to \(endpoint): the connection closed during the handshake (TLS or AUTH)"
+                    )
+                }
                 throw error
             }
         }
