@@ -4,8 +4,10 @@ import Testing
 @testable import VigilRedis
 
 /// Against the 3-primary cluster that `scripts/test-servers start` runs. The migration tests move one slot each,
-/// chosen by a unique hash tag, and finish the migration so the cluster stays consistent for other tests. They run
-/// one at a time, so no test's keys sit in a slot another test is migrating.
+/// chosen by a unique hash tag whose slot holds no key yet, and finish the migration so the cluster stays consistent
+/// for other tests. They run one at a time. Other suites share the cluster and may put keys in a migrating slot at any
+/// moment, so finishing a migration first moves every key the source still holds in that slot, as `redis-cli
+/// --cluster reshard` does (a node refuses to give up a slot while it holds keys in it).
 @Suite(.serialized) struct RedisClusterTests {
     /// One direct connection per primary, with its node id.
     struct Node {
@@ -68,7 +70,28 @@ import Testing
             ["MIGRATE", RedisArgument(target.connection.endpoint.host), RedisArgument(target.connection.endpoint.port), "", "0", "5000", "KEYS"] + keys)
     }
 
-    static func finishMigration(slot: Int, to target: Node, nodes: [Node]) async throws {
+    /// A unique hash tag whose slot no node holds a key in yet, so a migration of that slot moves only the test's
+    /// own keys unless another suite writes into it meanwhile.
+    static func tagOfAnEmptySlot(_ name: String, nodes: [Node]) async throws -> String {
+        for _ in 0..<100 {
+            let tag = TestServers.uniqueKey(name)
+            let slot = HashSlot.slot(of: RedisArgument("{\(tag)}").bytes.readableBytesView)
+            var held: Int64 = 0
+            for node in nodes {
+                held += try await node.connection.send("CLUSTER", "COUNTKEYSINSLOT", RedisArgument(slot)).int ?? 0
+            }
+            if held == 0 { return tag }
+        }
+        throw RedisError(code: .server, message: "no empty slot found in 100 tries")
+    }
+
+    /// Moves what `source` still holds in `slot` to `target`, then gives the slot to `target` on every node.
+    static func finishMigration(slot: Int, from source: Node, to target: Node, nodes: [Node]) async throws {
+        while true {
+            let keys = try await source.connection.send("CLUSTER", "GETKEYSINSLOT", RedisArgument(slot), "100").array ?? []
+            if keys.isEmpty { break }
+            try await migrateKeys(keys.compactMap { $0.string.map { RedisArgument($0) } }, from: source, to: target)
+        }
         for node in nodes {
             _ = try await node.connection.send("CLUSTER", "SETSLOT", RedisArgument(slot), "NODE", RedisArgument(target.id))
         }
@@ -77,7 +100,7 @@ import Testing
     @Test func movedAfterASlotMigrationIsFollowedAndTheMapRefreshed() async throws {
         let client = try await RedisClient.connect(url: TestServers.clusterURL())
         let nodes = try await Self.nodes()
-        let key = RedisArgument("{\(TestServers.uniqueKey("moved"))}:k")
+        let key = RedisArgument("{\(try await Self.tagOfAnEmptySlot("moved", nodes: nodes))}:k")
         _ = try await client.send("SET", key, "before")
         let slot = HashSlot.slot(of: key.bytes.readableBytesView)
         let source = try await Self.owner(of: key, among: nodes)
@@ -85,7 +108,7 @@ import Testing
 
         try await Self.startMigration(slot: slot, from: nodes[source], to: nodes[target])
         try await Self.migrateKeys([key], from: nodes[source], to: nodes[target])
-        try await Self.finishMigration(slot: slot, to: nodes[target], nodes: nodes)
+        try await Self.finishMigration(slot: slot, from: nodes[source], to: nodes[target], nodes: nodes)
 
         // The client's map still says `source`, which now answers MOVED.
         #expect(try await client.send("GET", key).string == "before")
@@ -102,7 +125,7 @@ import Testing
     @Test func askDuringAMigrationSendsAskingToTheImportingNode() async throws {
         let client = try await RedisClient.connect(url: TestServers.clusterURL())
         let nodes = try await Self.nodes()
-        let tag = TestServers.uniqueKey("ask")
+        let tag = try await Self.tagOfAnEmptySlot("ask", nodes: nodes)
         let moved = RedisArgument("{\(tag)}:moved")
         let fresh = RedisArgument("{\(tag)}:fresh")
         _ = try await client.send("SET", moved, "migrated")
@@ -129,7 +152,7 @@ import Testing
         }
         #expect(message.hasPrefix("MOVED"))
 
-        try await Self.finishMigration(slot: slot, to: nodes[target], nodes: nodes)
+        try await Self.finishMigration(slot: slot, from: nodes[source], to: nodes[target], nodes: nodes)
         _ = try await client.pipeline([RedisCommand("DEL", moved), RedisCommand("DEL", fresh)])
         for node in nodes { await node.connection.close() }
         await client.close()
@@ -139,7 +162,7 @@ import Testing
         // Zero redirects allowed: the first MOVED is already one too many.
         let client = try await RedisClient.connect(url: TestServers.clusterURL(), configuration: RedisConfiguration(maxRedirects: 0))
         let nodes = try await Self.nodes()
-        let key = RedisArgument("{\(TestServers.uniqueKey("limit"))}:k")
+        let key = RedisArgument("{\(try await Self.tagOfAnEmptySlot("limit", nodes: nodes))}:k")
         _ = try await client.send("SET", key, "v")
         let slot = HashSlot.slot(of: key.bytes.readableBytesView)
         let source = try await Self.owner(of: key, among: nodes)
@@ -151,7 +174,7 @@ import Testing
         } throws: { error in
             (error as? RedisError)?.code == .redirectLimit
         }
-        try await Self.finishMigration(slot: slot, to: nodes[target], nodes: nodes)
+        try await Self.finishMigration(slot: slot, from: nodes[source], to: nodes[target], nodes: nodes)
         _ = try await nodes[target].connection.send("DEL", key)
         for node in nodes { await node.connection.close() }
         await client.close()
