@@ -1,7 +1,9 @@
 public import VigilDomain
 import VigilJSON
 
-/// The one JSON form of events, for the log, recovery and export, and of the HTTP score response.
+/// The JSON form of events, for export and the stream (and the log before binary records), and of the HTTP score
+/// response. The log itself holds the compact binary records of `EventCoding+Record.swift`; ``decodeRecord(_:)``
+/// reads both, and ``exportJSON(_:)`` renders either as this JSON.
 ///
 /// Written by hand on `JSONWriter`, byte for byte what Foundation's `JSONEncoder` writes for the types'
 /// `Codable` form with `[.sortedKeys, .withoutEscapingSlashes]` (the form the log has always held):
@@ -61,9 +63,16 @@ public enum EventCoding {
         return writer.bytes
     }
 
-    /// Reads any event-log record: a scored-payment event, or one of the kinds named by a `kind` member.
-    /// - Throws: ``EventDecodingError``, `invalidValue` for a `kind` this version does not know.
+    /// Reads any event-log record: a binary record (``record(_:)-(ScoredPaymentEvent)``, told by its first byte), or
+    /// a JSON one as logs held before binary records: a scored-payment event, or one of the kinds named by a `kind`
+    /// member. Everything that reads log payloads goes through here.
+    /// - Throws: ``EventDecodingError``, `invalidValue` for a `kind` this version does not know, `unknownFormat` for a
+    ///   binary format byte it does not know, `truncated` for a record that ends inside a field.
     public static func decodeRecord(_ payload: [UInt8]) throws(EventDecodingError) -> LoggedEvent {
+        guard let first = payload.first else {
+            throw EventDecodingError(code: .truncated, message: "the record is empty")
+        }
+        guard isJSON(first) else { return try decodeBinaryRecord(payload) }
         let document: JSONValue
         do {
             document = try JSONParser.parse(payload)
@@ -101,12 +110,12 @@ public enum LoggedEvent: Sendable, Hashable {
     }
 }
 
-/// An event-log record that is not a scored-payment event.
+/// An event-log record that this version cannot read.
 public struct EventDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A broad classification of what is wrong with the record.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Wrapped: Hashable, Sendable {
-            case malformedJSON, missingField, wrongType, invalidValue
+            case malformedJSON, missingField, wrongType, invalidValue, truncated, unknownFormat
         }
 
         private var wrapped: Wrapped
@@ -123,6 +132,10 @@ public struct EventDecodingError: Error, Sendable, Equatable, CustomStringConver
         public static let wrongType = Code(.wrongType)
         /// A field has the right kind but an unusable value: an unknown currency, a token that is not 64 hex digits.
         public static let invalidValue = Code(.invalidValue)
+        /// A binary record ends inside a field (or is empty); the message names the field and the byte offset.
+        public static let truncated = Code(.truncated)
+        /// A binary record's format byte is not one this version reads.
+        public static let unknownFormat = Code(.unknownFormat)
 
         public var description: String {
             switch self.wrapped {
@@ -130,6 +143,8 @@ public struct EventDecodingError: Error, Sendable, Equatable, CustomStringConver
             case .missingField: "missing field"
             case .wrongType: "wrong type"
             case .invalidValue: "invalid value"
+            case .truncated: "truncated record"
+            case .unknownFormat: "unknown record format"
             }
         }
     }

@@ -77,7 +77,7 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
             let answered = DuplicateAnsweredEvent(
                 tenant: tenant.name, paymentId: payment.paymentId, receivedAt: receivedAt, originalScoreId: original.scoreId
             )
-            _ = try? await log.append(EventCoding.encode(answered))
+            _ = try? await log.append(EventCoding.record(answered))
             return .duplicate(original)
         case .inProgress:
             return .inProgress
@@ -102,7 +102,7 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
 
         let event = ScoredPaymentEvent(tenant: tenant.name, receivedAt: receivedAt, request: payment, response: response, features: features)
         do {
-            _ = try await log.append(EventCoding.encode(event))
+            _ = try await log.append(EventCoding.record(event))
         } catch {
             await duplicates.release(tenant: tenant.name, paymentId: payment.paymentId)
             return .unavailable("the event log refused the record: \(error)")
@@ -135,7 +135,7 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
         response.processingMicros = Int(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
         let event = ScoredPaymentEvent(tenant: tenant.name, receivedAt: receivedAt, request: payment, response: response, features: features)
         do {
-            _ = try await log.append(EventCoding.encode(event))
+            _ = try await log.append(EventCoding.record(event))
         } catch {
             if reserved { await duplicates.release(tenant: tenant.name, paymentId: payment.paymentId) }
             return .unavailable("the event log refused the record: \(error)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VigilEngine
 import VigilEventLog
 
 struct EventsCommand: AsyncParsableCommand {
@@ -21,12 +22,16 @@ struct EventsCommand: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: directory) else { throw CLIError("no event log at \(directory)") }
             var out = StandardOutput()
             try FileEventLog.read(directory: directory) { sequence, payload in
-                // Events are JSON objects; the sequence number is spliced in front without re-encoding.
-                guard payload.first == UInt8(ascii: "{") else {
-                    throw CLIError("record \(sequence) is not a JSON object")
+                // The record's JSON object (a JSON record as stored, a binary one as its event's JSON form); the
+                // sequence number is spliced in front.
+                let json: [UInt8]
+                do {
+                    json = try EventCoding.exportJSON(payload)
+                } catch {
+                    throw CLIError("record \(sequence) is not an event this version reads: \(error)")
                 }
                 try out.write("{\"sequence\":\(sequence),")
-                try out.write(payload.dropFirst())
+                try out.write(json.dropFirst())
                 try out.write("\n")
             }
             try out.flush()

@@ -19,7 +19,7 @@ extension ScoringEngineTests {
 
     /// The feature values the log holds for its `index`th record.
     func logged(_ log: InMemoryEventLog, _ index: Int) throws -> [Double?] {
-        try EventCoding.decode(log.records[index]).features
+        try scoredEvent(log.records[index]).features
     }
 
     /// Scores a £100 payment from debtor 1 to creditor 2 created at `created` seconds and received at `received`.
@@ -71,7 +71,7 @@ extension ScoringEngineTests {
         #expect(next[Feature.debtorCount5m.rawValue] == 2)
         #expect(next[Feature.debtorCount24h.rawValue] == 3)
         // The log keeps what the client sent.
-        #expect(try EventCoding.decode(log.records[0]).request.createdAt == clock(-3 * 86_400))
+        #expect(try scoredEvent(log.records[0]).request.createdAt == clock(-3 * 86_400))
     }
 
     @Test func aReusedIdWithAnotherPaymentIsRefusedAndNotScoredAlsoAfterRecovery() async throws {

@@ -57,7 +57,9 @@ struct ScoringEngineTests {
         #expect(!response.reasons.isEmpty)
         #expect(!response.reasons.contains { $0.feature == "debtor.hour_unusualness" || $0.feature == "debtor.amount_zscore" })
         #expect(log.records.count == 1)
-        let event = try JSONDecoder().decode(ScoredPaymentEvent.self, from: Data(log.records[0]))
+        // The log holds the compact binary record, which reads back as the event.
+        #expect(log.records[0].first == EventCoding.RecordFormat.scoredEvent1)
+        let event = try scoredEvent(log.records[0])
         #expect(event.response == response)
         #expect(event.tenant == "bank-a")
     }
@@ -78,6 +80,7 @@ struct ScoringEngineTests {
         // The retry is logged as answered, for reporting, and scores nothing.
         #expect(log.records.count == 2)
         let answered = DuplicateAnsweredEvent(tenant: "bank-a", paymentId: "p1", receivedAt: Instant(epochMillis: 1000), originalScoreId: first.scoreId)
+        #expect(log.records[1].first == EventCoding.RecordFormat.duplicateAnswered1)
         #expect(try EventCoding.decodeRecord(log.records[1]) == .duplicateAnswered(answered))
         // Another tenant may use the same id.
         let other = TenantPolicy(name: "bank-b", reviewThreshold: 600, blockThreshold: 900, rules: .empty)

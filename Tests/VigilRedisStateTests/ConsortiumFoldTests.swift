@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import Testing
+import VigilEngine
 import VigilEventLog
 import VigilFeatures
 import VigilRedisState
@@ -83,7 +84,7 @@ struct ConsortiumFoldTests {
         }
         var counts: [String: Double] = [:]
         try FileEventLog.read(directory: dir + "/events") { _, payload in
-            let event = try #require(try JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any])
+            let event = try #require(try JSONSerialization.jsonObject(with: Data(EventCoding.exportJSON(payload))) as? [String: Any])
             let features = try #require(event["features"] as? [Any])
             counts[event["paymentId"] as? String ?? ""] = features[Self.inboundCount1h] as? Double
         }
@@ -137,7 +138,7 @@ struct ConsortiumFoldTests {
         }
         var counts: [String: Double] = [:]
         try FileEventLog.read(directory: dir + "/events") { _, payload in
-            let event = try #require(try JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any])
+            let event = try #require(try JSONSerialization.jsonObject(with: Data(EventCoding.exportJSON(payload))) as? [String: Any])
             let features = try #require(event["features"] as? [Any])
             counts[event["paymentId"] as? String ?? ""] = features[Self.inboundCount1h] as? Double
         }

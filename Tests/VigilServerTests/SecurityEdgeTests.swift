@@ -189,7 +189,7 @@ struct SecurityEdgeTests {
 func sealedAccounts(_ dir: String) throws -> [SealedValue] {
     var out: [SealedValue] = []
     try FileEventLog.read(directory: dir + "/events") { _, payload in
-        out.append(try EventCoding.decode(payload).request.debtor.sealedAccount)
+        if case .scored(let event) = try EventCoding.decodeRecord(payload) { out.append(event.request.debtor.sealedAccount) }
     }
     return out
 }
