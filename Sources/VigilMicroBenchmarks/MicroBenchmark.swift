@@ -60,6 +60,12 @@ struct MicroBenchmark {
 
         let stages = Stages(workload: workload, inputs: inputs, model: model, tenant: tenant, sampler: sampler, directory: directory)
         print(Report.stageTable(try await stages.all()))
+        let sizes = stages.eventSizes()
+        print(
+            "event size: \(Report.count(sizes.binary)) bytes per binary record (EventCoding.record, what the log holds), "
+                + "\(Report.count(sizes.json)) bytes as JSON (EventCoding.encode, what export prints and older logs hold); "
+                + "the log adds an 8-byte header to each"
+        )
         print("")
 
         let endToEnd = EndToEnd(workload: workload, model: model, tenant: tenant, sampler: sampler)

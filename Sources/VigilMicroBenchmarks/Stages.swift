@@ -38,7 +38,10 @@ struct Stages {
         results.append(StageResult(name: "4a. model + contributions (explainedMargin)", measurement: explained))
         results.append(StageResult(name: "4b. model alone (margin)", measurement: marginOnly))
         results.append(StageResult(name: "5. rules (RuleSet.evaluate, 2 default rules)", measurement: await rules()))
-        results.append(StageResult(name: "6a. event encode (EventCoding, JSONWriter)", measurement: await encode()))
+        results.append(StageResult(name: "6a. event encode, binary record (EventCoding.record)", measurement: await encode(binary: true)))
+        results.append(StageResult(name: "6a'. event encode, JSON (EventCoding.encode, JSONWriter)", measurement: await encode(binary: false)))
+        results.append(StageResult(name: "6d. event decode, binary record (EventCoding.decodeRecord)", measurement: try await decodeRecords(binary: true)))
+        results.append(StageResult(name: "6d'. event decode, JSON record (EventCoding.decodeRecord)", measurement: try await decodeRecords(binary: false)))
         results.append(StageResult(name: "6b. event append, one at a time (FileEventLog, async)", measurement: try await append()))
         results.append(
             StageResult(name: "6c. event append, 64 appenders (FileEventLog, async)", measurement: try await append(concurrency: 64))
@@ -185,13 +188,14 @@ struct Stages {
         }
     }
 
-    /// Encoding each payment's event as the engine does: `EventCoding.encode`, into a fresh array per event.
-    func encode() async -> Measurement {
+    /// Encoding each payment's event, into a fresh array per event: as the engine appends it (`EventCoding.record`,
+    /// binary), or as the JSON form that export prints and older logs hold (`EventCoding.encode`).
+    func encode(binary: Bool) async -> Measurement {
         await sampler.run(payments: count) { _ in
             var checksum = 0
             let start = ContinuousClock.now
             for event in inputs.events {
-                let payload = EventCoding.encode(event)
+                let payload = binary ? EventCoding.record(event) : EventCoding.encode(event)
                 checksum &+= Int(payload[payload.count / 2])
             }
             let elapsed = ContinuousClock.now - start
@@ -200,13 +204,36 @@ struct Stages {
         }
     }
 
+    /// Reading each payment's record back as recovery does (`EventCoding.decodeRecord`): the binary records the engine
+    /// appends, or the JSON records of older logs. This decides replay speed.
+    func decodeRecords(binary: Bool) async throws -> Measurement {
+        let payloads = inputs.events.map { binary ? EventCoding.record($0) : EventCoding.encode($0) }
+        return try await sampler.run(payments: count) { _ in
+            var checksum = 0
+            let start = ContinuousClock.now
+            for payload in payloads {
+                checksum &+= try EventCoding.decodeRecord(payload).receivedAt.utcOffsetSeconds == 0 ? 1 : 2
+            }
+            let elapsed = ContinuousClock.now - start
+            precondition(checksum > 0)
+            return elapsed
+        }
+    }
+
+    /// Bytes per event of the workload in each form (the log adds an 8-byte header to each).
+    func eventSizes() -> (binary: Double, json: Double) {
+        let binary = inputs.events.reduce(0) { $0 + EventCoding.record($1).count }
+        let json = inputs.events.reduce(0) { $0 + EventCoding.encode($1).count }
+        return (Double(binary) / Double(count), Double(json) / Double(count))
+    }
+
     /// `FileEventLog.append` of each encoded event with `durability = async`: each append waits for the writer
     /// thread to `write` its batch, not for `fdatasync` (fsync latency is measured by `vigil bench`).
     ///
     /// With `concurrency` 1 every append pays the writer thread's wake-up alone (a latency); with 64 appenders in
     /// flight, as under load, the writer takes many records per `write` and the figure is the amortised cost.
     func append(concurrency: Int = 1) async throws -> Measurement {
-        let payloads = inputs.events.map(EventCoding.encode)
+        let payloads = inputs.events.map(EventCoding.record)
         let log = try FileEventLog(directory: directory + "/events-\(concurrency)", durability: .async)
         let measurement = try await sampler.run(payments: count) { _ in
             let start = ContinuousClock.now
