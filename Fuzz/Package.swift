@@ -1,5 +1,6 @@
 // swift-tools-version: 6.1
-// libFuzzer targets for the code that reads untrusted input: request bodies and tenant rule files.
+// libFuzzer targets for the code that reads untrusted input: request bodies, tenant rule files and event-log
+// records.
 //
 // A package of its own so that `swift build` of the main package never builds an executable without a
 // `main`. The library targets are symlinks to `../Sources/<Target>`, so the fuzzers exercise the very code
@@ -43,6 +44,11 @@ let package = Package(
         .executableTarget(
             name: "FuzzPaymentRequest",
             dependencies: ["VigilGateway", "VigilDomain", "VigilJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FuzzEventRecord",
+            dependencies: ["VigilEngine", "VigilDomain"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
