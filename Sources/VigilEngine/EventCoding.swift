@@ -12,7 +12,7 @@ import VigilJSON
 /// `EventCodingTests` checks the equality on randomised events.
 public enum EventCoding {
     /// The event as one JSON object.
-    /// - Performance: 5.8 µs per simulated 2.3 KB event in a release build (`vigil-microbench`, stage 6a),
+    /// - Performance: 5.8 µs per simulated 2.3 KB event in a release build (`vigil-microbench`, stage 6a', then 6a),
     ///   against 103 µs with `JSONEncoder`.
     public static func encode(_ event: ScoredPaymentEvent) -> [UInt8] {
         var writer = JSONWriter(capacity: 3072)
