@@ -183,7 +183,7 @@ struct RedisStateBackendTests {
         var events: [[UInt8]] = []
         try FileEventLog.read(directory: dir + "/events") { _, payload in events.append(payload) }
         #expect(events.count == 1)
-        let event = try #require(try JSONSerialization.jsonObject(with: Data(events[0])) as? [String: Any])
+        let event = try #require(try JSONSerialization.jsonObject(with: Data(EventCoding.exportJSON(events[0]))) as? [String: Any])
         let response = try #require(event["response"] as? [String: Any])
         #expect(response["degraded"] as? Bool == true)
         // Only the request's own features were known: every state feature is missing (null).
