@@ -144,10 +144,11 @@ struct UsageAggregatorTests {
                 for payload in payloads { try body(try EventCoding.decodeRecord(payload)) }
             }
         }
-        let payloads = Self.events.map { event -> [UInt8] in
+        // Binary records and JSON ones (a log written before binary records, then appended to) count alike.
+        let payloads = Self.events.enumerated().map { index, event -> [UInt8] in
             switch event {
-            case .scored(let scored): EventCoding.encode(scored)
-            case .duplicateAnswered(let answered): EventCoding.encode(answered)
+            case .scored(let scored): index % 2 == 0 ? EventCoding.record(scored) : EventCoding.encode(scored)
+            case .duplicateAnswered(let answered): index % 2 == 0 ? EventCoding.record(answered) : EventCoding.encode(answered)
             }
         }
         var aggregator = UsageAggregator(from: Self.march31, to: Self.april1)
