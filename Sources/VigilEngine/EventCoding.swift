@@ -39,7 +39,8 @@ public enum EventCoding {
     }
 
     /// Reads an event written by ``encode(_:)-(ScoredPaymentEvent)`` (or by `JSONEncoder` from its `Codable`
-    /// form). Members it does not know are ignored, as `JSONDecoder` ignores them.
+    /// form). Members it does not know are ignored, as `JSONDecoder` ignores them. It reads the JSON form only: log
+    /// records, which are binary since issue 12, are read with ``decodeRecord(_:)``.
     /// - Throws: ``EventDecodingError`` naming the field at fault, or the byte offset of a syntax error.
     public static func decode(_ payload: [UInt8]) throws(EventDecodingError) -> ScoredPaymentEvent {
         let document: JSONValue
