@@ -82,6 +82,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "VigilKafka", dependencies: ["CRdKafka"], swiftSettings: swiftSettings),
+        // The Kafka client's uses by the service: the event stream sink and the report's topic source. Apart from
+        // VigilKafka, as VigilRedisState is from VigilRedis, so the client does not depend on the server.
+        .target(
+            name: "VigilKafkaStream",
+            dependencies: ["VigilKafka", "VigilServer", "VigilReporting", "VigilEngine", "VigilJSON"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "VigilPostgres",
             dependencies: [
@@ -142,7 +149,7 @@ let package = Package(
                 "VigilFeatures", "VigilDomain", "VigilGateway", "VigilOffline", "VigilEvaluation", "VigilTraining", "VigilSimulation", "VigilBench",
                 "VigilRedisState", "VigilRedis",
                 "VigilPostgres",
-                "VigilReporting",
+                "VigilReporting", "VigilKafkaStream",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -231,7 +238,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "VigilKafkaTests", dependencies: ["VigilKafka", "CRdKafka"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VigilKafkaTests",
+            dependencies: [
+                "VigilKafka", "CRdKafka", "VigilKafkaStream", "VigilServer", "VigilReporting", "VigilEngine", "VigilEventLog",
+                "VigilDomain", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VigilReportingTests", dependencies: ["VigilReporting", "VigilEngine", "VigilDomain"], swiftSettings: swiftSettings
         ),

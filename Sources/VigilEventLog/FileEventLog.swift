@@ -30,7 +30,7 @@ public final class FileEventLog: EventLog {
     public let maxRecordBytes: Int
     /// What opening the log found and repaired.
     public let recovery: RecoveryReport
-    private let queue: AppendQueue
+    let queue: AppendQueue
 
     /// Opens the log in `directory`, creating the directory if needed, and recovers it.
     ///

@@ -28,23 +28,25 @@ public struct StartupError: Error, CustomStringConvertible {
 ///   - failStop: What stops the node once its event log has failed (`vigil serve` attaches its service group);
 ///     without one attached the node stays up, not ready.
 ///   - usage: Where tenants' usage plans are spent: this process by default, or a store all nodes share.
+///   - stream: Where the event log is shipped (`vigil serve --stream kafka://…` passes the Kafka adapter's); nil for
+///     nowhere.
 public func buildApplication(
     configuration: VigilConfiguration, controlPlane: (any ControlPlane)? = nil, logger: Logger, failStop: FailStop = FailStop(),
-    usage: any UsageLimiting = UsageLimiter(),
+    usage: any UsageLimiting = UsageLimiter(), stream: (any EventStreamSink)? = nil,
     onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
 ) async throws -> some ApplicationProtocol {
     var backend = StateBackend.embedded(duplicateRetentionHours: configuration.duplicateRetentionHours)
     backend.usage = usage
     return try await buildApplication(
         configuration: configuration, controlPlane: controlPlane, backend: backend, logger: logger, failStop: failStop,
-        onListening: onListening
+        stream: stream, onListening: onListening
     )
 }
 
-/// ``buildApplication(configuration:controlPlane:logger:failStop:usage:onListening:)`` on a given state back end.
+/// ``buildApplication(configuration:controlPlane:logger:failStop:usage:stream:onListening:)`` on a given state back end.
 public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
     configuration: VigilConfiguration, controlPlane: (any ControlPlane)? = nil, backend: StateBackend<Store, Duplicates>, logger: Logger,
-    failStop: FailStop = FailStop(),
+    failStop: FailStop = FailStop(), stream: (any EventStreamSink)? = nil,
     onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
 ) async throws -> some ApplicationProtocol {
     // Every argument is checked, the model included, before the data directory is created or written.
@@ -110,6 +112,21 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
         )
     }
 
+    var shipper: EventShipper?
+    if let stream {
+        do {
+            shipper = try EventShipper(
+                log: log, sink: stream, position: try StreamPosition(dataDirectory: data), metrics: metrics, logger: logger
+            )
+        } catch {
+            await log.shutdown()
+            throw error
+        }
+    }
+    // How many records are on the stream (every sequence below it), for retention: nil when there is no stream.
+    let streamShipped: @Sendable () -> UInt64? = { [position = shipper?.position] in position?.shipped }
+    _ = streamShipped
+
     let engine = ScoringEngine(
         store: backend.features, log: log, model: model, duplicates: backend.duplicates, bounds: configuration.createdAtBounds,
         degradesOnStateFailure: configuration.stateFailure == .degraded
@@ -150,7 +167,7 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
             ),
             ConfigurationReloader(admin: admin, state: state, logger: logger),
             SigningKeyReloader(store: signingKeys, authority: tokens, logger: logger),
-        ],
+        ] + (shipper.map { [$0] } ?? []),
         onServerRunning: { channel in
             onListening(configuration.host, channel.localAddress?.port ?? configuration.port)
         },

@@ -25,6 +25,8 @@ public final class ServerMetrics: Sendable {
     private let reportedDroppedLines = Mutex(0)
     /// What each state-store counter stood at when last exposed, by name.
     private let reportedStoreCounters = Mutex<[String: Int]>([:])
+    /// Run at each scrape to bring gauges that are read, not counted, up to date (e.g. the stream's lag).
+    private let scrapeHooks = Mutex<[@Sendable () -> Void]>([])
 
     struct RequestKey: Hashable {
         var route: String
@@ -120,6 +122,11 @@ public final class ServerMetrics: Sendable {
 
     func degradedScore() { degradedScores.increment() }
 
+    /// Runs `hook` before each exposition.
+    func onScrape(_ hook: @escaping @Sendable () -> Void) {
+        scrapeHooks.withLock { $0.append(hook) }
+    }
+
     /// Brings `vigil_log_lines_dropped_total` up to the count `output` keeps.
     func recordDroppedLogLines(_ output: LogOutput) {
         let total = output.droppedLines
@@ -150,6 +157,7 @@ public final class ServerMetrics: Sendable {
         featureKeys: (accounts: Int, pairs: Int, entities: Int)?, duplicateEntries: Int?, storeCounters: [StateStoreCounter] = []
     ) -> String {
         recordStoreCounters(storeCounters)
+        for hook in scrapeHooks.withLock({ $0 }) { hook() }
         registry.makeGauge(name: "vigil_connections_open", help: "Client connections open now.")
             .set(to: Double(openConnections.load(ordering: .relaxed)))
         recordDroppedLogLines(.standardError)

@@ -91,6 +91,11 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         }
     }
 
+    /// Where the event log is shipped: nil for nowhere, or `kafka://host:port,host:port,…` (the bootstrap brokers).
+    public var stream: String?
+    /// The Kafka topic the event log is shipped to.
+    public var streamTopic: String = "vigil.events"
+
     /// Whether state is shared (Valkey/Redis) rather than in this process.
     public var hasSharedState: Bool { state != "memory" }
 
@@ -119,6 +124,7 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         case tokenIssuer, tokenAudience, tokenClockSkewSeconds
         case createdAtSkewSeconds, createdAtLagSeconds
         case state, statePrefix, stateTimeoutMilliseconds, stateExpiryDays, stateFailure, stateTLSCAPath
+        case stream, streamTopic
     }
 
     public init(from decoder: any Decoder) throws {
@@ -160,6 +166,8 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         if let failure = try c.decodeIfPresent(String.self, forKey: .stateFailure) {
             stateFailure = try StateFailure(parsing: failure, from: "stateFailure")
         }
+        stream = try c.decodeIfPresent(String.self, forKey: .stream)
+        streamTopic = try c.decodeIfPresent(String.self, forKey: .streamTopic) ?? defaults.streamTopic
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -244,6 +252,8 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         if let value = environment["VIGIL_STATE_PREFIX"] { statePrefix = value }
         if let value = environment["VIGIL_STATE_TLS_CA"] { stateTLSCAPath = value }
         if let value = environment["VIGIL_STATE_FAILURE"] { stateFailure = try StateFailure(parsing: value, from: "VIGIL_STATE_FAILURE") }
+        if let value = environment["VIGIL_STREAM"] { stream = value }
+        if let value = environment["VIGIL_STREAM_TOPIC"] { streamTopic = value }
         if let value = environment["VIGIL_TLS_MIN_VERSION"] {
             tlsMinimumVersion = try TLSMinimumVersion(parsing: value, from: "VIGIL_TLS_MIN_VERSION")
         }
@@ -288,6 +298,10 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         }
         if stateTLSCAPath != nil, !state.hasPrefix("rediss://") && !state.hasPrefix("redis+cluster://") {
             throw Invalid(description: "stateTLSCAPath (--state-tls-ca) needs a TLS state store: state must start with rediss://")
+        }
+        if let stream { _ = try EventStreamURL(parsing: stream, from: "stream") }
+        guard EventStreamURL.isValidTopic(streamTopic) else {
+            throw Invalid(description: "streamTopic must be 1–249 characters of letters, digits, '.', '_' and '-'")
         }
         for (name, path) in [
             ("tlsCertificatePath", tlsCertificatePath), ("tlsKeyPath", tlsKeyPath), ("clientCAPath", clientCAPath), ("stateTLSCAPath", stateTLSCAPath),

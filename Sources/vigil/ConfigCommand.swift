@@ -53,6 +53,7 @@ struct ConfigCommand: AsyncParsableCommand {
                   master key   \(configuration.masterKeySource == .env ? "VIGIL_MASTER_KEY" : configuration.dataDirectory + "/master.key")
                   model        \(check.model.version) (\(configuration.modelPath ?? "bundled"))
                   state        \(state)
+                  stream       \(configuration.stream.map { "\($0) topic \(configuration.streamTopic)" } ?? "none")
                 """)
         }
     }

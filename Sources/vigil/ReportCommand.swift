@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import VigilKafkaStream
 import VigilReporting
+import VigilServer
 
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,6 +22,12 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "Report only this tenant.") var tenant: String?
     @Option(help: "md (default), csv or json.") var format: String?
     @Flag(help: "Print the billing CSV: tenant, month, billable units, scored, duplicates.") var monthly = false
+    @Option(help: ArgumentHelp(
+        "Read the event stream's Kafka topic from its beginning instead of the local event log: kafka://host:port,host:port.",
+        valueName: "url"
+    ))
+    var stream: String?
+    @Option(help: "The topic to read with --stream (default vigil.events).") var topic: String?
 
     func run() async throws {
         guard let first = UTCDay(parsing: from) else { throw Self.refuse("--from must be a date written YYYY-MM-DD") }
@@ -36,14 +44,31 @@ struct ReportCommand: AsyncParsableCommand {
         }
         if monthly, chosen != .csv { throw Self.refuse("--monthly prints the billing CSV; leave out --format or give csv") }
 
-        if (data.resolvedControlPlane ?? "files") == "files" { try requireDataDirectory("report", data.dataDir) }
-        let directory = data.dataDir + "/events"
-        guard FileManager.default.fileExists(atPath: directory) else {
-            throw Self.refuse("no event log at \(directory) (a node writes one when it first serves)")
+        let source: any ReportEventSource
+        if let stream {
+            let url: EventStreamURL
+            do {
+                url = try EventStreamURL(parsing: stream, from: "--stream")
+            } catch {
+                throw Self.refuse(error.description)
+            }
+            let topic = topic ?? VigilConfiguration().streamTopic
+            guard EventStreamURL.isValidTopic(topic) else {
+                throw Self.refuse("--topic must be 1–249 characters of letters, digits, '.', '_' and '-'")
+            }
+            source = KafkaTopicSource(url: url, topic: topic)
+        } else {
+            if topic != nil { throw Self.refuse("--topic needs --stream") }
+            if (data.resolvedControlPlane ?? "files") == "files" { try requireDataDirectory("report", data.dataDir) }
+            let directory = data.dataDir + "/events"
+            guard FileManager.default.fileExists(atPath: directory) else {
+                throw Self.refuse("no event log at \(directory) (a node writes one when it first serves)")
+            }
+            source = EventLogDirectorySource(directory: directory)
         }
         var aggregator = UsageAggregator(from: first, to: last, tenant: tenant)
         do {
-            try await aggregator.add(from: EventLogDirectorySource(directory: directory))
+            try await aggregator.add(from: source)
         } catch let error as ReportError {
             throw CLIError("report: \(error)")
         }

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import VigilEventLog
+import VigilKafkaStream
 import VigilProtection
 import VigilRedisState
 import VigilServer
@@ -45,6 +46,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("state-failure"), help: "When the state store fails: unavailable (503, the default) or degraded (score from the request alone).")
     var stateFailure: String?
 
+    @Option(help: ArgumentHelp(
+        "Ship every event-log record to Kafka: kafka://host:port,host:port (the bootstrap brokers; env VIGIL_STREAM, config stream).",
+        valueName: "url"
+    ))
+    var stream: String?
+    @Option(name: .customLong("stream-topic"), help: "The Kafka topic the event log is shipped to (default vigil.events).") var streamTopic: String?
+
     func run() async throws {
         var configuration = VigilConfiguration()
         do {
@@ -66,6 +74,8 @@ struct ServeCommand: AsyncParsableCommand {
             if let statePrefix { configuration.statePrefix = statePrefix }
             if let stateTimeoutMs { configuration.stateTimeoutMilliseconds = stateTimeoutMs }
             if let stateTLSCA { configuration.stateTLSCAPath = stateTLSCA }
+            if let stream { configuration.stream = stream }
+            if let streamTopic { configuration.streamTopic = streamTopic }
             if let stateFailure { configuration.stateFailure = try .init(parsing: stateFailure, from: "--state-failure") }
             if let tlsMinVersion {
                 configuration.tlsMinimumVersion = try .init(parsing: tlsMinVersion, from: "--tls-min-version")
@@ -90,6 +100,14 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIError("cannot harden the process: \(error)")
         }
         let plane = try await openControlPlane(configuration.controlPlane, logger: logger)
+        var eventStream: (any EventStreamSink)?
+        if let stream = configuration.stream {
+            do {
+                eventStream = try KafkaEventStream(url: try EventStreamURL(parsing: stream, from: "stream"), topic: configuration.streamTopic)
+            } catch {
+                throw CLIError("event stream: \(error)")
+            }
+        }
         do {
             let scheme = configuration.tlsEnabled ? "https" : "http"
             let failStop = FailStop()
@@ -106,12 +124,13 @@ struct ServeCommand: AsyncParsableCommand {
                 }
                 let app = try await buildApplication(
                     configuration: configuration, controlPlane: plane, backend: backend, logger: logger, failStop: failStop,
-                    onListening: listening
+                    stream: eventStream, onListening: listening
                 )
                 try await failStop.run(app, logger: logger)
             } else {
                 let app = try await buildApplication(
-                    configuration: configuration, controlPlane: plane, logger: logger, failStop: failStop, onListening: listening
+                    configuration: configuration, controlPlane: plane, logger: logger, failStop: failStop, stream: eventStream,
+                    onListening: listening
                 )
                 try await failStop.run(app, logger: logger)
             }

@@ -71,14 +71,14 @@ final class TemporaryDirectories: Sendable {
 /// A running (router-level) Vigil on `dataDirectory`, ready to score.
 func withVigil<T: Sendable>(
     dataDirectory: String, logs: LogCapture = LogCapture(), durability: String = "fsync",
-    configure: (inout VigilConfiguration) -> Void = { _ in },
+    configure: (inout VigilConfiguration) -> Void = { _ in }, stream: (any EventStreamSink)? = nil,
     _ body: @Sendable (any TestClientProtocol, String) async throws -> T
 ) async throws -> T {
     var configuration = VigilConfiguration()
     configuration.dataDirectory = dataDirectory
     configuration.port = 0
     configure(&configuration)
-    let app = try await buildApplication(configuration: configuration, logger: logs.logger())
+    let app = try await buildApplication(configuration: configuration, logger: logs.logger(), stream: stream)
     // A directory that already had tenants gets no demo tenant.
     let key = (try? String(contentsOfFile: dataDirectory + "/demo.key", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
     return try await app.test(.router) { client in

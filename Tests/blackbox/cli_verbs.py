@@ -275,7 +275,9 @@ def example_configuration(vigil: str, tmp: str) -> None:
                             ({"tlsKeyPath": "/etc/vigil/key.pem"}, b"needs its certificate"),
                             ({"state": "redis://10.0.0.1:notaport"}, b"state:"),
                             ({"state": "postgres://10.0.0.1:5432"}, b"state must be memory"),
-                            ({"stateFailure": "ignore"}, b"stateFailure must be unavailable or degraded")]:
+                            ({"stateFailure": "ignore"}, b"stateFailure must be unavailable or degraded"),
+                            ({"stream": "http://10.0.0.1:9092"}, b"stream must be kafka://"),
+                            ({"stream": "kafka://10.0.0.1:9092", "streamTopic": "no spaces"}, b"streamTopic must be")]:
         with open(bad, "w") as fh:
             json.dump({**config, **change}, fh)
         cp = c.run_cli(vigil, ["config", "check", bad], check_status=False)
@@ -287,6 +289,11 @@ def example_configuration(vigil: str, tmp: str) -> None:
     cp = c.run_cli(vigil, ["config", "check", bad])
     c.check(b"redis://vigil:***@10.0.0.1:6379 (degraded when it fails)" in cp.stdout and b"s3cret-canary" not in cp.stdout,
             f"config check on a Redis state: {cp.stdout!r}")
+    with open(bad, "w") as fh:
+        json.dump({**config, "stream": "kafka://10.0.0.1:9092,10.0.0.2:9092"}, fh)
+    cp = c.run_cli(vigil, ["config", "check", bad])
+    c.check(b"stream       kafka://10.0.0.1:9092,10.0.0.2:9092 topic vigil.events" in cp.stdout,
+            f"config check on a stream: {cp.stdout!r}")
     server = c.Server(vigil, data, extra_args=["--config", example], name="example").start()
     server.wait_ready()
     resp = _score_as(server.port, c.read_demo_key(data))

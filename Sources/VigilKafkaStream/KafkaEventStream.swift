@@ -1,0 +1,37 @@
+public import VigilKafka
+public import VigilServer
+
+/// The event stream on Kafka: each batch is produced to one topic by an idempotent producer with `acks=all`, and a
+/// send returns once every message of the batch has its delivery report.
+public final class KafkaEventStream: EventStreamSink {
+    private let producer: KafkaProducer
+    public let topic: String
+    public let summary: String
+
+    /// Connects (in the background) to the brokers of `url`.
+    /// - Parameters:
+    ///   - deliveryTimeout: How long librdkafka retries one message before the batch fails and the shipper backs off
+    ///     and sends it again.
+    /// - Throws: `KafkaError` if librdkafka refuses the configuration.
+    public init(url: EventStreamURL, topic: String, deliveryTimeout: Duration = .seconds(10)) throws(KafkaError) {
+        producer = try KafkaProducer(
+            configuration: .init(bootstrapServers: url.brokers, deliveryTimeout: deliveryTimeout, clientID: "vigil-shipper")
+        )
+        self.topic = topic
+        summary = "kafka \(url.brokers.joined(separator: ",")) topic \(topic)"
+    }
+
+    public func send(_ messages: [StreamMessage]) async throws {
+        let (producer, topic) = (self.producer, self.topic)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for message in messages {
+                group.addTask { try await producer.produce(topic: topic, key: message.key, value: message.value) }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    public func close() async {
+        producer.close(timeout: .seconds(5))
+    }
+}
