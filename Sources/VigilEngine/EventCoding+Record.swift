@@ -45,7 +45,15 @@ extension EventCoding {
         if payload.first == UInt8(ascii: "{") {
             return payload
         }
-        switch try decodeRecord(payload) {
+        return exportJSON(try decodeRecord(payload), stored: payload)
+    }
+
+    /// ``exportJSON(_:)`` of a record already read from `payload`, without reading it again.
+    public static func exportJSON(_ record: LoggedEvent, stored payload: [UInt8]) -> [UInt8] {
+        if payload.first == UInt8(ascii: "{") {
+            return payload
+        }
+        switch record {
         case .scored(let event): return encode(event)
         case .duplicateAnswered(let event): return encode(event)
         }

@@ -62,12 +62,13 @@ extension StreamMessage {
             case .scored(let event): event.paymentId
             case .duplicateAnswered(let event): event.paymentId
             }
-        // Records are JSON objects; the members are spliced in front without re-encoding.
-        guard payload.first == UInt8(ascii: "{"), payload.count > 2 else {
+        // The export JSON object; the members are spliced in front without re-encoding.
+        let json = EventCoding.exportJSON(record, stored: payload)
+        guard json.first == UInt8(ascii: "{"), json.count > 2 else {
             throw StartupError(description: "event-log record \(sequence) is not a JSON object")
         }
         var value = Array("{\"schema\":\"\(Self.schema)\",\"sequence\":\(sequence),".utf8)
-        value.append(contentsOf: payload.dropFirst())
+        value.append(contentsOf: json.dropFirst())
         self.init(key: Array("\(record.tenant)/\(paymentId)".utf8), value: value)
     }
 }
