@@ -79,7 +79,8 @@ extension FeatureStoreImage {
                 out.byte(pair.hasEarlier ? 1 : 0)
             }
             out.count(tables.earlierPayments.count)
-            for (row, payments) in tables.earlierPayments {
+            // By row, so the same state always gives the same bytes.
+            for (row, payments) in tables.earlierPayments.sorted(by: { $0.key < $1.key }) {
                 out.u32(row)
                 out.count(payments.count)
                 for payment in payments {
