@@ -173,6 +173,12 @@ public final class FileEventLog: EventLog {
         public var endSequence: UInt64
         /// When its file was last written, seconds since the epoch: when its newest record was appended.
         public var modifiedAt: Int64
+
+        public init(firstSequence: UInt64, endSequence: UInt64, modifiedAt: Int64) {
+            self.firstSequence = firstSequence
+            self.endSequence = endSequence
+            self.modifiedAt = modifiedAt
+        }
     }
 
     /// The closed segments, oldest first, with their extent and last write time (one `stat` each, no reading).
