@@ -233,7 +233,7 @@ let package = Package(
         ),
         .testTarget(name: "VigilKafkaTests", dependencies: ["VigilKafka", "CRdKafka"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "VigilReportingTests", dependencies: ["VigilReporting", "VigilEngine", "VigilDomain"], swiftSettings: swiftSettings
+            name: "VigilReportingTests", dependencies: ["VigilReporting", "VigilEngine", "VigilDomain", "VigilEventLog"], swiftSettings: swiftSettings
         ),
         .testTarget(name: "VigilTrainingTests", dependencies: ["VigilTraining", "VigilTrees"], swiftSettings: swiftSettings),
         .testTarget(
