@@ -155,7 +155,7 @@ let package = Package(
             name: "vigil-microbench",
             dependencies: [
                 "VigilDomain", "VigilProtection", "VigilGateway", "VigilFeatures", "VigilTrees", "VigilRules", "VigilEventLog",
-                "VigilEngine", "VigilSimulation",
+                "VigilEngine", "VigilSimulation", "VigilServer",
             ],
             path: "Sources/VigilMicroBenchmarks",
             swiftSettings: swiftSettings
