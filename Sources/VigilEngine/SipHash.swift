@@ -54,7 +54,22 @@ struct SipHash13 {
 
     /// The string's UTF-8 bytes, then 0xFF (which UTF-8 never holds), so ("ab", "c") and ("a", "bc") differ.
     mutating func combine(_ text: String) {
-        for unit in text.utf8 { combine(byte: unit) }
+        var text = text
+        text.withUTF8 { bytes in
+            var index = 0
+            // Whole words while none is pending: the common case, ids of a few dozen bytes.
+            if tailBytes == 0 {
+                while bytes.count - index >= 8 {
+                    compress(UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self)))
+                    index += 8
+                    length += 8
+                }
+            }
+            while index < bytes.count {
+                combine(byte: bytes[index])
+                index += 1
+            }
+        }
         combine(byte: 0xFF)
     }
 
