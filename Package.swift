@@ -162,7 +162,7 @@ let package = Package(
             name: "vigil-microbench",
             dependencies: [
                 "VigilDomain", "VigilProtection", "VigilGateway", "VigilFeatures", "VigilTrees", "VigilRules", "VigilEventLog",
-                "VigilEngine", "VigilSimulation",
+                "VigilEngine", "VigilSimulation", "VigilServer",
             ],
             path: "Sources/VigilMicroBenchmarks",
             swiftSettings: swiftSettings
@@ -248,7 +248,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "VigilReportingTests", dependencies: ["VigilReporting", "VigilEngine", "VigilDomain"], swiftSettings: swiftSettings
+            name: "VigilReportingTests", dependencies: ["VigilReporting", "VigilEngine", "VigilDomain", "VigilEventLog"], swiftSettings: swiftSettings
         ),
         .testTarget(name: "VigilTrainingTests", dependencies: ["VigilTraining", "VigilTrees"], swiftSettings: swiftSettings),
         .testTarget(
@@ -263,7 +263,7 @@ let package = Package(
         .testTarget(
             name: "VigilServerTests",
             dependencies: [
-                "VigilServer", "VigilDomain", "VigilEventLog", "VigilEngine", "VigilProtection",
+                "VigilServer", "VigilDomain", "VigilEventLog", "VigilEngine", "VigilFeatures", "VigilProtection",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),

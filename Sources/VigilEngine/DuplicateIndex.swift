@@ -30,29 +30,34 @@ public final class DuplicateIndex: Sendable {
         case reused
     }
 
-    /// A 128-bit digest of (tenant, payment id): two SipHash-1-3 values of the process's random `Hasher` key over
-    /// differently prefixed inputs, so the halves are independent.
+    /// A 128-bit digest of (tenant, payment id): two SipHash-1-3 values under the index's random 128-bit key
+    /// (``seed``) over differently prefixed inputs, so the halves are independent.
     ///
     /// Two different ids share a digest with probability 2⁻¹²⁸ (SipHash is a keyed pseudo-random function, and the
-    /// key is secret and fresh every process, so no one can aim for a collision). At 5,000 payments/s each new id
-    /// meets at most 864 million remembered ones (48 h), a false duplicate chance of 864·10⁶ / 2¹²⁸ ≈ 2.5·10⁻³⁰ per
-    /// payment, or about 2·10⁻²¹ over all 864 million payments of the window: negligible.
+    /// key is secret: fresh for a new index, and kept only in this process and in the data directory's snapshots, so
+    /// no client can aim for a collision). At 5,000 payments/s each new id meets at most 864 million remembered ones
+    /// (48 h), a false duplicate chance of 864·10⁶ / 2¹²⁸ ≈ 2.5·10⁻³⁰ per payment, or about 2·10⁻²¹ over all 864
+    /// million payments of the window: negligible.
     struct Key: Hashable {
         var low: UInt64
         var high: UInt64
 
-        init(tenant: String, paymentId: String) {
-            // String hashing ends each string with a terminator, so ("ab", "c") and ("a", "bc") differ.
-            var first = Hasher()
+        init(tenant: String, paymentId: String, seed: (UInt64, UInt64)) {
+            var first = SipHash13(key: seed)
             first.combine(0x5649_4749_4C31 as UInt64)
             first.combine(tenant)
             first.combine(paymentId)
-            var second = Hasher()
+            var second = SipHash13(key: seed)
             second.combine(0x5649_4749_4C32 as UInt64)
             second.combine(tenant)
             second.combine(paymentId)
-            low = UInt64(truncatingIfNeeded: first.finalize())
-            high = UInt64(truncatingIfNeeded: second.finalize())
+            low = first.finalize()
+            high = second.finalize()
+        }
+
+        init(low: UInt64, high: UInt64) {
+            self.low = low
+            self.high = high
         }
 
         // Already uniformly random: one word is enough for the table.
@@ -158,12 +163,24 @@ public final class DuplicateIndex: Sendable {
 
     public let retentionMillis: Int64
     let locks: [Lock]
+    /// The digests' key, random for a new index; a snapshot carries it, so the restored digests still match.
+    let seedLow: Atomic<UInt64>
+    let seedHigh: Atomic<UInt64>
     /// Model versions seen, so a record holds an index; there are only ever a few.
     let modelVersions = Mutex<[String]>([])
 
     public init(retentionSeconds: Int64 = 48 * 3600) {
         self.retentionMillis = retentionSeconds * 1000
         self.locks = (0..<32).map { _ in Lock() }
+        var generator = SystemRandomNumberGenerator()
+        self.seedLow = Atomic(generator.next())
+        self.seedHigh = Atomic(generator.next())
+    }
+
+    var seed: (UInt64, UInt64) { (seedLow.load(ordering: .relaxed), seedHigh.load(ordering: .relaxed)) }
+
+    func key(tenant: String, paymentId: String) -> Key {
+        Key(tenant: tenant, paymentId: paymentId, seed: seed)
     }
 
     func shard(_ key: Key) -> Lock {
@@ -174,7 +191,7 @@ public final class DuplicateIndex: Sendable {
     /// - Parameter fingerprint: ``fingerprint(of:)`` of the payment asked about; a remembered answer for another
     ///   fingerprint makes the request ``Reservation/reused``.
     public func reserve(tenant: String, paymentId: String, fingerprint: UInt64, nowMillis: Int64) -> Reservation {
-        let key = Key(tenant: tenant, paymentId: paymentId)
+        let key = self.key(tenant: tenant, paymentId: paymentId)
         let found: Found = shard(key).shard.withLock { shard in
             shard.expire(before: nowMillis - retentionMillis)
             switch shard.positions[key] {
@@ -200,7 +217,7 @@ public final class DuplicateIndex: Sendable {
 
     /// Records the answer for a reserved id (or, during recovery, for an id read from the log).
     public func record(tenant: String, paymentId: String, fingerprint: UInt64, response: ScoreResponse, atMillis: Int64) {
-        let key = Key(tenant: tenant, paymentId: paymentId)
+        let key = self.key(tenant: tenant, paymentId: paymentId)
         var (record, extra) = compact(response, key: key, paymentId: paymentId, atMillis: atMillis)
         record.fingerprint = fingerprint
         shard(key).shard.withLock { shard in
@@ -212,7 +229,7 @@ public final class DuplicateIndex: Sendable {
 
     /// Releases a reservation whose scoring failed, so a retry can score it.
     public func release(tenant: String, paymentId: String) {
-        let key = Key(tenant: tenant, paymentId: paymentId)
+        let key = self.key(tenant: tenant, paymentId: paymentId)
         shard(key).shard.withLock { shard in
             if shard.positions[key] == Shard.pending { shard.positions[key] = nil }
         }

@@ -167,6 +167,19 @@ final class AppendQueue: Sendable {
         self.state.withLock { $0.segments }
     }
 
+    /// The sequence number the next append will get: every record below it has been handed to the log.
+    var nextSequence: UInt64 {
+        self.state.withLock { $0.nextSequence }
+    }
+
+    /// Forgets the segments that start below `firstSequence` (retention deleted them); never the last.
+    func dropSegments(below firstSequence: UInt64) {
+        self.state.withLock { state in
+            let keep = state.segments.firstIndex { $0.firstSequence >= firstSequence } ?? state.segments.count - 1
+            state.segments.removeFirst(min(keep, state.segments.count - 1))
+        }
+    }
+
     /// Publishes a segment's size after a write, or a new segment after a roll.
     func publish(_ segment: EventLogSegment) {
         self.state.withLock { state in

@@ -18,8 +18,11 @@ struct EventLogSegment: Sendable, Equatable {
 
     /// The sequence number of the segment's first record, which is also its name.
     var firstSequence: UInt64
-    /// Bytes of intact records the segment is known to hold.
+    /// Bytes of intact records the segment is known to hold; ``unread`` for a closed segment the open did not read
+    /// (a reader reads it to its zero tail, and reports damage there).
     var bytes: Int
+
+    static let unread = Int.max
 
     static func fileName(firstSequence: UInt64) -> String {
         let digits = String(firstSequence)

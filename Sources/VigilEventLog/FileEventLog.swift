@@ -34,11 +34,13 @@ public final class FileEventLog: EventLog {
 
     /// Opens the log in `directory`, creating the directory if needed, and recovers it.
     ///
-    /// Recovery reads every segment. A torn or damaged tail of the last segment is overwritten with zeros
-    /// from the end of the last intact record and synced, so the file keeps its size
-    /// (``RecoveryReport/truncatedBytes`` says how much was discarded); damage in any earlier segment, or a
-    /// gap in the segments' sequence numbers, is an error rather than silent loss. A new log's first segment
-    /// is zeroed here, which takes about as long as writing `segmentBytes`.
+    /// Recovery reads only the last segment: its torn or damaged tail is overwritten with zeros from the end of
+    /// the last intact record and synced, so the file keeps its size (``RecoveryReport/truncatedBytes`` says how
+    /// much was discarded). The earlier segments are closed and their record counts follow from their names, so
+    /// they are read only when something reads them (``forEach(from:_:)``, ``read(directory:maxRecordBytes:_:)``),
+    /// which reports damage in them, or a segment holding other than its name's share of records, as an error
+    /// rather than silent loss. The first segment may start above 0 once retention has deleted older ones. A new
+    /// log's first segment is zeroed here, which takes about as long as writing `segmentBytes`.
     /// Blocks while it reads, so call it at startup rather than on a cooperative thread under load.
     ///
     /// - Parameters:
@@ -119,18 +121,96 @@ public final class FileEventLog: EventLog {
         self.queue.failure
     }
 
+    /// The sequence number the next append will get. Every record below it has been handed to the log (it may
+    /// still be waiting for its write and sync), so whoever changed state before appending has changed it for all
+    /// of them.
+    public var nextSequence: UInt64 {
+        self.queue.nextSequence
+    }
+
+    /// The first sequence number the log still holds: 0 until retention removes segments.
+    public var firstSequence: UInt64 {
+        self.queue.readableSegments.first?.firstSequence ?? 0
+    }
+
     /// Reads every record written so far, in order, including while the log is open for writing.
     ///
     /// It sees records once they are written and, with `.fsync`, synced.
     /// Records appended while it runs may or may not be seen.
     /// - Throws: ``EventLogError`` `.corrupt` or `.io` if a written record cannot be read back, or whatever `body` throws.
     public func forEach(_ body: (_ sequence: UInt64, _ payload: [UInt8]) throws -> Void) throws {
-        for segment in self.queue.readableSegments {
-            _ = try Self.readSegment(
-                path: EventLogSegment.path(directory: self.directory, firstSequence: segment.firstSequence),
-                firstSequence: segment.firstSequence, limit: segment.bytes, maxRecordBytes: self.maxRecordBytes,
-                stopAtDamage: false, body)
+        try self.forEach(from: 0, body)
+    }
+
+    /// Reads the records from sequence `start` on, in order, opening only the segments that hold them: what
+    /// recovery after a snapshot reads.
+    ///
+    /// A closed segment the open did not read is read to its zero tail; damage in it, or a record count that does
+    /// not reach the next segment's name, throws `.corrupt`.
+    /// - Throws: ``EventLogError`` `.corrupt` or `.io` if a written record cannot be read back, or whatever `body` throws.
+    public func forEach(from start: UInt64, _ body: (_ sequence: UInt64, _ payload: [UInt8]) throws -> Void) throws {
+        let segments = self.queue.readableSegments
+        for (index, segment) in segments.enumerated() {
+            let end = index + 1 < segments.count ? segments[index + 1].firstSequence : nil
+            if let end, end <= start { continue }
+            let path = EventLogSegment.path(directory: self.directory, firstSequence: segment.firstSequence)
+            let records = try Self.readSegment(
+                path: path, firstSequence: segment.firstSequence,
+                limit: segment.bytes == EventLogSegment.unread ? nil : segment.bytes, maxRecordBytes: self.maxRecordBytes,
+                stopAtDamage: false
+            ) { sequence, payload in
+                if sequence >= start { try body(sequence, payload) }
+            }
+            if let end { try Self.checkContinuity(path: path, firstSequence: segment.firstSequence, records: records, next: end) }
         }
+    }
+
+    /// A closed segment of the log: every segment but the one appends go to.
+    public struct ClosedSegment: Sendable, Equatable {
+        /// The sequence number of its first record (its name).
+        public var firstSequence: UInt64
+        /// The sequence number just past its last record: the next segment's name.
+        public var endSequence: UInt64
+        /// When its file was last written, seconds since the epoch: when its newest record was appended.
+        public var modifiedAt: Int64
+
+        public init(firstSequence: UInt64, endSequence: UInt64, modifiedAt: Int64) {
+            self.firstSequence = firstSequence
+            self.endSequence = endSequence
+            self.modifiedAt = modifiedAt
+        }
+    }
+
+    /// The closed segments, oldest first, with their extent and last write time (one `stat` each, no reading).
+    public func closedSegments() throws(EventLogError) -> [ClosedSegment] {
+        let segments = self.queue.readableSegments
+        var closed: [ClosedSegment] = []
+        for index in segments.indices.dropLast() {
+            let first = segments[index].firstSequence
+            closed.append(
+                ClosedSegment(
+                    firstSequence: first, endSequence: segments[index + 1].firstSequence,
+                    modifiedAt: try FileSystem.modificationTime(EventLogSegment.path(directory: self.directory, firstSequence: first))))
+        }
+        return closed
+    }
+
+    /// Deletes the closed segments that end at or below `sequence`, oldest first (so a crash midway leaves the log
+    /// contiguous), then syncs the directory. The segment appends go to is never deleted.
+    /// - Returns: How many segment files were deleted.
+    @discardableResult
+    public func removeSegments(endingAtOrBelow sequence: UInt64) throws(EventLogError) -> Int {
+        let doomed = try self.closedSegments().filter { $0.endSequence <= sequence }
+        guard let last = doomed.last else { return 0 }
+        // Readers in this process stop seeing them first; an export reading one already keeps its open file.
+        self.queue.dropSegments(below: last.endSequence)
+        for segment in doomed {
+            try FileSystem.removeFile(EventLogSegment.path(directory: self.directory, firstSequence: segment.firstSequence))
+        }
+        let fd = try FileSystem.openFile(self.directory, O_RDONLY | O_DIRECTORY)
+        defer { FileSystem.closeFile(fd) }
+        try FileSystem.syncAll(fd, path: self.directory)
+        return doomed.count
     }
 
     /// Reads the records of the newest `segments` segments, in order: the tail of the log, without reading it all.
@@ -146,7 +226,8 @@ public final class FileEventLog: EventLog {
     /// Reads every intact record of the log in `directory` without locking or repairing it, for offline export.
     ///
     /// A damaged or torn tail of the last segment ends the read quietly, as a crash or a concurrent
-    /// writer leaves one. Damage in an earlier segment, or a gap between segments, throws `.corrupt`.
+    /// writer leaves one. Damage in an earlier segment, or a gap between segments, throws `.corrupt`. The first
+    /// segment may start above 0: retention deletes the oldest segments.
     /// - Parameter maxRecordBytes: As the log was written with; a longer length counts as damage.
     public static func read(
         directory: String,
@@ -154,10 +235,10 @@ public final class FileEventLog: EventLog {
         _ body: (_ sequence: UInt64, _ payload: [UInt8]) throws -> Void
     ) throws {
         let segments = try EventLogSegment.list(directory: directory)
-        var expected: UInt64 = 0
+        var expected = segments.first ?? 0
         for (index, first) in segments.enumerated() {
             let path = EventLogSegment.path(directory: directory, firstSequence: first)
-            try Self.checkContinuity(path: path, firstSequence: first, expected: expected, isFirst: index == 0)
+            try Self.checkContinuity(path: path, firstSequence: first, expected: expected)
             expected =
                 first
                 + (try Self.readSegment(
@@ -200,15 +281,20 @@ public final class FileEventLog: EventLog {
                 + "segment may be torn, so this is not repaired automatically")
     }
 
-    private static func checkContinuity(
-        path: String, firstSequence: UInt64, expected: UInt64, isFirst: Bool
-    ) throws(EventLogError) {
+    private static func checkContinuity(path: String, firstSequence: UInt64, expected: UInt64) throws(EventLogError) {
         guard firstSequence != expected else { return }
-        let message =
-            isFirst
-            ? "the first segment \(path) starts at sequence \(firstSequence), not 0: earlier segments are missing"
-            : "segment \(path) starts at sequence \(firstSequence) but the segments before it end at \(expected)"
-        throw EventLogError(code: .corrupt, message: message)
+        throw EventLogError(
+            code: .corrupt,
+            message: "segment \(path) starts at sequence \(firstSequence) but the segments before it end at \(expected)")
+    }
+
+    /// A closed segment must hold exactly the records up to the next segment's name.
+    private static func checkContinuity(path: String, firstSequence: UInt64, records: UInt64, next: UInt64) throws(EventLogError) {
+        guard firstSequence + records != next else { return }
+        throw EventLogError(
+            code: .corrupt,
+            message: "segment \(path) holds \(records) records, ending at sequence \(firstSequence + records), but the next "
+                + "segment starts at \(next): records are missing or damaged")
     }
 
     /// Takes the directory's exclusive lock and records this process's pid in it.
@@ -244,49 +330,44 @@ public final class FileEventLog: EventLog {
         var segmentFD: CInt
     }
 
-    /// Checks every segment, zeroes a damaged tail of the last, and opens the last for writing; or makes
-    /// the first segment of a new log.
+    /// Reads the last segment, zeroes its damaged tail, and opens it for writing; or makes the first segment of
+    /// a new log.
     private static func recover(
         directory: String, directoryFD: CInt, segmentBytes: Int, maxRecordBytes: Int
     ) throws(EventLogError) -> Recovered {
         // A next segment half made when the last owner stopped; the writer makes a new one.
         try FileSystem.removeFile(SegmentPreparation.path(directory: directory))
         let firsts = try EventLogSegment.list(directory: directory)
-        var segments: [EventLogSegment] = []
+        // Closed segments are not read: names chain (each is the previous one's name plus its record count), so
+        // the last one's name and its records give the next sequence number. Whoever reads a closed segment later
+        // checks it.
+        var segments = firsts.dropLast().map { EventLogSegment(firstSequence: $0, bytes: EventLogSegment.unread) }
         var expected: UInt64 = 0
         var truncatedBytes = 0
         var truncatedFile: String?
-        for (index, first) in firsts.enumerated() {
+        if let first = firsts.last {
             let path = EventLogSegment.path(directory: directory, firstSequence: first)
-            try Self.checkContinuity(path: path, firstSequence: first, expected: expected, isFirst: index == 0)
             var reader = try SegmentReader(path: path, maxRecordBytes: maxRecordBytes)
             while try reader.next() != nil {}
-            if let damage = reader.damage {
-                guard index == firsts.count - 1 else {
-                    throw Self.damaged(path: path, offset: reader.goodBytes, damage: damage)
-                }
-                // A whole record that is merely longer than allowed is what a lowered maxRecordBytes
-                // looks like, not a torn write; cutting it would lose acknowledged records.
-                if case .badLength(let length) = damage, Int(length) > maxRecordBytes,
-                    Int(length) <= Self.maxRecordBytesLimit,
-                    reader.fileBytes - reader.goodBytes >= EventLogSegment.headerBytes + Int(length)
-                {
-                    throw EventLogError(
-                        code: .corrupt,
-                        message: "segment \(path) holds a complete \(length)-byte record at byte offset "
-                            + "\(reader.goodBytes), above maxRecordBytes \(maxRecordBytes); open the log with a "
-                            + "larger maxRecordBytes rather than truncating it")
-                }
+            // A whole record that is merely longer than allowed is what a lowered maxRecordBytes
+            // looks like, not a torn write; cutting it would lose acknowledged records.
+            if case .badLength(let length)? = reader.damage, Int(length) > maxRecordBytes,
+                Int(length) <= Self.maxRecordBytesLimit,
+                reader.fileBytes - reader.goodBytes >= EventLogSegment.headerBytes + Int(length)
+            {
+                throw EventLogError(
+                    code: .corrupt,
+                    message: "segment \(path) holds a complete \(length)-byte record at byte offset "
+                        + "\(reader.goodBytes), above maxRecordBytes \(maxRecordBytes); open the log with a "
+                        + "larger maxRecordBytes rather than truncating it")
             }
-            if index == firsts.count - 1 {
-                // Whatever follows the intact records must be zeros, or appends would end in front of old
-                // bytes that read as damage once this is no longer the last segment. Besides a torn record,
-                // a crash can leave a later page of an unsynced batch written while an earlier one is not.
-                let dirtyEnd = try Self.endOfNonZeroBytes(path: path, in: reader.goodBytes..<reader.fileBytes)
-                if dirtyEnd > reader.goodBytes {
-                    truncatedBytes = dirtyEnd - reader.goodBytes
-                    truncatedFile = path
-                }
+            // Whatever follows the intact records must be zeros, or appends would end in front of old
+            // bytes that read as damage once this is no longer the last segment. Besides a torn record,
+            // a crash can leave a later page of an unsynced batch written while an earlier one is not.
+            let dirtyEnd = try Self.endOfNonZeroBytes(path: path, in: reader.goodBytes..<reader.fileBytes)
+            if dirtyEnd > reader.goodBytes {
+                truncatedBytes = dirtyEnd - reader.goodBytes
+                truncatedFile = path
             }
             segments.append(EventLogSegment(firstSequence: first, bytes: reader.goodBytes))
             expected = first + reader.records
@@ -314,8 +395,9 @@ public final class FileEventLog: EventLog {
             FileSystem.closeFile(fd)
             throw error
         }
-        let report = RecoveryReport(
+        var report = RecoveryReport(
             segments: segments.count, records: expected, truncatedBytes: truncatedBytes, truncatedFile: truncatedFile)
+        report.firstSequence = segments[0].firstSequence
         return Recovered(segments: segments, report: report, segmentFD: fd)
     }
 }

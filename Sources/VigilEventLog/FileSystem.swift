@@ -147,6 +147,17 @@ enum FileSystem {
     }
 
     /// Creates `path` and any missing parents.
+    /// The file's last modification, seconds since the epoch.
+    static func modificationTime(_ path: String) throws(EventLogError) -> Int64 {
+        var info = stat()
+        if stat(path, &info) != 0 { throw self.ioError("stat", path, errno: errno) }
+        #if canImport(Darwin)
+        return Int64(info.st_mtimespec.tv_sec)
+        #else
+        return Int64(info.st_mtim.tv_sec)
+        #endif
+    }
+
     static func makeDirectories(_ path: String) throws(EventLogError) {
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {

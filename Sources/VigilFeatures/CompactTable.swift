@@ -37,6 +37,16 @@ struct CompactTable<Value> {
 
     init() {}
 
+    /// A table holding `keys` (distinct) with `values` in the same rows, as a snapshot recorded them.
+    init(keys: ContiguousArray<StateKey>, values: ContiguousArray<Value>) {
+        precondition(keys.count == values.count)
+        self.keys = keys
+        self.values = values
+        var slots = 16
+        while keys.count * 4 > slots * 3 { slots *= 2 }
+        rebuildIndex(slots: slots)
+    }
+
     var count: Int { keys.count }
 
     /// Bytes held: the index, and the keys and values in use (a dense array's spare capacity is not touched, so it

@@ -85,9 +85,10 @@ public final class InMemoryFeatureStore: FeatureStore {
 
     public func withAccount<R: Sendable>(_ account: Token, applying: Application, _ body: (inout AccountState) -> R) -> R {
         let key = StateKey(account)
-        let first = applied.claim(applying)
+        // Claimed under the table's lock, so a snapshot (which holds every lock at once) never sees a claim whose
+        // change is not yet in the table.
         return accounts.with(shard: key.shard) { tables in
-            guard first else { return tables.read(key, paying: nil) { state, _ in body(&state) } }
+            guard applied.claim(applying) else { return tables.read(key, paying: nil) { state, _ in body(&state) } }
             return tables.with(key, paying: nil) { state, _ in body(&state) }
         }
     }
@@ -96,18 +97,16 @@ public final class InMemoryFeatureStore: FeatureStore {
         _ debtor: Token, paying creditor: Token, applying: Application, _ body: (inout AccountState, inout PairState) -> R
     ) -> R {
         let key = StateKey(debtor)
-        let first = applied.claim(applying)
         return accounts.with(shard: key.shard) { tables in
-            guard first else { return tables.read(key, paying: creditor.short, body) }
+            guard applied.claim(applying) else { return tables.read(key, paying: creditor.short, body) }
             return tables.with(key, paying: creditor.short, body)
         }
     }
 
     public func withEntity<R: Sendable>(_ entity: Token, applying: Application, _ body: (inout EntityState) -> R) -> R {
         let key = StateKey(entity)
-        let first = applied.claim(applying)
         return entities.with(shard: key.shard) { tables in
-            guard first else { return tables.read(key, body) }
+            guard applied.claim(applying) else { return tables.read(key, body) }
             return tables.with(key, body)
         }
     }

@@ -4,6 +4,24 @@ import VigilEngine
 // vigil-microbench: the cost of each stage of Vigil's per-payment path, then `ScoringEngine.score` end to end
 // on one core and on all cores. Run it from a release build; see BENCHMARKS.md.
 
+// `vigil-microbench recovery …`: time to ready after N payments, snapshot + tail against a full replay.
+if CommandLine.arguments.dropFirst().first == "recovery" {
+    let recovery: RecoveryBenchmark.Options
+    do {
+        recovery = try RecoveryBenchmark.Options(parsing: CommandLine.arguments.dropFirst(2))
+    } catch {
+        FileHandle.standardError.write(Data("vigil-microbench: \(error)\n\(RecoveryBenchmark.Options.usage)\n".utf8))
+        exit(2)
+    }
+    do {
+        try await RecoveryBenchmark(options: recovery).run()
+    } catch {
+        FileHandle.standardError.write(Data("vigil-microbench: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
+
 let options: Options
 do {
     options = try Options(parsing: Array(CommandLine.arguments.dropFirst()))

@@ -125,7 +125,6 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
     }
     // How many records are on the stream (every sequence below it), for retention: nil when there is no stream.
     let streamShipped: @Sendable () -> UInt64? = { [position = shipper?.position] in position?.shipped }
-    _ = streamShipped
 
     let engine = ScoringEngine(
         store: backend.features, log: log, model: model, duplicates: backend.duplicates, bounds: configuration.createdAtBounds,
@@ -147,6 +146,23 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
     }
     logger.info("Model loaded", metadata: ["vigil.model.version": .string(model.version), "vigil.model.trees": .stringConvertible(model.ensemble.treeCount)])
 
+    // Snapshots and retention belong to state kept in this process; a shared store keeps its own.
+    var snapshots: StateSnapshots?
+    if backend.replaysEventLog, let store = backend.features as? InMemoryFeatureStore, let index = backend.duplicates as? DuplicateIndex {
+        snapshots = StateSnapshots(store: store, duplicates: index, usage: state.usage as? UsageLimiter, log: log, dataDirectory: data)
+    }
+    var lifecycle: [any Service] = [EventLogService(log: log, logger: logger)]
+    if let snapshots {
+        let interval = configuration.snapshotIntervalSeconds > 0 ? Duration.seconds(configuration.snapshotIntervalSeconds) : nil
+        lifecycle.append(SnapshotService(snapshots: snapshots, state: state, interval: interval, logger: logger))
+        if configuration.eventRetentionDays > 0 {
+            lifecycle.append(
+                RetentionService(
+                    log: log, retentionSeconds: Int64(configuration.eventRetentionDays) * 86_400, covered: { snapshots.coveredSequence() },
+                    shipped: streamShipped, logger: logger))
+        }
+    }
+
     let limits = ConnectionLimits(configuration)
     let (server, _) = HTTPServerBuilder.guarded(limits: limits, metrics: metrics, tls: tls != nil) { http1, responder in
         try tls?.childChannel(http1: http1, idleTimeout: limits.idleTimeout, responder: responder)
@@ -157,9 +173,9 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
         responder: responder,
         server: server,
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "vigil"),
-        services: [
-            EventLogService(log: log, logger: logger),
-            RecoveryService(engine: engine, log: log, replays: backend.replaysEventLog, state: state, metrics: metrics, logger: logger),
+        services: lifecycle + [
+            RecoveryService(
+                engine: engine, log: log, replays: backend.replaysEventLog, snapshots: snapshots, state: state, metrics: metrics, logger: logger),
             BackendMonitor(check: backend.check, state: state, metrics: metrics, logger: logger),
             EventLogMonitor(
                 log: log, state: state, metrics: metrics, failStop: failStop,
@@ -226,13 +242,16 @@ struct EventLogService: Service {
     }
 }
 
-/// Rebuilds feature state and the duplicate index from the event log, then marks the service ready.
+/// Rebuilds feature state and the duplicate index from the newest valid snapshot and the event log after it, then
+/// marks the service ready.
 ///
 /// With a shared state back end (`replays` false) the state is already in the store: the node replays nothing.
 struct RecoveryService<Store: FeatureStore, Duplicates: DuplicateStore>: Service {
     let engine: ScoringEngine<Store, FileEventLog, Duplicates>
     let log: FileEventLog
     let replays: Bool
+    /// The embedded state's snapshots; nil for a shared store.
+    let snapshots: StateSnapshots?
     let state: ServerState
     let metrics: ServerMetrics
     let logger: Logger
@@ -241,8 +260,19 @@ struct RecoveryService<Store: FeatureStore, Duplicates: DuplicateStore>: Service
         let started = ContinuousClock.now
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         var count = 0
+        var snapshot: UInt64?
         if replays {
-            let (batches, taken) = Self.records(of: log)
+            var start = log.firstSequence
+            if let snapshots {
+                let loaded = try await snapshots.load(logger: logger)
+                (start, snapshot) = (loaded.replayFrom, loaded.snapshot)
+            }
+            if snapshot == nil && start > 0 {
+                logger.warning(
+                    "No usable snapshot, and retention has deleted the oldest log segments: the state misses the payments before them",
+                    metadata: ["vigil.recovery.from": "\(start)"])
+            }
+            let (batches, taken) = Self.records(of: log, from: start)
             for try await batch in batches {
                 taken()
                 for (sequence, payload) in batch {
@@ -264,7 +294,11 @@ struct RecoveryService<Store: FeatureStore, Duplicates: DuplicateStore>: Service
         state.markReady()
         metrics.setReady(true)
         logger.notice(
-            "Recovery finished; ready", metadata: ["vigil.recovery.events": "\(count)", "vigil.recovery.duration": "\(ContinuousClock.now - started)"]
+            "Recovery finished; ready",
+            metadata: [
+                "vigil.recovery.events": "\(count)", "vigil.recovery.duration": "\(ContinuousClock.now - started)",
+                "vigil.recovery.snapshot": .string(snapshot.map { "\($0)" } ?? "none"),
+            ]
         )
         if !replays { await restoreRecentAnswers(sinceMillis: now - Self.restoreWindowMillis) }
         try? await gracefulShutdown()
@@ -299,11 +333,11 @@ struct RecoveryService<Store: FeatureStore, Duplicates: DuplicateStore>: Service
 }
 
 extension RecoveryService {
-    /// The log's records in batches of 1,024. Reading blocks for as long as the log is long, so it runs on the blocking
+    /// The log's records from `start` on, in batches of 1,024. Reading blocks for as long as the log is long, so it runs on the blocking
     /// pool; at most four batches wait in memory, and the reader stops when the stream is dropped.
     /// - Returns: the batches, and what the reader calls on taking each one (it frees the batch's slot).
     static func records(
-        of log: FileEventLog
+        of log: FileEventLog, from start: UInt64 = 0
     ) -> (batches: AsyncThrowingStream<[(UInt64, [UInt8])], any Error>, taken: @Sendable () -> Void) {
         let (stream, continuation) = AsyncThrowingStream<[(UInt64, [UInt8])], any Error>.makeStream()
         let slots = DispatchSemaphore(value: 4)
@@ -322,7 +356,7 @@ extension RecoveryService {
                         continuation.yield(batch)
                         batch = []
                     }
-                    try log.forEach { sequence, payload in
+                    try log.forEach(from: start) { sequence, payload in
                         batch.append((sequence, payload))
                         if batch.count == 1024 { try hand() }
                     }

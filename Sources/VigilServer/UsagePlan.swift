@@ -118,6 +118,25 @@ public final class UsageLimiter: UsageLimiting {
         }
     }
 
+    /// Each tenant's count of the current day, for a snapshot.
+    public func dayCounts() -> [UsageDayCount] {
+        usage.withLock { table in
+            table.map { UsageDayCount(tenant: $0.key, day: $0.value.day, count: $0.value.dayCount) }.sorted { $0.tenant < $1.tenant }
+        }
+    }
+
+    /// Counts, again, what a snapshot recorded for today (other days are over): a restart does not reset the quota.
+    public func recordRecovered(_ counts: [UsageDayCount]) {
+        let today = clock.epochSeconds.floorDivided(by: 86_400)
+        usage.withLock { table in
+            for entry in counts where entry.day == today {
+                var usage = table[entry.tenant] ?? Usage(tokens: .infinity, updated: clock.monotonicNanoseconds, day: today, dayCount: 0)
+                usage.dayCount += entry.count
+                table[entry.tenant] = usage
+            }
+        }
+    }
+
     /// How many requests `tenant` has spent today.
     public func dayCount(tenant: String) -> Int {
         let today = clock.epochSeconds.floorDivided(by: 86_400)

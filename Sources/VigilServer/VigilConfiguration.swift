@@ -39,6 +39,12 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
     /// Seconds a node whose event log has failed keeps answering `/ready` with 503 (so a load balancer takes it out)
     /// before it shuts down and exits with status 75 for its supervisor to restart it.
     public var eventLogFailureExitSeconds: Int = 10
+    /// Seconds between snapshots of the in-process scoring state (`DATA/snapshots/`); a graceful shutdown writes one
+    /// too. Recovery loads the newest valid snapshot and replays only the log after it. 0 turns the periodic ones off.
+    public var snapshotIntervalSeconds: Int = 300
+    /// Days an event-log segment is kept after its newest record was written. An older segment is deleted once a
+    /// snapshot covers it (and, with a stream, once it is shipped). 0 keeps every segment.
+    public var eventRetentionDays: Int = 35
     /// PEM certificate chain (the server's certificate first) to serve HTTPS with; needs `tlsKeyPath`. With TLS,
     /// HTTP/2 is offered by ALPN beside HTTP/1.1.
     public var tlsCertificatePath: String?
@@ -119,7 +125,7 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, dataDirectory, controlPlane, durability, duplicateRetentionHours, modelPath, masterKeySource, logLevel
         case requestHeaderTimeoutSeconds, requestBodyTimeoutSeconds, idleTimeoutSeconds, maxConnections
-        case eventLogSegmentBytes, eventLogFailureExitSeconds
+        case eventLogSegmentBytes, eventLogFailureExitSeconds, snapshotIntervalSeconds, eventRetentionDays
         case tlsCertificatePath, tlsKeyPath, clientCAPath, tlsMinimumVersion
         case tokenIssuer, tokenAudience, tokenClockSkewSeconds
         case createdAtSkewSeconds, createdAtLagSeconds
@@ -147,6 +153,8 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         eventLogSegmentBytes = try c.decodeIfPresent(Int.self, forKey: .eventLogSegmentBytes) ?? defaults.eventLogSegmentBytes
         eventLogFailureExitSeconds =
             try c.decodeIfPresent(Int.self, forKey: .eventLogFailureExitSeconds) ?? defaults.eventLogFailureExitSeconds
+        snapshotIntervalSeconds = try c.decodeIfPresent(Int.self, forKey: .snapshotIntervalSeconds) ?? defaults.snapshotIntervalSeconds
+        eventRetentionDays = try c.decodeIfPresent(Int.self, forKey: .eventRetentionDays) ?? defaults.eventRetentionDays
         tlsCertificatePath = try c.decodeIfPresent(String.self, forKey: .tlsCertificatePath)
         tlsKeyPath = try c.decodeIfPresent(String.self, forKey: .tlsKeyPath)
         clientCAPath = try c.decodeIfPresent(String.self, forKey: .clientCAPath)
@@ -222,6 +230,8 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
             ("VIGIL_MAX_CONNECTIONS", \.maxConnections),
             ("VIGIL_EVENT_LOG_SEGMENT_BYTES", \.eventLogSegmentBytes),
             ("VIGIL_EVENT_LOG_FAILURE_EXIT_SECONDS", \.eventLogFailureExitSeconds),
+            ("VIGIL_SNAPSHOT_INTERVAL_SECONDS", \.snapshotIntervalSeconds),
+            ("VIGIL_EVENT_RETENTION_DAYS", \.eventRetentionDays),
             ("VIGIL_STATE_TIMEOUT_MS", \.stateTimeoutMilliseconds),
             ("VIGIL_STATE_EXPIRY_DAYS", \.stateExpiryDays),
         ]
@@ -280,6 +290,8 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
             ("maxConnections", maxConnections, 1...1_000_000),
             ("eventLogSegmentBytes", eventLogSegmentBytes, (64 << 10)...FileEventLog.maxRecordBytesLimit),
             ("eventLogFailureExitSeconds", eventLogFailureExitSeconds, 0...3600),
+            ("snapshotIntervalSeconds", snapshotIntervalSeconds, 0...86400),
+            ("eventRetentionDays", eventRetentionDays, 0...36500),
             ("stateTimeoutMilliseconds", stateTimeoutMilliseconds, 10...60_000),
             ("stateExpiryDays", stateExpiryDays, 8...3660),
         ]

@@ -125,7 +125,7 @@ struct DuplicateIndexTests {
         // Compact records hold no side entry unless they have rules or did not fit.
         let extras = index.locks.reduce(0) { $0 + $1.shard.withLock { $0.extras.count } }
         let needingExtras = recorded.count(where: { response in
-            let (_, extra) = index.compact(response.response, key: .init(tenant: "x", paymentId: "y"), paymentId: response.response.paymentId, atMillis: 0)
+            let (_, extra) = index.compact(response.response, key: .init(tenant: "x", paymentId: "y", seed: index.seed), paymentId: response.response.paymentId, atMillis: 0)
             return extra != nil
         })
         #expect(extras == needingExtras)

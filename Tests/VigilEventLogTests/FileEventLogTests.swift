@@ -272,7 +272,7 @@ struct FileEventLogTests {
     }
 
     @Test(arguments: EarlierDamage.allCases)
-    func damageInAnEarlierSegmentIsAnError(damage: EarlierDamage) async throws {
+    func damageInAnEarlierSegmentIsReportedByWhatReadsIt(damage: EarlierDamage) async throws {
         try await withTemporaryDirectory { directory in
             let log = try FileEventLog(directory: directory, segmentBytes: 100)
             for index in 0..<6 { _ = try await log.append(Self.payload(index, size: 30)) }
@@ -291,35 +291,82 @@ struct FileEventLogTests {
             try Self.write(bytes, to: path)
             let before = try Self.contents(path)
 
-            let error = #expect(throws: EventLogError.self) { try FileEventLog(directory: directory, segmentBytes: 100) }
+            // The open reads only the last segment, so it succeeds; reading the damaged one reports it.
+            let reopened = try FileEventLog(directory: directory, segmentBytes: 100)
+            #expect(reopened.recovery.records == 6)
+            let error = #expect(throws: EventLogError.self) { try reopened.forEach { _, _ in } }
             #expect(error?.code == .corrupt)
             #expect(error?.message.contains(path) == true)
             #expect(error?.message.contains("byte offset 38") == true)
             #expect(error?.message.contains(damage.reason) == true)
+            // A read that starts past the damaged segment never opens it.
+            var tail: [UInt64] = []
+            try reopened.forEach(from: 2) { sequence, _ in tail.append(sequence) }
+            #expect(tail == [2, 3, 4, 5])
+            await reopened.shutdown()
             #expect(try Self.contents(path) == before, "an earlier segment must never be repaired")
             let readError = #expect(throws: EventLogError.self) { try FileEventLog.read(directory: directory) { _, _ in } }
             #expect(readError?.code == .corrupt)
             #expect(readError?.message.contains("byte offset 38") == true)
-            // A failed open releases the lock: trying again reports the damage, not `.locked`.
-            let again = #expect(throws: EventLogError.self) { try FileEventLog(directory: directory, segmentBytes: 100) }
-            #expect(again?.code == .corrupt)
         }
     }
 
-    @Test func missingSegmentIsAnError() async throws {
+    /// A gap between segments is found by whatever reads across it; a log whose oldest segments are gone (retention)
+    /// starts at its first segment.
+    @Test func missingSegmentIsAnErrorWhenReadButMissingOldestSegmentsAreNot() async throws {
         try await withTemporaryDirectory { directory in
             let log = try FileEventLog(directory: directory, segmentBytes: 100)
             for index in 0..<6 { _ = try await log.append(Self.payload(index, size: 30)) }
             await log.shutdown()
             try FileManager.default.removeItem(atPath: Self.segment(directory, 2))
 
-            let error = #expect(throws: EventLogError.self) { try FileEventLog(directory: directory, segmentBytes: 100) }
+            let gapped = try FileEventLog(directory: directory, segmentBytes: 100)
+            let error = #expect(throws: EventLogError.self) { try gapped.forEach { _, _ in } }
             #expect(error?.code == .corrupt)
-            #expect(error?.message.contains(Self.segmentName(4)) == true)
+            #expect(error?.message.contains("next segment starts at 4") == true)
+            await gapped.shutdown()
+            let readError = #expect(throws: EventLogError.self) { try FileEventLog.read(directory: directory) { _, _ in } }
+            #expect(readError?.message.contains(Self.segmentName(4)) == true)
 
             try FileManager.default.removeItem(atPath: Self.segment(directory, 0))
-            let first = #expect(throws: EventLogError.self) { try FileEventLog(directory: directory, segmentBytes: 100) }
-            #expect(first?.code == .corrupt)
+            let trimmed = try FileEventLog(directory: directory, segmentBytes: 100)
+            #expect(trimmed.firstSequence == 4)
+            #expect(trimmed.recovery.firstSequence == 4)
+            #expect(try Self.records(trimmed).map(\.sequence) == [4, 5])
+            #expect(try await trimmed.append(Self.payload(6, size: 30)) == 6)
+            await trimmed.shutdown()
+            var read: [UInt64] = []
+            try FileEventLog.read(directory: directory) { sequence, _ in read.append(sequence) }
+            #expect(read == [4, 5, 6])
+        }
+    }
+
+    // MARK: Retention
+
+    @Test func removeSegmentsDeletesOnlyWholeClosedSegmentsOldestFirst() async throws {
+        try await withTemporaryDirectory { directory in
+            let log = try FileEventLog(directory: directory, segmentBytes: 100)
+            for index in 0..<7 { _ = try await log.append(Self.payload(index, size: 30)) }
+            // Segments 0 (0–1), 2 (2–3), 4 (4–5) closed; 6 open.
+            let closed = try log.closedSegments()
+            #expect(closed.map(\.firstSequence) == [0, 2, 4])
+            #expect(closed.map(\.endSequence) == [2, 4, 6])
+            #expect(closed.allSatisfy { abs($0.modifiedAt - Int64(Date().timeIntervalSince1970)) < 600 })
+            // 3 is inside segment 2: only segment 0 ends at or below it.
+            #expect(try log.removeSegments(endingAtOrBelow: 3) == 1)
+            #expect(!FileManager.default.fileExists(atPath: Self.segment(directory, 0)))
+            #expect(log.firstSequence == 2)
+            #expect(try Self.records(log).map(\.sequence) == [2, 3, 4, 5, 6])
+            // The segment appends go to stays, whatever the bound.
+            #expect(try log.removeSegments(endingAtOrBelow: 100) == 2)
+            #expect(FileManager.default.fileExists(atPath: Self.segment(directory, 6)))
+            #expect(try await log.append(Self.payload(7, size: 30)) == 7)
+            #expect(try Self.records(log).map(\.sequence) == [6, 7])
+            await log.shutdown()
+            let reopened = try FileEventLog(directory: directory, segmentBytes: 100)
+            #expect(reopened.firstSequence == 6)
+            #expect(reopened.nextSequence == 8)
+            await reopened.shutdown()
         }
     }
 

@@ -1,6 +1,8 @@
+import Foundation
 import Testing
 import VigilDomain
 import VigilEngine
+import VigilEventLog
 import VigilReporting
 
 /// Hand-made events of two tenants over two days (the last of March and the first of April, so two billing months).
@@ -154,5 +156,33 @@ struct UsageAggregatorTests {
         var aggregator = UsageAggregator(from: Self.march31, to: Self.april1)
         try await aggregator.add(from: Recorded(payloads: payloads))
         #expect(aggregator.report() == Self.report())
+    }
+
+    /// Once retention has deleted the oldest segments the log starts above sequence 0: the report reads what is left.
+    @Test func readsALogWhoseOldestSegmentsRetentionDeleted() async throws {
+        let directory = NSTemporaryDirectory() + "vigil-report-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let payloads = Self.events.map { event -> [UInt8] in
+            switch event {
+            case .scored(let scored): EventCoding.encode(scored)
+            case .duplicateAnswered(let answered): EventCoding.encode(answered)
+            }
+        }
+        // Segments of three records each, so there are several to delete.
+        let perSegment = (payloads.map(\.count).max()! + 8) * 3
+        let small = try FileEventLog(directory: directory, segmentBytes: perSegment, maxRecordBytes: 1 << 16)
+        for payload in payloads { _ = try await small.append(payload) }
+        let closed = try small.closedSegments()
+        #expect(closed.count >= 3)
+        let keepFrom = closed[1].endSequence
+        #expect(try small.removeSegments(endingAtOrBelow: keepFrom) == 2)
+        await small.shutdown()
+
+        var fromLog = UsageAggregator(from: Self.march31, to: Self.april1)
+        try await fromLog.add(from: EventLogDirectorySource(directory: directory))
+        var expected = UsageAggregator(from: Self.march31, to: Self.april1)
+        for event in Self.events.dropFirst(Int(keepFrom)) { expected.add(event) }
+        #expect(fromLog.report() == expected.report())
+        #expect(keepFrom > 0)
     }
 }

@@ -1,0 +1,314 @@
+public import VigilDomain
+import Synchronization
+
+/// A consistent copy of an ``InMemoryFeatureStore``'s shards and applied-payment markers, taken with every lock held at
+/// once, to be encoded into a snapshot (or decoded from one and swapped in).
+///
+/// Taking it is cheap (each shard's arrays are shared copy-on-write, not copied); the first change to a shard after it
+/// copies that shard's arrays once.
+public struct FeatureStoreImage: Sendable {
+    var accounts: [AccountTables]
+    var entities: [EntityTables]
+    var applied: [AppliedPayments.Shard]
+}
+
+extension InMemoryFeatureStore {
+    /// Copies every shard and every applied-payment marker at one instant: all locks are taken (tables, then markers,
+    /// the order scoring takes them), the shards copied by reference, and the locks let go.
+    ///
+    /// A payment's change to a table and its marker are made under that table's lock, so the image holds a payment's
+    /// part and its marker together or neither.
+    /// - Performance: The pause is 192 lock acquisitions and as many reference copies: microseconds.
+    public func capture() -> FeatureStoreImage {
+        var image = FeatureStoreImage(accounts: [], entities: [], applied: [])
+        image.accounts.reserveCapacity(Shards<AccountTables>.count)
+        image.entities.reserveCapacity(Shards<EntityTables>.count)
+        image.applied.reserveCapacity(Shards<AppliedPayments.Shard>.count)
+        Self.holding(accounts.shards[...], into: &image.accounts) {
+            Self.holding(entities.shards[...], into: &image.entities) {
+                Self.holding(applied.shards.shards[...], into: &image.applied) {}
+            }
+        }
+        return image
+    }
+
+    /// Replaces the whole state with `image` (a snapshot's, decoded whole beforehand), shard by shard. Call it before
+    /// anything scores: it is for recovery.
+    public func restore(_ image: FeatureStoreImage) {
+        for (shard, tables) in zip(accounts.shards, image.accounts) { shard.value.withLock { $0 = tables } }
+        for (shard, tables) in zip(entities.shards, image.entities) { shard.value.withLock { $0 = tables } }
+        for (shard, markers) in zip(applied.shards.shards, image.applied) { shard.value.withLock { $0 = markers } }
+    }
+
+    private static func holding<Value: Sendable>(
+        _ shards: ArraySlice<Shards<Value>.Shard>, into copies: inout [Value], _ then: () -> Void
+    ) {
+        guard let first = shards.first else { return then() }
+        first.value.withLock { value in
+            copies.append(value)
+            holding(shards.dropFirst(), into: &copies, then)
+        }
+    }
+}
+
+extension FeatureStoreImage {
+    /// The snapshot section's format; a snapshot with another is not read.
+    public static let format: UInt32 = 1
+
+    /// Keys held, by kind, as ``InMemoryFeatureStore/counts`` would report them.
+    public var counts: (accounts: Int, pairs: Int, entities: Int) {
+        (accounts.reduce(0) { $0 + $1.accountCount }, accounts.reduce(0) { $0 + $1.pairCount }, entities.reduce(0) { $0 + $1.count })
+    }
+
+    /// Appends the image's bytes: every shard's tables row by row (so rows, which side tables refer to, keep their
+    /// numbers), then the markers. Tokens' key bits and numbers only: the store holds nothing else.
+    public func encode(into out: inout SnapshotWriter) {
+        out.count(accounts.count)
+        for tables in accounts {
+            Self.encodeKeys(tables.debtors.keys, &out)
+            for value in tables.debtors.values { Self.encode(value, &out) }
+            Self.encodeKeys(tables.creditors.keys, &out)
+            for value in tables.creditors.values { Self.encode(value, &out) }
+            Self.encodeKeys(tables.pairs.keys, &out)
+            for pair in tables.pairs.values {
+                out.int(pair.lastAt)
+                out.double(pair.maxAmount)
+                out.int(pair.newestMinorUnits)
+                out.u32(pair.count)
+                out.half(pair.newestCurrency)
+                out.byte(pair.hasEarlier ? 1 : 0)
+            }
+            out.count(tables.earlierPayments.count)
+            // By row, so the same state always gives the same bytes.
+            for (row, payments) in tables.earlierPayments.sorted(by: { $0.key < $1.key }) {
+                out.u32(row)
+                out.count(payments.count)
+                for payment in payments {
+                    out.int(payment.minorUnits)
+                    out.half(payment.age)
+                    out.half(payment.currency)
+                }
+            }
+            out.count(tables.inBoth)
+            out.count(tables.impliedPairs)
+        }
+        out.count(entities.count)
+        for tables in entities {
+            Self.encodeKeys(tables.table.keys, &out)
+            for entity in tables.table.values {
+                out.word(entity.debtor)
+                out.int(entity.seen)
+            }
+            out.count(tables.pool.count)
+            for words in tables.pool { out.words(words) }
+            out.count(tables.free.count)
+            for index in tables.free { out.count(index) }
+        }
+        out.count(applied.count)
+        for shard in applied {
+            out.int(shard.newest)
+            let live = shard.arrivals[shard.head...]
+            out.count(live.count)
+            for (at, payment) in live {
+                out.int(at)
+                out.word(payment)
+                out.byte(shard.parts[payment] ?? 0)
+            }
+        }
+    }
+
+    /// Decodes what ``encode(into:)`` wrote into fresh structures.
+    /// - Throws: ``SnapshotDecodingError`` for bytes that are not such an image (wrong shard counts, rows out of
+    ///   range, malformed histories).
+    public static func decode(_ input: inout SnapshotReader) throws(SnapshotDecodingError) -> FeatureStoreImage {
+        var image = FeatureStoreImage(accounts: [], entities: [], applied: [])
+        guard try input.count() == Shards<AccountTables>.count else { throw SnapshotDecodingError("an account shard count this build does not use") }
+        for _ in 0..<Shards<AccountTables>.count {
+            var tables = AccountTables()
+            var keys = try decodeKeys(&input)
+            var outgoing = ContiguousArray<OutgoingState>()
+            outgoing.reserveCapacity(keys.count)
+            for _ in 0..<keys.count { outgoing.append(try decodeOutgoing(&input)) }
+            tables.debtors = CompactTable(keys: keys, values: outgoing)
+            keys = try decodeKeys(&input)
+            var incoming = ContiguousArray<IncomingState>()
+            incoming.reserveCapacity(keys.count)
+            for _ in 0..<keys.count { incoming.append(try decodeIncoming(&input)) }
+            tables.creditors = CompactTable(keys: keys, values: incoming)
+            keys = try decodeKeys(&input)
+            var pairs = ContiguousArray<StoredPair>()
+            pairs.reserveCapacity(keys.count)
+            for _ in 0..<keys.count {
+                var pair = StoredPair(PairState())
+                pair.lastAt = try input.int()
+                pair.maxAmount = try input.double()
+                pair.newestMinorUnits = try input.int()
+                pair.count = try input.u32()
+                pair.newestCurrency = try input.half()
+                pair.hasEarlier = try input.byte() != 0
+                pairs.append(pair)
+            }
+            tables.pairs = CompactTable(keys: keys, values: pairs)
+            let sideRows = try input.count(minimumBytes: 12)
+            tables.earlierPayments.reserveCapacity(sideRows)
+            for _ in 0..<sideRows {
+                let row = try input.u32()
+                guard Int(row) < pairs.count else { throw SnapshotDecodingError("recent payments of a pair row that does not exist") }
+                let count = try input.count(minimumBytes: 12)
+                guard count < PairState.recentLimit else { throw SnapshotDecodingError("too many recent payments of a pair") }
+                var payments: [PairState.RecentPayment] = []
+                for _ in 0..<count {
+                    payments.append(PairState.RecentPayment(minorUnits: try input.int(), age: try input.half(), currency: try input.half()))
+                }
+                tables.earlierPayments[row] = payments
+            }
+            tables.inBoth = try input.count()
+            tables.impliedPairs = try input.count()
+            image.accounts.append(tables)
+        }
+        guard try input.count() == Shards<EntityTables>.count else { throw SnapshotDecodingError("an entity shard count this build does not use") }
+        for _ in 0..<Shards<EntityTables>.count {
+            var tables = EntityTables()
+            let keys = try decodeKeys(&input)
+            var values = ContiguousArray<StoredEntity>()
+            values.reserveCapacity(keys.count)
+            for _ in 0..<keys.count { values.append(StoredEntity(debtor: try input.word(), seen: try input.int())) }
+            let poolCount = try input.count(minimumBytes: 8)
+            for _ in 0..<poolCount {
+                let words = try input.words()
+                guard words.count % 2 == 0 else { throw SnapshotDecodingError("a device/IP set of odd length") }
+                tables.pool.append(words)
+            }
+            for value in values {
+                if let index = value.poolIndex, index >= poolCount { throw SnapshotDecodingError("a device/IP row pointing past its pool") }
+            }
+            tables.table = CompactTable(keys: keys, values: values)
+            let freeCount = try input.count(minimumBytes: 8)
+            for _ in 0..<freeCount {
+                let index = try input.count(minimumBytes: 0)
+                guard index < poolCount else { throw SnapshotDecodingError("a free pool slot past the pool") }
+                tables.free.append(index)
+            }
+            image.entities.append(tables)
+        }
+        guard try input.count() == Shards<AppliedPayments.Shard>.count else {
+            throw SnapshotDecodingError("an applied-payments shard count this build does not use")
+        }
+        for _ in 0..<Shards<AppliedPayments.Shard>.count {
+            var shard = AppliedPayments.Shard()
+            shard.newest = try input.int()
+            let count = try input.count(minimumBytes: 17)
+            shard.arrivals.reserveCapacity(count)
+            shard.parts.reserveCapacity(count)
+            for _ in 0..<count {
+                let at = try input.int()
+                let payment = try input.word()
+                let parts = try input.byte()
+                shard.arrivals.append((at, payment))
+                shard.parts[payment] = parts
+            }
+            image.applied.append(shard)
+        }
+        return image
+    }
+
+    private static func encodeKeys(_ keys: ContiguousArray<StateKey>, _ out: inout SnapshotWriter) {
+        out.count(keys.count)
+        for key in keys {
+            out.u32(key.shard)
+            out.u32(key.high)
+            out.u32(key.low)
+        }
+    }
+
+    private static func decodeKeys(_ input: inout SnapshotReader) throws(SnapshotDecodingError) -> ContiguousArray<StateKey> {
+        let count = try input.count(minimumBytes: 12)
+        var keys = ContiguousArray<StateKey>()
+        keys.reserveCapacity(count)
+        for _ in 0..<count {
+            let shard = try input.u32()
+            let high = try input.u32()
+            let low = try input.u32()
+            keys.append(StateKey(shard: shard, word: UInt64(high) << 32 | UInt64(low)))
+        }
+        return keys
+    }
+
+    private static func encode(_ amount: StateAmount, _ out: inout SnapshotWriter) {
+        out.int(amount.minorUnits)
+        out.byte(amount.exponent)
+    }
+
+    private static func decodeAmount(_ input: inout SnapshotReader) throws(SnapshotDecodingError) -> StateAmount {
+        let minor = try input.int()
+        let exponent = try input.byte()
+        guard exponent <= 4 else { throw SnapshotDecodingError("a currency exponent past 4") }
+        return StateAmount(minorUnits: minor, exponent: exponent)
+    }
+
+    private static func encode(_ state: OutgoingState, _ out: inout SnapshotWriter) {
+        switch state {
+        case .none: out.byte(0)
+        case .one(let payment):
+            out.byte(1)
+            out.int(payment.at)
+            out.word(payment.creditor)
+            encode(payment.amount, &out)
+            out.byte(payment.hour)
+            out.half(payment.currency)
+        case .many(let history):
+            out.byte(2)
+            out.words(history.words)
+        }
+    }
+
+    private static func decodeOutgoing(_ input: inout SnapshotReader) throws(SnapshotDecodingError) -> OutgoingState {
+        switch try input.byte() {
+        case 0: return .none
+        case 1:
+            let at = try input.int()
+            let creditor = try input.word()
+            let amount = try decodeAmount(&input)
+            let hour = try input.byte()
+            guard hour < 24 else { throw SnapshotDecodingError("an hour of day past 23") }
+            return .one(OutgoingPayment(at: at, creditor: creditor, amount: amount, hour: hour, currency: try input.half()))
+        case 2:
+            let history = OutgoingHistory(words: try input.words())
+            guard history.isWellFormed else { throw SnapshotDecodingError("a debtor history whose layout does not fit its words") }
+            return .many(history)
+        default: throw SnapshotDecodingError("an unknown debtor part")
+        }
+    }
+
+    private static func encode(_ state: IncomingState, _ out: inout SnapshotWriter) {
+        switch state {
+        case .none: out.byte(0)
+        case .one(let payment):
+            out.byte(1)
+            out.int(payment.at)
+            out.word(payment.bank)
+            encode(payment.amount, &out)
+            out.byte((payment.isFirstTime ? 1 : 0) | (payment.hasBank ? 2 : 0))
+        case .many(let history):
+            out.byte(2)
+            out.words(history.words)
+        }
+    }
+
+    private static func decodeIncoming(_ input: inout SnapshotReader) throws(SnapshotDecodingError) -> IncomingState {
+        switch try input.byte() {
+        case 0: return .none
+        case 1:
+            let at = try input.int()
+            let bank = try input.word()
+            let amount = try decodeAmount(&input)
+            let flags = try input.byte()
+            return .one(IncomingPayment(at: at, bank: bank, amount: amount, isFirstTime: flags & 1 != 0, hasBank: flags & 2 != 0))
+        case 2:
+            let history = IncomingHistory(words: try input.words())
+            guard history.isWellFormed else { throw SnapshotDecodingError("a creditor history whose layout does not fit its words") }
+            return .many(history)
+        default: throw SnapshotDecodingError("an unknown creditor part")
+        }
+    }
+}

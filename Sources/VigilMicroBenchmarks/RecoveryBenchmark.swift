@@ -1,0 +1,217 @@
+import Foundation
+import VigilDomain
+import VigilEngine
+import VigilEventLog
+import VigilFeatures
+import VigilServer
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `vigil-microbench recovery`: how long a restarted node takes to be ready after N scored payments, with and
+/// without a snapshot, and the disk it uses.
+///
+/// It builds a data directory by scoring the simulated payments through `ScoringEngine` directly (the event log with
+/// `async` durability: the bytes on disk are the same, only faster to write), takes a snapshot covering all but the
+/// last `tail` records the way `vigil serve` does, then starts `vigil serve` on it twice and times each start until
+/// `GET /ready` answers 200: once with the snapshot (snapshot + tail), once with the snapshot moved away (full replay).
+struct RecoveryBenchmark {
+    struct Options {
+        var payments = 5_000_000
+        /// Records after the snapshot, replayed in the snapshot + tail start.
+        var tail = 10_000
+        var vigil: String
+        var dataDirectory: String?
+        var keep = false
+
+        static let usage =
+            "usage: vigil-microbench recovery [--payments N (default 5000000)] [--tail N (default 10000)] [--vigil PATH (default: beside this program)] [--data-dir DIR] [--keep]"
+
+        init(parsing arguments: ArraySlice<String>) throws(UsageError) {
+            vigil = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigil").path
+            var rest = arguments
+            while let argument = rest.popFirst() {
+                switch argument {
+                case "--payments":
+                    guard let value = rest.popFirst().flatMap(Int.init), value >= 100 else { throw UsageError("--payments needs a whole number ≥ 100") }
+                    payments = value
+                case "--tail":
+                    guard let value = rest.popFirst().flatMap(Int.init), value >= 0 else { throw UsageError("--tail needs a whole number ≥ 0") }
+                    tail = value
+                case "--vigil":
+                    guard let value = rest.popFirst() else { throw UsageError("--vigil needs a path") }
+                    vigil = value
+                case "--data-dir":
+                    guard let value = rest.popFirst() else { throw UsageError("--data-dir needs a path") }
+                    dataDirectory = value
+                case "--keep":
+                    keep = true
+                default:
+                    throw UsageError("unknown argument '\(argument)'")
+                }
+            }
+            guard tail < payments else { throw UsageError("--tail must be below --payments") }
+        }
+    }
+
+    let options: Options
+
+    func run() async throws {
+        print("$ " + CommandLine.arguments.joined(separator: " "))
+        #if DEBUG
+        print("!!!!!!!! WARNING: \(MicroBenchmark.build) !!!!!!!!")
+        #endif
+        print("\(MicroBenchmark.build); \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        guard FileManager.default.isExecutableFile(atPath: options.vigil) else {
+            throw WorkloadError("no vigil executable at \(options.vigil); build it (`swift build -c release --product vigil`) or pass --vigil")
+        }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-recovery-\(UUID().uuidString)").path
+        let data = options.dataDirectory ?? scratch + "/data"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer {
+            try? FileManager.default.removeItem(atPath: scratch)
+            if !options.keep, options.dataDirectory != nil { try? FileManager.default.removeItem(atPath: data) }
+        }
+
+        // The population: one simulated history, repeated in later periods with new ids (as the other stages do).
+        let workload = try Workload.make(payments: min(options.payments, 200_000), in: scratch)
+        let model = try ModelBundle.bundled()
+        let tenant = try BenchmarkTenant.policy()
+        let log = try FileEventLog(directory: data + "/events", durability: .async)
+        let (store, index) = (InMemoryFeatureStore(), DuplicateIndex())
+        let engine = ScoringEngine(store: store, log: log, model: model, duplicates: index)
+        let snapshots = StateSnapshots(store: store, duplicates: index, usage: nil, log: log, dataDirectory: data)
+        let building = ContinuousClock.now
+        var scored = 0
+        var snapshot: StateSnapshots.Summary?
+        var pass = 0
+        while scored < options.payments {
+            let payments = workload.payments(pass: pass)
+            // Eight payments at a time, as concurrent requests would come, so the log's group commit batches them.
+            var start = 0
+            while start < payments.count && scored < options.payments {
+                let batch = payments[start..<min(payments.count, start + 64, start + options.payments - scored)]
+                await withTaskGroup(of: Void.self) { group in
+                    for payment in batch {
+                        group.addTask {
+                            _ = await engine.score(payment, tenant: tenant, receivedAt: payment.createdAt, started: .now)
+                        }
+                    }
+                }
+                scored += batch.count
+                start += batch.count
+                if snapshot == nil && scored >= options.payments - options.tail {
+                    snapshot = try await snapshots.take()
+                }
+            }
+            pass += 1
+        }
+        let built = ContinuousClock.now - building
+        if snapshot == nil { snapshot = try await snapshots.take() }
+        await log.shutdown()
+        guard let snapshot else { return }
+        print("built \(scored) scored payments through ScoringEngine in \(built) (\(pass) passes of \(workload.payments.count) simulated payments)")
+        print(
+            "snapshot at sequence \(snapshot.sequence) (\(scored - Int(snapshot.sequence)) records after it): \(Self.megabytes(snapshot.bytes)), "
+                + "written in \(snapshot.duration); scoring paused \(snapshot.pause) for the capture")
+
+        let eventsBytes = try Self.diskUse(data + "/events")
+        let snapshotBytes = try Self.diskUse(data + "/snapshots")
+        print("disk: event log \(Self.megabytes(eventsBytes)) (\(eventsBytes / max(1, scored)) bytes per payment, preallocated tail included), "
+            + "snapshots \(Self.megabytes(snapshotBytes))")
+
+        let withSnapshot = try Self.timeToReady(vigil: options.vigil, data: data)
+        try FileManager.default.moveItem(atPath: data + "/snapshots", toPath: scratch + "/snapshots-aside")
+        let fullReplay = try Self.timeToReady(vigil: options.vigil, data: data)
+        try FileManager.default.moveItem(atPath: scratch + "/snapshots-aside", toPath: data + "/snapshots.bench")
+        print("time to /ready: snapshot + tail \(Self.seconds(withSnapshot)); full replay \(Self.seconds(fullReplay))")
+        if options.keep { print("data directory kept: \(data) (snapshot moved to snapshots.bench)") }
+    }
+
+    static func megabytes(_ bytes: Int) -> String {
+        String(format: "%.1f MB", Double(bytes) / 1e6)
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        return String(format: "%.2f s", Double(seconds) + Double(attoseconds) * 1e-18)
+    }
+
+    /// Bytes of disk the files under `path` occupy (allocated blocks, so a preallocated segment counts whole).
+    static func diskUse(_ path: String) throws -> Int {
+        var total = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: path) {
+            var info = stat()
+            if stat(path + "/" + name, &info) == 0 { total += Int(info.st_blocks) * 512 }
+        }
+        return total
+    }
+
+    /// Starts `vigil serve` on `data`, waits for `/ready` to answer 200, stops it with SIGTERM, and returns the time
+    /// from the start to the first 200.
+    static func timeToReady(vigil: String, data: String) throws -> Duration {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: vigil)
+        // No periodic snapshot or retention during the measurement.
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", data]
+        var environment = ProcessInfo.processInfo.environment
+        environment["VIGIL_SNAPSHOT_INTERVAL_SECONDS"] = "0"
+        environment["VIGIL_LOG_LEVEL"] = "warning"
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        let started = ContinuousClock.now
+        try process.run()
+        defer {
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+        }
+        var line: [UInt8] = []
+        var port: Int?
+        while port == nil {
+            let chunk = output.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { throw WorkloadError("vigil serve exited before it printed its port") }
+            line += chunk
+            let text = String(decoding: line, as: UTF8.self)
+            if let range = text.range(of: "listening on http://127.0.0.1:") {
+                port = Int(text[range.upperBound...].prefix { $0.isNumber })
+            }
+        }
+        while ContinuousClock.now - started < .seconds(600) {
+            if Self.status(port: port!, path: "/ready") == 200 {
+                let ready = ContinuousClock.now - started
+                process.terminate()
+                process.waitUntilExit()
+                return ready
+            }
+            usleep(10_000)
+        }
+        throw WorkloadError("vigil serve was not ready within 600 s")
+    }
+
+    /// The status of `GET path` on 127.0.0.1:`port`, or nil when it does not answer.
+    static func status(port: Int, path: String) -> Int? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return nil }
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let got = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        guard got > 12 else { return nil }
+        return Int(String(decoding: buffer[9..<12], as: UTF8.self))
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+import VigilDomain
+import VigilEngine
+import VigilEventLog
+import VigilFeatures
+import VigilServer
+
+/// Snapshots of the embedded state taken while payments are scored: snapshot + log tail recovers what a full replay
+/// recovers.
+@Suite(.timeLimit(.minutes(2)))
+struct StateSnapshotsTests {
+    static let model = try! ModelBundle.bundled()
+
+    static func token(_ n: UInt64) -> Token { Token(a: n &* 0x9E37_79B9_7F4A_7C15, b: n, c: 7, d: 9) }
+
+    static func payment(_ id: String, from debtor: UInt64, to creditor: UInt64, minor: Int64, at seconds: Int64) -> TokenizedPayment {
+        let sealed = SealedValue(keyVersion: 1, bytes: [1, 2, 3])
+        return TokenizedPayment(
+            paymentId: id, perspective: .sending, type: .push, scheme: "FPS", channel: "web",
+            amount: Money(minorUnits: minor, currency: Currency(code: "GBP")!),
+            createdAt: Instant(epochMillis: (1_795_000_000 + seconds) * 1000),
+            debtor: TokenizedParty(account: token(debtor), sealedAccount: sealed, agent: "BANKGB01"),
+            creditor: TokenizedParty(account: token(creditor), sealedAccount: sealed),
+            device: token(500 + debtor % 7), ip: token(600 + debtor % 5)
+        )
+    }
+
+    static func tenant(_ name: String) throws -> TenantPolicy {
+        TenantPolicy(name: name, reviewThreshold: 600, blockThreshold: 900, rules: try TenantPolicy.compileRules(""))
+    }
+
+    typealias Engine = ScoringEngine<InMemoryFeatureStore, InMemoryEventLog, DuplicateIndex>
+
+    /// Replays `payloads` into a fresh engine, after restoring `loaded` into it if given.
+    static func recovered(_ payloads: [[UInt8]], nowMillis: Int64) async throws -> Engine {
+        let engine = Engine(store: InMemoryFeatureStore(), log: InMemoryEventLog(), model: model, duplicates: DuplicateIndex())
+        for payload in payloads { try await engine.replay(payload, nowMillis: nowMillis) }
+        return engine
+    }
+
+    @Test func aSnapshotTakenWhileScoringPlusTheTailRecoversWhatAFullReplayRecovers() async throws {
+        let dir = temporaryDataDirectory()
+        let log = try FileEventLog(directory: dir + "/events", segmentBytes: 256 << 10)
+        let (store, index) = (InMemoryFeatureStore(), DuplicateIndex())
+        let engine = ScoringEngine(store: store, log: log, model: Self.model, duplicates: index)
+        let snapshots = StateSnapshots(store: store, duplicates: index, usage: nil, log: log, dataDirectory: dir)
+        let (bankA, bankB) = (try Self.tenant("bank-a"), try Self.tenant("bank-b"))
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let total = 2400
+        let taken = try await withThrowingTaskGroup(of: StateSnapshots.Summary?.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    for i in stride(from: worker, to: total, by: 8) {
+                        let sent = Self.payment("p\(i)", from: UInt64(i % 40), to: UInt64(i % 30) + 100, minor: Int64(1000 + i * 7), at: Int64(i))
+                        _ = await engine.score(sent, tenant: bankA, receivedAt: Instant(epochMillis: now), started: .now)
+                        // The creditor's bank scores every third payment too: the same consortium payment, applied once.
+                        if i % 3 == 0 { _ = await engine.score(sent, tenant: bankB, receivedAt: Instant(epochMillis: now), started: .now) }
+                    }
+                    return nil
+                }
+            }
+            group.addTask {
+                while log.nextSequence < 800 { try await Task.sleep(for: .milliseconds(1)) }
+                return try await snapshots.take()
+            }
+            var taken: StateSnapshots.Summary?
+            for try await result in group where result != nil { taken = result }
+            return taken
+        }
+        await log.shutdown()
+        let summary = try #require(taken)
+        #expect(summary.sequence >= 800 && summary.sequence < UInt64(total + total / 3), "taken while scoring went on")
+
+        let reopened = try FileEventLog(directory: dir + "/events", segmentBytes: 256 << 10)
+        var all: [(UInt64, [UInt8])] = []
+        try reopened.forEach { all.append(($0, $1)) }
+        let full = try await Self.recovered(all.map(\.1), nowMillis: now)
+
+        let fromSnapshot = Engine(store: InMemoryFeatureStore(), log: InMemoryEventLog(), model: Self.model, duplicates: DuplicateIndex())
+        let restored = StateSnapshots(
+            store: fromSnapshot.extractor.store, duplicates: fromSnapshot.duplicates, usage: nil, log: reopened, dataDirectory: dir)
+        let loaded = try await restored.load(logger: Logger(label: "test"))
+        #expect(loaded.snapshot == summary.sequence)
+        #expect(loaded.replayFrom == summary.sequence)
+        var tail: [[UInt8]] = []
+        try reopened.forEach(from: loaded.replayFrom) { _, payload in tail.append(payload) }
+        #expect(tail.count == all.count - Int(summary.sequence))
+        for payload in tail { try await fromSnapshot.replay(payload, nowMillis: now) }
+        await reopened.shutdown()
+
+        #expect(fromSnapshot.extractor.store.counts == full.extractor.store.counts)
+        // Every debtor, creditor, device and IP read back through a probe payment, in the same order on both.
+        for debtor in 0..<40 {
+            let probe = Self.payment("probe\(debtor)", from: UInt64(debtor), to: UInt64(debtor % 30) + 100, minor: 5000, at: Int64(total + 60))
+            var a: [Double] = []
+            var b: [Double] = []
+            try await fromSnapshot.extractor.observe(probe, into: &a)
+            try await full.extractor.observe(probe, into: &b)
+            #expect(a.elementsEqual(b) { $0 == $1 || ($0.isNaN && $1.isNaN) }, "debtor \(debtor)")
+        }
+        for i in 0..<total {
+            let sent = Self.payment("p\(i)", from: UInt64(i % 40), to: UInt64(i % 30) + 100, minor: Int64(1000 + i * 7), at: Int64(i))
+            let fingerprint = DuplicateIndex.fingerprint(of: sent)
+            for name in i % 3 == 0 ? ["bank-a", "bank-b"] : ["bank-a"] {
+                let a = fromSnapshot.duplicates.reserve(tenant: name, paymentId: sent.paymentId, fingerprint: fingerprint, nowMillis: now)
+                let b = full.duplicates.reserve(tenant: name, paymentId: sent.paymentId, fingerprint: fingerprint, nowMillis: now)
+                guard case .duplicate = a else {
+                    Issue.record("\(name) \(sent.paymentId) is not remembered after snapshot + tail: \(a)")
+                    continue
+                }
+                #expect(a == b)
+            }
+        }
+    }
+
+    @Test func aSnapshotRoundTripsTheStateByteForByte() async throws {
+        let dir = temporaryDataDirectory()
+        let log = try FileEventLog(directory: dir + "/events", segmentBytes: 256 << 10)
+        let (store, index) = (InMemoryFeatureStore(), DuplicateIndex())
+        let engine = ScoringEngine(store: store, log: log, model: Self.model, duplicates: index)
+        let rules = try TenantPolicy.compileRules(#"rule "big": amount > 30 -> review"#)
+        let bank = TenantPolicy(name: "bank-a", reviewThreshold: 600, blockThreshold: 900, rules: rules)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        for i in 0..<300 {
+            let sent = Self.payment("r\(i)", from: UInt64(i % 11), to: UInt64(i % 13) + 50, minor: Int64(500 + i * 31), at: Int64(i * 40))
+            _ = await engine.score(sent, tenant: bank, receivedAt: Instant(epochMillis: now), started: .now)
+        }
+        let usage = UsageLimiter()
+        let snapshots = StateSnapshots(store: store, duplicates: index, usage: usage, log: log, dataDirectory: dir)
+        let summary = try await snapshots.take()
+        #expect(summary.sequence == 300)
+        let bytes = try snapshots.directory.read(sequence: 300)
+        let decoded = try Snapshot.decode(bytes, duplicateShards: index.shardCount)
+        // Decoded and encoded again, the file is the same bytes: nothing is lost or reordered.
+        let again = Snapshot(
+            sequence: decoded.sequence, createdAtMillis: decoded.createdAtMillis, features: decoded.features,
+            duplicates: decoded.duplicates, usage: decoded.usage)
+        let same = again.encode().flatMap { $0 } == bytes
+        #expect(same)
+        #expect(decoded.features.counts == store.counts)
+        #expect(decoded.duplicates.count == 300)
+        await log.shutdown()
+    }
+}
