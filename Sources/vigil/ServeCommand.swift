@@ -44,6 +44,20 @@ struct ServeCommand: AsyncParsableCommand {
     var stateTLSCA: String?
     @Option(name: .customLong("state-failure"), help: "When the state store fails: unavailable (503, the default) or degraded (score from the request alone).")
     var stateFailure: String?
+    @Option(help: "This node's region, e.g. eu-west (docs/regions.md).") var region: String?
+    @Option(name: .customLong("peer-region"), help: "The other region of an active-active pair (needs --region).") var peerRegion: String?
+    @Option(
+        name: .customLong("peer-state"),
+        help: ArgumentHelp("The peer region's Valkey/Redis: answers are written there too (redis://… or rediss://…).", valueName: "url")
+    )
+    var peerState: String?
+    @Option(
+        name: .customLong("peer-stream"),
+        help: ArgumentHelp("The peer region's Kafka, whose scored payments feed this region's features (kafka://host:port,…).", valueName: "url")
+    )
+    var peerStream: String?
+    @Option(name: .customLong("peer-write-timeout-ms"), help: "Milliseconds a write to the peer region's store may take (default 100).")
+    var peerWriteTimeoutMs: Int?
 
     func run() async throws {
         var configuration = VigilConfiguration()
@@ -67,6 +81,11 @@ struct ServeCommand: AsyncParsableCommand {
             if let stateTimeoutMs { configuration.stateTimeoutMilliseconds = stateTimeoutMs }
             if let stateTLSCA { configuration.stateTLSCAPath = stateTLSCA }
             if let stateFailure { configuration.stateFailure = try .init(parsing: stateFailure, from: "--state-failure") }
+            if let region { configuration.region = region }
+            if let peerRegion { configuration.peerRegion = peerRegion }
+            if let peerState { configuration.peerState = peerState }
+            if let peerStream { configuration.peerStream = peerStream }
+            if let peerWriteTimeoutMs { configuration.peerWriteTimeoutMilliseconds = peerWriteTimeoutMs }
             if let tlsMinVersion {
                 configuration.tlsMinimumVersion = try .init(parsing: tlsMinVersion, from: "--tls-min-version")
             }
