@@ -92,7 +92,11 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
             throw StartupError(description: "signing keys: \(error)")
         }
     }
-    let state = ServerState(tenants: tenants, keys: keys, usage: backend.usage, storeCounters: backend.counters)
+    let link = backend.link ?? RegionLink(configuration)
+    guard link.region == configuration.region, link.peer == configuration.peerRegion else {
+        throw StartupError(description: "the state back end was built for another region than region and peerRegion name")
+    }
+    let state = ServerState(tenants: tenants, keys: keys, usage: backend.usage, storeCounters: backend.counters, link: link)
 
     let metrics = ServerMetrics()
     let log: FileEventLog

@@ -23,6 +23,10 @@ public struct StateBackend<Store: FeatureStore, Duplicates: DuplicateStore>: Sen
     public var summary: String
     /// The back end's own counters, read at each `/metrics` scrape; none for in-process state.
     public var counters: @Sendable () -> [StateStoreCounter] = { [] }
+    /// The node's region link, when the back end was built for one (its peer-replicated duplicates count into it);
+    /// nil lets ``buildApplication(configuration:controlPlane:backend:logger:failStop:onListening:)`` make one from
+    /// the configuration.
+    public var link: RegionLink?
 
     public init(
         features: Store, duplicates: Duplicates, replaysEventLog: Bool, usage: any UsageLimiting, summary: String,

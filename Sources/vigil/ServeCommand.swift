@@ -116,7 +116,19 @@ struct ServeCommand: AsyncParsableCommand {
                 // Unbuffered, so a supervisor reading a pipe sees the port at once; a write that fails is not fatal.
                 LogOutput.standardOutput.write("vigil: listening on \(scheme)://\(host):\(port)\n")
             }
-            if configuration.hasSharedState {
+            if configuration.peerState != nil {
+                let backend: StateBackend<RedisFeatureStore, PeerReplicatedDuplicates<RedisDuplicateStore, RedisDuplicateStore>>
+                do {
+                    backend = try await RedisStateBackend.connectWithPeer(configuration: configuration)
+                } catch {
+                    throw CLIError(error.description)
+                }
+                let app = try await buildApplication(
+                    configuration: configuration, controlPlane: plane, backend: backend, logger: logger, failStop: failStop,
+                    onListening: listening
+                )
+                try await failStop.run(app, logger: logger)
+            } else if configuration.hasSharedState {
                 let backend: StateBackend<RedisFeatureStore, RedisDuplicateStore>
                 do {
                     backend = try await RedisStateBackend.connect(configuration: configuration)
