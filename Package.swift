@@ -207,7 +207,8 @@ let package = Package(
         .testTarget(
             name: "VigilRedisStateTests",
             dependencies: [
-                "VigilRedisState", "VigilRedis", "VigilServer", "VigilEngine", "VigilEventLog", "VigilFeatures",
+                "VigilRedisState", "VigilRedis", "VigilServer", "VigilEngine", "VigilEventLog", "VigilFeatures", "VigilDomain",
+                "VigilStateTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -108,6 +108,7 @@ public enum RedisStateBackend {
         )
         backend.counters = local.counters
         backend.link = link
+        backend.localDuplicates = local.duplicates
         return backend
     }
 

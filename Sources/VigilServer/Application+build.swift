@@ -42,9 +42,11 @@ public func buildApplication(
 }
 
 /// ``buildApplication(configuration:controlPlane:logger:failStop:usage:onListening:)`` on a given state back end.
+/// - Parameter peerEvents: the peer region's event stream, whose scored payments are folded into this region's state
+///   (``PeerFold``); nil for none.
 public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
     configuration: VigilConfiguration, controlPlane: (any ControlPlane)? = nil, backend: StateBackend<Store, Duplicates>, logger: Logger,
-    failStop: FailStop = FailStop(),
+    failStop: FailStop = FailStop(), peerEvents: (any PeerEventSource)? = nil,
     onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
 ) async throws -> some ApplicationProtocol {
     // Every argument is checked, the model included, before the data directory is created or written.
@@ -140,13 +142,21 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
             ?? HTTP1Channel(responder: responder, configuration: http1)
     }
 
+    var services: [any Service] = [
+        EventLogService(log: log, logger: logger),
+        RecoveryService(engine: engine, log: log, replays: backend.replaysEventLog, state: state, metrics: metrics, logger: logger),
+    ]
+    if let peerEvents {
+        services.append(PeerFold(
+            engine: engine, answers: backend.localDuplicates ?? backend.duplicates, source: peerEvents, link: link,
+            logger: logger
+        ))
+    }
     return Application(
         responder: responder,
         server: server,
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "vigil"),
-        services: [
-            EventLogService(log: log, logger: logger),
-            RecoveryService(engine: engine, log: log, replays: backend.replaysEventLog, state: state, metrics: metrics, logger: logger),
+        services: services + [
             BackendMonitor(check: backend.check, state: state, metrics: metrics, logger: logger),
             EventLogMonitor(
                 log: log, state: state, metrics: metrics, failStop: failStop,

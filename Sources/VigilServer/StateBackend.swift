@@ -27,6 +27,10 @@ public struct StateBackend<Store: FeatureStore, Duplicates: DuplicateStore>: Sen
     /// nil lets ``buildApplication(configuration:controlPlane:backend:logger:failStop:onListening:)`` make one from
     /// the configuration.
     public var link: RegionLink?
+    /// The region's own duplicate store, where ``duplicates`` also writes to the peer region's
+    /// (``PeerReplicatedDuplicates``): folding the peer's events records its answers here only. Nil when
+    /// ``duplicates`` is the region's own.
+    public var localDuplicates: (any DuplicateStore)?
 
     public init(
         features: Store, duplicates: Duplicates, replaysEventLog: Bool, usage: any UsageLimiting, summary: String,
