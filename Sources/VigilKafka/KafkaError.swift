@@ -7,7 +7,7 @@ public struct KafkaError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The step that failed. Extensible: switch with a `default`.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
-            case configuration, clientCreation, enqueue, delivery, closed, mock
+            case configuration, clientCreation, enqueue, delivery, closed, mock, consume, metadata, commit
         }
 
         private let base: Base
@@ -24,6 +24,12 @@ public struct KafkaError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let closed = Code(base: .closed)
         /// A call to librdkafka's mock cluster (the test double) failed.
         public static let mock = Code(base: .mock)
+        /// A consumer could not read a partition (e.g. `UNKNOWN_TOPIC_OR_PART`, `OFFSET_OUT_OF_RANGE`).
+        public static let consume = Code(base: .consume)
+        /// The cluster's metadata or a partition's offsets could not be read (e.g. no broker answered).
+        public static let metadata = Code(base: .metadata)
+        /// A consumer group's offsets could not be committed or read.
+        public static let commit = Code(base: .commit)
 
         public var description: String { "\(base)" }
     }
