@@ -140,7 +140,7 @@ let package = Package(
             dependencies: [
                 "VigilServer", "VigilEngine", "VigilProtection", "VigilEventLog", "VigilTrees", "VigilRules",
                 "VigilFeatures", "VigilDomain", "VigilGateway", "VigilOffline", "VigilEvaluation", "VigilTraining", "VigilSimulation", "VigilBench",
-                "VigilRedisState", "VigilRedis",
+                "VigilRedisState", "VigilRedis", "VigilKafka",
                 "VigilPostgres",
                 "VigilReporting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -116,6 +116,10 @@ struct ServeCommand: AsyncParsableCommand {
                 // Unbuffered, so a supervisor reading a pipe sees the port at once; a write that fails is not fatal.
                 LogOutput.standardOutput.write("vigil: listening on \(scheme)://\(host):\(port)\n")
             }
+            // The peer region's stream, folded into this region's state (validation made sure a region is named).
+            let peerEvents: (any PeerEventSource)? = try configuration.peerStream.map {
+                try KafkaPeerEventSource(url: $0, region: configuration.region ?? "")
+            }
             if configuration.peerState != nil {
                 let backend: StateBackend<RedisFeatureStore, PeerReplicatedDuplicates<RedisDuplicateStore, RedisDuplicateStore>>
                 do {
@@ -125,7 +129,7 @@ struct ServeCommand: AsyncParsableCommand {
                 }
                 let app = try await buildApplication(
                     configuration: configuration, controlPlane: plane, backend: backend, logger: logger, failStop: failStop,
-                    onListening: listening
+                    peerEvents: peerEvents, onListening: listening
                 )
                 try await failStop.run(app, logger: logger)
             } else if configuration.hasSharedState {
@@ -137,7 +141,7 @@ struct ServeCommand: AsyncParsableCommand {
                 }
                 let app = try await buildApplication(
                     configuration: configuration, controlPlane: plane, backend: backend, logger: logger, failStop: failStop,
-                    onListening: listening
+                    peerEvents: peerEvents, onListening: listening
                 )
                 try await failStop.run(app, logger: logger)
             } else {
