@@ -1,5 +1,4 @@
 public import VigilDomain
-public import VigilEventLog
 public import VigilFeatures
 
 extension ScoringEngine {
