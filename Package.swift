@@ -147,7 +147,7 @@ let package = Package(
             dependencies: [
                 "VigilServer", "VigilEngine", "VigilProtection", "VigilEventLog", "VigilTrees", "VigilRules",
                 "VigilFeatures", "VigilDomain", "VigilGateway", "VigilOffline", "VigilEvaluation", "VigilTraining", "VigilSimulation", "VigilBench",
-                "VigilRedisState", "VigilRedis",
+                "VigilRedisState", "VigilRedis", "VigilKafka",
                 "VigilPostgres",
                 "VigilReporting", "VigilKafkaStream",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -214,7 +214,8 @@ let package = Package(
         .testTarget(
             name: "VigilRedisStateTests",
             dependencies: [
-                "VigilRedisState", "VigilRedis", "VigilServer", "VigilEngine", "VigilEventLog", "VigilFeatures",
+                "VigilRedisState", "VigilRedis", "VigilServer", "VigilEngine", "VigilEventLog", "VigilFeatures", "VigilDomain",
+                "VigilStateTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -63,6 +63,9 @@ public struct BenchReport: Sendable {
         } else {
             lines.append("latency (ms):  no answers")
         }
+        if url.contains(",") {
+            lines.append("failover:      \(result.failovers) connection moves; longest gap without a 2xx answer \(format(result.longestGapMs, 0)) ms")
+        }
         if let serverRssBytes {
             lines.append("server RSS:    \(format(Double(serverRssBytes) / 1_048_576, 1)) MiB")
         }
@@ -98,7 +101,8 @@ public struct BenchReport: Sendable {
                 + "\"p999\":\(jsonNumber($0.p999)),\"max\":\(jsonNumber($0.max))}"
         } ?? "null"
         return "{\"sent\":\(result.sent),\"ok\":\(result.ok),\"errors\":{\(errors)},"
-            + "\"achievedRate\":\(jsonNumber(result.achievedRate)),\"latencyMs\":\(latency)}"
+            + "\"achievedRate\":\(jsonNumber(result.achievedRate)),\"latencyMs\":\(latency),"
+            + "\"failovers\":\(result.failovers),\"longestGapMs\":\(jsonNumber(result.longestGapMs))}"
     }
 
     static func jsonNumber(_ value: Double) -> String { value.isFinite ? String(format: "%.3f", value) : "null" }

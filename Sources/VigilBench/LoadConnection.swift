@@ -10,7 +10,9 @@ final class LoadRun: Sendable {
     let sslContext: NIOSSLContext?
     /// Appended to every payment id so repeated runs against one server are not duplicates.
     let idSuffix: [UInt8]
-    let head: HTTPRequestHead
+    /// The servers (the plan's, then its failover ones) and the request head for each.
+    let endpoints: [LoadPlan.Endpoint]
+    let heads: [HTTPRequestHead]
     /// Nanoseconds between two sends on one connection in open loop.
     let interval: Double
 
@@ -19,14 +21,17 @@ final class LoadRun: Sendable {
         self.payments = payments
         self.sslContext = sslContext
         idSuffix = Array("-\(runID)".utf8)
-        var headers = HTTPHeaders()
-        let defaultPort = plan.tls == nil ? 80 : 443
-        let hostText = plan.host.contains(":") ? "[\(plan.host)]" : plan.host
-        headers.add(name: "Host", value: plan.port == defaultPort ? hostText : "\(hostText):\(plan.port)")
-        headers.add(name: "User-Agent", value: "vigil-bench")
-        if let key = plan.apiKey { headers.add(name: "Authorization", value: "Bearer \(key)") }
-        if payments != nil { headers.add(name: "Content-Type", value: "application/json") }
-        head = HTTPRequestHead(version: .http1_1, method: payments == nil ? .GET : .POST, uri: plan.path, headers: headers)
+        endpoints = plan.endpoints
+        heads = endpoints.map { endpoint in
+            var headers = HTTPHeaders()
+            let defaultPort = plan.tls == nil ? 80 : 443
+            let hostText = endpoint.host.contains(":") ? "[\(endpoint.host)]" : endpoint.host
+            headers.add(name: "Host", value: endpoint.port == defaultPort ? hostText : "\(hostText):\(endpoint.port)")
+            headers.add(name: "User-Agent", value: "vigil-bench")
+            if let key = plan.apiKey { headers.add(name: "Authorization", value: "Bearer \(key)") }
+            if payments != nil { headers.add(name: "Content-Type", value: "application/json") }
+            return HTTPRequestHead(version: .http1_1, method: payments == nil ? .GET : .POST, uri: plan.path, headers: headers)
+        }
         if case .open(let rate) = plan.mode {
             interval = 1e9 / rate
         } else {
@@ -70,6 +75,8 @@ final class LoadConnection: @unchecked Sendable {
     private var start = NIODeadline.now()
     private var warmupEnd = NIODeadline.now()
     private var end = NIODeadline.now()
+    /// Which of `run.endpoints` this connection sends to.
+    private var target = 0
 
     init(index: Int, loop: any EventLoop, run: LoadRun, recorder: LoadRecorder) {
         self.index = index
@@ -82,9 +89,30 @@ final class LoadConnection: @unchecked Sendable {
     /// Succeeds once every request of this connection has been answered or given up.
     var finishedFuture: EventLoopFuture<Void> { done.futureResult }
 
-    /// Opens the connection; fails when the server cannot be reached.
+    /// Opens the connection to the first server, in failover order from the current one, that can be reached;
+    /// fails when none can.
+    func open() -> EventLoopFuture<Void> {
+        loop.flatSubmit { self.open(attempt: 0) }
+    }
+
+    private func open(attempt: Int) -> EventLoopFuture<Void> {
+        connect().flatMapError { error in
+            guard attempt + 1 < self.run.endpoints.count else { return self.loop.makeFailedFuture(error) }
+            self.failOver()
+            return self.open(attempt: attempt + 1)
+        }
+    }
+
+    /// Moves to the next server; the recorder counts it once the run has started.
+    private func failOver() {
+        target = (target + 1) % run.endpoints.count
+        recorder.failedOver()
+    }
+
+    /// Opens the connection to the current server; fails when it cannot be reached.
     func connect() -> EventLoopFuture<Void> {
         let run = run
+        let endpoint = run.endpoints[target]
         return ClientBootstrap(group: loop)
             .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(10))
@@ -92,14 +120,14 @@ final class LoadConnection: @unchecked Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if let context = run.sslContext {
-                        let name = run.plan.host.isIPAddress ? nil : run.plan.host
+                        let name = endpoint.host.isIPAddress ? nil : endpoint.host
                         try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: name))
                     }
                     try sync.addHTTPClientHandlers()
                     try sync.addHandler(LoadResponseHandler(connection: self))
                 }
             }
-            .connect(host: run.plan.host, port: run.plan.port)
+            .connect(host: endpoint.host, port: endpoint.port)
             .map { _ in }
     }
 
@@ -166,7 +194,7 @@ final class LoadConnection: @unchecked Sendable {
             payments.writeBody(sequence: request.sequence, suffix: run.idSuffix, into: &buffer)
             body = buffer
         }
-        var head = run.head
+        var head = run.heads[target]
         if let body { head.headers.add(name: "Content-Length", value: String(body.readableBytes)) }
         handler.send(head: head, body: body)
     }
@@ -192,6 +220,13 @@ final class LoadConnection: @unchecked Sendable {
         inFlight = nil
         let now = NIODeadline.now()
         if request.measured { recorder.answered(status: status, intended: request.intended, at: now) }
+        // A load balancer whose servers are all gone answers 503 (502, 504): with somewhere else to go, go there.
+        if run.endpoints.count > 1, [502, 503, 504].contains(status) {
+            failOver()
+            handler?.close()
+            finishIfDone()
+            return
+        }
         if case .closed = run.plan.mode, pending.isEmpty {
             issueClosed()
         } else {
@@ -212,6 +247,7 @@ final class LoadConnection: @unchecked Sendable {
             guard !self.finished else { return }
             self.connect().assumeIsolated().whenComplete { result in
                 if case .failure = result {
+                    if self.run.endpoints.count > 1 { self.failOver() }
                     self.closed()
                 } else if case .closed = self.run.plan.mode, self.pending.isEmpty, self.inFlight == nil {
                     self.issueClosed()

@@ -15,6 +15,11 @@ public struct LoadResult: Sendable {
     public var achievedRate: Double
     /// Latency percentiles in milliseconds from each request's intended send time; nil when nothing was answered.
     public var latencyMs: Percentiles?
+    /// Times a connection moved to the next server (`LoadPlan.failover`) during the run.
+    public var failovers = 0
+    /// The longest stretch of the measured period with no 2xx answer, in milliseconds (10 ms resolution): the
+    /// failover gap.
+    public var longestGapMs: Double = 0
 
     public struct Percentiles: Sendable {
         public var p50: Double
@@ -60,14 +65,18 @@ public func runLoad(_ plan: LoadPlan, payments: PaymentPopulation?) async throws
         LoadConnection(index: index, loop: loops[index % loops.count], run: run, recorder: recorders[index % loops.count])
     }
     do {
-        try await EventLoopFuture.andAllSucceed(connections.map { $0.connect() }, on: loops[0]).get()
+        try await EventLoopFuture.andAllSucceed(connections.map { $0.open() }, on: loops[0]).get()
     } catch {
         for connection in connections { connection.loop.execute { connection.abandon() } }
-        throw BenchError(code: .connect, message: "cannot connect to \(plan.host):\(plan.port): \(error)")
+        let servers = plan.endpoints.map { "\($0.host):\($0.port)" }.joined(separator: " or ")
+        throw BenchError(code: .connect, message: "cannot connect to \(servers): \(error)")
     }
 
     // A common start a little ahead, so every loop begins on the same timeline.
     let start = NIODeadline.now() + .milliseconds(20)
+    for recorder in recorders {
+        recorder.loop.execute { recorder.begin(measuredFrom: start + .nanoseconds(plan.warmup.nanoseconds), for: plan.duration) }
+    }
     for connection in connections {
         connection.loop.execute { connection.begin(start: start) }
     }
@@ -91,8 +100,11 @@ public func runLoad(_ plan: LoadPlan, payments: PaymentPopulation?) async throws
             p999: ms(h.valueAtPercentile(99.9)), max: ms(h.max)
         )
     }
-    return LoadResult(
+    var result = LoadResult(
         sent: counts.sent, ok: counts.ok, errors: counts.errors,
         achievedRate: Double(counts.answered) / period, latencyMs: percentiles
     )
+    result.failovers = counts.failovers
+    result.longestGapMs = Double(counts.longestGapBins) * Double(LoadCounts.binMillis)
+    return result
 }

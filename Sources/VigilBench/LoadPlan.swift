@@ -26,8 +26,22 @@ public struct LoadPlan: Sendable {
         }
     }
 
+    /// A server to send to.
+    public struct Endpoint: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+    }
+
     public var host: String
     public var port: Int
+    /// Servers to move to, in order, when the current one cannot be reached or answers 502, 503 or 504 (another
+    /// region's load balancer); after the last, the first again. Empty: no failover.
+    public var failover: [Endpoint] = []
     public var tls: TLS?
     /// The request target; `POST` with a payment body when `payments` are given, `GET` otherwise.
     public var path: String
@@ -70,8 +84,13 @@ public struct LoadPlan: Sendable {
         guard warmup >= .zero else { throw bad("--warmup must not be negative") }
         guard drainTimeout >= .zero else { throw bad("--drain-timeout must not be negative") }
         guard path.hasPrefix("/") else { throw bad("--path must start with /") }
-        guard (1...65535).contains(port) else { throw bad("the port must be between 1 and 65535") }
+        guard (1...65535).contains(port), failover.allSatisfy({ (1...65535).contains($0.port) }) else {
+            throw bad("the port must be between 1 and 65535")
+        }
     }
+
+    /// The primary server, then the failover ones.
+    public var endpoints: [Endpoint] { [Endpoint(host: host, port: port)] + failover }
 }
 
 extension Duration {

@@ -17,6 +17,24 @@ struct LoadCounts: Sendable {
     var answered = 0
     /// When the last measured answer arrived.
     var lastAnswer: NIODeadline?
+    /// Connections that moved to the next server, once the run had begun.
+    var failovers = 0
+    /// One flag per ``binMillis`` of the measured period: whether a 2xx answer arrived in it.
+    var okBins: [Bool] = []
+
+    /// The resolution of the failover gap.
+    static let binMillis = 10
+
+    /// The longest run of bins without a 2xx answer.
+    var longestGapBins: Int {
+        var longest = 0
+        var current = 0
+        for ok in okBins {
+            current = ok ? 0 : current + 1
+            longest = max(longest, current)
+        }
+        return longest
+    }
 
     /// One hour: anything slower is recorded as one hour.
     static let highestMicros: UInt64 = 3_600_000_000
@@ -28,6 +46,9 @@ struct LoadCounts: Sendable {
         answered += other.answered
         errors.merge(other.errors, uniquingKeysWith: +)
         if let theirs = other.lastAnswer { lastAnswer = max(lastAnswer ?? theirs, theirs) }
+        failovers += other.failovers
+        if okBins.count < other.okBins.count { okBins += [Bool](repeating: false, count: other.okBins.count - okBins.count) }
+        for (i, ok) in other.okBins.enumerated() where ok { okBins[i] = true }
     }
 }
 
@@ -38,9 +59,22 @@ struct LoadCounts: Sendable {
 final class LoadRecorder: @unchecked Sendable {
     let loop: any EventLoop
     private var counts = LoadCounts()
+    private var measuredFrom: NIODeadline?
 
     init(loop: any EventLoop) {
         self.loop = loop
+    }
+
+    /// Starts the failover-gap bins: one per ``LoadCounts/binMillis`` of the measured period.
+    func begin(measuredFrom: NIODeadline, for duration: Duration) {
+        loop.assertInEventLoop()
+        self.measuredFrom = measuredFrom
+        counts.okBins = [Bool](repeating: false, count: max(1, Int(duration.nanoseconds / 1_000_000) / LoadCounts.binMillis))
+    }
+
+    func failedOver() {
+        loop.assertInEventLoop()
+        if measuredFrom != nil { counts.failovers += 1 }
     }
 
     func issued() {
@@ -55,6 +89,10 @@ final class LoadRecorder: @unchecked Sendable {
         counts.answered += 1
         if (200..<300).contains(status) {
             counts.ok += 1
+            if let measuredFrom, now >= measuredFrom {
+                let bin = Int((now - measuredFrom).nanoseconds / 1_000_000) / LoadCounts.binMillis
+                if bin < counts.okBins.count { counts.okBins[bin] = true }
+            }
         } else {
             counts.errors[String(status), default: 0] += 1
         }

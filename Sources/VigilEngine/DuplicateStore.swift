@@ -24,3 +24,23 @@ public protocol DuplicateStore: Sendable {
 extension DuplicateIndex: DuplicateStore {
     public var entryCount: Int? { count }
 }
+
+extension DuplicateStore {
+    /// Records an answer for `(tenant, paymentId)` unless the store already holds one or a reservation: what folding
+    /// a peer region's event does, so a payment this region answered itself keeps its own answer.
+    /// - Returns: whether the answer was recorded.
+    public func recordIfAbsent(
+        tenant: String, paymentId: String, fingerprint: UInt64, response: ScoreResponse, atMillis: Int64, nowMillis: Int64
+    ) async throws(StateStoreError) -> Bool {
+        guard case .reserved = try await reserve(tenant: tenant, paymentId: paymentId, fingerprint: fingerprint, nowMillis: nowMillis) else {
+            return false
+        }
+        do {
+            try await record(tenant: tenant, paymentId: paymentId, fingerprint: fingerprint, response: response, atMillis: atMillis)
+        } catch {
+            await release(tenant: tenant, paymentId: paymentId)
+            throw error
+        }
+        return true
+    }
+}

@@ -60,6 +60,19 @@ public final class RedisClient: Sendable {
         return RedisClient(url: url, backend: .single(pool))
     }
 
+    /// A client for one server (not a cluster) that connects on its first command instead of now, and again after
+    /// a failure: for a store that may be down when the process starts and must not stop it (a peer region's).
+    /// - Throws: ``RedisError`` `invalidURL` for a cluster URL or one without a host.
+    public static func connectingLazily(
+        url: RedisURL, configuration: RedisConfiguration = RedisConfiguration(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) throws(RedisError) -> RedisClient {
+        guard !url.endpoints.isEmpty else { throw RedisError(code: .invalidURL, message: "invalid Redis URL: no host") }
+        guard !url.cluster else { throw RedisError(code: .invalidURL, message: "a lazily connecting client serves one server, not a cluster") }
+        let pool = RedisConnectionPool(url: url, endpoint: url.endpoints[0], configuration: configuration, eventLoopGroup: eventLoopGroup)
+        return RedisClient(url: url, backend: .single(pool))
+    }
+
     /// Sends one command and returns its answer.
     /// - Throws: ``RedisError``: `server` when the server answers with an error (its message included), or a
     ///   transport, timeout or redirect error.

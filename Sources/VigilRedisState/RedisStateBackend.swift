@@ -67,6 +67,51 @@ public enum RedisStateBackend {
         return backend
     }
 
+    /// Connects as ``connect(configuration:)`` and adds the peer region's store (`peerState`): every recorded answer
+    /// is written there too, within `peerWriteTimeoutMilliseconds`. The peer client connects on its first write, so a
+    /// peer region that is down does not stop this node from starting; each failed write is counted as a miss.
+    public static func connectWithPeer(
+        configuration: VigilConfiguration
+    ) async throws(Failure) -> StateBackend<RedisFeatureStore, PeerReplicatedDuplicates<RedisDuplicateStore, RedisDuplicateStore>> {
+        guard let peerState = configuration.peerState else { throw Failure(description: "peerState: not set") }
+        let url: RedisURL
+        do {
+            url = try RedisURL(peerState)
+        } catch {
+            throw Failure(description: "peerState: \(error.message)")
+        }
+        let local = try await connect(configuration: configuration)
+        let timeout = TimeAmount.milliseconds(Int64(configuration.peerWriteTimeoutMilliseconds))
+        // A rediss:// peer trusts the CAs the local store's certificate may chain to (stateTLSCAPath), or the system's.
+        var tls: TLSConfiguration?
+        if url.tls, let path = configuration.stateTLSCAPath {
+            var trusting = TLSConfiguration.makeClientConfiguration()
+            trusting.trustRoots = .file(path)
+            tls = trusting
+        }
+        let client: RedisClient
+        do {
+            client = try RedisClient.connectingLazily(
+                url: url,
+                configuration: RedisConfiguration(commandTimeout: timeout, connectTimeout: timeout, maxConnectionsPerNode: 4, tls: tls)
+            )
+        } catch {
+            throw Failure(description: "peerState: \(error.message)")
+        }
+        let link = RegionLink(configuration)
+        let peer = RedisDuplicateStore(
+            client: client, keys: KeySpace(prefix: configuration.statePrefix), retentionSeconds: Int64(configuration.duplicateRetentionHours) * 3600
+        )
+        var backend = StateBackend(
+            features: local.features, duplicates: PeerReplicatedDuplicates(local: local.duplicates, peer: peer, link: link),
+            replaysEventLog: false, usage: local.usage, summary: local.summary + ", peer region \(link.peer ?? "") at \(url)", check: local.check
+        )
+        backend.counters = local.counters
+        backend.link = link
+        backend.localDuplicates = local.duplicates
+        return backend
+    }
+
     /// The stores' counts as `/metrics` shows them.
     static func counters(features: RedisStateStatistics, duplicates: RedisStateStatistics) -> [StateStoreCounter] {
         [

@@ -132,6 +132,12 @@ public struct Administration: Sendable {
         )
     }
 
+    /// Pins a tenant to regions (data residency), or with nil lets every region serve it.
+    public func setRegions(name: String, regions: [String]?) throws {
+        try change(name) { $0.regions = regions }
+        try audit.append(actor: actor, action: "tenant.regions", target: name, details: ["regions": regions?.joined(separator: ",") ?? "any"])
+    }
+
     /// Lets a tenant authenticate with its API keys, or only with signed tokens.
     public func setAcceptAPIKeys(name: String, accept: Bool) throws {
         try change(name) { $0.acceptAPIKeys = accept ? nil : false }

@@ -44,9 +44,11 @@ public func buildApplication(
 }
 
 /// ``buildApplication(configuration:controlPlane:logger:failStop:usage:stream:onListening:)`` on a given state back end.
+/// - Parameter peerEvents: the peer region's event stream, whose scored payments are folded into this region's state
+///   (``PeerFold``); nil for none.
 public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
     configuration: VigilConfiguration, controlPlane: (any ControlPlane)? = nil, backend: StateBackend<Store, Duplicates>, logger: Logger,
-    failStop: FailStop = FailStop(), stream: (any EventStreamSink)? = nil,
+    failStop: FailStop = FailStop(), stream: (any EventStreamSink)? = nil, peerEvents: (any PeerEventSource)? = nil,
     onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
 ) async throws -> some ApplicationProtocol {
     // Every argument is checked, the model included, before the data directory is created or written.
@@ -94,7 +96,11 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
             throw StartupError(description: "signing keys: \(error)")
         }
     }
-    let state = ServerState(tenants: tenants, keys: keys, usage: backend.usage, storeCounters: backend.counters)
+    let link = backend.link ?? RegionLink(configuration)
+    guard link.region == configuration.region, link.peer == configuration.peerRegion else {
+        throw StartupError(description: "the state back end was built for another region than region and peerRegion name")
+    }
+    let state = ServerState(tenants: tenants, keys: keys, usage: backend.usage, storeCounters: backend.counters, link: link)
 
     let metrics = ServerMetrics()
     let log: FileEventLog
@@ -169,13 +175,21 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
             ?? HTTP1Channel(responder: responder, configuration: http1)
     }
 
+    var services: [any Service] = lifecycle + [
+        RecoveryService(
+            engine: engine, log: log, replays: backend.replaysEventLog, snapshots: snapshots, state: state, metrics: metrics, logger: logger),
+    ]
+    if let peerEvents {
+        services.append(PeerFold(
+            engine: engine, answers: backend.localDuplicates ?? backend.duplicates, source: peerEvents, link: link,
+            logger: logger
+        ))
+    }
     return Application(
         responder: responder,
         server: server,
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "vigil"),
-        services: lifecycle + [
-            RecoveryService(
-                engine: engine, log: log, replays: backend.replaysEventLog, snapshots: snapshots, state: state, metrics: metrics, logger: logger),
+        services: services + [
             BackendMonitor(check: backend.check, state: state, metrics: metrics, logger: logger),
             EventLogMonitor(
                 log: log, state: state, metrics: metrics, failStop: failStop,

@@ -15,6 +15,7 @@ public struct ProblemDetails: Error, Sendable, Equatable {
         case unauthorized
         case forbiddenPerspective = "forbidden-perspective"
         case addressNotAllowed = "address-not-allowed"
+        case wrongRegion = "wrong-region"
         case rateLimited = "rate-limited"
         case quotaExhausted = "quota-exhausted"
         case clientCertificateRequired = "client-certificate-required"
@@ -35,7 +36,7 @@ public struct ProblemDetails: Error, Sendable, Equatable {
             switch self {
             case .malformedJSON, .validationFailed: .badRequest
             case .unauthorized: .unauthorized
-            case .forbiddenPerspective, .addressNotAllowed, .clientCertificateRequired, .clientCertificateMismatch: .forbidden
+            case .forbiddenPerspective, .addressNotAllowed, .wrongRegion, .clientCertificateRequired, .clientCertificateMismatch: .forbidden
             case .rateLimited, .quotaExhausted: .tooManyRequests
             case .notFound: .notFound
             case .methodNotAllowed: .methodNotAllowed
@@ -54,6 +55,7 @@ public struct ProblemDetails: Error, Sendable, Equatable {
             case .unauthorized: "Unauthorized"
             case .forbiddenPerspective: "Perspective not entitled"
             case .addressNotAllowed: "Address not allowed"
+            case .wrongRegion: "Wrong region"
             case .rateLimited: "Rate limit exceeded"
             case .quotaExhausted: "Daily quota exhausted"
             case .clientCertificateRequired: "Client certificate required"

@@ -149,15 +149,49 @@ public final class ServerMetrics: Sendable {
         }
     }
 
+    /// The link to the peer region: its counters, and the replication lag once a peer event has been folded.
+    func recordRegion(_ link: RegionLink) {
+        let counts = link.statistics
+        recordStoreCounters([
+            StateStoreCounter(
+                name: "vigil_region_peer_write_misses_total",
+                help: "Answers not written to the peer region's store (down, slow or failing): the local write alone acknowledged.",
+                total: counts.peerWriteMisses
+            ),
+            StateStoreCounter(
+                name: "vigil_region_peer_writes_skipped_total",
+                help: "Answers not written to the peer region because their tenant's data is not kept there (data residency).",
+                total: counts.peerWritesSkipped
+            ),
+            StateStoreCounter(
+                name: "vigil_region_events_folded_total", help: "Scored payments of the peer region folded into this region's state.",
+                total: counts.folded
+            ),
+            StateStoreCounter(
+                name: "vigil_region_events_skipped_total",
+                help: "Peer-region events left out: their tenant's data is not kept in this region, the tenant is unknown here, or the record is not a scored payment.",
+                total: counts.foldSkipped
+            ),
+        ])
+        if let lag = link.replicationLagSeconds(nowMillis: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))) {
+            registry.makeGauge(
+                name: "vigil_region_replication_lag_seconds",
+                help: "Seconds from the newest folded peer-region payment's receipt there to now."
+            ).set(to: lag)
+        }
+    }
+
     /// The Prometheus exposition, with the state-size gauges read at scrape time.
     /// - Parameters:
     ///   - featureKeys, duplicateEntries: nil for a shared store, which counts its own keys.
     ///   - storeCounters: a shared store's counters (round trips, compare-and-set retries, …).
     public func text(
-        featureKeys: (accounts: Int, pairs: Int, entities: Int)?, duplicateEntries: Int?, storeCounters: [StateStoreCounter] = []
+        featureKeys: (accounts: Int, pairs: Int, entities: Int)?, duplicateEntries: Int?, storeCounters: [StateStoreCounter] = [],
+        link: RegionLink? = nil
     ) -> String {
         recordStoreCounters(storeCounters)
         for hook in scrapeHooks.withLock({ $0 }) { hook() }
+        if let link, link.peer != nil { recordRegion(link) }
         registry.makeGauge(name: "vigil_connections_open", help: "Client connections open now.")
             .set(to: Double(openConnections.load(ordering: .relaxed)))
         recordDroppedLogLines(.standardError)

@@ -23,6 +23,14 @@ public struct StateBackend<Store: FeatureStore, Duplicates: DuplicateStore>: Sen
     public var summary: String
     /// The back end's own counters, read at each `/metrics` scrape; none for in-process state.
     public var counters: @Sendable () -> [StateStoreCounter] = { [] }
+    /// The node's region link, when the back end was built for one (its peer-replicated duplicates count into it);
+    /// nil lets ``buildApplication(configuration:controlPlane:backend:logger:failStop:onListening:)`` make one from
+    /// the configuration.
+    public var link: RegionLink?
+    /// The region's own duplicate store, where ``duplicates`` also writes to the peer region's
+    /// (``PeerReplicatedDuplicates``): folding the peer's events records its answers here only. Nil when
+    /// ``duplicates`` is the region's own.
+    public var localDuplicates: (any DuplicateStore)?
 
     public init(
         features: Store, duplicates: Duplicates, replaysEventLog: Bool, usage: any UsageLimiting, summary: String,

@@ -36,6 +36,10 @@ public struct TenantConfig: Sendable, Codable, Equatable {
     /// Whether the tenant's API keys authenticate; nil means yes. A tenant set to false scores only with signed
     /// tokens (`vigil tenant token`).
     public var acceptAPIKeys: Bool?
+    /// The regions this tenant's payments may be scored in and its data kept in (data residency, docs/regions.md);
+    /// nil for any region. A node of another region (or of none) answers `403 wrong-region`; its answers and events
+    /// are not copied to regions outside the set.
+    public var regions: [String]?
 
     /// The id an API key goes by in `vigil tenant list` and `vigil tenant api-keys --revoke`: the first 12 hex
     /// digits of its SHA-256, enough to tell a tenant's keys apart and useless for finding the key.
@@ -59,6 +63,12 @@ public struct Tenant: Sendable {
     public let certificates: [CertificateMatcher]
 
     public func isEntitled(to perspective: Perspective) -> Bool { config.perspectives.contains(perspective) }
+
+    /// Whether this tenant may be served, and its data kept, in `region` (nil: a node without a region).
+    public func isServed(in region: String?) -> Bool {
+        guard let regions = config.regions else { return true }
+        return region.map(regions.contains) ?? false
+    }
 }
 
 /// The tenant table at one moment: immutable, swapped whole on reload.
@@ -85,6 +95,7 @@ public struct TenantTable: Sendable {
                 if a.allowedNetworks != b.allowedNetworks { changes.append(name + ":allowedNetworks") }
                 if a.clientCertificates != b.clientCertificates { changes.append(name + ":clientCertificates") }
                 if (a.acceptAPIKeys ?? true) != (b.acceptAPIKeys ?? true) { changes.append(name + ":acceptAPIKeys") }
+                if a.regions != b.regions { changes.append(name + ":regions") }
             default: break
             }
         }
@@ -175,6 +186,13 @@ public struct TenantDirectory: Sendable {
                 allowList = try config.allowedNetworks.map(AllowList.init)
             } catch {
                 throw Invalid(description: "tenant '\(config.name)' allowedNetworks: \(error)")
+            }
+            if let regions = config.regions {
+                guard !regions.isEmpty else { throw Invalid(description: "tenant '\(config.name)' regions: name at least one region, or none for any") }
+                for region in regions where !VigilConfiguration.isValidRegionName(region) {
+                    throw Invalid(description: "tenant '\(config.name)' regions: a region name \(VigilConfiguration.regionNameRule)")
+                }
+                guard Set(regions).count == regions.count else { throw Invalid(description: "tenant '\(config.name)' regions: a region appears twice") }
             }
             var certificates: [CertificateMatcher] = []
             for (index, binding) in (config.clientCertificates ?? []).enumerated() {

@@ -86,6 +86,21 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
     /// What a payment gets when the shared state store fails: `unavailable` (503, nothing acknowledged) or `degraded`
     /// (a score from the request alone, marked `"degraded": true`, logged and acknowledged).
     public var stateFailure: StateFailure = .unavailable
+    /// This node's region (docs/regions.md): a name like a tenant's, e.g. `eu-west`. Nil for a deployment without
+    /// regions; a tenant pinned to regions is then refused here (`403 wrong-region`).
+    public var region: String?
+    /// The other region of an active-active pair; needs `region`.
+    public var peerRegion: String?
+    /// The peer region's Valkey/Redis (`redis://…` or `rediss://…`): each answer recorded here is written there too,
+    /// so a retry sent to the peer after a failover is a duplicate. Needs `peerRegion` and a shared `state`. It may
+    /// hold a password: it is never printed or logged.
+    public var peerState: String?
+    /// The peer region's event stream (`kafka://host:port,…`), whose scored payments are folded into this region's
+    /// feature state. Needs `peerRegion` and a shared `state`.
+    public var peerStream: String?
+    /// Milliseconds a write to the peer region's store may take; past it the local write alone acknowledges and the
+    /// miss is counted (10–5000).
+    public var peerWriteTimeoutMilliseconds: Int = 100
 
     public enum StateFailure: String, Sendable, Codable, CaseIterable {
         case unavailable, degraded
@@ -101,6 +116,15 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
     public var stream: String?
     /// The Kafka topic the event log is shipped to.
     public var streamTopic: String = "vigil.events"
+    /// What a region's name must be.
+    public static let regionNameRule = "must be 1–63 lower-case letters, digits, '-' or '_'"
+
+    /// Whether `name` can name a region (the tenant-name rule).
+    public static func isValidRegionName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (1...63).contains(bytes.count) else { return false }
+        return bytes.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 || $0 == 95 }
+    }
 
     /// Whether state is shared (Valkey/Redis) rather than in this process.
     public var hasSharedState: Bool { state != "memory" }
@@ -131,6 +155,7 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         case createdAtSkewSeconds, createdAtLagSeconds
         case state, statePrefix, stateTimeoutMilliseconds, stateExpiryDays, stateFailure, stateTLSCAPath
         case stream, streamTopic
+        case region, peerRegion, peerState, peerStream, peerWriteTimeoutMilliseconds
     }
 
     public init(from decoder: any Decoder) throws {
@@ -176,6 +201,12 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         }
         stream = try c.decodeIfPresent(String.self, forKey: .stream)
         streamTopic = try c.decodeIfPresent(String.self, forKey: .streamTopic) ?? defaults.streamTopic
+        region = try c.decodeIfPresent(String.self, forKey: .region)
+        peerRegion = try c.decodeIfPresent(String.self, forKey: .peerRegion)
+        peerState = try c.decodeIfPresent(String.self, forKey: .peerState)
+        peerStream = try c.decodeIfPresent(String.self, forKey: .peerStream)
+        peerWriteTimeoutMilliseconds =
+            try c.decodeIfPresent(Int.self, forKey: .peerWriteTimeoutMilliseconds) ?? defaults.peerWriteTimeoutMilliseconds
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -234,6 +265,7 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
             ("VIGIL_EVENT_RETENTION_DAYS", \.eventRetentionDays),
             ("VIGIL_STATE_TIMEOUT_MS", \.stateTimeoutMilliseconds),
             ("VIGIL_STATE_EXPIRY_DAYS", \.stateExpiryDays),
+            ("VIGIL_PEER_WRITE_TIMEOUT_MS", \.peerWriteTimeoutMilliseconds),
         ]
         for (name, key) in numbers {
             guard let value = environment[name] else { continue }
@@ -261,6 +293,10 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         if let value = environment["VIGIL_STATE"] { state = value }
         if let value = environment["VIGIL_STATE_PREFIX"] { statePrefix = value }
         if let value = environment["VIGIL_STATE_TLS_CA"] { stateTLSCAPath = value }
+        if let value = environment["VIGIL_REGION"] { region = value }
+        if let value = environment["VIGIL_PEER_REGION"] { peerRegion = value }
+        if let value = environment["VIGIL_PEER_STATE"] { peerState = value }
+        if let value = environment["VIGIL_PEER_STREAM"] { peerStream = value }
         if let value = environment["VIGIL_STATE_FAILURE"] { stateFailure = try StateFailure(parsing: value, from: "VIGIL_STATE_FAILURE") }
         if let value = environment["VIGIL_STREAM"] { stream = value }
         if let value = environment["VIGIL_STREAM_TOPIC"] { streamTopic = value }
@@ -294,6 +330,7 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
             ("eventRetentionDays", eventRetentionDays, 0...36500),
             ("stateTimeoutMilliseconds", stateTimeoutMilliseconds, 10...60_000),
             ("stateExpiryDays", stateExpiryDays, 8...3660),
+            ("peerWriteTimeoutMilliseconds", peerWriteTimeoutMilliseconds, 10...5000),
         ]
         for (name, value, range) in ranges where !range.contains(value) {
             throw Invalid(description: "\(name) must be between \(range.lowerBound) and \(range.upperBound)")
@@ -320,6 +357,16 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         ] {
             if let path, path.isEmpty { throw Invalid(description: "\(name) must not be empty") }
         }
+        for (name, value) in [("region", region), ("peerRegion", peerRegion)] {
+            if let value, !Self.isValidRegionName(value) { throw Invalid(description: "\(name) " + Self.regionNameRule) }
+        }
+        // Only the scheme here: the adapter parses the rest, with a message naming the fault and never the password.
+        if let peerState, !peerState.hasPrefix("redis://") && !peerState.hasPrefix("rediss://") {
+            throw Invalid(description: "peerState must be redis://host:port or rediss://host:port (the peer region's Valkey/Redis)")
+        }
+        if let peerStream, !peerStream.hasPrefix("kafka://") || peerStream.count <= "kafka://".count {
+            throw Invalid(description: "peerStream must be kafka://host:port[,host:port…] (the peer region's Kafka)")
+        }
         for (name, value) in [("tokenIssuer", tokenIssuer), ("tokenAudience", tokenAudience)] {
             guard (1...256).contains(value.utf8.count), value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7f }) else {
                 throw Invalid(description: "\(name) must be 1–256 bytes of printable text")
@@ -337,6 +384,18 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
     }
 
     func validateCombination() throws {
+        if peerRegion != nil, region == nil {
+            throw Invalid(description: "a peer region (peerRegion, --peer-region) needs this node's own region (region, --region)")
+        }
+        if let peerRegion, peerRegion == region {
+            throw Invalid(description: "peerRegion (--peer-region) must name the other region, not this node's own")
+        }
+        for (name, value) in [("peerState (--peer-state)", peerState), ("peerStream (--peer-stream)", peerStream)] where value != nil {
+            guard peerRegion != nil else { throw Invalid(description: "\(name) needs the peer region's name (peerRegion, --peer-region)") }
+            guard hasSharedState else {
+                throw Invalid(description: "\(name) needs a shared state store (state, --state redis://…): a region's nodes share its Redis")
+            }
+        }
         if tlsKeyPath != nil, tlsCertificatePath == nil {
             throw Invalid(description: "a TLS key (tlsKeyPath, --tls-key) needs its certificate (tlsCertificatePath, --tls-cert)")
         }

@@ -32,14 +32,18 @@ public final class ServerState: Sendable {
     let backendProblem = Mutex<String?>(nil)
     /// The state back end's own counters, for `/metrics`.
     let storeCounters: @Sendable () -> [StateStoreCounter]
+    /// This node's region and its peer; it follows the tenant table for each tenant's regions.
+    public let link: RegionLink
 
     public init(
         tenants: TenantTable, keys: KeyRing, usage: any UsageLimiting = UsageLimiter(),
-        storeCounters: @escaping @Sendable () -> [StateStoreCounter] = { [] }
+        storeCounters: @escaping @Sendable () -> [StateStoreCounter] = { [] }, link: RegionLink = RegionLink(region: nil, peer: nil)
     ) {
         self.snapshot = Mutex(Snapshot(tenants: tenants, keys: keys))
         self.usage = usage
         self.storeCounters = storeCounters
+        self.link = link
+        link.update(tenants: tenants)
     }
 
     /// Whether recovery has finished and the event log can append: what `/ready` and `vigil_ready` report.
@@ -61,7 +65,10 @@ public final class ServerState: Sendable {
     public func markReady() { ready.store(true, ordering: .releasing) }
     public var current: Snapshot { snapshot.withLock { $0 } }
     public var tenantTable: TenantTable { current.tenants }
-    public func replaceTenants(_ table: TenantTable) { snapshot.withLock { $0.tenants = table } }
+    public func replaceTenants(_ table: TenantTable) {
+        snapshot.withLock { $0.tenants = table }
+        link.update(tenants: table)
+    }
     public func replaceKeys(_ keys: KeyRing) { snapshot.withLock { $0.keys = keys } }
 }
 
@@ -152,7 +159,7 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.text(
                     featureKeys: engine.extractor.store.keyCounts, duplicateEntries: engine.duplicates.entryCount,
-                    storeCounters: state.storeCounters()
+                    storeCounters: state.storeCounters(), link: state.link
                 )))
             )
         case .openAPI:
@@ -178,6 +185,12 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
         // Address and plan are checked before the body is read: a refused client costs no more than its headers.
         if let allowList = tenant.allowList, !allowList.allows(context.remoteAddress) {
             throw ProblemDetails(.addressNotAllowed, "This tenant does not accept requests from this network address.")
+        }
+        // Before the body is read: a payment of a tenant pinned elsewhere never enters this region, not even its log.
+        guard tenant.isServed(in: state.link.region) else {
+            throw ProblemDetails(
+                .wrongRegion, "This tenant's payments are scored, and its data kept, only in other regions; send them to a node there."
+            )
         }
         let limits: HTTPFields
         switch await state.usage.admit(tenant: tenant.config.name, plan: tenant.config.plan) {

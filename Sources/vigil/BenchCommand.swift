@@ -22,7 +22,11 @@ struct BenchCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Server base URL, http:// or https:// (e.g. http://127.0.0.1:8080).") var url: String?
+    @Option(help: ArgumentHelp(
+        "Server base URL, http:// or https:// (e.g. http://127.0.0.1:8080); with several, comma-separated, connections move to the next when one cannot be reached or answers 502/503/504 (another region's).",
+        valueName: "url[,url…]"
+    ))
+    var url: String?
     @Flag(help: "Start `vigil serve --port 0` with a temporary data directory and load it.") var spawn = false
     @Option(name: .customLong("tenant-key"), help: "API key to send as a bearer token.") var tenantKey: String?
     @Option(name: .customLong("data-dir"), help: "Server data directory to read demo.key from.") var dataDir: String?
@@ -68,11 +72,11 @@ struct BenchCommand: AsyncParsableCommand {
         if !path.hasPrefix("/") { throw ValidationError("--path must start with /") }
         if let durability, !["fsync", "async"].contains(durability) { throw ValidationError("--durability must be fsync or async") }
         if durability != nil, !spawn { throw ValidationError("--durability only applies with --spawn") }
-        if (insecure || ca != nil), let url, !url.lowercased().hasPrefix("https://") {
+        if (insecure || ca != nil), let url, !url.split(separator: ",").allSatisfy({ $0.lowercased().hasPrefix("https://") }) {
             throw ValidationError("--insecure and --ca apply only to an https:// URL")
         }
         if (clientCert == nil) != (clientKey == nil) { throw ValidationError("--client-cert and --client-key go together") }
-        if clientCert != nil, !(url ?? "").lowercased().hasPrefix("https://") {
+        if clientCert != nil, !(url ?? "").split(separator: ",").allSatisfy({ $0.lowercased().hasPrefix("https://") }) {
             throw ValidationError("--client-cert and --client-key apply only to an https:// URL")
         }
         if svg != nil, sweep == nil { throw ValidationError("--svg needs --sweep") }
@@ -103,11 +107,16 @@ struct BenchCommand: AsyncParsableCommand {
         var tls: LoadPlan.TLS?
         var key = tenantKey
         var baseURL = ""
+        var failover: [LoadPlan.Endpoint] = []
         if !spawn {
-            let target = try Self.parse(url: url ?? "")
+            let targets = try (url ?? "").split(separator: ",", omittingEmptySubsequences: false).map { try Self.parse(url: String($0)) }
+            guard let target = targets.first, targets.allSatisfy({ $0.secure == target.secure }) else {
+                throw CLIError("--url: give every server with the same scheme, all http:// or all https://")
+            }
             host = target.host
             port = target.port
-            baseURL = target.base
+            failover = targets.dropFirst().map { LoadPlan.Endpoint(host: $0.host, port: $0.port) }
+            baseURL = targets.map(\.base).joined(separator: ",")
             if target.secure {
                 tls = LoadPlan.TLS(verify: !insecure, caFile: ca, clientCertificateFile: clientCert, clientKeyFile: clientKey)
             }
@@ -143,7 +152,8 @@ struct BenchCommand: AsyncParsableCommand {
         }
 
         let target = Target(
-            host: host, port: port, tls: tls, key: key, baseURL: baseURL, payments: payments, rssPid: serverPid ?? server?.pid
+            host: host, port: port, failover: failover, tls: tls, key: key, baseURL: baseURL, payments: payments,
+            rssPid: serverPid ?? server?.pid
         )
         let output: String
         do {
@@ -160,6 +170,8 @@ struct BenchCommand: AsyncParsableCommand {
     struct Target {
         var host: String
         var port: Int
+        /// The servers to move to when the first cannot be reached or answers 502/503/504.
+        var failover: [LoadPlan.Endpoint]
         var tls: LoadPlan.TLS?
         var key: String?
         var baseURL: String
@@ -170,12 +182,14 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     func plan(_ target: Target, path: String, connections: Int) -> LoadPlan {
-        LoadPlan(
+        var plan = LoadPlan(
             host: target.host, port: target.port, tls: target.tls, path: path, apiKey: target.key, connections: connections,
             threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, mode: rate.map { .open(rate: $0) } ?? .closed,
             warmup: .milliseconds(Int64(warmup * 1000)), duration: .milliseconds(Int64(duration * 1000)),
             drainTimeout: .milliseconds(Int64(drainTimeout * 1000))
         )
+        plan.failover = target.failover
+        return plan
     }
 
     func load(_ plan: LoadPlan, payments: PaymentPopulation?) async throws -> LoadResult {

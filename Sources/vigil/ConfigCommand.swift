@@ -43,6 +43,19 @@ struct ConfigCommand: AsyncParsableCommand {
                     throw CLIError("config check: state: \(error.message)")
                 }
             }
+            var region = configuration.region ?? "none"
+            if let peer = configuration.peerRegion {
+                var links: [String] = []
+                if let peerState = configuration.peerState {
+                    do {
+                        links.append("state \(try RedisURL(peerState))")
+                    } catch {
+                        throw CLIError("config check: peerState: \(error.message)")
+                    }
+                }
+                if let peerStream = configuration.peerStream { links.append("stream \(peerStream)") }
+                region += " (peer \(peer)\(links.isEmpty ? "" : ": " + links.joined(separator: ", ")))"
+            }
             let scheme = configuration.tlsEnabled ? "https" : "http"
             let data = check.dataDirectoryState.map { "\($0.reason == .missing ? "created" : "set up") at first start" } ?? "ready"
             print("""
@@ -54,6 +67,7 @@ struct ConfigCommand: AsyncParsableCommand {
                   model        \(check.model.version) (\(configuration.modelPath ?? "bundled"))
                   state        \(state)
                   stream       \(configuration.stream.map { "\($0) topic \(configuration.streamTopic)" } ?? "none")
+                  region       \(region)
                 """)
         }
     }

@@ -45,6 +45,20 @@ struct ServeCommand: AsyncParsableCommand {
     var stateTLSCA: String?
     @Option(name: .customLong("state-failure"), help: "When the state store fails: unavailable (503, the default) or degraded (score from the request alone).")
     var stateFailure: String?
+    @Option(help: "This node's region, e.g. eu-west (docs/regions.md).") var region: String?
+    @Option(name: .customLong("peer-region"), help: "The other region of an active-active pair (needs --region).") var peerRegion: String?
+    @Option(
+        name: .customLong("peer-state"),
+        help: ArgumentHelp("The peer region's Valkey/Redis: answers are written there too (redis://… or rediss://…).", valueName: "url")
+    )
+    var peerState: String?
+    @Option(
+        name: .customLong("peer-stream"),
+        help: ArgumentHelp("The peer region's Kafka, whose scored payments feed this region's features (kafka://host:port,…).", valueName: "url")
+    )
+    var peerStream: String?
+    @Option(name: .customLong("peer-write-timeout-ms"), help: "Milliseconds a write to the peer region's store may take (default 100).")
+    var peerWriteTimeoutMs: Int?
 
     @Option(help: ArgumentHelp(
         "Ship every event-log record to Kafka: kafka://host:port,host:port (the bootstrap brokers; env VIGIL_STREAM, config stream).",
@@ -77,6 +91,11 @@ struct ServeCommand: AsyncParsableCommand {
             if let stream { configuration.stream = stream }
             if let streamTopic { configuration.streamTopic = streamTopic }
             if let stateFailure { configuration.stateFailure = try .init(parsing: stateFailure, from: "--state-failure") }
+            if let region { configuration.region = region }
+            if let peerRegion { configuration.peerRegion = peerRegion }
+            if let peerState { configuration.peerState = peerState }
+            if let peerStream { configuration.peerStream = peerStream }
+            if let peerWriteTimeoutMs { configuration.peerWriteTimeoutMilliseconds = peerWriteTimeoutMs }
             if let tlsMinVersion {
                 configuration.tlsMinimumVersion = try .init(parsing: tlsMinVersion, from: "--tls-min-version")
             }
@@ -115,7 +134,23 @@ struct ServeCommand: AsyncParsableCommand {
                 // Unbuffered, so a supervisor reading a pipe sees the port at once; a write that fails is not fatal.
                 LogOutput.standardOutput.write("vigil: listening on \(scheme)://\(host):\(port)\n")
             }
-            if configuration.hasSharedState {
+            // The peer region's stream, folded into this region's state (validation made sure a region is named).
+            let peerEvents: (any PeerEventSource)? = try configuration.peerStream.map {
+                try KafkaPeerEventSource(url: $0, region: configuration.region ?? "")
+            }
+            if configuration.peerState != nil {
+                let backend: StateBackend<RedisFeatureStore, PeerReplicatedDuplicates<RedisDuplicateStore, RedisDuplicateStore>>
+                do {
+                    backend = try await RedisStateBackend.connectWithPeer(configuration: configuration)
+                } catch {
+                    throw CLIError(error.description)
+                }
+                let app = try await buildApplication(
+                    configuration: configuration, controlPlane: plane, backend: backend, logger: logger, failStop: failStop,
+                    peerEvents: peerEvents, onListening: listening
+                )
+                try await failStop.run(app, logger: logger)
+            } else if configuration.hasSharedState {
                 let backend: StateBackend<RedisFeatureStore, RedisDuplicateStore>
                 do {
                     backend = try await RedisStateBackend.connect(configuration: configuration)
@@ -124,7 +159,7 @@ struct ServeCommand: AsyncParsableCommand {
                 }
                 let app = try await buildApplication(
                     configuration: configuration, controlPlane: plane, backend: backend, logger: logger, failStop: failStop,
-                    stream: eventStream, onListening: listening
+                    stream: eventStream, peerEvents: peerEvents, onListening: listening
                 )
                 try await failStop.run(app, logger: logger)
             } else {

@@ -10,7 +10,7 @@ extension TenantCommand {
             discussion: """
                 Columns: name, perspectives, review threshold, block threshold, API keys (accepted or refused), the \
                 ids of its API keys (the first 12 hex digits of each key's SHA-256; '-' for none), usage plan \
-                (rate/burst/daily quota, or none), allowed networks (or any), bound client certificates (a count).
+                (rate/burst/daily quota, or none), allowed networks (or any), bound client certificates (a count), regions (or any).
                 """
         )
 
@@ -42,6 +42,7 @@ extension TenantCommand {
                 plan,
                 config.allowedNetworks?.joined(separator: ",") ?? "any",
                 String(config.clientCertificates?.count ?? 0),
+                config.regions?.joined(separator: ",") ?? "any",
             ].joined(separator: "\t")
         }
     }

@@ -7,7 +7,7 @@ struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant", abstract: "Manage tenants (banks). Every change is recorded in the audit log.",
         subcommands: [
-            List.self, Create.self, Erase.self, Thresholds.self, Perspectives.self, Plan.self, Allow.self, Rules.self,
+            List.self, Create.self, Erase.self, Thresholds.self, Perspectives.self, Plan.self, Allow.self, Regions.self, Rules.self,
             BindCertificate.self, Token.self, APIKeys.self,
         ]
     )
@@ -108,6 +108,37 @@ struct TenantCommand: AsyncParsableCommand {
         func run() async throws {
             guard any != !networks.isEmpty else { throw CLIError("tenant allow: give CIDR blocks, or --any, not both") }
             try await administer("tenant allow", data) { try $0.setAllowedNetworks(name: name, networks: any ? nil : networks) }
+        }
+    }
+
+    struct Regions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Pin a tenant to regions (data residency): nodes of other regions answer 403 wrong-region.",
+            discussion: """
+                Replaces the whole set, e.g. `vigil tenant regions bank-a eu-west,eu-central`. With --any every region \
+                serves the tenant. Its answers and scored payments are not copied to regions outside the set \
+                (docs/regions.md). Set it in each region's control plane. A running server picks the change up within a second.
+                """
+        )
+
+        @Argument(help: "Tenant name.") var name: String
+        @Argument(help: "Region names, comma- or space-separated.") var regions: [String] = []
+        @Flag(help: "Serve the tenant in every region (remove the pin).") var any = false
+        @OptionGroup var data: DataDirectoryOption
+
+        var names: [String] { regions.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } }
+
+        func validate() throws {
+            try validateTenantName(name)
+            guard any != !regions.isEmpty else { throw ValidationError("give region names, or --any, not both") }
+            for region in names where !VigilConfiguration.isValidRegionName(region) {
+                throw ValidationError("a region name \(VigilConfiguration.regionNameRule)")
+            }
+            guard Set(names).count == names.count else { throw ValidationError("a region is named twice") }
+        }
+
+        func run() async throws {
+            try await administer("tenant regions", data) { try $0.setRegions(name: name, regions: any ? nil : names) }
         }
     }
 

@@ -165,7 +165,7 @@ def help_and_version(vigil: str) -> None:
 
     commands = [
         [], ["serve"], ["tenant"], ["tenant", "create"], ["tenant", "list"], ["tenant", "erase"], ["tenant", "thresholds"],
-        ["tenant", "perspectives"], ["tenant", "plan"], ["tenant", "allow"], ["tenant", "rules"],
+        ["tenant", "perspectives"], ["tenant", "plan"], ["tenant", "allow"], ["tenant", "regions"], ["tenant", "rules"],
         ["tenant", "bind-certificate"], ["tenant", "token"], ["tenant", "api-keys"], ["keys", "rotate"], ["audit", "export"],
         ["events", "export"], ["features", "export"], ["features", "list"], ["simulate"], ["bench"], ["model", "predict"],
         ["rules", "check"], ["config", "check"], ["report"],
@@ -204,7 +204,7 @@ def _until(what: str, probe, seconds: float = 10.0):
 
 def _tenant_list(vigil: str, data: str) -> dict[str, list[str]]:
     rows = [line.split("\t") for line in c.run_cli(vigil, ["tenant", "list", "--data-dir", data]).stdout.decode().splitlines()]
-    c.check(all(len(r) == 9 for r in rows), f"tenant list rows have 9 columns: {rows!r}")
+    c.check(all(len(r) == 10 for r in rows), f"tenant list rows have 10 columns: {rows!r}")
     return {r[0]: r for r in rows}
 
 

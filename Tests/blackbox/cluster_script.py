@@ -17,6 +17,9 @@ Runs the script as a user would (with VIGIL=the binary under test and its own TM
 5. `down` stops every process it started (by the PIDs it recorded; PostgreSQL included) and removes its directory;
    PostgreSQL's port no longer accepts connections.
 6. The same with `--redis-cluster --nodes 3`: a 3-primary Redis Cluster behind three nodes.
+7. `up --regions 2 --nodes 1 --port P`: two regions (a Redis, a `vigil-kafka-mock` and a node each behind its own
+   HAProxy, on P and P+1) on one PostgreSQL; a payment scored through a's port and retried through b's is b's
+   duplicate with a's scoreId; `--regions 2 --redis-cluster` is refused; `down` stops all of it.
 
 Needs redis-server, redis-cli, haproxy and PostgreSQL 15 (scripts/test installs Debian's).
 """
@@ -234,6 +237,44 @@ def try_cluster(cluster: Cluster, args: list[str], nodes: int, label: str) -> No
         kill_leftovers(started)
 
 
+def try_regions(cluster: Cluster) -> None:
+    label = "two regions"
+    refused = cluster.run("up", "--regions", "2", "--redis-cluster", "--port", str(free_port()))
+    c.check(refused.returncode != 0 and "cannot be a Redis Cluster" in refused.stderr,
+            f"{label}: --regions 2 with --redis-cluster should be refused: {refused.returncode} {refused.stderr!r}")
+    lb_port = free_port()
+    while accepts_connections(lb_port + 1):
+        lb_port = free_port()
+    up = cluster.run("up", "--regions", "2", "--nodes", "1", "--port", str(lb_port), timeout=90)
+    c.check(up.returncode == 0, f"{label}: `up` exited with {up.returncode}\n{up.stdout[-1500:]}\n{up.stderr[-3000:]}")
+    started = cluster.pids()
+    try:
+        c.check(f"region a http://127.0.0.1:{lb_port}" in up.stdout and f"region b http://127.0.0.1:{lb_port + 1}" in up.stdout,
+                f"{label}: `up` does not print both regions' URLs: {up.stdout}")
+        running = sorted(name for pid, name in started if alive(pid, name))
+        vigil = os.path.basename(cluster.vigil)
+        c.check(running == sorted(["postgres", "haproxy", "haproxy", "redis-server", "redis-server",
+                                   "vigil-kafka-moc", "vigil-kafka-moc", vigil, vigil]),
+                f"{label}: running {running} of the recorded {started}")
+        with open(os.path.join(cluster.state, "a-node1", "demo.key")) as f:
+            key = f.read().strip()
+        body = payment(c.new_payment_id("rg-retry"), "33333333")
+        first = c.request(lb_port, "POST", SCORE, body=body, headers=c.score_headers(key))
+        c.check(first.status == 200 and first.json().get("duplicate") is False, f"{label}: at a: {first.body[:300]!r}")
+        again = c.request(lb_port + 1, "POST", SCORE, body=body, headers=c.score_headers(key))
+        c.check(again.status == 200 and again.json().get("duplicate") is True
+                and again.json().get("scoreId") == first.json().get("scoreId"),
+                f"{label}: a retry at b is not a's duplicate: {again.body[:300]!r}")
+        c.log(f"ok   {label}: scored through a's HAProxy, the retry through b's is a's duplicate")
+        down = cluster.run("down")
+        c.check(down.returncode == 0 and "stopped" in down.stdout, f"{label}: `down`: {down.returncode} {down.stderr!r}")
+        c.check(not any(alive(pid, name) for pid, name in started), f"{label}: `down` left processes running")
+        c.check(not os.path.exists(cluster.state), f"{label}: `down` left {cluster.state}")
+        c.log(f"ok   {label}: `down` stopped all {len(started)} processes and removed its directory")
+    finally:
+        kill_leftovers(started)
+
+
 def main(args) -> None:
     tmp = c.make_temp_dir("vigil-cluster-test-")
     cluster = Cluster(args.vigil, tmp)
@@ -243,7 +284,8 @@ def main(args) -> None:
     c.log("ok   `down` with nothing up says so")
     try_cluster(cluster, ["--nodes", "2"], 2, "2 nodes, one Redis")
     try_cluster(cluster, ["--nodes", "3", "--redis-cluster"], 3, "3 nodes, a Redis Cluster")
+    try_regions(cluster)
 
 
 if __name__ == "__main__":
-    c.run_main("cluster_script", __doc__, main, time_limit=240.0)
+    c.run_main("cluster_script", __doc__, main, time_limit=330.0)

@@ -1,0 +1,61 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import VigilDomain
+import VigilEngine
+import VigilEventLog
+import VigilFeatures
+
+/// Folds the peer region's scored payments into this region's feature state and duplicate store, as they come from
+/// its stream (docs/regions.md): so consortium features see both regions, and a peer's answer this region missed is
+/// recorded here.
+///
+/// A batch is committed once every record in it is folded; a store failure leaves it uncommitted and the batch is
+/// folded again a second later (folding is idempotent: a record that applied a payment writes nothing for it again).
+/// Records of tenants whose data is not kept in this region (``RegionLink/allows(tenant:in:)``), of tenants unknown
+/// here, duplicate-answered records and records this version cannot read are left out and counted.
+struct PeerFold<Store: FeatureStore, Log: EventLog, Duplicates: DuplicateStore>: Service {
+    let engine: ScoringEngine<Store, Log, Duplicates>
+    /// This region's own duplicate store.
+    let answers: any DuplicateStore
+    let source: any PeerEventSource
+    let link: RegionLink
+    let logger: Logger
+
+    func run() async throws {
+        var failing = false
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let batch = try await source.next()
+                if !batch.isEmpty {
+                    try await fold(batch, nowMillis: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+                    try await source.commit()
+                }
+                if failing {
+                    logger.notice("Folding the peer region's events again")
+                    failing = false
+                }
+            } catch {
+                // Logged once per outage, not per batch; the batch comes again.
+                if !failing {
+                    logger.error("Cannot fold the peer region's events; retrying", metadata: ["vigil.error": "\(error)"])
+                    failing = true
+                }
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+            }
+        }
+    }
+
+    /// Folds one batch of the peer's records.
+    /// - Throws: the first store failure; the records before it are folded, and folding them again writes nothing.
+    func fold(_ batch: [[UInt8]], nowMillis: Int64) async throws(StateStoreError) {
+        for payload in batch {
+            guard case .scored(let event)? = try? EventCoding.decodeRecord(payload), link.allows(tenant: event.tenant, in: link.region) else {
+                link.didSkipFold()
+                continue
+            }
+            try await engine.fold(event, answersInto: answers, nowMillis: nowMillis)
+            link.didFold(receivedAtMillis: event.receivedAt.epochMillis)
+        }
+    }
+}
