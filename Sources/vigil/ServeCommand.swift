@@ -147,7 +147,7 @@ struct ServeCommand: AsyncParsableCommand {
                 }
                 let app = try await buildApplication(
                     configuration: configuration, controlPlane: plane, backend: backend, logger: logger, failStop: failStop,
-                    peerEvents: peerEvents, onListening: listening
+                    stream: eventStream, peerEvents: peerEvents, onListening: listening
                 )
                 try await failStop.run(app, logger: logger)
             } else if configuration.hasSharedState {

@@ -39,7 +39,8 @@ struct PeerFoldTests {
         else { throw CancellationError() }
         let payload = try #require(engine.log.records.last)
         guard case .scored(let event) = try EventCoding.decodeRecord(payload) else { throw CancellationError() }
-        return (response, event.features, payload)
+        // What the peer's stream carries: the record's export JSON with `schema` and `sequence` (the shipper's message).
+        return (response, event.features, try StreamMessage(sequence: UInt64(engine.log.records.count - 1), record: payload).value)
     }
 
     /// A tenant table with `bank-a` (any region) and `pinned` (region a only).

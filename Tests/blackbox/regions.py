@@ -6,15 +6,15 @@
 Starts two `redis-server`s (region a's and region b's, free loopback ports), `vigil-kafka-mock` (librdkafka's mock
 cluster, a test double of Kafka, standing for region a's Kafka) and one node per region:
 
-    node a: --state redis-a --region a --peer-region b --peer-state redis-b
+    node a: --state redis-a --stream kafka://<the mock> --region a --peer-region b --peer-state redis-b
     node b: --state redis-b --region b --peer-region a --peer-state redis-a --peer-stream kafka://<the mock>
 
 Both nodes have one master key and one set of tenants (b's data directory is a copy of a's, made before either scores).
 
 1. Duplicates across regions: payments scored at a, retried at b, are b's duplicates with a's scoreId, and b logs
    only `duplicateAnswered` records for them.
-2. Features across regions: a's event log (`vigil events export`, one JSON record a line) is produced to the topic
-   `vigil.events` with confluent-kafka, as region a's shipper would; b folds it (`vigil_region_events_folded_total`,
+2. Features across regions: a's shipper puts its event log on the topic `vigil.events` (its
+   `vigil_stream_lag_events` reaches 0); b folds it (`vigil_region_events_folded_total`,
    `vigil_region_replication_lag_seconds` in its /metrics) and b's next payment of the same debtor sees a's payments
    (`debtor.count_24h`), while b's log holds no record of a's payments.
 3. Data residency: `vigil tenant regions demo a` in b's control plane makes b answer 403 problem+json
@@ -55,18 +55,6 @@ def until(what: str, condition, timeout: float) -> None:
         time.sleep(0.1)
 
 
-def produce_all(bootstrap: str, lines: list[bytes]) -> None:
-    from confluent_kafka import Producer
-
-    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
-                         "message.timeout.ms": 10000})
-    failures = []
-    for line in lines:
-        producer.produce(TOPIC, value=line, on_delivery=lambda err, msg: failures.append(err) if err else None)
-    c.check(producer.flush(15) == 0, "the events were not all delivered to the mock in 15 s")
-    c.check(not failures, f"delivery failures: {failures}")
-
-
 def main(args) -> None:
     c.check(shutil.which("redis-server") is not None, "redis-server is not installed (scripts/test installs it)")
     mock_path = os.path.join(os.path.dirname(args.vigil), "vigil-kafka-mock")
@@ -94,7 +82,8 @@ def run(args, tmp: str, stores: dict, mock: Mock) -> None:
     shutil.copytree(data_a, data_b, ignore=shutil.ignore_patterns("events"))
     key = c.read_demo_key(data_a)
     node_a = c.Server(args.vigil, data_a, name="node-a", extra_args=[
-        "--state", stores["a"].url, "--region", "a", "--peer-region", "b", "--peer-state", stores["b"].url,
+        "--state", stores["a"].url, "--stream", "kafka://" + mock.bootstrap, "--region", "a", "--peer-region", "b",
+        "--peer-state", stores["b"].url,
     ]).start()
     node_b = c.Server(args.vigil, data_b, name="node-b", extra_args=[
         "--state", stores["b"].url, "--region", "b", "--peer-region", "a", "--peer-state", stores["a"].url,
@@ -120,16 +109,15 @@ def run(args, tmp: str, stores: dict, mock: Mock) -> None:
     c.log("ok   3 payments scored at a, retried at b: b's duplicates with a's scoreIds; no peer-write misses")
 
     # 2. Features across regions: a's log, shipped to the topic, folded at b.
-    exported = c.run_cli(args.vigil, ["events", "export", "--data-dir", data_a]).stdout.splitlines()
-    c.check(len(exported) == 3, f"a's log should hold 3 records, holds {len(exported)}")
-    produce_all(mock.bootstrap, exported)
+    until("a shipping its 3 records", lambda: metric(node_a, "vigil_stream_lag_events") == 0
+          and metric(node_a, "vigil_stream_shipped_events_total") == 3, 30)
     until("b folding a's 3 payments", lambda: metric(node_b, "vigil_region_events_folded_total") == 3, 30)
     lag = metric(node_b, "vigil_region_replication_lag_seconds")
     c.check(lag is not None and lag >= 0, f"b's replication lag gauge: {lag!r}")
     next_b = payment(c.new_payment_id("rg-next-b"), debtor)
     resp = post(node_b, key, next_b)
     c.check(resp.status == 200 and resp.json().get("duplicate") is False, f"b: {resp.status} {resp.body[:300]!r}")
-    c.log(f"ok   a's log on the topic: b folded 3 events (lag gauge {lag:.3f} s) and scored the debtor's next payment")
+    c.log(f"ok   a's shipper put its log on the topic: b folded 3 events (lag gauge {lag:.3f} s) and scored the debtor's next payment")
 
     # 3. Data residency, set in b's control plane.
     c.run_cli(args.vigil, ["tenant", "regions", "demo", "a", "--data-dir", data_b])
