@@ -24,9 +24,12 @@ struct RecoveryBenchmark {
         var vigil: String
         var dataDirectory: String?
         var keep = false
+        /// Write the log as JSON records, as the engine did before binary records, and take no snapshot: the "before"
+        /// figures (full replay of a JSON log).
+        var jsonRecords = false
 
         static let usage =
-            "usage: vigil-microbench recovery [--payments N (default 5000000)] [--tail N (default 10000)] [--vigil PATH (default: beside this program)] [--data-dir DIR] [--keep]"
+            "usage: vigil-microbench recovery [--payments N (default 5000000)] [--tail N (default 10000)] [--json-records] [--vigil PATH (default: beside this program)] [--data-dir DIR] [--keep]"
 
         init(parsing arguments: ArraySlice<String>) throws(UsageError) {
             vigil = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigil").path
@@ -47,6 +50,8 @@ struct RecoveryBenchmark {
                     dataDirectory = value
                 case "--keep":
                     keep = true
+                case "--json-records":
+                    jsonRecords = true
                 default:
                     throw UsageError("unknown argument '\(argument)'")
                 }
@@ -80,19 +85,66 @@ struct RecoveryBenchmark {
         let model = try ModelBundle.bundled()
         let tenant = try BenchmarkTenant.policy()
         let log = try FileEventLog(directory: data + "/events", durability: .async)
-        let (store, index) = (InMemoryFeatureStore(), DuplicateIndex())
-        let engine = ScoringEngine(store: store, log: log, model: model, duplicates: index)
-        let snapshots = StateSnapshots(store: store, duplicates: index, usage: nil, log: log, dataDirectory: data)
         let building = ContinuousClock.now
-        var scored = 0
         var snapshot: StateSnapshots.Summary?
+        let scored: Int
+        let passes: Int
+        if options.jsonRecords {
+            let engine = ScoringEngine(store: InMemoryFeatureStore(), log: JSONRecordLog(base: log), model: model, duplicates: DuplicateIndex())
+            (scored, passes) = try await Self.score(options.payments, of: workload, tenant: tenant, on: engine) { _ in }
+        } else {
+            let (store, index) = (InMemoryFeatureStore(), DuplicateIndex())
+            let engine = ScoringEngine(store: store, log: log, model: model, duplicates: index)
+            let snapshots = StateSnapshots(store: store, duplicates: index, usage: nil, log: log, dataDirectory: data)
+            let snapshotAt = options.payments - options.tail
+            (scored, passes) = try await Self.score(options.payments, of: workload, tenant: tenant, on: engine) { scored in
+                if snapshot == nil && scored >= snapshotAt { snapshot = try await snapshots.take() }
+            }
+            if snapshot == nil { snapshot = try await snapshots.take() }
+        }
+        let built = ContinuousClock.now - building
+        await log.shutdown()
+        print("built \(scored) scored payments through ScoringEngine in \(built) (\(passes) passes of \(workload.payments.count) simulated payments), "
+            + (options.jsonRecords ? "logged as JSON records" : "logged as binary records"))
+        if let snapshot {
+            print(
+                "snapshot at sequence \(snapshot.sequence) (\(scored - Int(snapshot.sequence)) records after it): \(Self.megabytes(snapshot.bytes)), "
+                    + "written in \(snapshot.duration); scoring paused \(snapshot.pause) for the capture")
+        }
+
+        let eventsBytes = try Self.diskUse(data + "/events")
+        let snapshotBytes = snapshot == nil ? 0 : try Self.diskUse(data + "/snapshots")
+        print("disk: event log \(Self.megabytes(eventsBytes)) (\(eventsBytes / max(1, scored)) bytes per payment, preallocated tail included), "
+            + "snapshots \(Self.megabytes(snapshotBytes))")
+        if snapshot == nil {
+            let fullReplay = try Self.timeToReady(vigil: options.vigil, data: data)
+            print("time to /ready: full replay \(Self.seconds(fullReplay)) (\(Int(Double(scored) / Self.secondsValue(fullReplay))) events/s)")
+            return
+        }
+
+        let withSnapshot = try Self.timeToReady(vigil: options.vigil, data: data)
+        try FileManager.default.moveItem(atPath: data + "/snapshots", toPath: scratch + "/snapshots-aside")
+        let fullReplay = try Self.timeToReady(vigil: options.vigil, data: data)
+        try FileManager.default.moveItem(atPath: scratch + "/snapshots-aside", toPath: data + "/snapshots.bench")
+        print("time to /ready: snapshot + tail \(Self.seconds(withSnapshot)); full replay \(Self.seconds(fullReplay)) "
+            + "(\(Int(Double(scored) / Self.secondsValue(fullReplay))) events/s)")
+        if options.keep { print("data directory kept: \(data) (snapshot moved to snapshots.bench)") }
+    }
+
+    /// Scores `count` payments of `workload` (repeated in later periods with new ids) through `engine`, 64 at a time as
+    /// concurrent requests would come, so the log's group commit batches them; `progress` is told the count after each
+    /// batch. Returns the count scored and the passes over the workload.
+    static func score<L: EventLog>(
+        _ count: Int, of workload: Workload, tenant: TenantPolicy, on engine: ScoringEngine<InMemoryFeatureStore, L, DuplicateIndex>,
+        progress: (Int) async throws -> Void
+    ) async throws -> (Int, Int) {
+        var scored = 0
         var pass = 0
-        while scored < options.payments {
+        while scored < count {
             let payments = workload.payments(pass: pass)
-            // Eight payments at a time, as concurrent requests would come, so the log's group commit batches them.
             var start = 0
-            while start < payments.count && scored < options.payments {
-                let batch = payments[start..<min(payments.count, start + 64, start + options.payments - scored)]
+            while start < payments.count && scored < count {
+                let batch = payments[start..<min(payments.count, start + 64, start + count - scored)]
                 await withTaskGroup(of: Void.self) { group in
                     for payment in batch {
                         group.addTask {
@@ -102,32 +154,16 @@ struct RecoveryBenchmark {
                 }
                 scored += batch.count
                 start += batch.count
-                if snapshot == nil && scored >= options.payments - options.tail {
-                    snapshot = try await snapshots.take()
-                }
+                try await progress(scored)
             }
             pass += 1
         }
-        let built = ContinuousClock.now - building
-        if snapshot == nil { snapshot = try await snapshots.take() }
-        await log.shutdown()
-        guard let snapshot else { return }
-        print("built \(scored) scored payments through ScoringEngine in \(built) (\(pass) passes of \(workload.payments.count) simulated payments)")
-        print(
-            "snapshot at sequence \(snapshot.sequence) (\(scored - Int(snapshot.sequence)) records after it): \(Self.megabytes(snapshot.bytes)), "
-                + "written in \(snapshot.duration); scoring paused \(snapshot.pause) for the capture")
+        return (scored, pass)
+    }
 
-        let eventsBytes = try Self.diskUse(data + "/events")
-        let snapshotBytes = try Self.diskUse(data + "/snapshots")
-        print("disk: event log \(Self.megabytes(eventsBytes)) (\(eventsBytes / max(1, scored)) bytes per payment, preallocated tail included), "
-            + "snapshots \(Self.megabytes(snapshotBytes))")
-
-        let withSnapshot = try Self.timeToReady(vigil: options.vigil, data: data)
-        try FileManager.default.moveItem(atPath: data + "/snapshots", toPath: scratch + "/snapshots-aside")
-        let fullReplay = try Self.timeToReady(vigil: options.vigil, data: data)
-        try FileManager.default.moveItem(atPath: scratch + "/snapshots-aside", toPath: data + "/snapshots.bench")
-        print("time to /ready: snapshot + tail \(Self.seconds(withSnapshot)); full replay \(Self.seconds(fullReplay))")
-        if options.keep { print("data directory kept: \(data) (snapshot moved to snapshots.bench)") }
+    static func secondsValue(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) * 1e-18
     }
 
     static func megabytes(_ bytes: Int) -> String {
@@ -214,4 +250,23 @@ struct RecoveryBenchmark {
         guard got > 12 else { return nil }
         return Int(String(decoding: buffer[9..<12], as: UTF8.self))
     }
+}
+
+/// The event log as the engine wrote it before binary records: each record appended as its JSON form.
+struct JSONRecordLog: EventLog {
+    let base: FileEventLog
+
+    func append(_ payload: [UInt8]) async throws(EventLogError) -> UInt64 {
+        let json: [UInt8]
+        do {
+            json = try EventCoding.exportJSON(payload)
+        } catch {
+            throw EventLogError(code: .invalidArgument, message: "not a record: \(error)")
+        }
+        return try await base.append(json)
+    }
+
+    var failure: EventLogError? { base.failure }
+
+    func shutdown() async { await base.shutdown() }
 }

@@ -1,13 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The snapshot files of a data directory, `DATA/snapshots/<sequence, 20 digits>.snap`.
 ///
 /// A snapshot is written as `<name>.snap.tmp`, fsynced, renamed to `<name>.snap`, and the directory fsynced, so a
@@ -103,9 +95,10 @@ public struct SnapshotDirectory: Sendable {
         let fd = open(name, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SnapshotError(.io, "cannot open \(name) (errno \(errno))") }
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw SnapshotError(.io, "cannot stat \(name) (errno \(errno))") }
-        let size = Int(info.st_size)
+        // The size by seeking to the end (`struct stat` is ambiguous between Glibc and CDispatch in this module).
+        let end = lseek(fd, 0, SEEK_END)
+        guard end >= 0 else { throw SnapshotError(.io, "cannot find the size of \(name) (errno \(errno))") }
+        let size = Int(end)
         var failure: Int32 = 0
         let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
             var offset = 0
