@@ -152,7 +152,7 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
     }
     logger.info("Model loaded", metadata: ["vigil.model.version": .string(model.version), "vigil.model.trees": .stringConvertible(model.ensemble.treeCount)])
 
-    // Snapshots and retention belong to state kept in this process; a shared store keeps its own.
+    // Snapshots belong to state kept in this process; a shared store keeps its own.
     var snapshots: StateSnapshots?
     if backend.replaysEventLog, let store = backend.features as? InMemoryFeatureStore, let index = backend.duplicates as? DuplicateIndex {
         snapshots = StateSnapshots(store: store, duplicates: index, usage: state.usage as? UsageLimiter, log: log, dataDirectory: data)
@@ -167,6 +167,13 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
                     log: log, retentionSeconds: Int64(configuration.eventRetentionDays) * 86_400, covered: { snapshots.coveredSequence() },
                     shipped: streamShipped, logger: logger))
         }
+    } else if configuration.eventRetentionDays > 0 {
+        // A shared store holds the state and the log is never replayed, so no segment waits for a snapshot: only for
+        // its age and, with a stream, for the shipper.
+        lifecycle.append(
+            RetentionService(
+                log: log, retentionSeconds: Int64(configuration.eventRetentionDays) * 86_400, covered: { [log] in log.appendedRecords },
+                shipped: streamShipped, logger: logger))
     }
 
     let limits = ConnectionLimits(configuration)
