@@ -7,6 +7,8 @@ cluster, a test double of Kafka), read back with a real Kafka client (confluent-
   against docs/schemas/vigil-event.v1.schema.json (jsonschema, draft 2020-12).
 - Outage: every broker taken down (`down ID` on the mock's stdin). Scoring goes on (200s), `vigil_stream_lag_events`
   grows to what was scored; with the brokers back the lag reaches 0 and every payment is on the topic.
+- Injected errors: the mock refuses produce requests (`error 0 8 NOT_ENOUGH_REPLICAS` on its stdin); every payment
+  still arrives.
 - kill -9 while the shipper is sending (brokers down, a batch being retried): after a restart nothing is lost
   (resends are allowed: same key, same value).
 - A bad `--stream` URL stops `vigil serve` (and `vigil report`) with a message that does not echo it.
@@ -197,6 +199,16 @@ def main(args) -> None:
         messages = check_topic(bootstrap, node, validator)
         c.log(f"kill -9 while a batch was being retried, then a restart: nothing lost ({len(messages)} messages "
               f"for {len(set(node.acknowledged))} payments and 6 duplicates)")
+
+        # Injected errors (the mock's rd_kafka_mock_push_request_errors): the brokers refuse the next 8 produce
+        # requests with NOT_ENOUGH_REPLICAS, a retriable error; the idempotent producer retries, and every payment
+        # still arrives.
+        c.check(mock.command("error 0 8 NOT_ENOUGH_REPLICAS") == "ok", "error injection refused")
+        for index in range(330, 360):
+            node.score(f"errors-{index}", index)
+        node.wait_metric("vigil_stream_lag_events", lambda v: v == 0, "0", 120)
+        messages = check_topic(bootstrap, node, validator)
+        c.log(f"8 produce requests refused by injected errors: every payment on the topic ({len(messages)} messages)")
 
         node.server.terminate()
         today = datetime.datetime.now(datetime.timezone.utc).date()
