@@ -14,7 +14,8 @@ import VigilFeatures
 /// observed in time order.
 ///
 /// The plan of who pays when is laid out before the first reading; each payment is built as it is observed
-/// and dropped, so the growth between the readings is the store's.
+/// and dropped, so the growth between the readings is the store's. `vigil-microbench recovery --debtors` scores the
+/// same payments (``payment(_:of:)`` over ``makePlan()``) through `ScoringEngine`.
 struct FeatureMemory {
     let debtors: Int
     static let days = 2
@@ -41,10 +42,6 @@ struct FeatureMemory {
     /// Runs the workload; nil where `/proc/self/status` has no `RssAnon`.
     func run() async throws -> Result? {
         let plan = makePlan()
-        let sealed = SealedValue(keyVersion: 1, bytes: [UInt8](repeating: 7, count: 28))
-        let gbp = Currency(code: "GBP")!
-        let banks = (0..<16).map { "BANK\($0)GB2L" }
-        let start: Int64 = 1_795_000_000
 
         Heap.trim()
         guard let before = Heap.residentAnonymousBytes() else { return nil }
@@ -52,21 +49,7 @@ struct FeatureMemory {
         let extractor = FeatureExtractor(store: store!)
         var features: [Double] = []
         for (n, step) in plan.enumerated() {
-            let d = UInt64(step.debtor)
-            let h = Self.mix(d << 8 | UInt64(step.index), 5)
-            let payee = step.index == 0 || h & 1 == 0 ? usualPayee(of: d) : drawCreditor(Self.mix(h, 6))
-            let minorUnits = Int64((100 * pow2000(Self.unit(Self.mix(h, 7)))).rounded())
-            let payment = TokenizedPayment(
-                paymentId: "f\(n)", perspective: .sending, type: .push, scheme: "FPS", channel: "mobile",
-                amount: Money(minorUnits: max(100, minorUnits), currency: gbp),
-                createdAt: Instant(epochMillis: (start + Int64(step.second)) * 1000 + Int64(h >> 54)),
-                debtor: TokenizedParty(account: Self.token(1, d), sealedAccount: sealed, agent: banks[Int(Self.mix(d, 8) & 15)]),
-                creditor: TokenizedParty(account: creditorToken(payee), sealedAccount: sealed),
-                confirmationOfPayee: .match,
-                device: Self.mix(h, 9) % 10 < 7 ? Self.token(3, d) : nil,
-                ip: Self.mix(h, 10) % 10 < 9 ? Self.token(4, Self.mix(h, 11) % UInt64(ips)) : nil
-            )
-            try await extractor.observe(payment, into: &features)
+            try await extractor.observe(payment(n, of: step), into: &features)
         }
         guard let after = Heap.residentAnonymousBytes() else { return nil }
         let result = Result(
@@ -78,6 +61,30 @@ struct FeatureMemory {
         Heap.trim()
         return result
     }
+
+    /// Payment `n` of the workload, the plan's step `step`, as a `TokenizedPayment` with random-looking tokens.
+    func payment(_ n: Int, of step: Step) -> TokenizedPayment {
+        let d = UInt64(step.debtor)
+        let h = Self.mix(d << 8 | UInt64(step.index), 5)
+        let payee = step.index == 0 || h & 1 == 0 ? usualPayee(of: d) : drawCreditor(Self.mix(h, 6))
+        let minorUnits = Int64((100 * pow2000(Self.unit(Self.mix(h, 7)))).rounded())
+        return TokenizedPayment(
+            paymentId: "f\(n)", perspective: .sending, type: .push, scheme: "FPS", channel: "mobile",
+            amount: Money(minorUnits: max(100, minorUnits), currency: gbp),
+            createdAt: Instant(epochMillis: (Self.start + Int64(step.second)) * 1000 + Int64(h >> 54)),
+            debtor: TokenizedParty(account: Self.token(1, d), sealedAccount: sealed, agent: banks[Int(Self.mix(d, 8) & 15)]),
+            creditor: TokenizedParty(account: creditorToken(payee), sealedAccount: sealed),
+            confirmationOfPayee: .match,
+            device: Self.mix(h, 9) % 10 < 7 ? Self.token(3, d) : nil,
+            ip: Self.mix(h, 10) % 10 < 9 ? Self.token(4, Self.mix(h, 11) % UInt64(ips)) : nil
+        )
+    }
+
+    /// The start of the period, in seconds since the epoch.
+    static let start: Int64 = 1_795_000_000
+    let sealed = SealedValue(keyVersion: 1, bytes: [UInt8](repeating: 7, count: 28))
+    let gbp = Currency(code: "GBP")!
+    let banks = (0..<16).map { "BANK\($0)GB2L" }
 
     /// One payment of the plan: debtor `debtor`'s `index`-th payment, `second` seconds into the period.
     struct Step {

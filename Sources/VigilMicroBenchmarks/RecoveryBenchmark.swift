@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import VigilDomain
 import VigilEngine
 import VigilEventLog
@@ -12,13 +13,21 @@ import Glibc
 /// `vigil-microbench recovery`: how long a restarted node takes to be ready after N scored payments, with and
 /// without a snapshot, and the disk it uses.
 ///
-/// It builds a data directory by scoring the simulated payments through `ScoringEngine` directly (the event log with
-/// `async` durability: the bytes on disk are the same, only faster to write), takes a snapshot covering all but the
-/// last `tail` records the way `vigil serve` does, then starts `vigil serve` on it twice and times each start until
-/// `GET /ready` answers 200: once with the snapshot (snapshot + tail), once with the snapshot moved away (full replay).
+/// It builds a data directory by scoring payments through `ScoringEngine` directly (the event log with `async`
+/// durability: the bytes on disk are the same, only faster to write), takes a snapshot covering all but the last
+/// `tail` records the way `vigil serve` does, times loading that snapshot in-process, then starts `vigil serve` on it
+/// twice and times each start until `GET /ready` answers 200: once with the snapshot (snapshot + tail), once with the
+/// snapshot moved away (full replay).
+///
+/// The payments are a simulated history repeated in later periods with new ids (a small population, so a small
+/// state), or with `--debtors N` the feature-state memory stage's workload (`FeatureMemory`: N distinct debtors, a
+/// tenth as many creditors), so the state and its snapshot are as large as a bank's.
 struct RecoveryBenchmark {
     struct Options {
-        var payments = 5_000_000
+        /// Payments scored; with `debtors`, a cap on the workload's (nil: all of them).
+        var payments: Int?
+        /// Distinct debtors of `FeatureMemory`'s workload, scored instead of the repeated simulation.
+        var debtors: Int?
         /// Records after the snapshot, replayed in the snapshot + tail start.
         var tail = 10_000
         var vigil: String
@@ -29,7 +38,7 @@ struct RecoveryBenchmark {
         var jsonRecords = false
 
         static let usage =
-            "usage: vigil-microbench recovery [--payments N (default 5000000)] [--tail N (default 10000)] [--json-records] [--vigil PATH (default: beside this program)] [--data-dir DIR] [--keep]"
+            "usage: vigil-microbench recovery [--payments N (default 5000000; with --debtors, a cap)] [--debtors N] [--tail N (default 10000)] [--json-records] [--vigil PATH (default: beside this program)] [--data-dir DIR] [--keep]"
 
         init(parsing arguments: ArraySlice<String>) throws(UsageError) {
             vigil = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigil").path
@@ -39,6 +48,11 @@ struct RecoveryBenchmark {
                 case "--payments":
                     guard let value = rest.popFirst().flatMap(Int.init), value >= 100 else { throw UsageError("--payments needs a whole number ≥ 100") }
                     payments = value
+                case "--debtors":
+                    guard let value = rest.popFirst().flatMap(Int.init), (100...100_000_000).contains(value) else {
+                        throw UsageError("--debtors needs a whole number from 100 to 100000000")
+                    }
+                    debtors = value
                 case "--tail":
                     guard let value = rest.popFirst().flatMap(Int.init), value >= 0 else { throw UsageError("--tail needs a whole number ≥ 0") }
                     tail = value
@@ -56,7 +70,8 @@ struct RecoveryBenchmark {
                     throw UsageError("unknown argument '\(argument)'")
                 }
             }
-            guard tail < payments else { throw UsageError("--tail must be below --payments") }
+            if debtors == nil && payments == nil { payments = 5_000_000 }
+            if let payments, tail >= payments { throw UsageError("--tail must be below --payments") }
         }
     }
 
@@ -80,43 +95,32 @@ struct RecoveryBenchmark {
             if !options.keep, options.dataDirectory != nil { try? FileManager.default.removeItem(atPath: data) }
         }
 
-        // The population: one simulated history, repeated in later periods with new ids (as the other stages do).
-        let workload = try Workload.make(payments: min(options.payments, 200_000), in: scratch)
-        let model = try ModelBundle.bundled()
-        let tenant = try BenchmarkTenant.policy()
-        let log = try FileEventLog(directory: data + "/events", durability: .async)
-        let building = ContinuousClock.now
-        var snapshot: StateSnapshots.Summary?
-        let scored: Int
-        let passes: Int
-        if options.jsonRecords {
-            let engine = ScoringEngine(store: InMemoryFeatureStore(), log: JSONRecordLog(base: log), model: model, duplicates: DuplicateIndex())
-            (scored, passes) = try await Self.score(options.payments, of: workload, tenant: tenant, on: engine) { _ in }
-        } else {
-            let (store, index) = (InMemoryFeatureStore(), DuplicateIndex())
-            let engine = ScoringEngine(store: store, log: log, model: model, duplicates: index)
-            let snapshots = StateSnapshots(store: store, duplicates: index, usage: nil, log: log, dataDirectory: data)
-            let snapshotAt = options.payments - options.tail
-            (scored, passes) = try await Self.score(options.payments, of: workload, tenant: tenant, on: engine) { scored in
-                if snapshot == nil && scored >= snapshotAt { snapshot = try await snapshots.take() }
-            }
-            if snapshot == nil { snapshot = try await snapshots.take() }
+        let source = try Self.payments(options, scratch: scratch)
+        guard options.tail < source.count else {
+            throw WorkloadError("--tail (\(options.tail)) must be below the \(source.count) payments of the workload")
         }
-        let built = ContinuousClock.now - building
-        await log.shutdown()
-        print("built \(scored) scored payments through ScoringEngine in \(built) (\(passes) passes of \(workload.payments.count) simulated payments), "
+        let building = ContinuousClock.now
+        let built = try await Self.build(source, options: options, data: data)
+        let scored = built.scored
+        print("built \(scored) scored payments through ScoringEngine in \(ContinuousClock.now - building) (\(source.description)), "
             + (options.jsonRecords ? "logged as JSON records" : "logged as binary records"))
-        if let snapshot {
+        let f = built.footprint
+        print("state: \(built.keys.accounts) distinct accounts, \(built.keys.pairs) debtor→creditor pairs, \(built.keys.entities) devices and IPs; "
+            + "store footprint \(Self.megabytes(f.total)) (accounts \(Self.megabytes(f.accounts)), pairs \(Self.megabytes(f.pairs)), "
+            + "devices and IPs \(Self.megabytes(f.entities)))")
+        if let snapshot = built.snapshot {
             print(
                 "snapshot at sequence \(snapshot.sequence) (\(scored - Int(snapshot.sequence)) records after it): \(Self.megabytes(snapshot.bytes)), "
                     + "written in \(snapshot.duration); scoring paused \(snapshot.pause) for the capture")
+            let (took, accounts) = try await Self.timeLoad(data: data)
+            print("snapshot load in-process (read, check, decode, restore into an empty store): \(Self.seconds(took)); \(accounts) accounts restored")
         }
 
         let eventsBytes = try Self.diskUse(data + "/events")
-        let snapshotBytes = snapshot == nil ? 0 : try Self.diskUse(data + "/snapshots")
+        let snapshotBytes = built.snapshot == nil ? 0 : try Self.diskUse(data + "/snapshots")
         print("disk: event log \(Self.megabytes(eventsBytes)) (\(eventsBytes / max(1, scored)) bytes per payment, preallocated tail included), "
             + "snapshots \(Self.megabytes(snapshotBytes))")
-        if snapshot == nil {
+        if built.snapshot == nil {
             let fullReplay = try Self.timeToReady(vigil: options.vigil, data: data)
             print("time to /ready: full replay \(Self.seconds(fullReplay)) (\(Int(Double(scored) / Self.secondsValue(fullReplay))) events/s)")
             return
@@ -131,34 +135,108 @@ struct RecoveryBenchmark {
         if options.keep { print("data directory kept: \(data) (snapshot moved to snapshots.bench)") }
     }
 
-    /// Scores `count` payments of `workload` (repeated in later periods with new ids) through `engine`, 64 at a time as
-    /// concurrent requests would come, so the log's group commit batches them; `progress` is told the count after each
-    /// batch. Returns the count scored and the passes over the workload.
+    /// The payments to score, in order, how many, and what they are.
+    struct Source {
+        var payments: AnySequence<TokenizedPayment>
+        var count: Int
+        var description: String
+    }
+
+    /// `FeatureMemory`'s workload with `--debtors`, capped by `--payments`; otherwise one simulated history (at most
+    /// 200,000 payments) repeated in later periods with new ids, as the other stages do, up to `--payments`.
+    static func payments(_ options: Options, scratch: String) throws -> Source {
+        if let debtors = options.debtors {
+            let memory = FeatureMemory(debtors: debtors)
+            let plan = memory.makePlan()
+            return Source(
+                payments: AnySequence(plan.enumerated().lazy.map { memory.payment($0.offset, of: $0.element) }),
+                count: min(options.payments ?? plan.count, plan.count),
+                description: "FeatureMemory's workload: \(debtors) distinct debtors pay \(memory.creditors) creditors, \(plan.count) payments "
+                    + "over \(FeatureMemory.days) days in time order"
+            )
+        }
+        let count = options.payments ?? 5_000_000
+        let workload = try Workload.make(payments: min(count, 200_000), in: scratch)
+        let passes = (count + workload.payments.count - 1) / workload.payments.count
+        return Source(
+            payments: AnySequence((0...).lazy.flatMap { workload.payments(pass: $0) }),
+            count: count,
+            description: "\(passes) passes of \(workload.payments.count) simulated payments"
+        )
+    }
+
+    /// What building the data directory left: the state's size and the snapshot.
+    struct Built {
+        var scored: Int
+        var keys: (accounts: Int, pairs: Int, entities: Int)
+        var footprint: FeatureStoreFootprint
+        var snapshot: StateSnapshots.Summary?
+    }
+
+    /// Scores `source` into `data` and, unless `--json-records`, takes a snapshot before the last `tail` records. The
+    /// state is dropped on return, so the servers started next do not share the memory with it.
+    static func build(_ source: Source, options: Options, data: String) async throws -> Built {
+        let model = try ModelBundle.bundled()
+        let tenant = try BenchmarkTenant.policy()
+        let log = try FileEventLog(directory: data + "/events", durability: .async)
+        let (store, index) = (InMemoryFeatureStore(), DuplicateIndex())
+        var snapshot: StateSnapshots.Summary?
+        let scored: Int
+        if options.jsonRecords {
+            let engine = ScoringEngine(store: store, log: JSONRecordLog(base: log), model: model, duplicates: index)
+            scored = try await Self.score(source.count, of: source.payments, tenant: tenant, on: engine) { _ in }
+        } else {
+            let engine = ScoringEngine(store: store, log: log, model: model, duplicates: index)
+            let snapshots = StateSnapshots(store: store, duplicates: index, usage: nil, log: log, dataDirectory: data)
+            let snapshotAt = source.count - options.tail
+            scored = try await Self.score(source.count, of: source.payments, tenant: tenant, on: engine) { scored in
+                if snapshot == nil && scored >= snapshotAt { snapshot = try await snapshots.take() }
+            }
+            if snapshot == nil { snapshot = try await snapshots.take() }
+        }
+        await log.shutdown()
+        return Built(scored: scored, keys: store.counts, footprint: store.footprint(), snapshot: snapshot)
+    }
+
+    /// Loads the newest snapshot of `data` into an empty store the way `vigil serve` starts, and returns how long that
+    /// took and the accounts it restored.
+    static func timeLoad(data: String) async throws -> (Duration, Int) {
+        let log = try FileEventLog(directory: data + "/events", durability: .async)
+        let snapshots = StateSnapshots(store: InMemoryFeatureStore(), duplicates: DuplicateIndex(), usage: nil, log: log, dataDirectory: data)
+        let started = ContinuousClock.now
+        let loaded = try await snapshots.load(logger: Logger(label: "vigil-microbench"))
+        let took = ContinuousClock.now - started
+        await log.shutdown()
+        guard loaded.snapshot != nil else {
+            throw WorkloadError("the snapshot did not load: \(loaded.skipped.map { "\($0.sequence): \($0.reason)" }.joined(separator: "; "))")
+        }
+        return (took, snapshots.store.counts.accounts)
+    }
+
+    /// Scores the first `count` of `payments` through `engine`, 64 at a time as concurrent requests would come, so the
+    /// log's group commit batches them; `progress` is told the count after each batch. Returns the count scored.
     static func score<L: EventLog>(
-        _ count: Int, of workload: Workload, tenant: TenantPolicy, on engine: ScoringEngine<InMemoryFeatureStore, L, DuplicateIndex>,
-        progress: (Int) async throws -> Void
-    ) async throws -> (Int, Int) {
+        _ count: Int, of payments: AnySequence<TokenizedPayment>, tenant: TenantPolicy,
+        on engine: ScoringEngine<InMemoryFeatureStore, L, DuplicateIndex>, progress: (Int) async throws -> Void
+    ) async throws -> Int {
+        var remaining = payments.makeIterator()
         var scored = 0
-        var pass = 0
+        var batch: [TokenizedPayment] = []
         while scored < count {
-            let payments = workload.payments(pass: pass)
-            var start = 0
-            while start < payments.count && scored < count {
-                let batch = payments[start..<min(payments.count, start + 64, start + count - scored)]
-                await withTaskGroup(of: Void.self) { group in
-                    for payment in batch {
-                        group.addTask {
-                            _ = await engine.score(payment, tenant: tenant, receivedAt: payment.createdAt, started: .now)
-                        }
+            batch.removeAll(keepingCapacity: true)
+            while batch.count < min(64, count - scored), let payment = remaining.next() { batch.append(payment) }
+            if batch.isEmpty { break }
+            await withTaskGroup(of: Void.self) { group in
+                for payment in batch {
+                    group.addTask {
+                        _ = await engine.score(payment, tenant: tenant, receivedAt: payment.createdAt, started: .now)
                     }
                 }
-                scored += batch.count
-                start += batch.count
-                try await progress(scored)
             }
-            pass += 1
+            scored += batch.count
+            try await progress(scored)
         }
-        return (scored, pass)
+        return scored
     }
 
     static func secondsValue(_ duration: Duration) -> Double {
