@@ -1,3 +1,4 @@
+import Dispatch
 public import VigilKafka
 public import VigilServer
 
@@ -32,6 +33,13 @@ public final class KafkaEventStream: EventStreamSink {
     }
 
     public func close() async {
-        producer.close(timeout: .seconds(5))
+        // Closing flushes what is in flight for up to 5 s, blocking its thread: not one of the cooperative pool's.
+        let producer = self.producer
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                producer.close(timeout: .seconds(5))
+                continuation.resume()
+            }
+        }
     }
 }

@@ -110,8 +110,9 @@ func temporaryDirectory() -> String {
 }
 
 /// Polls `condition` every 50 ms until it holds or `deadline` passes; returns whether it held. A bound on how
-/// long the test waits, not an assertion on speed.
-func eventually(within deadline: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws -> Bool {
+/// long the test waits, not an assertion on speed: generous, because under the whole suite the cooperative pool can
+/// be busy for tens of seconds (CI once took more than 20 s to run a node's one-second reload poll).
+func eventually(within deadline: Duration = .seconds(120), _ condition: () async throws -> Bool) async throws -> Bool {
     let end = ContinuousClock.now + deadline
     while ContinuousClock.now < end {
         if try await condition() { return true }
