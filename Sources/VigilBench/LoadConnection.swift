@@ -227,11 +227,7 @@ final class LoadConnection: @unchecked Sendable {
     func received(body part: ByteBuffer) {
         guard run.plan.recordRequests else { return }
         var part = part
-        if answerBody == nil {
-            answerBody = part
-        } else {
-            answerBody!.writeBuffer(&part)
-        }
+        answerBody.setOrWriteBuffer(&part)
     }
 
     /// Keeps the in-flight request's outcome when the plan records requests.
