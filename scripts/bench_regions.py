@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -207,6 +208,7 @@ def main() -> None:
         figures = run(args, state)
     finally:
         subprocess.run([SCRIPT, "down"], env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+        shutil.rmtree(tmp, ignore_errors=True)
     print(markdown(figures, args, command))
 
 
