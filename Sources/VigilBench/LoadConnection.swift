@@ -77,6 +77,10 @@ final class LoadConnection: @unchecked Sendable {
     private var end = NIODeadline.now()
     /// Which of `run.endpoints` this connection sends to.
     private var target = 0
+    /// With `LoadPlan.recordRequests`: the in-flight request's body, its server and the answer's body so far.
+    private var sentBody: ByteBuffer?
+    private var sentTarget = 0
+    private var answerBody: ByteBuffer?
 
     init(index: Int, loop: any EventLoop, run: LoadRun, recorder: LoadRecorder) {
         self.index = index
@@ -196,6 +200,11 @@ final class LoadConnection: @unchecked Sendable {
         }
         var head = run.heads[target]
         if let body { head.headers.add(name: "Content-Length", value: String(body.readableBytes)) }
+        if run.plan.recordRequests {
+            sentBody = body
+            sentTarget = target
+            answerBody = nil
+        }
         handler.send(head: head, body: body)
     }
 
@@ -215,11 +224,30 @@ final class LoadConnection: @unchecked Sendable {
         self.status = status
     }
 
+    func received(body part: ByteBuffer) {
+        guard run.plan.recordRequests else { return }
+        var part = part
+        answerBody.setOrWriteBuffer(&part)
+    }
+
+    /// Keeps the in-flight request's outcome when the plan records requests.
+    private func record(status: UInt?, failure: String?) {
+        guard run.plan.recordRequests else { return }
+        recorder.recorded(RecordedRequest(
+            endpoint: sentTarget, status: status, failure: failure,
+            request: sentBody.map { Array($0.readableBytesView) } ?? [],
+            answer: answerBody.map { Array($0.readableBytesView) } ?? []
+        ))
+        sentBody = nil
+        answerBody = nil
+    }
+
     func answered() {
         guard let request = inFlight else { return }
         inFlight = nil
         let now = NIODeadline.now()
         if request.measured { recorder.answered(status: status, intended: request.intended, at: now) }
+        record(status: status, failure: nil)
         // A load balancer whose servers are all gone answers 503 (502, 504): with somewhere else to go, go there.
         if run.endpoints.count > 1, [502, 503, 504].contains(status) {
             failOver()
@@ -240,6 +268,7 @@ final class LoadConnection: @unchecked Sendable {
         if let request = inFlight {
             inFlight = nil
             if request.measured { recorder.failed(failureKind) }
+            record(status: nil, failure: failureKind)
         }
         guard !finished else { return }
         // The server closed a keep-alive connection (or it broke): reconnect and carry on.
@@ -269,6 +298,7 @@ final class LoadConnection: @unchecked Sendable {
         generating = false
         let outstanding = (inFlight.map { $0.measured ? 1 : 0 } ?? 0) + pending.filter(\.measured).count
         recorder.failed("timeout", count: outstanding)
+        if inFlight != nil { record(status: nil, failure: "timeout") }
         inFlight = nil
         pending.removeAll()
         finish()
@@ -334,7 +364,7 @@ final class LoadResponseHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head): connection.received(status: head.status.code)
-        case .body: break
+        case .body(let part): connection.received(body: part)
         case .end: connection.answered()
         }
     }

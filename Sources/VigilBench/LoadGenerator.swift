@@ -20,6 +20,8 @@ public struct LoadResult: Sendable {
     /// The longest stretch of the measured period with no 2xx answer, in milliseconds (10 ms resolution): the
     /// failover gap.
     public var longestGapMs: Double = 0
+    /// Every request sent, with its outcome, when the plan's `recordRequests` is set; in no particular order.
+    public var requests: [RecordedRequest] = []
 
     public struct Percentiles: Sendable {
         public var p50: Double
@@ -106,5 +108,6 @@ public func runLoad(_ plan: LoadPlan, payments: PaymentPopulation?) async throws
     )
     result.failovers = counts.failovers
     result.longestGapMs = Double(counts.longestGapBins) * Double(LoadCounts.binMillis)
+    result.requests = counts.requests
     return result
 }

@@ -56,6 +56,9 @@ public struct LoadPlan: Sendable {
     public var duration: Duration
     /// How long answers are awaited after the end before the outstanding requests count as "timeout".
     public var drainTimeout: Duration
+    /// Keep every request sent (warm-up included) with its outcome in `LoadResult.requests`: what `vigil bench
+    /// --record` writes. Costs a copy of each request and answer body; off for measuring.
+    public var recordRequests = false
 
     public init(
         host: String, port: Int, tls: TLS? = nil, path: String, apiKey: String? = nil, connections: Int, threads: Int,

@@ -21,6 +21,8 @@ struct LoadCounts: Sendable {
     var failovers = 0
     /// One flag per ``binMillis`` of the measured period: whether a 2xx answer arrived in it.
     var okBins: [Bool] = []
+    /// Every request sent, with its outcome, when the plan records them.
+    var requests: [RecordedRequest] = []
 
     /// The resolution of the failover gap.
     static let binMillis = 10
@@ -49,6 +51,7 @@ struct LoadCounts: Sendable {
         failovers += other.failovers
         if okBins.count < other.okBins.count { okBins += [Bool](repeating: false, count: other.okBins.count - okBins.count) }
         for (i, ok) in other.okBins.enumerated() where ok { okBins[i] = true }
+        requests += other.requests
     }
 }
 
@@ -103,6 +106,11 @@ final class LoadRecorder: @unchecked Sendable {
         loop.assertInEventLoop()
         guard count > 0 else { return }
         counts.errors[kind, default: 0] += count
+    }
+
+    func recorded(_ request: RecordedRequest) {
+        loop.assertInEventLoop()
+        counts.requests.append(request)
     }
 
     /// The counts so far; read on `loop`.

@@ -48,6 +48,11 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("server-pid"), help: "Process id of a local server whose RSS to report.") var serverPid: Int32?
     @Option(help: "With --spawn: the server's durability, fsync or async (default: the server's).") var durability: String?
     @Flag(help: "Print one JSON object instead of the text report.") var json = false
+    @Option(help: ArgumentHelp(
+        "Write one JSON line per scoring request sent (warm-up included) to this file: paymentId, url, status (null when no answer came), error, scoreId, duplicate, and request (the body sent).",
+        valueName: "file"
+    ))
+    var record: String?
     @Option(help: "Closed-loop sweep over these connection counts (comma-separated), /health and scoring at each.")
     var sweep: String?
     @Option(help: "With --sweep: write the scaling curve as an SVG chart to this file.") var svg: String?
@@ -80,6 +85,8 @@ struct BenchCommand: AsyncParsableCommand {
             throw ValidationError("--client-cert and --client-key apply only to an https:// URL")
         }
         if svg != nil, sweep == nil { throw ValidationError("--svg needs --sweep") }
+        if record != nil, sweep != nil { throw ValidationError("--record is for one run; leave out --sweep") }
+        if record != nil, path != Self.scorePath { throw ValidationError("--record needs the scoring path \(Self.scorePath)") }
         if sweep != nil {
             if rate != nil { throw ValidationError("--sweep is closed loop; leave out --rate") }
             if path != Self.scorePath { throw ValidationError("--sweep runs /health and \(Self.scorePath); leave out --path") }
@@ -202,8 +209,18 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// One run: the text report, or its JSON.
     func single(_ target: Target) async throws -> String {
-        let plan = plan(target, path: path, connections: connections)
+        var plan = plan(target, path: path, connections: connections)
+        plan.recordRequests = record != nil
         let result = try await load(plan, payments: target.payments)
+        if let record {
+            let urls = target.baseURL.split(separator: ",").map(String.init)
+            let lines = result.requests.map { $0.jsonLine(urls: urls) + "\n" }.joined()
+            do {
+                try Data(lines.utf8).write(to: URL(fileURLWithPath: record))
+            } catch {
+                throw CLIError("cannot write \(record): \(error.localizedDescription)")
+            }
+        }
         let report = BenchReport(
             commandLine: CommandLine.arguments.joined(separator: " "), url: target.baseURL,
             method: target.payments == nil ? "GET" : "POST", path: path, mode: plan.mode, connections: connections,

@@ -4,6 +4,7 @@
 - closed loop against a spawned server: `vigil bench --spawn --duration 2 --warmup 1 --connections 4`;
 - open loop: `--rate 200 --duration 2`, with `--json` parsed and its keys checked;
 - `--url` with `--data-dir` against a server started here, on `/v1/payments/score` and on `--path /health`;
+- `--record FILE`: one JSON line per request sent, each 200's paymentId and scoreId in the server's event log;
 - `--sweep 1,2 --svg FILE`: the scaling curve's JSON steps and its chart;
 - bad options are refused with a clear message.
 
@@ -68,7 +69,25 @@ def main(args) -> None:
     check_report(report, "--path /health", "closed")
     c.check(report["serverRssBytes"] is None, "--url without --server-pid: serverRssBytes should be null")
     c.log(f"--url: score and /health answered, {report['ok']} health checks")
+    record = f"{data}/record.jsonl"
+    report = json.loads(bench(vigil, [*common, "--record", record]))
+    check_report(report, "--record", "closed")
     server.terminate()
+    with open(record, encoding="utf-8") as f:
+        lines = [json.loads(line) for line in f]
+    logged = {r["paymentId"]: r["response"]["scoreId"] for r in c.export_events(vigil, data)[0]}
+    # Warm-up requests are recorded too: at least the measured ones, each answered 200 and logged with its scoreId.
+    c.check(len(lines) >= report["sent"] and len({line["paymentId"] for line in lines}) == len(lines),
+            f"--record: {len(lines)} lines for {report['sent']} measured requests, or a paymentId twice")
+    for line in lines:
+        c.check(set(line) == {"paymentId", "url", "status", "error", "scoreId", "duplicate", "request"},
+                f"--record: keys {sorted(line)}")
+        c.check(line["status"] == 200 and line["error"] is None and line["duplicate"] is False
+                and line["url"] == server.base_url and line["request"]["paymentId"] == line["paymentId"],
+                f"--record: {line}")
+        c.check(logged.get(line["paymentId"]) == line["scoreId"],
+                f"--record: {line['paymentId']} answered {line['scoreId']}, logged {logged.get(line['paymentId'])}")
+    c.log(f"--record: {len(lines)} lines, each a 200 whose paymentId and scoreId the server's log holds")
 
     svg = f"{data}/curve.svg"
     sweep = json.loads(bench(vigil, ["--spawn", "--sweep", "1,2", "--duration", "1", "--warmup", "0.5", "--svg", svg,
@@ -93,7 +112,9 @@ def main(args) -> None:
                         (["--url", "http://127.0.0.1:1"], b"--tenant-key"),
                         (["--spawn", "--sweep", "1,0"], b"--sweep"),
                         (["--spawn", "--sweep", "4", "--rate", "10"], b"--rate"),
-                        (["--spawn", "--svg", "x.svg"], b"--svg")):
+                        (["--spawn", "--svg", "x.svg"], b"--svg"),
+                        (["--spawn", "--record", "x.jsonl", "--path", "/health"], b"--record"),
+                        (["--spawn", "--record", "x.jsonl", "--sweep", "1"], b"--record")):
         cp = c.run_cli(vigil, ["bench", *bad], check_status=False)
         c.check(cp.returncode != 0 and needle in cp.stderr,
                 f"`vigil bench {' '.join(bad)}` should be refused naming {needle.decode()}: {cp.stderr!r}")
