@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Appends little-endian fixed-width values to a byte array: the body of a state snapshot.
 ///
 /// - Performance: One capacity check and one unaligned store per value; a snapshot of millions of records is written
@@ -42,6 +44,18 @@ public struct SnapshotWriter: Sendable {
     }
 
     public mutating func raw(_ other: [UInt8]) { bytes.append(contentsOf: other) }
+
+    /// Appends what `body` writes behind its byte length (a u64), so a reader can find the part without decoding it
+    /// and decode the parts on several cores (``SnapshotReader/parts(_:)``).
+    public mutating func lengthPrefixed(_ body: (inout SnapshotWriter) -> Void) {
+        let start = bytes.count
+        count(0)
+        body(&self)
+        let length = UInt64(bytes.count - start - 8).littleEndian
+        withUnsafeBytes(of: length) { length in
+            bytes.withUnsafeMutableBytes { $0.baseAddress!.advanced(by: start).copyMemory(from: length.baseAddress!, byteCount: 8) }
+        }
+    }
 
     /// Takes the bytes out, leaving the writer empty.
     public mutating func take() -> [UInt8] {
@@ -99,6 +113,14 @@ public struct SnapshotReader {
         return Int(value)
     }
 
+    /// A number that counts nothing in the bytes (a tally, an index), as a u64 that fits an `Int`: unlike
+    /// ``count(minimumBytes:)`` it is not bounded by the bytes that remain.
+    public mutating func number() throws(SnapshotDecodingError) -> Int {
+        let value = try take(UInt64.self)
+        guard value <= UInt64(Int.max) else { throw SnapshotDecodingError("a number of \(value), past the largest this build holds") }
+        return Int(value)
+    }
+
     public mutating func string() throws(SnapshotDecodingError) -> String {
         let length = try count()
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: base[position..<(position + length)]), as: UTF8.self)
@@ -129,5 +151,71 @@ public struct SnapshotReader {
 
     public func expectEnd(_ what: String) throws(SnapshotDecodingError) {
         guard isAtEnd else { throw SnapshotDecodingError("\(remaining) bytes past the end of \(what)") }
+    }
+
+    /// The next `count` parts that ``SnapshotWriter/lengthPrefixed(_:)`` wrote, each checked to lie within the bytes
+    /// that remain, valid as long as the reader's bytes.
+    /// - Parameter what: What a part is, for the error (`"account shard"`: "account shard 3: …").
+    public mutating func parts(_ count: Int, what: String) throws(SnapshotDecodingError) -> [UnsafeRawBufferPointer] {
+        var parts: [UnsafeRawBufferPointer] = []
+        parts.reserveCapacity(count)
+        for index in 0..<count {
+            let length = try take(UInt64.self)
+            guard length <= UInt64(remaining) else {
+                throw SnapshotDecodingError("\(what) \(index): a length of \(length) bytes past the \(remaining) that remain")
+            }
+            parts.append(try slice(Int(length)))
+        }
+        return parts
+    }
+
+    /// Decodes each of `parts` with `decode` on all cores, each from a reader of its own bytes that it must read to
+    /// the end, and returns the results in the parts' order.
+    ///
+    /// Every part is decoded before anything is returned or thrown; the error is the first failing part's, by index,
+    /// so the same bytes always give the same error.
+    /// - Parameter what: What a part is, for the error (`"account shard"`: "account shard 3: …").
+    /// - Throws: The first failing part's ``SnapshotDecodingError``, naming the part.
+    /// - Performance: The parts are decoded in parallel; a snapshot's load time is its largest parts' divided by the
+    ///   cores (`vigil-microbench recovery`).
+    public static func decodeConcurrently<Value>(
+        _ parts: [UnsafeRawBufferPointer], what: String, _ decode: (inout SnapshotReader) throws(SnapshotDecodingError) -> Value
+    ) throws(SnapshotDecodingError) -> [Value] {
+        var slots = [Result<Value, SnapshotDecodingError>?](repeating: nil, count: parts.count)
+        slots.withUnsafeMutableBufferPointer { slots in
+            let slots = slots
+            let body: (Int) -> Void = { index in
+                var reader = SnapshotReader(parts[index])
+                slots[index] = Result { () throws(SnapshotDecodingError) in
+                    let value = try decode(&reader)
+                    try reader.expectEnd(what)
+                    return value
+                }
+            }
+            // Dispatch asks for a @Sendable closure; each part writes only its own slot, which is what makes sharing
+            // the slots sound, and concurrentPerform returns only once every part is done.
+            withoutActuallyEscaping(body) { body in
+                let shared = UncheckedSendableBody(body)
+                DispatchQueue.concurrentPerform(iterations: parts.count) { shared.body($0) }
+            }
+        }
+        var values: [Value] = []
+        values.reserveCapacity(parts.count)
+        for (index, slot) in slots.enumerated() {
+            switch slot {
+            case .success(let value)?: values.append(value)
+            case .failure(let error)?: throw SnapshotDecodingError("\(what) \(index): \(error.description)")
+            case nil: throw SnapshotDecodingError("\(what) \(index) was not decoded")
+            }
+        }
+        return values
+    }
+}
+
+private struct UncheckedSendableBody: @unchecked Sendable {
+    let body: (Int) -> Void
+
+    init(_ body: @escaping (Int) -> Void) {
+        self.body = body
     }
 }

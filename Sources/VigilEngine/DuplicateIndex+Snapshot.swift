@@ -63,33 +63,38 @@ extension DuplicateIndex {
 
 extension DuplicateIndexImage {
     /// The snapshot section's format; a snapshot with another is not read.
-    public static let format: UInt32 = 1
+    ///
+    /// 2: each shard's bytes behind their length, so that the shards decode on all cores; 1 had none.
+    public static let format: UInt32 = 2
 
     /// Appends the answers not yet expired, in each shard's order (the later of two answers for one id wins again on
     /// decoding), with what does not fit inline. Digests, scores, decisions, reason codes, rule names and model
-    /// versions: no payment data.
+    /// versions: no payment data. Each shard's bytes follow their length.
     public func encode(into out: inout SnapshotWriter) {
         out.word(seed.0)
         out.word(seed.1)
         out.count(modelVersions.count)
         for version in modelVersions { out.string(version) }
         out.count(shards.count)
-        for shard in shards {
-            let end = shard.nextPosition
-            out.count(end - shard.head)
-            var position = shard.head
-            while position < end {
-                let record = shard.record(at: position)
-                Self.encode(record, &out)
-                if record.flags & (DuplicateIndex.Record.hasRules | DuplicateIndex.Record.isWhole) != 0 {
-                    Self.encode(shard.extras[position], &out)
-                }
-                position += 1
+        for shard in shards { out.lengthPrefixed { Self.encode(shard, &$0) } }
+    }
+
+    private static func encode(_ shard: DuplicateIndex.Shard, _ out: inout SnapshotWriter) {
+        let end = shard.nextPosition
+        out.count(end - shard.head)
+        var position = shard.head
+        while position < end {
+            let record = shard.record(at: position)
+            Self.encode(record, &out)
+            if record.flags & (DuplicateIndex.Record.hasRules | DuplicateIndex.Record.isWhole) != 0 {
+                Self.encode(shard.extras[position], &out)
             }
+            position += 1
         }
     }
 
-    /// Decodes what ``encode(into:)`` wrote into fresh shards.
+    /// Decodes what ``encode(into:)`` wrote into fresh shards, on all cores. Every shard's length is checked against
+    /// the bytes before any is decoded, and each must decode to exactly its length.
     /// - Parameter shardCount: The shard count of the index it will be restored into.
     public static func decode(_ input: inout SnapshotReader, shardCount: Int) throws(SnapshotDecodingError) -> DuplicateIndexImage {
         let seed = (try input.word(), try input.word())
@@ -98,22 +103,26 @@ extension DuplicateIndexImage {
         var versions: [String] = []
         for _ in 0..<versionCount { versions.append(try input.string()) }
         guard try input.count() == shardCount else { throw SnapshotDecodingError("a duplicate-index shard count this build does not use") }
-        var shards: [DuplicateIndex.Shard] = []
-        for _ in 0..<shardCount {
-            var shard = DuplicateIndex.Shard()
-            let count = try input.count(minimumBytes: 83)
-            shard.positions.reserveCapacity(count)
-            for _ in 0..<count {
-                let record = try decodeRecord(&input, versions: versions.count)
-                let position = shard.append(record)
-                shard.positions[record.key] = position
-                if record.flags & (DuplicateIndex.Record.hasRules | DuplicateIndex.Record.isWhole) != 0 {
-                    shard.extras[position] = try decodeExtra(&input)
-                }
-            }
-            shards.append(shard)
+        let parts = try input.parts(shardCount, what: "duplicate-index shard")
+        let shards = try SnapshotReader.decodeConcurrently(parts, what: "duplicate-index shard") { (input) throws(SnapshotDecodingError) in
+            try decodeShard(&input, versions: versionCount)
         }
         return DuplicateIndexImage(shards: shards, modelVersions: versions, seed: seed, pending: [])
+    }
+
+    private static func decodeShard(_ input: inout SnapshotReader, versions: Int) throws(SnapshotDecodingError) -> DuplicateIndex.Shard {
+        var shard = DuplicateIndex.Shard()
+        let count = try input.count(minimumBytes: 83)
+        shard.positions.reserveCapacity(count)
+        for _ in 0..<count {
+            let record = try decodeRecord(&input, versions: versions)
+            let position = shard.append(record)
+            shard.positions[record.key] = position
+            if record.flags & (DuplicateIndex.Record.hasRules | DuplicateIndex.Record.isWhole) != 0 {
+                shard.extras[position] = try decodeExtra(&input)
+            }
+        }
+        return shard
     }
 
     private static func encode(_ record: DuplicateIndex.Record, _ out: inout SnapshotWriter) {

@@ -53,7 +53,9 @@ extension InMemoryFeatureStore {
 
 extension FeatureStoreImage {
     /// The snapshot section's format; a snapshot with another is not read.
-    public static let format: UInt32 = 1
+    ///
+    /// 2: each shard's bytes behind their length, so that the shards decode on all cores; 1 had none.
+    public static let format: UInt32 = 2
 
     /// Keys held, by kind, as ``InMemoryFeatureStore/counts`` would report them.
     public var counts: (accounts: Int, pairs: Int, entities: Int) {
@@ -61,155 +63,171 @@ extension FeatureStoreImage {
     }
 
     /// Appends the image's bytes: every shard's tables row by row (so rows, which side tables refer to, keep their
-    /// numbers), then the markers. Tokens' key bits and numbers only: the store holds nothing else.
+    /// numbers), then the markers, each shard behind its byte length. Tokens' key bits and numbers only: the store
+    /// holds nothing else.
     public func encode(into out: inout SnapshotWriter) {
         out.count(accounts.count)
-        for tables in accounts {
-            Self.encodeKeys(tables.debtors.keys, &out)
-            for value in tables.debtors.values { Self.encode(value, &out) }
-            Self.encodeKeys(tables.creditors.keys, &out)
-            for value in tables.creditors.values { Self.encode(value, &out) }
-            Self.encodeKeys(tables.pairs.keys, &out)
-            for pair in tables.pairs.values {
-                out.int(pair.lastAt)
-                out.double(pair.maxAmount)
-                out.int(pair.newestMinorUnits)
-                out.u32(pair.count)
-                out.half(pair.newestCurrency)
-                out.byte(pair.hasEarlier ? 1 : 0)
-            }
-            out.count(tables.earlierPayments.count)
-            // By row, so the same state always gives the same bytes.
-            for (row, payments) in tables.earlierPayments.sorted(by: { $0.key < $1.key }) {
-                out.u32(row)
-                out.count(payments.count)
-                for payment in payments {
-                    out.int(payment.minorUnits)
-                    out.half(payment.age)
-                    out.half(payment.currency)
-                }
-            }
-            out.count(tables.inBoth)
-            out.count(tables.impliedPairs)
-        }
+        for tables in accounts { out.lengthPrefixed { Self.encode(tables, &$0) } }
         out.count(entities.count)
-        for tables in entities {
-            Self.encodeKeys(tables.table.keys, &out)
-            for entity in tables.table.values {
-                out.word(entity.debtor)
-                out.int(entity.seen)
-            }
-            out.count(tables.pool.count)
-            for words in tables.pool { out.words(words) }
-            out.count(tables.free.count)
-            for index in tables.free { out.count(index) }
-        }
+        for tables in entities { out.lengthPrefixed { Self.encode(tables, &$0) } }
         out.count(applied.count)
-        for shard in applied {
-            out.int(shard.newest)
-            let live = shard.arrivals[shard.head...]
-            out.count(live.count)
-            for (at, payment) in live {
-                out.int(at)
-                out.word(payment)
-                out.byte(shard.parts[payment] ?? 0)
+        for shard in applied { out.lengthPrefixed { Self.encode(shard, &$0) } }
+    }
+
+    private static func encode(_ tables: AccountTables, _ out: inout SnapshotWriter) {
+        Self.encodeKeys(tables.debtors.keys, &out)
+        for value in tables.debtors.values { Self.encode(value, &out) }
+        Self.encodeKeys(tables.creditors.keys, &out)
+        for value in tables.creditors.values { Self.encode(value, &out) }
+        Self.encodeKeys(tables.pairs.keys, &out)
+        for pair in tables.pairs.values {
+            out.int(pair.lastAt)
+            out.double(pair.maxAmount)
+            out.int(pair.newestMinorUnits)
+            out.u32(pair.count)
+            out.half(pair.newestCurrency)
+            out.byte(pair.hasEarlier ? 1 : 0)
+        }
+        out.count(tables.earlierPayments.count)
+        // By row, so the same state always gives the same bytes.
+        for (row, payments) in tables.earlierPayments.sorted(by: { $0.key < $1.key }) {
+            out.u32(row)
+            out.count(payments.count)
+            for payment in payments {
+                out.int(payment.minorUnits)
+                out.half(payment.age)
+                out.half(payment.currency)
             }
+        }
+        out.count(tables.inBoth)
+        out.count(tables.impliedPairs)
+    }
+
+    private static func encode(_ tables: EntityTables, _ out: inout SnapshotWriter) {
+        Self.encodeKeys(tables.table.keys, &out)
+        for entity in tables.table.values {
+            out.word(entity.debtor)
+            out.int(entity.seen)
+        }
+        out.count(tables.pool.count)
+        for words in tables.pool { out.words(words) }
+        out.count(tables.free.count)
+        for index in tables.free { out.count(index) }
+    }
+
+    private static func encode(_ shard: AppliedPayments.Shard, _ out: inout SnapshotWriter) {
+        out.int(shard.newest)
+        let live = shard.arrivals[shard.head...]
+        out.count(live.count)
+        for (at, payment) in live {
+            out.int(at)
+            out.word(payment)
+            out.byte(shard.parts[payment] ?? 0)
         }
     }
 
-    /// Decodes what ``encode(into:)`` wrote into fresh structures.
-    /// - Throws: ``SnapshotDecodingError`` for bytes that are not such an image (wrong shard counts, rows out of
-    ///   range, malformed histories).
+    /// Decodes what ``encode(into:)`` wrote into fresh structures, the shards on all cores. Every shard's length is
+    /// checked against the bytes before any is decoded, and each must decode to exactly its length.
+    /// - Throws: ``SnapshotDecodingError`` for bytes that are not such an image (wrong shard counts, a shard length
+    ///   past the bytes or not its shard's, rows out of range, malformed histories).
     public static func decode(_ input: inout SnapshotReader) throws(SnapshotDecodingError) -> FeatureStoreImage {
-        var image = FeatureStoreImage(accounts: [], entities: [], applied: [])
         guard try input.count() == Shards<AccountTables>.count else { throw SnapshotDecodingError("an account shard count this build does not use") }
-        for _ in 0..<Shards<AccountTables>.count {
-            var tables = AccountTables()
-            var keys = try decodeKeys(&input)
-            var outgoing = ContiguousArray<OutgoingState>()
-            outgoing.reserveCapacity(keys.count)
-            for _ in 0..<keys.count { outgoing.append(try decodeOutgoing(&input)) }
-            tables.debtors = CompactTable(keys: keys, values: outgoing)
-            keys = try decodeKeys(&input)
-            var incoming = ContiguousArray<IncomingState>()
-            incoming.reserveCapacity(keys.count)
-            for _ in 0..<keys.count { incoming.append(try decodeIncoming(&input)) }
-            tables.creditors = CompactTable(keys: keys, values: incoming)
-            keys = try decodeKeys(&input)
-            var pairs = ContiguousArray<StoredPair>()
-            pairs.reserveCapacity(keys.count)
-            for _ in 0..<keys.count {
-                var pair = StoredPair(PairState())
-                pair.lastAt = try input.int()
-                pair.maxAmount = try input.double()
-                pair.newestMinorUnits = try input.int()
-                pair.count = try input.u32()
-                pair.newestCurrency = try input.half()
-                pair.hasEarlier = try input.byte() != 0
-                pairs.append(pair)
-            }
-            tables.pairs = CompactTable(keys: keys, values: pairs)
-            let sideRows = try input.count(minimumBytes: 12)
-            tables.earlierPayments.reserveCapacity(sideRows)
-            for _ in 0..<sideRows {
-                let row = try input.u32()
-                guard Int(row) < pairs.count else { throw SnapshotDecodingError("recent payments of a pair row that does not exist") }
-                let count = try input.count(minimumBytes: 12)
-                guard count < PairState.recentLimit else { throw SnapshotDecodingError("too many recent payments of a pair") }
-                var payments: [PairState.RecentPayment] = []
-                for _ in 0..<count {
-                    payments.append(PairState.RecentPayment(minorUnits: try input.int(), age: try input.half(), currency: try input.half()))
-                }
-                tables.earlierPayments[row] = payments
-            }
-            tables.inBoth = try input.count()
-            tables.impliedPairs = try input.count()
-            image.accounts.append(tables)
-        }
+        let accountParts = try input.parts(Shards<AccountTables>.count, what: "account shard")
         guard try input.count() == Shards<EntityTables>.count else { throw SnapshotDecodingError("an entity shard count this build does not use") }
-        for _ in 0..<Shards<EntityTables>.count {
-            var tables = EntityTables()
-            let keys = try decodeKeys(&input)
-            var values = ContiguousArray<StoredEntity>()
-            values.reserveCapacity(keys.count)
-            for _ in 0..<keys.count { values.append(StoredEntity(debtor: try input.word(), seen: try input.int())) }
-            let poolCount = try input.count(minimumBytes: 8)
-            for _ in 0..<poolCount {
-                let words = try input.words()
-                guard words.count % 2 == 0 else { throw SnapshotDecodingError("a device/IP set of odd length") }
-                tables.pool.append(words)
-            }
-            for value in values {
-                if let index = value.poolIndex, index >= poolCount { throw SnapshotDecodingError("a device/IP row pointing past its pool") }
-            }
-            tables.table = CompactTable(keys: keys, values: values)
-            let freeCount = try input.count(minimumBytes: 8)
-            for _ in 0..<freeCount {
-                let index = try input.count(minimumBytes: 0)
-                guard index < poolCount else { throw SnapshotDecodingError("a free pool slot past the pool") }
-                tables.free.append(index)
-            }
-            image.entities.append(tables)
-        }
+        let entityParts = try input.parts(Shards<EntityTables>.count, what: "entity shard")
         guard try input.count() == Shards<AppliedPayments.Shard>.count else {
             throw SnapshotDecodingError("an applied-payments shard count this build does not use")
         }
-        for _ in 0..<Shards<AppliedPayments.Shard>.count {
-            var shard = AppliedPayments.Shard()
-            shard.newest = try input.int()
-            let count = try input.count(minimumBytes: 17)
-            shard.arrivals.reserveCapacity(count)
-            shard.parts.reserveCapacity(count)
-            for _ in 0..<count {
-                let at = try input.int()
-                let payment = try input.word()
-                let parts = try input.byte()
-                shard.arrivals.append((at, payment))
-                shard.parts[payment] = parts
-            }
-            image.applied.append(shard)
+        let appliedParts = try input.parts(Shards<AppliedPayments.Shard>.count, what: "applied-payments shard")
+        return FeatureStoreImage(
+            accounts: try SnapshotReader.decodeConcurrently(accountParts, what: "account shard", decodeAccounts),
+            entities: try SnapshotReader.decodeConcurrently(entityParts, what: "entity shard", decodeEntities),
+            applied: try SnapshotReader.decodeConcurrently(appliedParts, what: "applied-payments shard", decodeApplied))
+    }
+
+    private static func decodeAccounts(_ input: inout SnapshotReader) throws(SnapshotDecodingError) -> AccountTables {
+        var tables = AccountTables()
+        var keys = try decodeKeys(&input)
+        var outgoing = ContiguousArray<OutgoingState>()
+        outgoing.reserveCapacity(keys.count)
+        for _ in 0..<keys.count { outgoing.append(try decodeOutgoing(&input)) }
+        tables.debtors = CompactTable(keys: keys, values: outgoing)
+        keys = try decodeKeys(&input)
+        var incoming = ContiguousArray<IncomingState>()
+        incoming.reserveCapacity(keys.count)
+        for _ in 0..<keys.count { incoming.append(try decodeIncoming(&input)) }
+        tables.creditors = CompactTable(keys: keys, values: incoming)
+        keys = try decodeKeys(&input)
+        var pairs = ContiguousArray<StoredPair>()
+        pairs.reserveCapacity(keys.count)
+        for _ in 0..<keys.count {
+            var pair = StoredPair(PairState())
+            pair.lastAt = try input.int()
+            pair.maxAmount = try input.double()
+            pair.newestMinorUnits = try input.int()
+            pair.count = try input.u32()
+            pair.newestCurrency = try input.half()
+            pair.hasEarlier = try input.byte() != 0
+            pairs.append(pair)
         }
-        return image
+        tables.pairs = CompactTable(keys: keys, values: pairs)
+        let sideRows = try input.count(minimumBytes: 12)
+        tables.earlierPayments.reserveCapacity(sideRows)
+        for _ in 0..<sideRows {
+            let row = try input.u32()
+            guard Int(row) < pairs.count else { throw SnapshotDecodingError("recent payments of a pair row that does not exist") }
+            let count = try input.count(minimumBytes: 12)
+            guard count < PairState.recentLimit else { throw SnapshotDecodingError("too many recent payments of a pair") }
+            var payments: [PairState.RecentPayment] = []
+            for _ in 0..<count {
+                payments.append(PairState.RecentPayment(minorUnits: try input.int(), age: try input.half(), currency: try input.half()))
+            }
+            tables.earlierPayments[row] = payments
+        }
+        tables.inBoth = try input.number()
+        tables.impliedPairs = try input.number()
+        return tables
+    }
+
+    private static func decodeEntities(_ input: inout SnapshotReader) throws(SnapshotDecodingError) -> EntityTables {
+        var tables = EntityTables()
+        let keys = try decodeKeys(&input)
+        var values = ContiguousArray<StoredEntity>()
+        values.reserveCapacity(keys.count)
+        for _ in 0..<keys.count { values.append(StoredEntity(debtor: try input.word(), seen: try input.int())) }
+        let poolCount = try input.count(minimumBytes: 8)
+        for _ in 0..<poolCount {
+            let words = try input.words()
+            guard words.count % 2 == 0 else { throw SnapshotDecodingError("a device/IP set of odd length") }
+            tables.pool.append(words)
+        }
+        for value in values {
+            if let index = value.poolIndex, index >= poolCount { throw SnapshotDecodingError("a device/IP row pointing past its pool") }
+        }
+        tables.table = CompactTable(keys: keys, values: values)
+        let freeCount = try input.count(minimumBytes: 8)
+        for _ in 0..<freeCount {
+            let index = try input.number()
+            guard index < poolCount else { throw SnapshotDecodingError("a free pool slot past the pool") }
+            tables.free.append(index)
+        }
+        return tables
+    }
+
+    private static func decodeApplied(_ input: inout SnapshotReader) throws(SnapshotDecodingError) -> AppliedPayments.Shard {
+        var shard = AppliedPayments.Shard()
+        shard.newest = try input.int()
+        let count = try input.count(minimumBytes: 17)
+        shard.arrivals.reserveCapacity(count)
+        shard.parts.reserveCapacity(count)
+        for _ in 0..<count {
+            let at = try input.int()
+            let payment = try input.word()
+            let parts = try input.byte()
+            shard.arrivals.append((at, payment))
+            shard.parts[payment] = parts
+        }
+        return shard
     }
 
     private static func encodeKeys(_ keys: ContiguousArray<StateKey>, _ out: inout SnapshotWriter) {

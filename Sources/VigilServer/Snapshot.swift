@@ -20,6 +20,9 @@ public import VigilFeatures
 /// | the sections' bytes, in order | … |
 /// | CRC-32C of everything before it | u32 |
 ///
+/// The feature and duplicate sections (format 2) put each shard's bytes behind their length (u64), so that decoding
+/// finds every shard first and decodes them on all cores (``SnapshotReader/decodeConcurrently(_:what:_:)``).
+///
 /// Tokens' key bits, digests, numbers, score ids, reason codes, rule names, model versions and tenant names only:
 /// the state it copies holds no plaintext personal data, so neither does the file.
 public struct Snapshot: Sendable {
@@ -150,7 +153,7 @@ public struct Snapshot: Sendable {
                 usage = try Self.read { () throws(SnapshotDecodingError) in
                     var entries: [UsageDayCount] = []
                     for _ in 0..<(try reader.count(minimumBytes: 24)) {
-                        entries.append(UsageDayCount(tenant: try reader.string(), day: try reader.int(), count: try reader.count(minimumBytes: 0)))
+                        entries.append(UsageDayCount(tenant: try reader.string(), day: try reader.int(), count: try reader.number()))
                     }
                     return entries
                 }

@@ -116,6 +116,11 @@ struct SnapshotRecoveryTests {
 
     enum Damage: String, CaseIterable {
         case badChecksum, unknownVersion, truncated, beyondTheLog, notASnapshot
+        /// A feature section of format 1, before the shards had lengths: a snapshot an older build wrote.
+        case olderFeatureSection
+        /// The first account shard's length past the bytes, the checksum made to match: a damaged length is refused,
+        /// not read past, and nothing of the file is loaded.
+        case shardLength
 
         var reason: String {
             switch self {
@@ -124,6 +129,8 @@ struct SnapshotRecoveryTests {
             case .truncated: "truncated"
             case .beyondTheLog: "beyond the log"
             case .notASnapshot: "not a snapshot"
+            case .olderFeatureSection: "unknown version: feature section format 1"
+            case .shardLength: "corrupt: account shard 0: a length of 1099511627776 bytes past"
             }
         }
     }
@@ -146,6 +153,15 @@ struct SnapshotRecoveryTests {
             case .unknownVersion: bytes[8] = 99
             case .truncated: bytes.removeLast(bytes.count / 3)
             case .notASnapshot: bytes[0] = UInt8(ascii: "X")
+            case .olderFeatureSection, .shardLength:
+                // The feature section is the first: its header's format at 36; its body at 80 (a 32-byte header and
+                // three 16-byte section headers), the account shard count first, then the first shard's length.
+                #expect(bytes[32] == 1 && bytes[36] == 2 && bytes[80] == 64)
+                let (offset, value): (Int, UInt64) = damage == .shardLength ? (88, 1 << 40) : (36, 1)
+                let size = damage == .shardLength ? 8 : 4
+                withUnsafeBytes(of: value.littleEndian) { for i in 0..<size { bytes[offset + i] = $0[i] } }
+                let crc = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 4)])) }
+                withUnsafeBytes(of: crc.littleEndian) { for i in 0..<4 { bytes[bytes.count - 4 + i] = $0[i] } }
             case .beyondTheLog:
                 // A whole, valid snapshot, but of a log position past the log's end (the log lost records it covers).
                 let decoded = try Snapshot.decode(bytes, duplicateShards: 32)

@@ -144,4 +144,36 @@ struct StateSnapshotsTests {
         #expect(decoded.duplicates.count == 300)
         await log.shutdown()
     }
+
+    /// Tallies at a part's end are numbers, not counts of the bytes after them: with 2,000 accounts paying in a ring
+    /// (every shard holds ~31 accounts that both pay and are paid, its tally the last thing in its bytes) and a day's
+    /// usage of 5,000 requests (the last thing in the file), the snapshot decodes whole and encodes to the same bytes.
+    @Test func aSnapshotWhoseTalliesExceedTheBytesAfterThemLoads() async throws {
+        let dir = temporaryDataDirectory()
+        let log = try FileEventLog(directory: dir + "/events", segmentBytes: 1 << 20)
+        let (store, index) = (InMemoryFeatureStore(), DuplicateIndex())
+        let engine = ScoringEngine(store: store, log: log, model: Self.model, duplicates: index)
+        let bank = try Self.tenant("bank-a")
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        for i in 0..<2000 {
+            let sent = Self.payment("ring\(i)", from: UInt64(1000 + i), to: UInt64(1000 + (i + 1) % 2000), minor: 700, at: Int64(i))
+            _ = await engine.score(sent, tenant: bank, receivedAt: Instant(epochMillis: now), started: .now)
+        }
+        let usage = UsageLimiter()
+        let today = now / 1000 / 86_400
+        usage.recordRecovered([UsageDayCount(tenant: "bank-a", day: today, count: 5000)])
+        let snapshots = StateSnapshots(store: store, duplicates: index, usage: usage, log: log, dataDirectory: dir)
+        let summary = try await snapshots.take()
+        let bytes = try snapshots.directory.read(sequence: summary.sequence)
+        let decoded = try Snapshot.decode(bytes, duplicateShards: index.shardCount)
+        #expect(decoded.features.counts == store.counts)
+        #expect(decoded.features.counts.accounts == 2000)
+        #expect(decoded.usage == [UsageDayCount(tenant: "bank-a", day: today, count: 5000)])
+        let again = Snapshot(
+            sequence: decoded.sequence, createdAtMillis: decoded.createdAtMillis, features: decoded.features,
+            duplicates: decoded.duplicates, usage: decoded.usage)
+        let same = again.encode().flatMap { $0 } == bytes
+        #expect(same)
+        await log.shutdown()
+    }
 }
