@@ -15,7 +15,9 @@ settings, one target after the other in this one run:
    PING round trips measured while the open loop runs;
 4. time to ready after --ready-payments (500,000) payments: each target is loaded (closed loop) until its nodes
    have scored that many, then one node is stopped (SIGTERM) and started again with the same command line; the
-   figure is process start to the first `GET /ready` 200 (polled every 10 ms);
+   figure is process start to the first `GET /ready` 200 (polled every 10 ms). Since issue 12 the embedded node
+   writes a snapshot at SIGTERM, so it replays nothing either ("Bounded recovery" in BENCHMARKS.md has the replay
+   figures);
 5. Redis memory: every key counted by class with SCAN, and `MEMORY USAGE` of a random sample of each class
    (account `a{…}`, relationship `p{…}…`, device/IP `e{…}`, duplicate check `d:…`), with `INFO memory`.
 
