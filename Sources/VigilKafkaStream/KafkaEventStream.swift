@@ -2,8 +2,9 @@ import Dispatch
 public import VigilKafka
 public import VigilServer
 
-/// The event stream on Kafka: each batch is produced to one topic by an idempotent producer with `acks=all`, and a
-/// send returns once every message of the batch has its delivery report.
+/// The event stream on Kafka: each batch is produced by an idempotent producer with `acks=all` to the topic, or a
+/// resident message to the region-local topic beside it (`<topic>.resident`), and a send returns once every message of
+/// the batch has its delivery report.
 public final class KafkaEventStream: EventStreamSink {
     private let producer: KafkaProducer
     public let topic: String
@@ -23,10 +24,11 @@ public final class KafkaEventStream: EventStreamSink {
     }
 
     public func send(_ messages: [StreamMessage]) async throws {
-        let (producer, topic) = (self.producer, self.topic)
+        let (producer, topic, residentTopic) = (self.producer, self.topic, StreamMessage.residentTopic(of: self.topic))
         try await withThrowingTaskGroup(of: Void.self) { group in
             for message in messages {
-                group.addTask { try await producer.produce(topic: topic, key: message.key, value: message.value) }
+                let destination = message.resident ? residentTopic : topic
+                group.addTask { try await producer.produce(topic: destination, key: message.key, value: message.value) }
             }
             try await group.waitForAll()
         }

@@ -4,8 +4,9 @@ import VigilJSON
 public import VigilReporting
 public import VigilServer
 
-/// A report's events read from the event stream's Kafka topic: every partition from its beginning to the end it had
-/// when the read started (its high watermark).
+/// A report's events read from the event stream's Kafka topic and its resident companion (`<topic>.resident`: the
+/// records of tenants kept in their region): every partition from its beginning to the end it had when the read
+/// started (its high watermark).
 ///
 /// The shipper delivers at least once, so a record may be on the topic twice after a node restarted mid-batch; such a
 /// resend is the same key and the same bytes, and is counted once. Two different records never have the same bytes:
@@ -30,10 +31,19 @@ public struct KafkaTopicSource: ReportEventSource {
             consumer = try KafkaConsumer(
                 configuration: .init(bootstrapServers: brokers, groupID: "vigil-report", clientID: "vigil-report")
             )
-            for partition in try consumer.partitions(of: topic) {
-                let topicPartition = KafkaTopicPartition(topic: topic, partition: partition)
-                let (low, high) = try consumer.watermarks(of: topicPartition)
-                if high > low { ends[topicPartition] = high }
+            // The topic and its resident companion (records of tenants kept in this region): one report counts both.
+            for name in [topic, StreamMessage.residentTopic(of: topic)] {
+                let partitions: [Int32]
+                do {
+                    partitions = try consumer.partitions(of: name)
+                } catch where name != topic && error.errorName == "UNKNOWN_TOPIC_OR_PART" {
+                    continue  // no tenant was ever kept resident: the companion was never made
+                }
+                for partition in partitions {
+                    let topicPartition = KafkaTopicPartition(topic: name, partition: partition)
+                    let (low, high) = try consumer.watermarks(of: topicPartition)
+                    if high > low { ends[topicPartition] = high }
+                }
             }
             try consumer.assign(ends.mapValues { _ in .beginning })
         } catch {

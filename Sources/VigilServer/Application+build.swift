@@ -122,7 +122,7 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
     if let stream {
         do {
             shipper = try EventShipper(
-                log: log, sink: stream, position: try StreamPosition(dataDirectory: data), metrics: metrics, logger: logger
+                log: log, sink: stream, position: try StreamPosition(dataDirectory: data), metrics: metrics, link: link, logger: logger
             )
         } catch {
             await log.shutdown()

@@ -55,7 +55,9 @@ extension StreamMessage {
     /// The message for one event-log record: key `tenant/paymentId`, value the record's export JSON object (as
     /// `vigil events export` prints it) with `schema` and `sequence` in front of its members.
     /// - Throws: `EventDecodingError` for a record this version does not read.
-    public init(sequence: UInt64, record payload: [UInt8]) throws {
+    /// - Parameter leavesRegion: whether `tenant`'s records may go to the peer region; the message is resident when
+    ///   not.
+    public init(sequence: UInt64, record payload: [UInt8], leavesRegion: (_ tenant: String) -> Bool = { _ in true }) throws {
         let record = try EventCoding.decodeRecord(payload)
         let paymentId =
             switch record {
@@ -69,7 +71,7 @@ extension StreamMessage {
         }
         var value = Array("{\"schema\":\"\(Self.schema)\",\"sequence\":\(sequence),".utf8)
         value.append(contentsOf: json.dropFirst())
-        self.init(key: Array("\(record.tenant)/\(paymentId)".utf8), value: value)
+        self.init(key: Array("\(record.tenant)/\(paymentId)".utf8), value: value, resident: !leavesRegion(record.tenant))
     }
 }
 
@@ -104,12 +106,17 @@ struct EventShipper: Service {
     let sink: any EventStreamSink
     let position: StreamPosition
     let metrics: StreamMetrics
+    /// The node's region and its peer: a tenant whose regions leave out the peer has its records kept resident.
+    let link: RegionLink
     let logger: Logger
     var batchRecords = 500
     var idleWait = Duration.milliseconds(20)
     var backoff = (first: Duration.milliseconds(100), longest: Duration.seconds(2))
 
-    init(log: FileEventLog, sink: any EventStreamSink, position: StreamPosition, metrics: ServerMetrics, logger: Logger) throws {
+    init(
+        log: FileEventLog, sink: any EventStreamSink, position: StreamPosition, metrics: ServerMetrics,
+        link: RegionLink = RegionLink(region: nil, peer: nil), logger: Logger
+    ) throws {
         guard position.shipped <= log.appendedRecords else {
             throw StartupError(
                 description: "the stream position \(position.path) says \(position.shipped) records were shipped, but the event log "
@@ -120,6 +127,7 @@ struct EventShipper: Service {
         self.sink = sink
         self.position = position
         self.metrics = StreamMetrics(registry: metrics.registry)
+        self.link = link
         self.logger = logger
         let (streamMetrics, position) = (self.metrics, position)
         metrics.onScrape { [log] in
@@ -153,7 +161,10 @@ struct EventShipper: Service {
             }
             let messages: [StreamMessage]
             do {
-                messages = try read.records.map { try StreamMessage(sequence: $0.sequence, record: $0.payload) }
+                let link = self.link
+                // Without a peer region every record may go on the one topic.
+                let leavesRegion: (String) -> Bool = link.peer.map { peer in { link.allows(tenant: $0, in: peer) } } ?? { _ in true }
+                messages = try read.records.map { try StreamMessage(sequence: $0.sequence, record: $0.payload, leavesRegion: leavesRegion) }
             } catch {
                 logger.error("An event-log record cannot be shipped; shipping stopped", metadata: ["vigil.error": "\(error)"])
                 break

@@ -5,10 +5,20 @@ import Synchronization
 public struct StreamMessage: Sendable, Equatable {
     public var key: [UInt8]
     public var value: [UInt8]
+    /// Whether the record stays in this region: its tenant is pinned to regions that leave out the peer region, so it
+    /// goes to the region-local topic (``residentTopic(of:)``), which the peer never reads (docs/regions.md).
+    public var resident: Bool
 
-    public init(key: [UInt8], value: [UInt8]) {
+    public init(key: [UInt8], value: [UInt8], resident: Bool = false) {
         self.key = key
         self.value = value
+        self.resident = resident
+    }
+
+    /// The topic beside `topic` that holds the records of tenants whose data may not leave this region:
+    /// `<topic>.resident`. A peer region reads only `topic`.
+    public static func residentTopic(of topic: String) -> String {
+        topic + ".resident"
     }
 }
 

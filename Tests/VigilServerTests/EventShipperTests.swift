@@ -3,6 +3,8 @@ import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 import Testing
+import VigilDomain
+import VigilEngine
 import VigilServer
 
 /// The shipper with the in-process stream: every logged record reaches the stream with a stable key, through an
@@ -133,5 +135,16 @@ struct EventShipperTests {
         try configuration.applyEnvironment(["VIGIL_STREAM": "kafka://h:1", "VIGIL_STREAM_TOPIC": "events.a"])
         #expect(configuration.stream == "kafka://h:1" && configuration.streamTopic == "events.a")
         #expect(throws: VigilConfiguration.Invalid.self) { try configuration.applyEnvironment(["VIGIL_STREAM_TOPIC": "bad topic"]) }
+    }
+
+    @Test("a record of a tenant whose data may not leave the region is resident, for the topic beside the shared one")
+    func residentRecords() throws {
+        let record = EventCoding.record(
+            DuplicateAnsweredEvent(tenant: "bank-a", paymentId: "p-1", receivedAt: Instant(epochMillis: 1_796_000_000_000), originalScoreId: "s-1")
+        )
+        #expect(try StreamMessage(sequence: 0, record: record).resident == false)
+        #expect(try StreamMessage(sequence: 0, record: record, leavesRegion: { $0 != "bank-a" }).resident == true)
+        #expect(try StreamMessage(sequence: 0, record: record, leavesRegion: { $0 != "bank-b" }).resident == false)
+        #expect(StreamMessage.residentTopic(of: "vigil.events") == "vigil.events.resident")
     }
 }

@@ -18,7 +18,9 @@ Both nodes have one master key and one set of tenants (b's data directory is a c
    `vigil_region_replication_lag_seconds` in its /metrics) and b's next payment of the same debtor sees a's payments
    (`debtor.count_24h`), while b's log holds no record of a's payments.
 3. Data residency: `vigil tenant regions demo a` in b's control plane makes b answer 403 problem+json
-   `urn:vigil:problem:wrong-region` without echoing the request; `--any` serves it again.
+   `urn:vigil:problem:wrong-region` without echoing the request. The same pin in a's control plane: a scores the
+   tenant and ships its record to `vigil.events.resident`, not to `vigil.events`, and b neither folds nor skips
+   anything (it never receives it). `--any` serves it again.
 4. Peer down: region b's Redis killed, a still answers 200 and counts `vigil_region_peer_write_misses_total`.
 """
 from __future__ import annotations
@@ -29,7 +31,7 @@ import subprocess
 import time
 
 import common as c
-from kafka_mock import Mock
+from kafka_mock import Mock, consume
 from shared_state import RedisServer, payment
 
 SCORE = "/v1/payments/score"
@@ -135,6 +137,30 @@ def run(args, tmp: str, stores: dict, mock: Mock) -> None:
     c.check(pinned["paymentId"].encode() not in resp.body and debtor.encode() not in resp.body,
             f"the problem echoes a submitted value: {resp.body!r}")
     c.check(post(node_a, key, pinned).status == 200, "a refused the tenant pinned to a")
+    # The pin in a's control plane too: a keeps serving the tenant (a is in its set), and its shipper puts the
+    # tenant's records on the region-local topic `vigil.events.resident`, which b never reads.
+    # a scored `pinned` above before it knew the pin, so that record went to the shared topic: b skips it (its own
+    # control plane has the pin). Wait for that, so the counts below are settled.
+    until("b skipping a's record of the tenant pinned to a",
+          lambda: (metric(node_b, "vigil_region_events_skipped_total") or 0) >= 1, 30)
+    folded_before = metric(node_b, "vigil_region_events_folded_total")
+    skipped_before = metric(node_b, "vigil_region_events_skipped_total")
+    c.run_cli(args.vigil, ["tenant", "regions", "demo", "a", "--data-dir", data_a])
+    time.sleep(2.5)  # a reloads its tenants every second
+    kept = payment(c.new_payment_id("rg-kept-at-a"), debtor)
+    c.check(post(node_a, key, kept).status == 200, "a refused the tenant pinned to a")
+    until("a shipping the pinned tenant's record", lambda: metric(node_a, "vigil_stream_lag_events") == 0, 30)
+    resident_keys = [k for k, _ in consume(mock.bootstrap, TOPIC + ".resident")]
+    c.check(("demo/" + kept["paymentId"]).encode() in resident_keys,
+            f"the pinned tenant's record is not on {TOPIC}.resident: {resident_keys!r}")
+    shared_keys = [k for k, _ in consume(mock.bootstrap, TOPIC)]
+    c.check(("demo/" + kept["paymentId"]).encode() not in shared_keys, f"the pinned tenant's record reached {TOPIC}")
+    time.sleep(1.0)
+    c.check(metric(node_b, "vigil_region_events_folded_total") == folded_before
+            and metric(node_b, "vigil_region_events_skipped_total") == skipped_before,
+            "b received the pinned tenant's record")
+    c.log(f"ok   tenant pinned to a in a's control plane: its record went to {TOPIC}.resident, never to b")
+    c.run_cli(args.vigil, ["tenant", "regions", "demo", "--any", "--data-dir", data_a])
     c.run_cli(args.vigil, ["tenant", "regions", "demo", "--any", "--data-dir", data_b])
     until("b serving the tenant again",
           lambda: c.request(node_b.port, "POST", SCORE, body=b"{ not json", headers=c.score_headers(key)).status == 400, 10)
