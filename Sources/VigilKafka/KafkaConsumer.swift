@@ -104,35 +104,19 @@ public final class KafkaConsumer: Sendable {
     /// - Throws: `KafkaError` with code `.configuration` for a refused property, `.clientCreation` if librdkafka
     ///   cannot create the client.
     public init(configuration: Configuration) throws(KafkaError) {
-        let conf = rd_kafka_conf_new()!
-        var properties: [(String, String)] = [
-            ("bootstrap.servers", configuration.bootstrapServers.joined(separator: ",")),
-            ("client.id", configuration.clientID),
-            ("group.id", configuration.groupID),
-            ("enable.auto.commit", "false"),
-            ("enable.auto.offset.store", "false"),
-            ("enable.partition.eof", "true"),
-            // A group without a committed offset, or an offset the partition no longer holds, starts at the oldest.
-            ("auto.offset.reset", "earliest"),
-        ]
-        for (key, value) in configuration.properties.sorted(by: { $0.key < $1.key }) {
-            guard !Self.ownedProperties.contains(key) else {
-                rd_kafka_conf_destroy(conf)
-                throw KafkaError(
-                    code: .configuration, errorName: "_INVALID_ARG",
-                    message: "the consumer sets \(key) itself; remove it from the properties"
-                )
-            }
-            properties.append((key, value))
-        }
-        for (key, value) in properties {
-            do throws(KafkaError) {
-                try KafkaProducer.set(key, value, on: conf)
-            } catch {
-                rd_kafka_conf_destroy(conf)
-                throw error
-            }
-        }
+        let conf = try KafkaProducer.makeConf(
+            [
+                ("bootstrap.servers", configuration.bootstrapServers.joined(separator: ",")),
+                ("client.id", configuration.clientID),
+                ("group.id", configuration.groupID),
+                ("enable.auto.commit", "false"),
+                ("enable.auto.offset.store", "false"),
+                ("enable.partition.eof", "true"),
+                // A group without a committed offset, or an offset the partition no longer holds, starts at the oldest.
+                ("auto.offset.reset", "earliest"),
+            ],
+            extra: configuration.properties, owned: Self.ownedProperties, client: "consumer"
+        )
         var errorText = [CChar](repeating: 0, count: 512)
         guard let handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &errorText, errorText.count) else {
             rd_kafka_conf_destroy(conf)

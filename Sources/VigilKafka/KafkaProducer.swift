@@ -47,32 +47,16 @@ public final class KafkaProducer: Sendable {
     /// - Throws: `KafkaError` with code `.configuration` for a refused property, `.clientCreation` if librdkafka
     ///   cannot create the client.
     public init(configuration: Configuration) throws(KafkaError) {
-        let conf = rd_kafka_conf_new()!
-        var properties: [(String, String)] = [
-            ("bootstrap.servers", configuration.bootstrapServers.joined(separator: ",")),
-            ("client.id", configuration.clientID),
-            ("enable.idempotence", "true"),
-            ("acks", "all"),
-            ("message.timeout.ms", String(Self.milliseconds(configuration.deliveryTimeout))),
-        ]
-        for (key, value) in configuration.properties.sorted(by: { $0.key < $1.key }) {
-            guard !Self.ownedProperties.contains(key) else {
-                rd_kafka_conf_destroy(conf)
-                throw KafkaError(
-                    code: .configuration, errorName: "_INVALID_ARG",
-                    message: "the producer sets \(key) itself; remove it from the properties"
-                )
-            }
-            properties.append((key, value))
-        }
-        for (key, value) in properties {
-            do throws(KafkaError) {
-                try Self.set(key, value, on: conf)
-            } catch {
-                rd_kafka_conf_destroy(conf)
-                throw error
-            }
-        }
+        let conf = try Self.makeConf(
+            [
+                ("bootstrap.servers", configuration.bootstrapServers.joined(separator: ",")),
+                ("client.id", configuration.clientID),
+                ("enable.idempotence", "true"),
+                ("acks", "all"),
+                ("message.timeout.ms", String(Self.milliseconds(configuration.deliveryTimeout))),
+            ],
+            extra: configuration.properties, owned: Self.ownedProperties, client: "producer"
+        )
         let deliveries = DeliveryRegistry()
         rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_DR))
         rd_kafka_conf_set_background_event_cb(conf, deliveryReportCallback)
@@ -185,6 +169,30 @@ public final class KafkaProducer: Sendable {
         let (seconds, attoseconds) = duration.components
         let total = seconds * 1000 + attoseconds / 1_000_000_000_000_000
         return Int32(clamping: max(total, 0))
+    }
+
+    /// A librdkafka configuration holding `properties`, then the caller's `extra` ones in key order. An extra one
+    /// that the client sets itself (in `owned`) is refused, naming the `client` ("producer", "consumer").
+    /// - Throws: `KafkaError` `.configuration`; nothing is left allocated.
+    static func makeConf(
+        _ properties: [(String, String)], extra: [String: String], owned: Set<String>, client: String
+    ) throws(KafkaError) -> OpaquePointer {
+        let conf = rd_kafka_conf_new()!
+        do throws(KafkaError) {
+            for key in extra.keys.sorted() where owned.contains(key) {
+                throw KafkaError(
+                    code: .configuration, errorName: "_INVALID_ARG",
+                    message: "the \(client) sets \(key) itself; remove it from the properties"
+                )
+            }
+            for (key, value) in properties + extra.sorted(by: { $0.key < $1.key }).map({ ($0.key, $0.value) }) {
+                try set(key, value, on: conf)
+            }
+        } catch {
+            rd_kafka_conf_destroy(conf)
+            throw error
+        }
+        return conf
     }
 
     static func set(_ key: String, _ value: String, on conf: OpaquePointer) throws(KafkaError) {
