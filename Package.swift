@@ -106,6 +106,13 @@ let package = Package(
             dependencies: ["VigilDomain", "VigilProtection", "VigilGateway", "VigilFeatures", "VigilEngine"],
             swiftSettings: swiftSettings
         ),
+        // Daily files from banks: formats, validation and the intake pipeline (inbox, scan, open, parse, tokenise,
+        // load, metadata). Its back ends (clamd, gpg) are adapters in VigilIntake, behind the protocols declared here.
+        .target(
+            name: "VigilFiles",
+            dependencies: ["VigilDomain", "VigilProtection", "VigilGateway", "VigilJSON", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "VigilReporting", dependencies: ["VigilDomain", "VigilEngine", "VigilEventLog", "VigilJSON"],
             swiftSettings: swiftSettings
@@ -114,7 +121,7 @@ let package = Package(
             name: "VigilServer",
             dependencies: [
                 "VigilDomain", "VigilProtection", "VigilGateway", "VigilEngine", "VigilEventLog", "VigilFeatures",
-                "VigilRules", "VigilJSON",
+                "VigilRules", "VigilJSON", "VigilFiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
@@ -149,7 +156,7 @@ let package = Package(
                 "VigilFeatures", "VigilDomain", "VigilGateway", "VigilOffline", "VigilEvaluation", "VigilTraining", "VigilSimulation", "VigilBench",
                 "VigilRedisState", "VigilRedis", "VigilKafka",
                 "VigilPostgres",
-                "VigilReporting", "VigilKafkaStream",
+                "VigilReporting", "VigilKafkaStream", "VigilFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
