@@ -3,6 +3,8 @@ import VigilDomain
 struct Account {
     var bank: Int
     var name: String
+    /// The account as its own columns, for the daily files that name it without a holder.
+    var identifier: AccountIdentifierText
     /// `name,iban,sortCode,accountNumber,scheme,id,agent`, escaped, as the account is usually written.
     var columns: [UInt8]
     /// The same account written as a GB IBAN (UK accounts only): one account, two spellings, one token.
@@ -11,6 +13,7 @@ struct Account {
     init(bank: Int, name: String, identifier: AccountIdentifierText) {
         self.bank = bank
         self.name = name
+        self.identifier = identifier
         let agent = Bank.all[bank].bic
         let escapedName = csvField(name)
         if !identifier.sortCode.isEmpty {

@@ -3,6 +3,9 @@ struct Customer {
     var account: Int32
     /// Their own account at another bank on the same rail, for transfers to themselves.
     var savings: Int32
+    /// A second current account at their own bank (a joint or a spending account), -1 when none: the bank's
+    /// account-map links it to the customer, and some of their payments (and some scams) go out of it.
+    var second: Int32
     var bank: Int
     /// How many payments they make relative to others.
     var activity: Double

@@ -1,6 +1,6 @@
 import VigilDomain
 
-/// Writes `history.csv` and `labels.csv` rows (docs/data-formats.md) from pre-rendered bytes, with no per-row
+/// Writes `history.csv` and `labels.csv` rows (and the ids, UETRs and times the daily files share with them) (docs/data-formats.md) from pre-rendered bytes, with no per-row
 /// Foundation formatting.
 struct HistoryFormat {
     /// The history columns, in order.
@@ -8,7 +8,7 @@ struct HistoryFormat {
         + "debtor.name,debtor.account.iban,debtor.account.sortCode,debtor.account.accountNumber,debtor.account.scheme,"
         + "debtor.account.id,debtor.agent,creditor.name,creditor.account.iban,creditor.account.sortCode,"
         + "creditor.account.accountNumber,creditor.account.scheme,creditor.account.id,creditor.agent,"
-        + "payee.firstSeenAt,payee.confirmationOfPayee,device.id,device.ip,reference"
+        + "payee.firstSeenAt,payee.confirmationOfPayee,device.id,device.ip,reference,uetr"
     static let labelsHeader = "paymentId,reportedAt,fraudType"
 
     private let world: World
@@ -42,9 +42,30 @@ struct HistoryFormat {
     }
 
     /// The payment id: the payer bank's code and a scrambled sequence number (unique, but not in time order).
-    private func writePaymentId(bank: Int, sequence: UInt32, to file: OutputFile) {
+    func writePaymentId(bank: Int, sequence: UInt32, to file: OutputFile) {
         file.append(idPrefixes[bank])
         file.append(hex: RandomSource.mix(UInt64(sequence) &+ idKey))
+    }
+
+    /// Whether a payment on `scheme` carries an ISO 20022 UETR: SEPA Instant, FedNow and RTP messages do; Faster
+    /// Payments, PIX and UPI name payments their own way.
+    static func hasUETR(_ scheme: PaymentScheme) -> Bool {
+        scheme == .sepaInstant || scheme == .fedNow || scheme == .rtp
+    }
+
+    /// The payment's UETR, a lower-case version-4 UUID made from its sequence number (no random draw, so adding it
+    /// left every other column as it was).
+    func writeUETR(sequence: UInt32, to file: OutputFile) {
+        let high = RandomSource.mix(UInt64(sequence) &+ idKey &+ 0x5545_5452)
+        let low = RandomSource.mix(high ^ 0x9E37_79B9_7F4A_7C15)
+        let hex = Array("0123456789abcdef".utf8)
+        for i in 0..<32 {
+            if i == 8 || i == 12 || i == 16 || i == 20 { file.append(byte: 45) }
+            var nibble = Int(((i < 16 ? high : low) >> UInt64(60 - (i % 16) * 4)) & 0xF)
+            if i == 12 { nibble = 4 }
+            if i == 16 { nibble = 8 | (nibble & 3) }
+            file.append(byte: hex[nibble])
+        }
     }
 
     func writeRow(_ event: PaymentEvent, to file: OutputFile) {
@@ -81,6 +102,8 @@ struct HistoryFormat {
             file.append(template.text)
             if template.numbered { file.append(number: Int64(event.referenceNumber)) }
         }
+        file.append(byte: 44)
+        if HistoryFormat.hasUETR(event.scheme) { writeUETR(sequence: event.sequence, to: file) }
         file.append(byte: 10)
     }
 
@@ -98,13 +121,13 @@ struct HistoryFormat {
 
     /// An RFC 3339 date-time as `bank` writes them: UTC with `Z` or its local offset, with milliseconds or not
     /// (`seconds` forces whole seconds, as for payee dates).
-    private func writeTimestamp(_ millis: Int64, bank: Int, seconds: Bool, to file: OutputFile) {
+    func writeTimestamp(_ millis: Int64, bank: Int, seconds: Bool, to file: OutputFile) {
         let style = Bank.all[bank]
         let offset = style.writesUTC ? 0 : timeline.offsetSeconds(bank: bank, at: millis)
         writeTimestamp(millis, offsetSeconds: offset, utc: style.writesUTC, millis: style.writesMillis && !seconds, to: file)
     }
 
-    private func writeTimestamp(_ millis: Int64, offsetSeconds: Int, utc: Bool, millis withMillis: Bool, to file: OutputFile) {
+    func writeTimestamp(_ millis: Int64, offsetSeconds: Int, utc: Bool, millis withMillis: Bool, to file: OutputFile) {
         let local = millis + Int64(offsetSeconds) * 1000
         let day = Timeline.floorDiv(local, Timeline.dayMillis)
         let ofDay = Int(local - day * Timeline.dayMillis)

@@ -60,4 +60,10 @@ struct Label {
     var debtorBank: Int
     var reportedAtMillis: Int64
     var type: FraudType
+    /// What the fraud-reports file says besides: the creditor account, the amount, the scheme (whether the payment has a
+    /// UETR) and which side reports it.
+    var creditor: Int32
+    var amountMinor: Int64
+    var scheme: PaymentScheme
+    var side: PaymentEvent.Side
 }

@@ -82,8 +82,10 @@ extension SimulationRun {
                 campaigns[active].capacity -= 1
             }
             let roundAmount = random.chance(0.5) ? (amount / 10).rounded() * 10 : amount
+            // Once the main account runs dry, some victims carry on from their second account.
+            let debtor = victim.second >= 0 && random.chance(i == 0 ? 0.1 : 0.4) ? victim.second : victim.account
             var event = PaymentEvent(
-                millis: millis, sequence: takeSequence(), debtor: victim.account, creditor: payee,
+                millis: millis, sequence: takeSequence(), debtor: debtor, creditor: payee,
                 amountMinor: minorUnits(roundAmount, rail), scheme: Bank.all[victim.bank].scheme(&random)
             )
             decorate(&event, customer: victim, day: day, firstSeen: payeeAdded, receiving: campaign == nil ? 0.2 : 0.4, random: &random)
@@ -141,8 +143,10 @@ extension SimulationRun {
             if i > 0 { millis += Int64(random.double(in: 2...20) * 60_000) }
             let target = i % payees.count
             let campaign = payees[target]
+            // A takeover drains every account the login reaches.
+            let debtor = victim.second >= 0 && random.chance(0.4) ? victim.second : victim.account
             var event = PaymentEvent(
-                millis: millis, sequence: takeSequence(), debtor: victim.account, creditor: campaigns[campaign].account,
+                millis: millis, sequence: takeSequence(), debtor: debtor, creditor: campaigns[campaign].account,
                 amountMinor: minorUnits(random.chance(0.4) ? amount.rounded() : amount, rail), scheme: bank.scheme(&random)
             )
             event.debtorAsIBAN = rail == .fasterPayments && random.chance(0.05)
@@ -184,7 +188,7 @@ extension SimulationRun {
         if kind == .investment, random.chance(0.35) { return (random.element(of: pool.exchanges), nil) }
         if kind == .purchase, random.chance(0.3) {
             // A fraudulent seller's own, fresh account: no mule network behind it.
-            return (world.addAccount(bank: world.bank(on: rail, &random), &random), nil)
+            return (world.addAccount(bank: world.fraudBank(on: rail, nonBank: 0.4, &random), &random), nil)
         }
         let campaign = findMule(rail: rail, at: millis, long: kind == .romance || kind == .investment, &random)
         return (campaigns[campaign].account, campaign)
@@ -205,7 +209,8 @@ extension SimulationRun {
         let roll = random.uniform()
         let account: Int32
         if roll < 0.55 || pool.customers.isEmpty {
-            account = world.addAccount(bank: world.bank(on: rail, &random), &random)
+            // A fresh account opened for the ring: online-only e-money and payment accounts are the easiest to open.
+            account = world.addAccount(bank: world.fraudBank(on: rail, nonBank: 0.5, &random), &random)
         } else if roll < 0.85 {
             account = world.customers[Int(random.element(of: pool.customers))].account
         } else {
@@ -300,9 +305,13 @@ extension SimulationRun {
             self.unreported += 1
             return
         }
+        // The payee's bank reports the mule it holds; the payer's bank reports everything else, a mule's own
+        // outgoing payments included.
+        let side: PaymentEvent.Side = type == .mule && isMule(event.creditor) && !isMule(event.debtor) ? .receiving : .sending
         labels.append(Label(
             sequence: event.sequence, debtorBank: world.accounts[Int(event.debtor)].bank,
-            reportedAtMillis: max(millis, event.millis + SimulationRun.hour), type: type
+            reportedAtMillis: max(millis, event.millis + SimulationRun.hour), type: type, creditor: event.creditor,
+            amountMinor: event.amountMinor, scheme: event.scheme, side: side
         ))
     }
 }

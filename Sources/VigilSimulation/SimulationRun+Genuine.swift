@@ -76,8 +76,9 @@ extension SimulationRun {
         }
         if creditor == customer.account { creditor = customer.savings }
         if !business, random.chance(rail == .upi ? 0.7 : 0.5) { amount = amount.rounded(.up) }
+        let debtor = customer.second >= 0 && random.chance(0.25) ? customer.second : customer.account
         var event = PaymentEvent(
-            millis: millis, sequence: takeSequence(), debtor: customer.account, creditor: creditor,
+            millis: millis, sequence: takeSequence(), debtor: debtor, creditor: creditor,
             amountMinor: minorUnits(amount, rail), scheme: bank.scheme(&random)
         )
         if !known { firstSeen = SimulationRun.newPayeeFirstSeen(before: millis, &random) }

@@ -21,6 +21,8 @@ final class SimulationRun {
     var fraudIPs: [Int32] = []
     /// Mixed into payment ids so different seeds give different ids.
     let idKey: UInt64
+    /// The daily files' state while the history is written, when they are asked for.
+    var dailyFiles: DailyFiles?
 
     enum RecurringKind: UInt8 { case salary, rent, bill }
 
@@ -53,8 +55,10 @@ final class SimulationRun {
         return true
     }
 
-    /// Runs the simulation and writes both files.
-    func run(historyTo historyPath: String, labelsTo labelsPath: String) throws(SimulationError) -> SimulationSummary {
+    /// Runs the simulation and writes both files, and the daily files under `dailyFilesDirectory` when given.
+    func run(
+        historyTo historyPath: String, labelsTo labelsPath: String, dailyFilesTo dailyFilesDirectory: String? = nil
+    ) throws(SimulationError) -> SimulationSummary {
         let history = try OutputFile(path: historyPath)
         let labelFile = try OutputFile(path: labelsPath)
         let total = configuration.payments
@@ -67,6 +71,9 @@ final class SimulationRun {
             labels.removeAll()
             unreported = 0
             fraudRows = 0
+        }
+        if dailyFilesDirectory != nil {
+            dailyFiles = DailyFiles(world: world, labels: labels, random: RandomSource(seed: configuration.seed).derived(5))
         }
         var recurringRandom = RandomSource(seed: configuration.seed).derived(3)
         let recurringRows = scheduleRecurring(budget: (total - fraudRows) / 5, &recurringRandom)
@@ -101,14 +108,21 @@ final class SimulationRun {
         try labelFile.close()
         var counts: [FraudType: Int] = [:]
         for label in labels { counts[label.type, default: 0] += 1 }
-        return SimulationSummary(
+        var summary = SimulationSummary(
             rows: rows, labelled: counts, unreported: unreported, customers: world.customers.count, days: timeline.days
         )
+        if let dailyFilesDirectory, let dailyFiles {
+            summary.dailyFiles = try dailyFiles.write(to: dailyFilesDirectory, format: format, timeline: timeline)
+        }
+        return summary
     }
 
     private func flush(day: Int, format: HistoryFormat, to file: OutputFile) -> Int {
         buckets[day].sort { ($0.millis, $0.sequence) < ($1.millis, $1.sequence) }
-        for event in buckets[day] { format.writeRow(event, to: file) }
+        for event in buckets[day] {
+            format.writeRow(event, to: file)
+            dailyFiles?.settle(event)
+        }
         let count = buckets[day].count
         buckets[day] = []
         return count

@@ -12,6 +12,8 @@ public struct SimulationSummary: Sendable, Hashable, CustomStringConvertible {
     public var customers: Int
     /// Days simulated.
     public var days: Int
+    /// The daily files written, when they were asked for.
+    public var dailyFiles: DailyFilesSummary?
 
     public init(rows: Int, labelled: [FraudType: Int], unreported: Int, customers: Int, days: Int) {
         self.rows = rows

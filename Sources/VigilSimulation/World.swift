@@ -1,4 +1,5 @@
 import Foundation
+import VigilDomain
 
 /// Everything the simulated payments move between: accounts, customers, businesses, devices and addresses.
 struct World {
@@ -82,8 +83,21 @@ struct World {
 
     /// A bank on `rail`, weighted by its customer share.
     func bank(on rail: Rail, _ random: inout RandomSource) -> Int {
-        let banks = banksByRail[rail.rawValue]
+        let banks = banksByRail[rail.rawValue].filter { Bank.all[$0].customerShare > 0 }
         return banks[random.weighted(banks.map { Bank.all[$0].customerShare })]
+    }
+
+    /// Where a fraud ring opens an account on `rail`: with probability `nonBank` at one of the rail's e-money, payment
+    /// or crypto-exchange institutions (when it has any), otherwise anywhere, like everyone else.
+    func fraudBank(on rail: Rail, nonBank: Double, _ random: inout RandomSource) -> Int {
+        let others = banksByRail[rail.rawValue].filter { !Bank.all[$0].isBank }
+        guard !others.isEmpty, random.chance(nonBank) else { return bank(on: rail, &random) }
+        return random.element(of: others)
+    }
+
+    /// A crypto-exchange institution on `rail`, if it has one.
+    func exchangeInstitution(on rail: Rail) -> Int? {
+        banksByRail[rail.rawValue].first { Bank.all[$0].institutionType == .cryptoExchange }
     }
 
     private mutating func buildPool(_ rail: Rail, customers count: Int, _ random: inout RandomSource) {
@@ -96,7 +110,11 @@ struct World {
         pool.merchantTypicalAmount = pool.merchants.map { _ in random.logNormal(mu: 3.2, sigma: 0.8) * rail.amountScale }
         pool.utilities = business(.utility, max(4, count / 1500), &random)
         pool.employers = business(.employer, max(10, count / 40), &random)
-        pool.exchanges = business(.exchange, 3, &random)
+        // Exchanges keep client money at their own institution where the rail has one, and at a bank otherwise.
+        pool.exchanges = (0..<3).map { i in
+            let institution = i < 2 ? exchangeInstitution(on: rail) : nil
+            return addAccount(bank: institution ?? bank(on: rail, &random), business: .exchange, &random)
+        }
         pool.marketplaces = business(.marketplace, 4, &random)
         pool.landlords = (0..<max(20, count / 8)).map { _ in
             random.chance(0.25)
@@ -108,7 +126,7 @@ struct World {
                 ? addAccount(bank: bank(on: rail, &random), business: .tradesperson, &random)
                 : addAccount(bank: bank(on: rail, &random), &random)
         }
-        pool.cashOut = (0..<6).map { _ in addAccount(bank: bank(on: rail, &random), &random) }
+        pool.cashOut = (0..<6).map { _ in addAccount(bank: fraudBank(on: rail, nonBank: 0.7, &random), &random) }
         pool.carrierIPs = (0..<max(4, count / 150)).map { _ in addIP(NetworkAddresses.ip(region, &random)) }
         pools[rail.rawValue] = pool
     }
@@ -120,6 +138,7 @@ struct World {
         let name = accounts[Int(account)].name
         let savingsBank = random.chance(0.6) ? self.bank(on: rail, &random) : bank
         let savings = addAccount(bank: savingsBank, name: name, &random)
+        let second = random.chance(0.25) ? addAccount(bank: bank, name: name, &random) : -1
         let channelRoll = random.uniform()
         let channel: Channel = channelRoll < 0.72 ? .mobile : channelRoll < 0.96 ? .web : .branch
         let hourShift = random.chance(0.85) ? 0 : random.element(of: [-2, -1, 2, 3, 5, 8])
@@ -128,7 +147,7 @@ struct World {
         let pool = pools[rail.rawValue]
         let homeIP = addIP(NetworkAddresses.ip(home.region, &random))
         var customer = Customer(
-            account: account, savings: savings, bank: bank,
+            account: account, savings: savings, second: second, bank: bank,
             activity: random.logNormal(mu: 0, sigma: 0.8),
             amountMu: random.double(in: 2.6...4.0) + log(rail.amountScale), amountSigma: random.double(in: 0.6...1.2),
             hourShift: hourShift, preferredChannel: channel, device: device, secondDevice: secondDevice,

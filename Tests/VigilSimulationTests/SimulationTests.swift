@@ -21,7 +21,7 @@ struct SimulationTests {
             debtor.account.sortCode,debtor.account.accountNumber,debtor.account.scheme,debtor.account.id,debtor.agent,\
             creditor.name,creditor.account.iban,creditor.account.sortCode,creditor.account.accountNumber,\
             creditor.account.scheme,creditor.account.id,creditor.agent,payee.firstSeenAt,payee.confirmationOfPayee,\
-            device.id,device.ip,reference
+            device.id,device.ip,reference,uetr
             """)
         #expect(String(decoding: shared.labelsBytes.prefix(32), as: UTF8.self).hasPrefix("paymentId,reportedAt,fraudType\n"))
         #expect(shared.rows.allSatisfy { $0.count == shared.header.count })

@@ -96,7 +96,8 @@ def main(args) -> None:
         twinned.append(row)
         if i % TWIN_EVERY == TWIN_EVERY // 2:
             twin = {**row, "paymentId": row["paymentId"] + "-twin"}
-            probe = {**row, "paymentId": row["paymentId"] + "-probe",
+            # Another payment has another UETR (the twin keeps the payment's own: both banks send the same one).
+            probe = {**row, "paymentId": row["paymentId"] + "-probe", "uetr": "",
                      "amount": str(decimal.Decimal(row["amount"]) + decimal.Decimal("0.01"))}
             twinned += [twin, probe]
             twins.append((row["paymentId"], twin["paymentId"], probe["paymentId"]))
