@@ -141,14 +141,18 @@ struct DailyFiles {
         }
     }
 
-    /// Creates `folder/TYPE.DATE.csv`, lets `rows` write it, and returns the rows written.
+    /// Creates `folder/TYPE.DATE.csv`, lets `rows` write it, and returns the rows written. A file without rows is
+    /// removed again: intake refuses a header-only file, and a bank with nothing to say sends nothing.
     private func writeFile(
         _ folder: String, _ type: DailyFileType, _ date: String, _ rows: (OutputFile) -> Int
-    ) throws(SimulationError) -> Int {
-        let file = try OutputFile(path: folder + "/" + type.rawValue + "." + date + ".csv")
+    ) throws(SimulationError) -> Int? {
+        let path = folder + "/" + type.rawValue + "." + date + ".csv"
+        let file = try OutputFile(path: path)
         let count = rows(file)
         try file.close()
-        return count
+        guard count == 0 else { return count }
+        try? FileManager.default.removeItem(atPath: path)
+        return nil
     }
 
     // MARK: Files
@@ -333,7 +337,8 @@ public struct DailyFilesSummary: Sendable, Hashable, CustomStringConvertible {
 
     public init(date: String) { self.date = date }
 
-    mutating func add(_ type: DailyFileType, _ count: Int) {
+    mutating func add(_ type: DailyFileType, _ count: Int?) {
+        guard let count else { return }
         files += 1
         rows[type, default: 0] += count
     }

@@ -11,13 +11,24 @@ struct SimulatedFiles: Sendable {
     let header: [String]
     let rows: [[String]]
     let labelRows: [[String]]
+    /// The daily files by path under `files/` (`natwest/status.2026-03-06.csv`, `directory.2026-03-06.csv`).
+    let daily: [String: [UInt8]]
 
     init(seed: UInt64, payments: Int) throws {
         let directory = NSTemporaryDirectory() + "vigil-sim-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         configuration = SimulationConfiguration(seed: seed, payments: payments)
-        summary = try simulate(configuration, historyTo: directory + "/history.csv", labelsTo: directory + "/labels.csv")
+        summary = try simulate(
+            configuration, historyTo: directory + "/history.csv", labelsTo: directory + "/labels.csv",
+            dailyFilesTo: directory + "/files"
+        )
+        var daily: [String: [UInt8]] = [:]
+        let root = directory + "/files"
+        for path in try FileManager.default.subpathsOfDirectory(atPath: root) where path.hasSuffix(".csv") {
+            daily[path] = Array(try Data(contentsOf: URL(fileURLWithPath: root + "/" + path)))
+        }
+        self.daily = daily
         historyBytes = Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/history.csv")))
         labelsBytes = Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/labels.csv")))
         let history = CSV.parse(historyBytes)
