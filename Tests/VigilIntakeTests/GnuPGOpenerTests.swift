@@ -190,7 +190,7 @@ struct GnuPGOpenerTests {
         }
     }
 
-    @Test("gpg missing, or silent past the deadline, is unavailable; the hung gpg is killed")
+    @Test("gpg missing, or silent past the deadline (running a command, or decrypting), is unavailable; the hung gpg is killed")
     func unavailable() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -222,5 +222,28 @@ struct GnuPGOpenerTests {
         }
         let pid = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(!FileManager.default.fileExists(atPath: "/proc/\(pid)"), "the hung gpg was left running")
+
+        // A "gpg" that imports the tenant's key, then goes silent while decrypting: open's own deadline.
+        let decryptPid = directory.file("decrypt.pid")
+        let script = [
+            "#!/bin/sh",
+            "case \"$*\" in *--import*) echo \"[GNUPG:] IMPORT_OK 1 \(key.fingerprint)\" >&3; exit 0 ;; esac",
+            "echo $$ > \(decryptPid)",
+            "echo '[GNUPG:] BEGIN_DECRYPTION' >&3",
+            "exec sleep 60",
+        ]
+        let silent = try directory.write("silent-gpg", Array((script.joined(separator: "\n") + "\n").utf8))
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: silent)
+        let stalled = GnuPGOpener(home: directory.file("vigil"), gpg: silent, deadline: .milliseconds(400))
+        var received = 0
+        do {
+            _ = try await stalled.open(file: file, signer: key) { received += $0.count }
+            Issue.record("a silent gpg's file opened")
+        } catch let error as IntakeError {
+            #expect(error.code == .unavailable, "\(error.message)")
+        }
+        #expect(received == 0)
+        let silentPid = try String(contentsOfFile: decryptPid, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!FileManager.default.fileExists(atPath: "/proc/\(silentPid)"), "the silent gpg was left running")
     }
 }
