@@ -82,7 +82,8 @@ public struct GnuPGOpener: FileOpener {
 
         var status = StatusReader()
         var plaintextBytes = 0
-        var open = [child.status]  // stdout is read only once gpg has begun decrypting (below)
+        var open = [child.status]
+        var readingOutput = false  // stdout is read only once gpg has begun decrypting (below)
         var lastProgress = ContinuousClock.now
         while !open.isEmpty {
             try Task.checkCancellation()
@@ -114,7 +115,10 @@ public struct GnuPGOpener: FileOpener {
                         "the file is signed but not encrypted: encrypt it to Vigil's intake key (`vigil intake key`) "
                             + "with gpg --sign --encrypt")
                 }
-                if status.saw("BEGIN_DECRYPTION") && !open.contains(child.output) { open.append(child.output) }
+                if !readingOutput && status.saw("BEGIN_DECRYPTION") {
+                    readingOutput = true
+                    open.append(child.output)
+                }
             }
         }
         let exit = await poolReap(child)
