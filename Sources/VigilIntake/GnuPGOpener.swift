@@ -26,6 +26,8 @@ public struct GnuPGOpener: FileOpener {
     public var gpg: String
     /// The gpgconf program, which stops the home's gpg-agent.
     public var gpgconf: String
+    /// The gpg-connect-agent program, which tells the agent's PID (to wait for its end in ``shutdown()``).
+    public var gpgConnectAgent: String
     /// How long gpg may go without producing anything before it is killed and the file left for a retry.
     public var deadline: Duration
     /// The user id of Vigil's intake key, which ``intakePublicKey()`` finds or creates.
@@ -33,8 +35,9 @@ public struct GnuPGOpener: FileOpener {
 
     public init(
         home: String, gpg: String = "gpg", gpgconf: String = "gpgconf", deadline: Duration = .seconds(30),
-        intakeUserId: String = "Vigil intake <intake@vigil.invalid>"
+        intakeUserId: String = "Vigil intake <intake@vigil.invalid>", gpgConnectAgent: String = "gpg-connect-agent"
     ) {
+        self.gpgConnectAgent = gpgConnectAgent
         self.home = home
         self.gpg = gpg
         self.gpgconf = gpgconf
@@ -227,17 +230,47 @@ public struct GnuPGOpener: FileOpener {
         }
     }
 
-    /// Stops the gpg-agent that gpg started for the private home (`gpgconf --kill all`).
+    /// Stops the gpg-agent that gpg started for the private home (`gpgconf --kill all`) and returns once it has exited
+    /// (or after `deadline`).
     public func shutdown() async {
         let opener = self
-        _ = try? await pool { () throws(IntakeError) in
-            do {
-                let child = try ChildProcess.spawn(
-                    opener.gpgconf, ["--homedir", opener.home, "--kill", "all"], environment: opener.environment)
-                _ = try? child.collect(idle: opener.deadline)
-            } catch {
-                // No gpgconf, no agent it could have started.
-            }
+        let agent = try? await pool { () throws(IntakeError) -> Int32? in
+            // The agent's PID, if one runs; --no-autostart so that asking does not start one.
+            let child = try? ChildProcess.spawn(
+                opener.gpgConnectAgent, ["--homedir", opener.home, "--no-autostart", "getinfo pid", "/bye"],
+                environment: opener.environment)
+            let output = (try? child?.collect(idle: opener.deadline).output) ?? []
+            let line = String(decoding: output, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("D ") }
+            _ = try? opener.runProgram(opener.gpgconf, ["--homedir", opener.home, "--kill", "all"])
+            return line.flatMap { Int32($0.dropFirst(2)) }
+        }
+        guard let pid = agent.flatMap({ $0 }) else { return }
+        let until = ContinuousClock.now + deadline
+        while !Self.hasExited(pid), ContinuousClock.now < until {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Whether the process `pid` is gone (or a zombie, or no longer a gpg-agent: its PID reused).
+    static func hasExited(_ pid: Int32) -> Bool {
+        let fd = Glibc.open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return true }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 512) }
+        guard count > 0 else { return true }
+        // "PID (COMM) STATE …": COMM may hold spaces and parentheses, so the state follows the last ')'.
+        let stat = String(decoding: buffer[..<count], as: UTF8.self)
+        guard let close = stat.lastIndex(of: ")"), stat[..<close].hasSuffix("gpg-agent") else { return true }
+        return stat[stat.index(after: close)...].trimmingPrefix(" ").first == "Z"
+    }
+
+    /// Runs a GnuPG tool other than gpg (gpgconf) to its end; its exit status.
+    func runProgram(_ program: String, _ arguments: [String]) throws(IntakeError) -> Int32 {
+        do {
+            return try ChildProcess.spawn(program, arguments, environment: environment).collect(idle: deadline).exit
+        } catch {
+            throw IntakeError(.unavailable, "\(program) did not run: \(error)")
         }
     }
 

@@ -209,9 +209,10 @@ struct GnuPGOpenerTests {
         } catch {
             #expect(error.code == .unavailable, "\(error.message)")
         }
-        // A "gpg" that never answers: the script records its PID and becomes a sleep.
-        let pidFile = directory.file("hung.pid")
-        let hung = try directory.write("hung-gpg", Array("#!/bin/sh\necho $$ > \(pidFile)\nexec sleep 60\n".utf8))
+        // A "gpg" that never answers: the script becomes a sleep whose argument no other process has. Whether it is
+        // killed as the script or as the sleep, it is the opener's own child, reaped before the call returns.
+        let marker = "60.\(UInt32.random(in: 100_000...999_999))"
+        let hung = try directory.write("hung-gpg", Array("#!/bin/sh\nexec sleep \(marker)\n".utf8))
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: hung)
         let hanging = GnuPGOpener(home: directory.file("vigil"), gpg: hung, deadline: .milliseconds(300))
         do {
@@ -220,17 +221,15 @@ struct GnuPGOpenerTests {
         } catch {
             #expect(error.code == .unavailable, "\(error.message)")
         }
-        let pid = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(!FileManager.default.fileExists(atPath: "/proc/\(pid)"), "the hung gpg was left running")
+        #expect(processes(mentioning: marker).isEmpty && processes(mentioning: hung).isEmpty, "the hung gpg was left running")
 
         // A "gpg" that imports the tenant's key, then goes silent while decrypting: open's own deadline.
-        let decryptPid = directory.file("decrypt.pid")
+        let silentMarker = "60.\(UInt32.random(in: 100_000...999_999))"
         let script = [
             "#!/bin/sh",
             "case \"$*\" in *--import*) echo \"[GNUPG:] IMPORT_OK 1 \(key.fingerprint)\" >&3; exit 0 ;; esac",
-            "echo $$ > \(decryptPid)",
             "echo '[GNUPG:] BEGIN_DECRYPTION' >&3",
-            "exec sleep 60",
+            "exec sleep \(silentMarker)",
         ]
         let silent = try directory.write("silent-gpg", Array((script.joined(separator: "\n") + "\n").utf8))
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: silent)
@@ -243,7 +242,7 @@ struct GnuPGOpenerTests {
             #expect(error.code == .unavailable, "\(error.message)")
         }
         #expect(received == 0)
-        let silentPid = try String(contentsOfFile: decryptPid, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(!FileManager.default.fileExists(atPath: "/proc/\(silentPid)"), "the silent gpg was left running")
+        #expect(
+            processes(mentioning: silentMarker).isEmpty && processes(mentioning: silent).isEmpty, "the silent gpg was left running")
     }
 }
