@@ -113,6 +113,13 @@ let package = Package(
             dependencies: ["VigilDomain", "VigilProtection", "VigilGateway", "VigilJSON", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // The intake's adapters: clamd (INSTREAM over a socket) and gpg (a child process in a private GNUPGHOME), behind
+        // VigilFiles' MalwareScanner and FileOpener. Only the `vigil` executable and tests import it.
+        .target(
+            name: "VigilIntake",
+            dependencies: ["VigilFiles", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "VigilReporting", dependencies: ["VigilDomain", "VigilEngine", "VigilEventLog", "VigilJSON"],
             swiftSettings: swiftSettings
@@ -156,7 +163,7 @@ let package = Package(
                 "VigilFeatures", "VigilDomain", "VigilGateway", "VigilOffline", "VigilEvaluation", "VigilTraining", "VigilSimulation", "VigilBench",
                 "VigilRedisState", "VigilRedis", "VigilKafka",
                 "VigilPostgres",
-                "VigilReporting", "VigilKafkaStream", "VigilFiles",
+                "VigilReporting", "VigilKafkaStream", "VigilFiles", "VigilIntake",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -257,6 +264,9 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilReportingTests", dependencies: ["VigilReporting", "VigilEngine", "VigilDomain", "VigilEventLog"], swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VigilIntakeTests", dependencies: ["VigilIntake", "VigilFiles"], swiftSettings: swiftSettings
         ),
         .testTarget(name: "VigilTrainingTests", dependencies: ["VigilTraining", "VigilTrees"], swiftSettings: swiftSettings),
         .testTarget(

@@ -16,6 +16,9 @@ public struct IntakeError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let undecryptable = Code(value: "undecryptable")
         /// Reading the file failed.
         public static let io = Code(value: "io")
+        /// A public key offered for a tenant is not one usable OpenPGP public key (garbage, a secret key, several
+        /// keys, revoked or expired, cannot sign): not registered.
+        public static let unusableKey = Code(value: "unusable-key")
         public var description: String { value }
     }
 
