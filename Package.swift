@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "VigilPostgres",
             dependencies: [
-                "VigilProtection",
+                "VigilProtection", "VigilFiles",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -235,7 +235,7 @@ let package = Package(
         .testTarget(
             name: "VigilPostgresTests",
             dependencies: [
-                "VigilPostgres", "VigilServer", "VigilProtection", "VigilDomain",
+                "VigilPostgres", "VigilServer", "VigilProtection", "VigilDomain", "VigilFiles",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
