@@ -271,7 +271,7 @@ let package = Package(
         .testTarget(
             name: "VigilServerTests",
             dependencies: [
-                "VigilServer", "VigilDomain", "VigilEventLog", "VigilEngine", "VigilFeatures", "VigilProtection",
+                "VigilServer", "VigilDomain", "VigilEventLog", "VigilEngine", "VigilFeatures", "VigilProtection", "VigilFiles",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
