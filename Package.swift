@@ -110,7 +110,10 @@ let package = Package(
         // load, metadata). Its back ends (clamd, gpg) are adapters in VigilIntake, behind the protocols declared here.
         .target(
             name: "VigilFiles",
-            dependencies: ["VigilDomain", "VigilProtection", "VigilGateway", "VigilJSON", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "VigilDomain", "VigilProtection", "VigilGateway", "VigilJSON", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -266,6 +269,14 @@ let package = Package(
         .testTarget(
             name: "VigilEngineTests",
             dependencies: ["VigilEngine", "VigilDomain", "VigilEventLog", "VigilFeatures", "VigilRules", "VigilTrees", "VigilStateTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VigilFilesTests",
+            dependencies: [
+                "VigilFiles", "VigilDomain", "VigilGateway", "VigilProtection", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -27,7 +27,8 @@ public struct PlaintextOpener: FileOpener {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw IntakeError(.io, "cannot open the received file: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: chunkBytes)
+        // Reads at least 64 bytes at a time, so the PGP check sees a packet header or armour line whole.
+        var buffer = [UInt8](repeating: 0, count: max(chunkBytes, 64))
         var total = 0
         while true {
             let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
@@ -40,7 +41,12 @@ public struct PlaintextOpener: FileOpener {
                 throw IntakeError(.pgpOff, Self.off + "; the file's content is PGP")
             }
             total += n
-            try await body(buffer[..<n])
+            var start = 0
+            while start < n {
+                let end = min(n, start + chunkBytes)
+                try await body(buffer[start..<end])
+                start = end
+            }
         }
         return OpenedFile(signer: nil, plaintextBytes: total)
     }
