@@ -157,6 +157,12 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
             ]
         )
     }
+    if intake.scanner is ScanningOff {
+        logger.warning(
+            "MALWARE SCANNING OF DAILY FILES IS OFF: files from banks are opened unscanned; set intakeScan to clamd:… (docs/intake.md)",
+            metadata: ["vigil.intake.scan": "off"]
+        )
+    }
     logger.info("Model loaded", metadata: ["vigil.model.version": .string(model.version), "vigil.model.trees": .stringConvertible(model.ensemble.treeCount)])
 
     // Snapshots belong to state kept in this process; a shared store keeps its own.
