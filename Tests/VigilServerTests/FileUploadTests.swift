@@ -46,6 +46,11 @@ struct FileUploadTests {
             #expect(FileManager.default.contents(atPath: dir + "/inbox/demo/fraud-reports.2026-12-04.csv") == Data(Self.labels))
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/inbox/.upload").isEmpty)
 
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.bytes())) as? [String: Any])
+            let schema = try #require(((document["components"] as? [String: Any])?["schemas"] as? [String: Any])?["FileRecord"] as? [String: Any])
+            #expect(Set(answer.keys).isSubset(of: Set((schema["properties"] as? [String: Any] ?? [:]).keys)))
+            #expect(Set(schema["required"] as? [String] ?? []).isSubset(of: Set(answer.keys)))
+
             let read = try await get(client, key: key, id: id)
             #expect(read.status == .ok)
             #expect(object(read.body)["hash"] as? String == id)
