@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "VigilPostgres",
             dependencies: [
-                "VigilProtection",
+                "VigilProtection", "VigilFiles",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -110,7 +110,10 @@ let package = Package(
         // load, metadata). Its back ends (clamd, gpg) are adapters in VigilIntake, behind the protocols declared here.
         .target(
             name: "VigilFiles",
-            dependencies: ["VigilDomain", "VigilProtection", "VigilGateway", "VigilJSON", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "VigilDomain", "VigilProtection", "VigilGateway", "VigilJSON", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The intake's adapters: clamd (INSTREAM over a socket) and gpg (a child process in a private GNUPGHOME), behind
@@ -242,7 +245,7 @@ let package = Package(
         .testTarget(
             name: "VigilPostgresTests",
             dependencies: [
-                "VigilPostgres", "VigilServer", "VigilProtection", "VigilDomain",
+                "VigilPostgres", "VigilServer", "VigilProtection", "VigilDomain", "VigilFiles",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -279,9 +282,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "VigilFilesTests",
+            dependencies: [
+                "VigilFiles", "VigilDomain", "VigilGateway", "VigilProtection", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "VigilServerTests",
             dependencies: [
-                "VigilServer", "VigilDomain", "VigilEventLog", "VigilEngine", "VigilFeatures", "VigilProtection",
+                "VigilServer", "VigilDomain", "VigilEventLog", "VigilEngine", "VigilFeatures", "VigilProtection", "VigilFiles",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),

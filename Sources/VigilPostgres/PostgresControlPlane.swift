@@ -180,7 +180,25 @@ public final class PostgresControlPlane: ControlPlane {
                 )
                 """,
             ]
-        )
+        ),
+        Migration(
+            version: 2, name: "daily-file metadata",
+            statements: [
+                """
+                CREATE TABLE vigil_files (
+                    tenant text NOT NULL,
+                    id text NOT NULL,
+                    hash text NOT NULL,
+                    status text NOT NULL,
+                    received_at bigint NOT NULL,
+                    body jsonb NOT NULL,
+                    updated_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (tenant, id)
+                )
+                """,
+                "CREATE INDEX vigil_files_received ON vigil_files (received_at, tenant, id)",
+            ]
+        ),
     ]
 
     /// Applies every migration the database lacks. Nodes starting together take turns on an advisory lock, so

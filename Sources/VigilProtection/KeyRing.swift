@@ -6,6 +6,10 @@ public import VigilDomain
 /// so a device id and an account number with the same text never share a token.
 public enum PIIKind: String, Sendable, CaseIterable {
     case account, name, device, ip, reference
+    /// A bank's customer id from an account-map file, tokenised as `TENANT:customerId` so two banks' customers never meet.
+    case customer
+    /// A card number (PAN) from an account-map file.
+    case card
 }
 
 /// The data keys and the tokenisation key, unwrapped into memory once (see `KeyStore` for the file).
@@ -198,6 +202,8 @@ extension PIIKind {
         case .device: 2
         case .ip: 3
         case .reference: 4
+        case .customer: 5
+        case .card: 6
         }
     }
 

@@ -234,6 +234,19 @@ public struct Administration: Sendable {
         )
     }
 
+    /// Registers the public key a tenant signs its daily files with, replacing any before it. The key must have been
+    /// checked (`FileOpener.inspect`); the audit record keeps its fingerprint.
+    public func setPGPKey(name: String, key: TenantConfig.PGPKey) throws {
+        var previous: String?
+        try change(name) { config in
+            previous = config.pgpKey?.fingerprint
+            config.pgpKey = key
+        }
+        try audit.append(
+            actor: actor, action: "tenant.pgp-key", target: name, details: ["fingerprint": key.fingerprint, "replaced": previous ?? "none"]
+        )
+    }
+
     /// Records an action taken elsewhere (the server reloading a hand-edited file, a token issued).
     public func record(action: String, target: String?, details: [String: String] = [:]) throws {
         try audit.append(actor: actor, action: action, target: target, details: details)

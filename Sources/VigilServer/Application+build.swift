@@ -9,6 +9,7 @@ public import ServiceLifecycle
 import VigilDomain
 public import VigilEngine
 import VigilEventLog
+public import VigilFiles
 public import VigilFeatures
 import VigilGateway
 public import VigilProtection
@@ -30,16 +31,18 @@ public struct StartupError: Error, CustomStringConvertible {
 ///   - usage: Where tenants' usage plans are spent: this process by default, or a store all nodes share.
 ///   - stream: Where the event log is shipped (`vigil serve --stream kafka://…` passes the Kafka adapter's); nil for
 ///     nowhere.
+///   - intake: The daily-file intake's back ends and metadata store (`vigil serve` passes clamd, gpg and
+///     PostgreSQL's when configured); the embedded defaults when not given.
 public func buildApplication(
     configuration: VigilConfiguration, controlPlane: (any ControlPlane)? = nil, logger: Logger, failStop: FailStop = FailStop(),
-    usage: any UsageLimiting = UsageLimiter(), stream: (any EventStreamSink)? = nil,
+    usage: any UsageLimiting = UsageLimiter(), stream: (any EventStreamSink)? = nil, intake: IntakeBackends = IntakeBackends(),
     onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
 ) async throws -> some ApplicationProtocol {
     var backend = StateBackend.embedded(duplicateRetentionHours: configuration.duplicateRetentionHours)
     backend.usage = usage
     return try await buildApplication(
         configuration: configuration, controlPlane: controlPlane, backend: backend, logger: logger, failStop: failStop,
-        stream: stream, onListening: onListening
+        stream: stream, intake: intake, onListening: onListening
     )
 }
 
@@ -49,7 +52,7 @@ public func buildApplication(
 public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
     configuration: VigilConfiguration, controlPlane: (any ControlPlane)? = nil, backend: StateBackend<Store, Duplicates>, logger: Logger,
     failStop: FailStop = FailStop(), stream: (any EventStreamSink)? = nil, peerEvents: (any PeerEventSource)? = nil,
-    onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
+    intake: IntakeBackends = IntakeBackends(), onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
 ) async throws -> some ApplicationProtocol {
     // Every argument is checked, the model included, before the data directory is created or written.
     let checked = try ConfigurationCheck(configuration)
@@ -139,7 +142,11 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
     logger.info("Scoring state", metadata: ["vigil.state": .string(backend.summary)])
     let responder = VigilResponder(
         engine: engine, state: state, metrics: metrics, tokens: tokens, openAPI: try OpenAPIDocument.bytes(),
-        checksClientCertificates: tls?.requiresClientCertificate ?? false
+        checksClientCertificates: tls?.requiresClientCertificate ?? false,
+        files: FileEndpoints(
+            store: intake.store ?? DataDirectoryFileStore(dataDirectory: data), layout: IntakeLayout(dataDirectory: data),
+            settings: configuration.intakeSettings
+        )
     )
     if let tls {
         logger.notice(
@@ -148,6 +155,12 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
                 "vigil.tls.min_version": .string(configuration.tlsMinimumVersion.rawValue),
                 "vigil.tls.client_certificates": .string(tls.requiresClientCertificate ? "required" : "not requested"),
             ]
+        )
+    }
+    if intake.scanner is ScanningOff {
+        logger.warning(
+            "MALWARE SCANNING OF DAILY FILES IS OFF: files from banks are opened unscanned; set intakeScan to clamd:… (docs/intake.md)",
+            metadata: ["vigil.intake.scan": "off"]
         )
     }
     logger.info("Model loaded", metadata: ["vigil.model.version": .string(model.version), "vigil.model.trees": .stringConvertible(model.ensemble.treeCount)])

@@ -26,6 +26,8 @@ public struct ProblemDetails: Error, Sendable, Equatable {
         case paymentIdReused = "payment-id-reused"
         case payloadTooLarge = "payload-too-large"
         case unsupportedMediaType = "unsupported-media-type"
+        case invalidFileName = "invalid-file-name"
+        case fileInProgress = "file-in-progress"
         case notReady = "not-ready"
         case unavailable
         case internalError = "internal-error"
@@ -40,7 +42,8 @@ public struct ProblemDetails: Error, Sendable, Equatable {
             case .rateLimited, .quotaExhausted: .tooManyRequests
             case .notFound: .notFound
             case .methodNotAllowed: .methodNotAllowed
-            case .paymentInProgress, .paymentIdReused: .conflict
+            case .paymentInProgress, .paymentIdReused, .fileInProgress: .conflict
+            case .invalidFileName: .badRequest
             case .payloadTooLarge: .contentTooLarge
             case .unsupportedMediaType: .unsupportedMediaType
             case .notReady, .unavailable: .serviceUnavailable
@@ -66,6 +69,8 @@ public struct ProblemDetails: Error, Sendable, Equatable {
             case .paymentIdReused: "Payment id reused"
             case .payloadTooLarge: "Payload too large"
             case .unsupportedMediaType: "Unsupported media type"
+            case .invalidFileName: "Invalid file name"
+            case .fileInProgress: "File in progress"
             case .notReady: "Not ready"
             case .unavailable: "Service unavailable"
             case .internalError: "Internal error"

@@ -40,6 +40,22 @@ public struct TenantConfig: Sendable, Codable, Equatable {
     /// nil for any region. A node of another region (or of none) answers `403 wrong-region`; its answers and events
     /// are not copied to regions outside the set.
     public var regions: [String]?
+    /// The public key the tenant signs its daily files with (`vigil tenant pgp-key`); nil until one is registered.
+    /// With `intakePGP gpg` a file must carry a good signature by this key.
+    public var pgpKey: PGPKey?
+
+    /// A tenant's registered OpenPGP public key.
+    public struct PGPKey: Sendable, Codable, Equatable {
+        /// The primary key's fingerprint, 40 upper-case hex digits.
+        public var fingerprint: String
+        /// The ASCII-armoured public key.
+        public var armored: String
+
+        public init(fingerprint: String, armored: String) {
+            self.fingerprint = fingerprint
+            self.armored = armored
+        }
+    }
 
     /// The id an API key goes by in `vigil tenant list` and `vigil tenant api-keys --revoke`: the first 12 hex
     /// digits of its SHA-256, enough to tell a tenant's keys apart and useless for finding the key.
@@ -96,6 +112,7 @@ public struct TenantTable: Sendable {
                 if a.clientCertificates != b.clientCertificates { changes.append(name + ":clientCertificates") }
                 if (a.acceptAPIKeys ?? true) != (b.acceptAPIKeys ?? true) { changes.append(name + ":acceptAPIKeys") }
                 if a.regions != b.regions { changes.append(name + ":regions") }
+                if a.pgpKey != b.pgpKey { changes.append(name + ":pgpKey") }
             default: break
             }
         }

@@ -1,4 +1,5 @@
 public import Foundation
+public import VigilFiles
 public import VigilEventLog
 import VigilProtection
 
@@ -116,6 +117,23 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
     public var stream: String?
     /// The Kafka topic the event log is shipped to.
     public var streamTopic: String = "vigil.events"
+    /// Where daily files are scanned for malware: `off` (the embedded default, warned about at start),
+    /// `clamd:/path/to/clamd.socket` or `clamd:tcp://host:port` (docs/intake.md).
+    public var intakeScan: String = "off"
+    /// Whether daily files are PGP: `off` (plain CSV) or `gpg` (encrypted to Vigil's intake key, signed by the
+    /// tenant's registered key).
+    public var intakePGP: String = "off"
+    /// The fraction of a file's rows (0–1) that may be bad before the whole file is rejected.
+    public var intakeErrorThreshold: Double = 0.01
+    /// The largest daily file taken, in bytes (HTTPS uploads past it get 413).
+    public var intakeMaxFileBytes: Int = 2 << 30
+    /// Milliseconds a file in the inbox must stay unchanged before it is taken (100–600000).
+    public var intakeSettleMilliseconds: Int = 2000
+
+    /// The intake settings, checked.
+    public var intakeSettings: IntakeSettings {
+        IntakeSettings(errorThreshold: intakeErrorThreshold, maxFileBytes: intakeMaxFileBytes, settleMilliseconds: intakeSettleMilliseconds)
+    }
     /// What a region's name must be.
     public static let regionNameRule = "must be 1–63 lower-case letters, digits, '-' or '_'"
 
@@ -156,6 +174,7 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         case state, statePrefix, stateTimeoutMilliseconds, stateExpiryDays, stateFailure, stateTLSCAPath
         case stream, streamTopic
         case region, peerRegion, peerState, peerStream, peerWriteTimeoutMilliseconds
+        case intakeScan, intakePGP, intakeErrorThreshold, intakeMaxFileBytes, intakeSettleMilliseconds
     }
 
     public init(from decoder: any Decoder) throws {
@@ -207,6 +226,11 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         peerStream = try c.decodeIfPresent(String.self, forKey: .peerStream)
         peerWriteTimeoutMilliseconds =
             try c.decodeIfPresent(Int.self, forKey: .peerWriteTimeoutMilliseconds) ?? defaults.peerWriteTimeoutMilliseconds
+        intakeScan = try c.decodeIfPresent(String.self, forKey: .intakeScan) ?? defaults.intakeScan
+        intakePGP = try c.decodeIfPresent(String.self, forKey: .intakePGP) ?? defaults.intakePGP
+        intakeErrorThreshold = try c.decodeIfPresent(Double.self, forKey: .intakeErrorThreshold) ?? defaults.intakeErrorThreshold
+        intakeMaxFileBytes = try c.decodeIfPresent(Int.self, forKey: .intakeMaxFileBytes) ?? defaults.intakeMaxFileBytes
+        intakeSettleMilliseconds = try c.decodeIfPresent(Int.self, forKey: .intakeSettleMilliseconds) ?? defaults.intakeSettleMilliseconds
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -266,6 +290,8 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
             ("VIGIL_STATE_TIMEOUT_MS", \.stateTimeoutMilliseconds),
             ("VIGIL_STATE_EXPIRY_DAYS", \.stateExpiryDays),
             ("VIGIL_PEER_WRITE_TIMEOUT_MS", \.peerWriteTimeoutMilliseconds),
+            ("VIGIL_INTAKE_MAX_FILE_BYTES", \.intakeMaxFileBytes),
+            ("VIGIL_INTAKE_SETTLE_MS", \.intakeSettleMilliseconds),
         ]
         for (name, key) in numbers {
             guard let value = environment[name] else { continue }
@@ -300,6 +326,12 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         if let value = environment["VIGIL_STATE_FAILURE"] { stateFailure = try StateFailure(parsing: value, from: "VIGIL_STATE_FAILURE") }
         if let value = environment["VIGIL_STREAM"] { stream = value }
         if let value = environment["VIGIL_STREAM_TOPIC"] { streamTopic = value }
+        if let value = environment["VIGIL_INTAKE_SCAN"] { intakeScan = value }
+        if let value = environment["VIGIL_INTAKE_PGP"] { intakePGP = value }
+        if let value = environment["VIGIL_INTAKE_ERROR_THRESHOLD"] {
+            guard let fraction = Double(value) else { throw Invalid(description: "VIGIL_INTAKE_ERROR_THRESHOLD must be a number") }
+            intakeErrorThreshold = fraction
+        }
         if let value = environment["VIGIL_TLS_MIN_VERSION"] {
             tlsMinimumVersion = try TLSMinimumVersion(parsing: value, from: "VIGIL_TLS_MIN_VERSION")
         }
@@ -331,6 +363,8 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
             ("stateTimeoutMilliseconds", stateTimeoutMilliseconds, 10...60_000),
             ("stateExpiryDays", stateExpiryDays, 8...3660),
             ("peerWriteTimeoutMilliseconds", peerWriteTimeoutMilliseconds, 10...5000),
+            ("intakeMaxFileBytes", intakeMaxFileBytes, 1...(1 << 40)),
+            ("intakeSettleMilliseconds", intakeSettleMilliseconds, 100...600_000),
         ]
         for (name, value, range) in ranges where !range.contains(value) {
             throw Invalid(description: "\(name) must be between \(range.lowerBound) and \(range.upperBound)")
@@ -377,6 +411,15 @@ public struct VigilConfiguration: Sendable, Equatable, Codable {
         }
         guard Self.createdAtSkewRange.contains(createdAtSkewSeconds) else {
             throw Invalid(description: "createdAtSkewSeconds must be between 0 and \(Self.createdAtSkewRange.upperBound)")
+        }
+        guard intakeErrorThreshold.isFinite, (0...1).contains(intakeErrorThreshold) else {
+            throw Invalid(description: "intakeErrorThreshold must be a fraction between 0 and 1 (0.01 is 1% of a file's rows)")
+        }
+        do {
+            _ = try IntakeScanSetting(parsing: intakeScan)
+            _ = try IntakePGPSetting(parsing: intakePGP)
+        } catch {
+            throw Invalid(description: error.description)
         }
         guard Self.createdAtLagRange.contains(createdAtLagSeconds) else {
             throw Invalid(description: "createdAtLagSeconds must be between 60 and \(Self.createdAtLagRange.upperBound) (3660 days)")

@@ -84,14 +84,17 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
     public let tokens: TokenAuthority
     let openAPI: ByteBuffer
     let decoder: PaymentRequestDecoder
+    /// The daily-file routes' inbox and metadata store; nil on a node that takes no files.
+    let files: FileEndpoints?
 
     /// Largest request body accepted.
     public static var maxBodyBytes: Int { 64 * 1024 }
 
     public init(
         engine: ScoringEngine<Store, Log, Duplicates>, state: ServerState, metrics: ServerMetrics, tokens: TokenAuthority, openAPI: [UInt8],
-        checksClientCertificates: Bool = false
+        checksClientCertificates: Bool = false, files: FileEndpoints? = nil
     ) {
+        self.files = files
         self.engine = engine
         self.state = state
         self.metrics = metrics
@@ -107,14 +110,28 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
         case ready = "/ready"
         case metrics = "/metrics"
         case openAPI = "/openapi.json"
+        case files = "/v1/files"
+        case file = "/v1/files/{id}"
 
-        var method: HTTPRequest.Method { self == .score ? .post : .get }
+        var method: HTTPRequest.Method { self == .score || self == .files ? .post : .get }
+
+        /// The route a path names, and for `/v1/files/{id}` the id.
+        static func resolve(_ path: String) -> (Route?, String?) {
+            let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+            if let route = Route(rawValue: trimmed) { return (route, nil) }
+            let prefix = "/v1/files/"
+            if trimmed.hasPrefix(prefix), trimmed.count > prefix.count {
+                let id = trimmed.dropFirst(prefix.count)
+                if !id.contains("/") { return (.file, String(id)) }
+            }
+            return (nil, nil)
+        }
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
         let started = ContinuousClock.now
         let path = request.uri.path
-        let route = Route(rawValue: path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path)
+        let (route, fileID) = Route.resolve(path)
         var response: Response
         do {
             guard let route else { throw ProblemDetails(.notFound, "No resource lives at this path.") }
@@ -124,7 +141,7 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
                     headers: [.allow: route.method.rawValue]
                 )
             }
-            response = try await handle(route, request: request, context: context, started: started)
+            response = try await handle(route, request: request, context: context, started: started, fileID: fileID)
         } catch let problem as ProblemDetails {
             // `instance` names the route template only: an unknown path is client input and may hold personal data.
             response = problem.response(instance: route?.rawValue)
@@ -140,8 +157,14 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
         return response
     }
 
-    func handle(_ route: Route, request: Request, context: Context, started: ContinuousClock.Instant) async throws -> Response {
+    func handle(
+        _ route: Route, request: Request, context: Context, started: ContinuousClock.Instant, fileID: String? = nil
+    ) async throws -> Response {
         switch route {
+        case .files:
+            return try await uploadFile(request, context: context)
+        case .file:
+            return try await fileRecord(fileID ?? "", request, context: context)
         case .health:
             return json(#"{"status":"ok"}"#)
         case .ready:

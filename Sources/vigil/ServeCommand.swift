@@ -5,6 +5,7 @@ import Logging
 import ServiceLifecycle
 import VigilEventLog
 import VigilKafkaStream
+import VigilPostgres
 import VigilProtection
 import VigilRedisState
 import VigilServer
@@ -66,6 +67,12 @@ struct ServeCommand: AsyncParsableCommand {
     ))
     var stream: String?
     @Option(name: .customLong("stream-topic"), help: "The Kafka topic the event log is shipped to (default vigil.events).") var streamTopic: String?
+    @Option(
+        name: .customLong("intake-scan"),
+        help: ArgumentHelp("Malware scanning of daily files: off (default, warned about), clamd:/path/to/socket or clamd:tcp://host:port.", valueName: "scanner")
+    )
+    var intakeScan: String?
+    @Option(name: .customLong("intake-pgp"), help: "Daily files are plain CSV (off, the default) or PGP, encrypted and signed (gpg).") var intakePGP: String?
 
     func run() async throws {
         var configuration = VigilConfiguration()
@@ -90,6 +97,8 @@ struct ServeCommand: AsyncParsableCommand {
             if let stateTLSCA { configuration.stateTLSCAPath = stateTLSCA }
             if let stream { configuration.stream = stream }
             if let streamTopic { configuration.streamTopic = streamTopic }
+            if let intakeScan { configuration.intakeScan = intakeScan }
+            if let intakePGP { configuration.intakePGP = intakePGP }
             if let stateFailure { configuration.stateFailure = try .init(parsing: stateFailure, from: "--state-failure") }
             if let region { configuration.region = region }
             if let peerRegion { configuration.peerRegion = peerRegion }
@@ -119,6 +128,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIError("cannot harden the process: \(error)")
         }
         let plane = try await openControlPlane(configuration.controlPlane, logger: logger)
+        // File metadata goes where the control plane is: PostgreSQL's `vigil_files`, or the data directory.
+        let intake = try intakeBackends(configuration, store: (plane as? PostgresControlPlane).map(PostgresFileStore.init))
         var eventStream: (any EventStreamSink)?
         if let stream = configuration.stream {
             do {
@@ -147,7 +158,7 @@ struct ServeCommand: AsyncParsableCommand {
                 }
                 let app = try await buildApplication(
                     configuration: configuration, controlPlane: plane, backend: backend, logger: logger, failStop: failStop,
-                    stream: eventStream, peerEvents: peerEvents, onListening: listening
+                    stream: eventStream, peerEvents: peerEvents, intake: intake, onListening: listening
                 )
                 try await failStop.run(app, logger: logger)
             } else if configuration.hasSharedState {
@@ -159,13 +170,13 @@ struct ServeCommand: AsyncParsableCommand {
                 }
                 let app = try await buildApplication(
                     configuration: configuration, controlPlane: plane, backend: backend, logger: logger, failStop: failStop,
-                    stream: eventStream, peerEvents: peerEvents, onListening: listening
+                    stream: eventStream, peerEvents: peerEvents, intake: intake, onListening: listening
                 )
                 try await failStop.run(app, logger: logger)
             } else {
                 let app = try await buildApplication(
                     configuration: configuration, controlPlane: plane, logger: logger, failStop: failStop, stream: eventStream,
-                    onListening: listening
+                    intake: intake, onListening: listening
                 )
                 try await failStop.run(app, logger: logger)
             }

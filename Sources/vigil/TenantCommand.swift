@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VigilFiles
 import VigilProtection
 import VigilServer
 
@@ -8,7 +9,7 @@ struct TenantCommand: AsyncParsableCommand {
         commandName: "tenant", abstract: "Manage tenants (banks). Every change is recorded in the audit log.",
         subcommands: [
             List.self, Create.self, Erase.self, Thresholds.self, Perspectives.self, Plan.self, Allow.self, Regions.self, Rules.self,
-            BindCertificate.self, Token.self, APIKeys.self,
+            BindCertificate.self, Token.self, APIKeys.self, PGPKey.self,
         ]
     )
 
@@ -194,6 +195,47 @@ struct TenantCommand: AsyncParsableCommand {
                 }
                 try admin.bindCertificate(name: name, binding: binding)
             }
+        }
+    }
+}
+
+extension TenantCommand {
+    struct PGPKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "pgp-key",
+            abstract: "Register the OpenPGP public key a tenant signs its daily files with (replaces any before it).",
+            discussion: """
+                The key is checked with gpg first (intakePGP gpg, --intake-pgp gpg); its fingerprint and the armoured key \
+                are stored with the tenant and the change is audited. With PGP intake on, a file must carry a good \
+                signature by this key. A running server picks the change up within a second.
+                """
+        )
+
+        @Argument(help: "Tenant name.") var name: String
+        @Argument(help: "The tenant's ASCII-armoured public key file.") var file: String
+        @Option(name: .customLong("intake-pgp"), help: "off or gpg (default: env VIGIL_INTAKE_PGP, else off).") var intakePGP: String?
+        @OptionGroup var data: DataDirectoryOption
+
+        func validate() throws { try validateTenantName(name) }
+
+        func run() async throws {
+            guard let bytes = FileManager.default.contents(atPath: file), let armored = String(data: bytes, encoding: .utf8) else {
+                throw CLIError("tenant pgp-key: cannot read \(file) as text")
+            }
+            var configuration = VigilConfiguration()
+            configuration.dataDirectory = data.dataDir
+            configuration.intakePGP = intakePGP ?? ProcessInfo.processInfo.environment["VIGIL_INTAKE_PGP"] ?? "off"
+            let opener = try intakeBackends(configuration).opener
+            let key: TenantSigningKey
+            do {
+                key = try await opener.inspect(publicKey: armored)
+            } catch {
+                throw CLIError("tenant pgp-key: \(error)")
+            }
+            try await administer("tenant pgp-key", data) {
+                try $0.setPGPKey(name: name, key: TenantConfig.PGPKey(fingerprint: key.fingerprint, armored: key.armored))
+            }
+            print("registered key \(key.fingerprint) for tenant \(name)")
         }
     }
 }

@@ -25,7 +25,7 @@ struct PostgresControlPlaneTests {
             }
             return versions
         }
-        #expect(versions == [1])
+        #expect(versions == [1, 2])
     }
 
     /// A server that accepts the connection and never answers (PostgreSQL hung, or a black-holed port): the

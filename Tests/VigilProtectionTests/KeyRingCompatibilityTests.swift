@@ -46,6 +46,8 @@ struct KeyRingCompatibilityTests {
         (.device, "dev-1", "4be79b8146ff92de4bc3dcea7a6ab01d178b08d7bc4f7ac769247d102651f696"),
         (.ip, "203.0.113.9", "4e74cc189a89466ef1fcfdd997f376a4970838527e1ee017af7eb4dee7d5cd4f"),
         (.reference, "rent", "52f5b1f86d0f279381f6c5a40f57a09033a5edb4872ab7f002d8a2c7599bcedb"),
+        (.customer, "bank-a:C-1001", "0e03e151e92377f16ee738b3ca50f93e2a191f31c6e34f55f5786bb46bd180e8"),
+        (.card, "4111111111111111", "4ccba6bae70bd097a5dd85cb5e0d9262e37dede454bce7d1aab12aaa96227811"),
     ])
     func tokensArePinnedForAFixedKey(kind: PIIKind, value: String, hex: String) throws {
         let keys = try FixedKeys.keyRing()
