@@ -9,10 +9,16 @@ public struct IntakeBackends: Sendable {
     public var opener: any FileOpener
     /// Where file metadata is kept; nil for the data directory's files.
     public var store: (any FileMetadataStore)?
+    /// Stops what the back ends started (the gpg opener's agent); called once, when the service or verb ends.
+    public var shutdown: @Sendable () async -> Void
 
-    public init(scanner: any MalwareScanner = ScanningOff(), opener: any FileOpener = PlaintextOpener(), store: (any FileMetadataStore)? = nil) {
+    public init(
+        scanner: any MalwareScanner = ScanningOff(), opener: any FileOpener = PlaintextOpener(), store: (any FileMetadataStore)? = nil,
+        shutdown: @escaping @Sendable () async -> Void = {}
+    ) {
         self.scanner = scanner
         self.opener = opener
         self.store = store
+        self.shutdown = shutdown
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VigilFiles
+import VigilIntake
 import VigilPostgres
 import VigilProtection
 import VigilServer
@@ -21,11 +22,15 @@ struct IntakeCommand: AsyncParsableCommand {
 
         func run() async throws {
             let backends = try intake.backends()
+            let key: String
             do {
-                print(try await backends.opener.intakePublicKey(), terminator: "")
+                key = try await backends.opener.intakePublicKey()
             } catch {
+                await backends.shutdown()
                 throw CLIError("intake key: \(error)")
             }
+            await backends.shutdown()
+            print(key, terminator: "")
         }
     }
 }
@@ -69,15 +74,15 @@ func intakeBackends(_ configuration: VigilConfiguration, store: (any FileMetadat
     }
     switch scan {
     case .off: backends.scanner = ScanningOff()
-    case .clamdSocket, .clamdTCP:
-        // VigilIntake.ClamdScanner (helper A) replaces this line once merged.
-        throw CLIError("intakeScan \(scan): this build has no clamd scanner yet; use intakeScan off")
+    case .clamdSocket(let path): backends.scanner = ClamdScanner(address: .unix(path: path))
+    case .clamdTCP(let host, let port): backends.scanner = ClamdScanner(address: .tcp(host: host, port: port))
     }
     switch pgp {
     case .off: backends.opener = PlaintextOpener()
     case .gpg:
-        // VigilIntake.GnuPGOpener(home: configuration.dataDirectory + "/intake/gnupg") (helper A) replaces this line once merged.
-        throw CLIError("intakePGP gpg: this build has no gpg opener yet; use intakePGP off")
+        let opener = GnuPGOpener(home: configuration.dataDirectory + "/intake/gnupg")
+        backends.opener = opener
+        backends.shutdown = { await opener.shutdown() }
     }
     return backends
 }

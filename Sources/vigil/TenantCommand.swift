@@ -225,13 +225,15 @@ extension TenantCommand {
             var configuration = VigilConfiguration()
             configuration.dataDirectory = data.dataDir
             configuration.intakePGP = intakePGP ?? ProcessInfo.processInfo.environment["VIGIL_INTAKE_PGP"] ?? "off"
-            let opener = try intakeBackends(configuration).opener
+            let backends = try intakeBackends(configuration)
             let key: TenantSigningKey
             do {
-                key = try await opener.inspect(publicKey: armored)
+                key = try await backends.opener.inspect(publicKey: armored)
             } catch {
+                await backends.shutdown()
                 throw CLIError("tenant pgp-key: \(error)")
             }
+            await backends.shutdown()
             try await administer("tenant pgp-key", data) {
                 try $0.setPGPKey(name: name, key: TenantConfig.PGPKey(fingerprint: key.fingerprint, armored: key.armored))
             }
