@@ -269,6 +269,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "VigilFilesTests", dependencies: ["VigilFiles", "VigilDomain", "VigilGateway", "VigilProtection"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "VigilServerTests",
             dependencies: [
                 "VigilServer", "VigilDomain", "VigilEventLog", "VigilEngine", "VigilFeatures", "VigilProtection",
