@@ -397,12 +397,12 @@ public struct LabelReader: Sendable {
                 summary.reject(line: record.line, reason: "expected \(names.count) cells, found \(record.fields.count)")
                 continue
             }
-            let paymentId = record.fields[id]
-            guard !paymentId.isEmpty, paymentId.count <= 64 else {
-                summary.reject(line: record.line, reason: "paymentId: must be 1 to 64 characters long")
+            // The same rules as a fraud-reports daily file's cells (FieldRules), so a label means one thing.
+            guard case .success(let paymentId) = FieldRules.paymentId(record.fields[id]) else {
+                summary.reject(line: record.line, reason: "paymentId: must be 1 to 64 characters long, without control characters")
                 continue
             }
-            guard let text = timeFormat.rfc3339(record.fields[reported], utcOffset: utcOffset), let at = Instant(rfc3339: text) else {
+            guard let text = timeFormat.rfc3339(record.fields[reported], utcOffset: utcOffset), case .success(let at) = FieldRules.instant(text) else {
                 summary.reject(line: record.line, reason: "reportedAt: not a \(timeFormat.name) time")
                 continue
             }

@@ -8,7 +8,9 @@ import VigilOffline
 struct FileOptions: ParsableArguments {
     @Option(help: "Payment history CSV (docs/data-formats.md).") var history: String?
     @Option(help: "Fraud-report CSV (paymentId,reportedAt,fraudType).") var labels: String?
-    @Option(help: "Map canonical column names to yours, or set one to a constant: canonical=theirs,canonical=const:VALUE,…") var map: String?
+    @Option(
+        help: "Map canonical column names to yours, or set one to a constant: canonical=theirs,canonical=const:VALUE,… (may be repeated)."
+    ) var map: [String] = []
     @Option(
         name: .customLong("label-column"),
         help: "Take labels from this history column (1/true/yes: fraud; 0/false/no/empty: not), instead of --labels."
@@ -21,7 +23,7 @@ struct FileOptions: ParsableArguments {
     @Option(name: .customLong("amount-format"), help: "decimal, decimal-comma or minor-units.") var amountFormat: String = "decimal"
     @Option(name: .customLong("data-dir"), help: "Use this data directory's tokenisation keys (tokens then match the server's).") var dataDir: String?
 
-    func mapping() throws -> ColumnMapping { try map.map { try ColumnMapping(parsing: $0) } ?? ColumnMapping() }
+    func mapping() throws -> ColumnMapping { try ColumnMapping(parsing: map.joined(separator: ",")) }
 
     func time() throws -> TimeFormat {
         let format = try TimeFormat(parsing: timeFormat)
@@ -59,7 +61,11 @@ struct FileOptions: ParsableArguments {
         guard let labels else { return [:] }
         let (read, summary) = try LabelReader(mapping: try mapping(), timeFormat: try time(), utcOffset: utcOffset).read(try readFile(labels))
         printError((summary.report(name: labels).utf8))
-        try Self.refuseIfEveryRowRejected(summary, name: labels)
+        if summary.read > 0, summary.accepted == 0 {
+            // Not fatal, as a history would be: --time-format applies to both files, and a history read with another
+            // format than its labels has always run unlabelled.
+            printError(("warning: every row of \(labels) was rejected, so no payment is labelled; check its time format\n".utf8))
+        }
         return read
     }
 
