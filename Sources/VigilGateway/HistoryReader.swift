@@ -158,6 +158,32 @@ package enum CellSource: Sendable, Equatable {
     case constant(String)
 }
 
+/// One canonical history column present in a file: where its cells come from, worked out once per file so a row
+/// costs no lookups by name.
+package struct HistoryColumn: Sendable {
+    enum Kind { case plain, time, amount }
+
+    package var canonical: String
+    package var source: CellSource
+    /// Its path in the API's JSON body (`debtor.account.iban` → debtor, account, iban).
+    let path: ArraySlice<String>
+    let kind: Kind
+
+    init(_ canonical: String, _ source: CellSource) {
+        self.canonical = canonical
+        self.source = source
+        path = canonical.split(separator: ".").map(String.init)[...]
+        kind = HistoryReader.timeColumns.contains(canonical) ? .time : canonical == "amount" ? .amount : .plain
+    }
+
+    func cell(_ cells: [String]) -> String {
+        switch source {
+        case .column(let index): cells[index]
+        case .constant(let value): value
+        }
+    }
+}
+
 /// Why one row was refused: the column at fault (canonical name; nil for the row as a whole) and the rule it broke,
 /// never the cell's value.
 package struct RowRejection: Error, Sendable, Equatable {
@@ -186,8 +212,6 @@ public struct HistoryReader: Sendable {
     ]
     public static let required = ["paymentId", "perspective", "type", "scheme", "amount", "currency", "createdAt"]
     static let timeColumns: Set<String> = ["createdAt", "payee.firstSeenAt"]
-    /// Each canonical column's path in the API's JSON body (`debtor.account.iban` → debtor, account, iban).
-    static let paths: [String: [String]] = Dictionary(uniqueKeysWithValues: columns.map { ($0, $0.split(separator: ".").map(String.init)) })
 
     public var mapping: ColumnMapping
     public var timeFormat: TimeFormat
@@ -256,7 +280,7 @@ public struct HistoryReader: Sendable {
     /// mapped name, or the mapping's constant.
     /// - Throws: ``FileError`` when the mapping names a column that is not a history column, or a required column is
     ///   neither in the header nor a constant.
-    package func sources(_ index: (String) -> Int?) throws(FileError) -> [(canonical: String, source: CellSource)] {
+    package func sources(_ index: (String) -> Int?) throws(FileError) -> [HistoryColumn] {
         for canonical in mapping.canonicalNames.sorted() where !Self.columns.contains(canonical) {
             throw FileError("--map names '\(canonical)', which is not a history column; see docs/data-formats.md")
         }
@@ -269,8 +293,8 @@ public struct HistoryReader: Sendable {
             )
         }
         return Self.columns.compactMap { canonical in
-            if let constant = mapping.constants[canonical] { return (canonical, .constant(constant)) }
-            return index(mapping.column(for: canonical)).map { (canonical, .column($0)) }
+            if let constant = mapping.constants[canonical] { return HistoryColumn(canonical, .constant(constant)) }
+            return index(mapping.column(for: canonical)).map { HistoryColumn(canonical, .column($0)) }
         }
     }
 
@@ -286,35 +310,28 @@ public struct HistoryReader: Sendable {
     /// Validates one row exactly as the API validates a request body: the row becomes the JSON object the API would
     /// have received (an empty cell is an absent field) and goes through the API's field reader. The history file,
     /// the daily `history` file and `vigil features` all read rows here.
-    package func request(_ cells: [String], columns: [(canonical: String, source: CellSource)]) -> Result<PaymentRequest, RowRejection> {
+    package func request(_ cells: [String], columns: [HistoryColumn]) -> Result<PaymentRequest, RowRejection> {
         var body: FieldReader.Object = []
         body.reserveCapacity(12)
-        var currency: String?
-        for (canonical, source) in columns where canonical == "currency" {
-            switch source {
-            case .column(let index): currency = cells[index]
-            case .constant(let value): currency = value
-            }
-        }
-        for (canonical, source) in columns {
-            var cell: String
-            switch source {
-            case .column(let index): cell = cells[index]
-            case .constant(let value): cell = value
-            }
+        let currency = columns.first { $0.canonical == "currency" }?.cell(cells)
+        for column in columns {
+            var cell = column.cell(cells)
             if cell.isEmpty { continue }
-            if Self.timeColumns.contains(canonical) {
+            switch column.kind {
+            case .plain:
+                break
+            case .time:
                 guard let converted = timeFormat.rfc3339(cell, utcOffset: utcOffset) else {
-                    return .failure(RowRejection(column: canonical, "not a \(timeFormat.name) time"))
+                    return .failure(RowRejection(column: column.canonical, "not a \(timeFormat.name) time"))
                 }
                 cell = converted
-            } else if canonical == "amount" {
+            case .amount:
                 guard let converted = amountFormat.decimal(cell, currency: currency) else {
-                    return .failure(RowRejection(column: canonical, "not a \(amountFormat.rawValue) amount"))
+                    return .failure(RowRejection(column: column.canonical, "not a \(amountFormat.rawValue) amount"))
                 }
                 cell = converted
             }
-            Self.insert(cell, at: (Self.paths[canonical] ?? [canonical])[...], into: &body)
+            Self.insert(cell, at: column.path, into: &body)
         }
         var reader = FieldReader()
         let request = reader.payment(body)

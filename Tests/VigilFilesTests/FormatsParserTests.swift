@@ -145,9 +145,10 @@ struct FormatsParserTests {
         let text = historyHeader + historyRow("a").replacingOccurrences(of: "GB82WEST12345698765432", with: canary)
             + historyRow("b", amount: "12.345", name: String(repeating: "N", count: 141))
             + "c,sending,push,FPS,1.00,GBP,2026-01-01T10:00:00Z,bad\"quote,GB82WEST12345698765432,404142,12345678,r\n"
-            + "short,row\n"
+            + "short,row\n" + "\n"
         let parsed = parse(.history, text)
-        #expect(parsed.errors.map(\.row) == [2, 3, 4, 5])
+        #expect(parsed.errors.map(\.row) == [2, 3, 4, 5, 6])
+        #expect(parsed.errors[4] == RowError(row: 6, column: nil, reason: "an empty row; remove blank lines"))
         #expect(parsed.errors[0] == RowError(row: 2, column: "debtor.account.iban", reason: "Must be an upper-case IBAN without spaces whose mod-97 check digits are correct."))
         #expect(parsed.errors[2].column == nil && parsed.errors[2].reason.hasPrefix("a double quote inside an unquoted cell"))
         #expect(parsed.errors[3] == RowError(row: 5, column: nil, reason: "expected 12 cells, found 2"))

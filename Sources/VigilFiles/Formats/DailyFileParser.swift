@@ -19,7 +19,7 @@ public struct DailyFileParser: Sendable {
     var index: [String: Int]?
     var width = 0
     /// Where each history column comes from (history files only).
-    var historySources: [(canonical: String, source: CellSource)] = []
+    var historySources: [HistoryColumn] = []
     /// The current row's cells as text, reused from row to row.
     var cells: [String] = []
     /// How many of the file's first bytes match a UTF-8 byte-order mark, while all of them do.
@@ -100,7 +100,8 @@ public struct DailyFileParser: Sendable {
             return
         }
         guard count == width else {
-            reject(RowError(row: number, column: nil, reason: "expected \(width) cells, found \(count)"))
+            let reason = count == 1 && cells[0].isEmpty ? "an empty row; remove blank lines" : "expected \(width) cells, found \(count)"
+            reject(RowError(row: number, column: nil, reason: reason))
             return
         }
         let parsed: Result<ParsedRow, RowRejection>
