@@ -122,6 +122,21 @@ struct FormatsParserTests {
         #expect(parse(.history, crlf).refusal?.reason.hasPrefix("the last row (row 2)") == true)
     }
 
+    @Test func aRunawayQuotedCellIsRefusedInsteadOfHeldWhole() throws {
+        var parser = DailyFileParser(type: .history)
+        try parser.feed(Array((historyHeader + "a,\"").utf8)[...]) { _, _ in }
+        let block = [UInt8](repeating: UInt8(ascii: "x"), count: 64 * 1024)
+        var refusal: FileRefusal?
+        for _ in 0..<32 where refusal == nil {
+            do {
+                try parser.feed(block[...]) { _, _ in }
+            } catch let error as FileRefusal {
+                refusal = error
+            }
+        }
+        #expect(refusal?.reason == "row 2 is longer than 1048576 bytes; is a quoted cell left open?")
+    }
+
     @Test func refusesAnEmptyFileAndAHeaderOnlyFile() {
         #expect(parse(.history, "").refusal == FileRefusal("the file is empty (0 bytes): it has no rows"))
         #expect(parse(.fraudReports, "paymentId,reportedAt,fraudType\n").refusal == FileRefusal("the file has a header but no rows"))

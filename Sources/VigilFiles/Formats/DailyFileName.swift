@@ -30,6 +30,7 @@ public struct DailyFileName: Sendable, Hashable {
     /// The format versions this Vigil reads.
     public static let supportedVersions = 1...1
 
+    /// - Parameter name: the file's name without its directory.
     /// - Throws: ``FileRefusal`` when the first part is not a known type, the version is not one Vigil reads, or the
     ///   name does not end in `.csv`, `.csv.gpg` or `.csv.pgp`.
     public init(parsing name: String) throws(FileRefusal) {
