@@ -5,9 +5,9 @@ public import VigilGateway
 /// header, validates each row by its type's rules, and hands each valid row on. Memory is bounded by the longest row,
 /// not the file.
 ///
-/// A file-level problem throws ``FileRefusal`` and the file loads nothing; discard the parser then. A bad row is a
-/// ``RowError`` and the rows around it still load; whether the file as a whole is taken is the pipeline's call
-/// (``exceedsErrorThreshold(_:)``).
+/// A file-level problem throws ``FileRefusal`` and the file loads nothing. After any error thrown (a refusal, or the
+/// row callback's own), discard the parser. A bad row is a ``RowError`` and the rows around it still load; whether
+/// the file as a whole is taken is the pipeline's call (``exceedsErrorThreshold(_:)``).
 ///
 /// - Performance: rows per second on a simulated history, parse and validate: `vigil-microbench files` (release build).
 public struct DailyFileParser: Sendable {
