@@ -179,7 +179,7 @@ let package = Package(
             name: "vigil-microbench",
             dependencies: [
                 "VigilDomain", "VigilProtection", "VigilGateway", "VigilFeatures", "VigilTrees", "VigilRules", "VigilEventLog",
-                "VigilEngine", "VigilSimulation", "VigilServer", .product(name: "Logging", package: "swift-log"),
+                "VigilEngine", "VigilSimulation", "VigilServer", "VigilFiles", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/VigilMicroBenchmarks",
             swiftSettings: swiftSettings

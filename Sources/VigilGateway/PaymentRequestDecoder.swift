@@ -313,8 +313,14 @@ struct FieldReader {
             party, "agent", at: pointer, required: false, length: 1...35,
             allowed: { Self.isUpper($0) || Self.isLower($0) || Self.isDigit($0) }, rule: "letters and digits (a BIC or clearing id)"
         )
-        guard let account = object(party, "account", at: pointer, required: true) else { return nil }
-        let accountPointer = pointer + "/account"
+        guard let account = object(party, "account", at: pointer, required: true),
+              let identifier = self.account(account, at: pointer + "/account")
+        else { return nil }
+        return Party(name: name, account: identifier, agent: agent)
+    }
+
+    /// An account object: exactly one of its three forms, each checked as the API checks it.
+    mutating func account(_ account: Object, at accountPointer: String) -> AccountIdentifier? {
         let identifier: AccountIdentifier?
         // A member that is present counts towards a form even when it is null, so `{"iban": null}` is
         // reported as a missing IBAN rather than as no form at all.
@@ -344,8 +350,7 @@ struct FieldReader {
             let id = text(account, "id", at: accountPointer, required: true, length: 1...64)
             identifier = scheme.flatMap { s in id.map { .scheme(scheme: s, id: $0) } }
         }
-        guard let identifier else { return nil }
-        return Party(name: name, account: identifier, agent: agent)
+        return identifier
     }
 
     static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }

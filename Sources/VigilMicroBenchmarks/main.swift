@@ -22,6 +22,20 @@ if CommandLine.arguments.dropFirst().first == "recovery" {
     exit(0)
 }
 
+// `vigil-microbench files …`: rows per second of the daily-file parser on a simulated history.
+if CommandLine.arguments.dropFirst().first == "files" {
+    do {
+        try FilesBenchmark(parsing: CommandLine.arguments.dropFirst(2)).run()
+    } catch let error as UsageError {
+        FileHandle.standardError.write(Data("vigil-microbench: \(error)\n\(FilesBenchmark.usage)\n".utf8))
+        exit(2)
+    } catch {
+        FileHandle.standardError.write(Data("vigil-microbench: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
+
 let options: Options
 do {
     options = try Options(parsing: Array(CommandLine.arguments.dropFirst()))

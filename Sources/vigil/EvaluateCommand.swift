@@ -34,13 +34,14 @@ struct EvaluateCommand: AsyncParsableCommand {
         let start = try from.map { try parseDate($0, option: "--from") }
         let bundle = try ModelBundle.load(path: model)
         let policy = try tenantPolicy()
-        let labels = try files.readLabels()
+        let rows = try files.readHistory()
+        let labels = try files.readLabels(history: rows)
         let engine = ScoringEngine(store: InMemoryFeatureStore(), log: InMemoryEventLog(), model: bundle)
         let replay = HistoryReplay(gateway: try HistoryReplay.gateway(dataDirectory: files.dataDir))
         var examples: [ScoredExample] = []
         var first: Instant?
         var last: Instant?
-        _ = try await replay.replay(try files.readHistory(), store: InMemoryFeatureStore()) { row, payment, features in
+        _ = try await replay.replay(rows, store: InMemoryFeatureStore()) { row, payment, features in
             guard start == nil || payment.createdAt >= start! else { return }
             let (probability, response) = engine.assess(payment, features: features, tenant: policy)
             let label = labels[payment.paymentId]

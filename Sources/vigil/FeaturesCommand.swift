@@ -28,7 +28,7 @@ struct FeaturesCommand: AsyncParsableCommand {
         func run() async throws {
             let cutoff = try labelCutoff.map { try parseDate($0, option: "--label-cutoff") }
             let rows = try files.readHistory()
-            let labels = try files.readLabels()
+            let labels = try files.readLabels(history: rows)
             let replay = HistoryReplay(gateway: try HistoryReplay.gateway(dataDirectory: files.dataDir))
             var writer = FeatureFileWriter()
             let summary = try await replay.replay(rows, store: InMemoryFeatureStore()) { row, _, features in

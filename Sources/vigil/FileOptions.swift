@@ -8,18 +8,25 @@ import VigilOffline
 struct FileOptions: ParsableArguments {
     @Option(help: "Payment history CSV (docs/data-formats.md).") var history: String?
     @Option(help: "Fraud-report CSV (paymentId,reportedAt,fraudType).") var labels: String?
-    @Option(help: "Map canonical column names to yours: canonical=theirs,…") var map: String?
-    @Option(name: .customLong("time-format"), help: "rfc3339, epoch-seconds or dd/mm/yyyy-hh:mm.") var timeFormat: String = "rfc3339"
+    @Option(
+        help: "Map canonical column names to yours, or set one to a constant: canonical=theirs,canonical=const:VALUE,… (may be repeated)."
+    ) var map: [String] = []
+    @Option(
+        name: .customLong("label-column"),
+        help: "Take labels from this history column (1/true/yes: fraud; 0/false/no/empty: not), instead of --labels."
+    ) var labelColumn: String?
+    @Option(
+        name: .customLong("time-format"),
+        help: "rfc3339, epoch-seconds, dd/mm/yyyy-hh:mm, hours-since:START or days-since:START (START in RFC 3339)."
+    ) var timeFormat: String = "rfc3339"
     @Option(name: .customLong("utc-offset"), help: "Offset for dd/mm/yyyy-hh:mm times, e.g. +01:00.") var utcOffset: String = "Z"
     @Option(name: .customLong("amount-format"), help: "decimal, decimal-comma or minor-units.") var amountFormat: String = "decimal"
     @Option(name: .customLong("data-dir"), help: "Use this data directory's tokenisation keys (tokens then match the server's).") var dataDir: String?
 
-    func mapping() throws -> ColumnMapping { try map.map { try ColumnMapping(parsing: $0) } ?? ColumnMapping() }
+    func mapping() throws -> ColumnMapping { try ColumnMapping(parsing: map.joined(separator: ",")) }
 
     func time() throws -> TimeFormat {
-        guard let format = TimeFormat(rawValue: timeFormat) else {
-            throw CLIError("--time-format must be one of \(TimeFormat.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        let format = try TimeFormat(parsing: timeFormat)
         guard utcOffset == "Z" || Instant(rfc3339: "2000-01-01T00:00:00" + utcOffset) != nil else {
             throw CLIError("--utc-offset must look like Z, +01:00 or -05:30")
         }
@@ -27,23 +34,49 @@ struct FileOptions: ParsableArguments {
     }
 
     /// Reads and validates the history; the summary goes to stderr.
+    /// - Throws: when the file cannot be read, or it has rows and every one of them was rejected.
     func readHistory() throws -> [HistoryRow] {
         guard let history else { throw CLIError("--history is required") }
+        guard labelColumn == nil || labels == nil else { throw CLIError("give either --labels or --label-column, not both") }
         guard let amount = AmountFormat(rawValue: amountFormat) else {
             throw CLIError("--amount-format must be one of \(AmountFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let reader = HistoryReader(mapping: try mapping(), timeFormat: try time(), amountFormat: amount, utcOffset: utcOffset)
+        let reader = HistoryReader(mapping: try mapping(), timeFormat: try time(), amountFormat: amount, utcOffset: utcOffset, labelColumn: labelColumn)
         let (rows, summary) = try reader.read(try readFile(history))
         printError((summary.report(name: history).utf8))
+        try Self.refuseIfEveryRowRejected(summary, name: history)
         return rows
     }
 
-    /// Reads the labels (none when no file is given); the summary goes to stderr.
-    func readLabels() throws -> [String: FraudLabel] {
+    /// The labels: from --labels (none when no file is given), or from the history's --label-column, where a fraud
+    /// row's report is taken as made at its createdAt, of type `other`. A file's summary goes to stderr.
+    func readLabels(history rows: [HistoryRow]) throws -> [String: FraudLabel] {
+        if labelColumn != nil {
+            var labels: [String: FraudLabel] = [:]
+            for row in rows where row.isFraud == true && labels[row.request.paymentId] == nil {
+                labels[row.request.paymentId] = FraudLabel(paymentId: row.request.paymentId, reportedAt: row.request.createdAt, fraudType: .other)
+            }
+            return labels
+        }
         guard let labels else { return [:] }
         let (read, summary) = try LabelReader(mapping: try mapping(), timeFormat: try time(), utcOffset: utcOffset).read(try readFile(labels))
         printError((summary.report(name: labels).utf8))
+        if summary.read > 0, summary.accepted == 0 {
+            // Not fatal, as a history would be: --time-format applies to both files, and a history read with another
+            // format than its labels has always run unlabelled.
+            printError(("warning: every row of \(labels) was rejected, so no payment is labelled; check its time format\n".utf8))
+        }
         return read
+    }
+
+    /// A file with rows of which none was accepted is a wrong option or a wrong file, never an empty result.
+    static func refuseIfEveryRowRejected(_ summary: ReadSummary, name: String) throws {
+        guard summary.read > 0, summary.accepted == 0 else { return }
+        let reasons = summary.rejected.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.prefix(3)
+            .map { "\($0.value) × \($0.key)" }.joined(separator: "; ")
+        throw CLIError(
+            "every row of \(name) was rejected (\(summary.read) row(s): \(reasons)); check --map, --time-format and --amount-format against the file"
+        )
     }
 }
 

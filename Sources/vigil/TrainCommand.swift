@@ -50,7 +50,9 @@ struct TrainCommand: AsyncParsableCommand {
         let table: FeatureTable
         var maturityNote = ""
         if let features {
-            guard files.history == nil, files.labels == nil else { throw CLIError("give either --features or --history/--labels, not both") }
+            guard files.history == nil, files.labels == nil, files.labelColumn == nil else {
+                throw CLIError("give either --features or --history/--labels, not both")
+            }
             let (read, summary) = try FeatureTable.read(try readFile(features))
             printError((summary.report(name: features).utf8))
             table = read
@@ -69,7 +71,8 @@ struct TrainCommand: AsyncParsableCommand {
                 ))
             }
             let replay = HistoryReplay(gateway: try HistoryReplay.gateway(dataDirectory: files.dataDir))
-            table = try await FeatureTable.replaying(try files.readHistory(), labels: try files.readLabels(), until: limit, labelCutoff: cutoff, replay: replay).table
+            let rows = try files.readHistory()
+            table = try await FeatureTable.replaying(rows, labels: try files.readLabels(history: rows), until: limit, labelCutoff: cutoff, replay: replay).table
         }
         let (trainRows, validationRows) = table.splitByTime(validationFraction: validationFraction)
         guard trainRows.rows > 0, validationRows.rows > 0 else {

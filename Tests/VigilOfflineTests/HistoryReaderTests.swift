@@ -109,3 +109,59 @@ struct LabelReaderTests {
         #expect(throws: FileError.self) { try LabelReader().read(Array("paymentId,when\n".utf8)) }
     }
 }
+
+struct HistoryImportMappingTests {
+    let paysimHeader = "step,type,amount,nameOrig,nameDest,isFraud,scheme,currency"
+
+    func paysim(_ step: String, _ id: String, isFraud: String) -> String {
+        "\(step),push,10.00,\(id),GB82WEST12345698765432,\(isFraud),FPS,GBP"
+    }
+
+    var mapping: ColumnMapping {
+        get throws {
+            try ColumnMapping(parsing: "createdAt=step,paymentId=nameOrig,perspective=const:sending,creditor.account.iban=nameDest,debtor.account.scheme=const:PAYSIM,debtor.account.id=nameOrig")
+        }
+    }
+
+    @Test func aConstantColumnNeedNotExistAndCountsAsPresent() throws {
+        let mapping = try self.mapping
+        #expect(mapping.constants == ["perspective": "sending", "debtor.account.scheme": "PAYSIM"])
+        let reader = HistoryReader(mapping: mapping, timeFormat: .hoursSince(Instant(rfc3339: "2026-01-01T00:00:00Z")!))
+        let (rows, summary) = try reader.read(history([paysim("1", "C1", isFraud: "0"), paysim("2.5", "C2", isFraud: "1")], header: paysimHeader))
+        #expect(summary.accepted == 2)
+        #expect(rows.map(\.request.perspective) == [.sending, .sending])
+        #expect(rows.map(\.request.debtor.account) == [.scheme(scheme: "PAYSIM", id: "C1"), .scheme(scheme: "PAYSIM", id: "C2")])
+        #expect(throws: FileError.self) { try ColumnMapping(parsing: "perspective=const:") }
+        #expect(throws: FileError.self) { try ColumnMapping(parsing: "perspective=const:sending,perspective=p") }
+        #expect(throws: FileError.self) { try HistoryReader(mapping: ColumnMapping(parsing: "bogus=const:1")).read(history([row("a")])) }
+    }
+
+    @Test func hoursAndDaysSinceAStart() throws {
+        let start = Instant(rfc3339: "2026-01-01T00:00:00Z")!
+        #expect(try TimeFormat(parsing: "hours-since:2026-01-01T00:00:00Z") == .hoursSince(start))
+        #expect(try TimeFormat(parsing: "days-since:2026-01-01T00:00:00Z") == .daysSince(start))
+        #expect(throws: FileError.self) { try TimeFormat(parsing: "hours-since:yesterday") }
+        #expect(throws: FileError.self) { try TimeFormat(parsing: "weeks-since:2026-01-01T00:00:00Z") }
+        let hours = try HistoryReader(timeFormat: .hoursSince(start)).read(history([row("a", at: "1.5"), row("b", at: "-1"), row("c", at: "1e3"), row("d", at: "0")]))
+        #expect(hours.rows.map(\.request.createdAt.rfc3339UTC) == ["2026-01-01T01:30:00.000Z", "2026-01-01T00:00:00.000Z"])
+        #expect(hours.summary.rejected == ["createdAt: not a hours-since time": 2])
+        let days = try HistoryReader(timeFormat: .daysSince(start)).read(history([row("a", at: "31.25")]))
+        #expect(days.rows.map(\.request.createdAt.rfc3339UTC) == ["2026-02-01T06:00:00.000Z"])
+        #expect(try HistoryReader(timeFormat: .daysSince(start)).read(history([row("a", at: "99999999")])).summary.accepted == 0)
+    }
+
+    @Test func labelsFromAColumnOfTheHistory() throws {
+        let reader = HistoryReader(mapping: try mapping, timeFormat: .hoursSince(Instant(rfc3339: "2026-01-01T00:00:00Z")!), labelColumn: "isFraud")
+        let rows = [
+            paysim("1", "C1", isFraud: "1"), paysim("1", "C2", isFraud: "TRUE"), paysim("1", "C3", isFraud: "Yes"), paysim("1", "C4", isFraud: "0"),
+            paysim("1", "C5", isFraud: "no"), paysim("1", "C6", isFraud: ""), paysim("1", "C7", isFraud: "maybe"),
+        ]
+        let (read, summary) = try reader.read(history(rows, header: paysimHeader))
+        #expect(read.map(\.isFraud) == [true, true, true, false, false, false])
+        #expect(summary.rejected == ["isFraud: must be 1, true, yes, 0, false, no or empty": 1])
+        #expect(throws: FileError.self) {
+            try HistoryReader(mapping: self.mapping, labelColumn: "fraud").read(history(rows, header: paysimHeader))
+        }
+        #expect(try HistoryReader().read(history([row("a")])).rows.first?.isFraud == nil)
+    }
+}

@@ -7,6 +7,10 @@
   duration, and evaluate's warning (stderr, evaluation.md/json) on a model that scores every payment alike.
 - On edge-case files: empty, header only, bad rows (reported with line and reason, skipped), unsorted timestamps
   (replayed in time order), duplicate payment ids (skipped), other column names (--map) and epoch-second times.
+- Every row rejected: features, train and evaluate exit non-zero with a summary instead of writing an empty result
+  (a label file whose every row is rejected is warned about).
+- A PaySim-like export (step, type, amount, nameOrig, nameDest, isFraud) read as it is: --map renames and constants,
+  --label-column isFraud and --time-format hours-since:…, through features, train and evaluate.
 
     python3 Tests/blackbox/history_cli.py --vigil .build/debug/vigil
 """
@@ -206,11 +210,90 @@ def edge_cases(vigil: str, tmp: str) -> None:
     c.log("edge cases: empty, header only, bad rows, unsorted, duplicates, --map, epoch seconds all handled")
 
 
+def every_row_rejected(vigil: str, tmp: str) -> None:
+    """A file whose every row is rejected is an error with a summary, not an empty feature file or model."""
+    labels = os.path.join(tmp, "labels.csv")
+    bad = write(os.path.join(tmp, "all-bad.csv"), [HEADER, line("a", amount="-1"), line("b", at="soon"), "short,row"])
+    out = os.path.join(tmp, "all-bad-features.csv")
+    if os.path.exists(out):
+        os.remove(out)
+    commands = {
+        "features": ["features", "--history", bad, "--labels", labels, "--out", out],
+        "train": ["train", "--history", bad, "--labels", labels, "--out", os.path.join(tmp, "all-bad.json")],
+        "evaluate": ["evaluate", "--model", os.path.join(tmp, "model1.json"), "--history", bad, "--labels", labels,
+                     "--out", os.path.join(tmp, "all-bad-evaluation")],
+    }
+    for verb, args in commands.items():
+        cp = c.run_cli(vigil, args, check_status=False, timeout=60)
+        c.check(cp.returncode != 0, f"{verb} on a file with every row rejected should fail: {cp.stderr!r}")
+        c.check(b"3 row(s) read, 0 accepted, 3 rejected" in cp.stderr and b"every row of " in cp.stderr
+                and b"was rejected (3 row(s): 1 \xc3\x97 " in cp.stderr, f"{verb} should summarise why: {cp.stderr!r}")
+    c.check(not os.path.exists(out), "features should not write a file when every row is rejected")
+    bad_labels = write(os.path.join(tmp, "all-bad-labels.csv"), ["paymentId,reportedAt,fraudType", "a,soon,mule"])
+    cp = c.run_cli(vigil, ["features", "--history", os.path.join(tmp, "bad.csv"), "--labels", bad_labels, "--out", out],
+                   check_status=False, timeout=60)
+    c.check(cp.returncode == 0 and b"warning: every row of " in cp.stderr and b"no payment is labelled" in cp.stderr,
+            f"a label file with every row rejected should be warned about: {cp.stderr!r}")
+    c.log("every row rejected: features, train and evaluate fail with a summary")
+
+
+PAYSIM_HEADER = ("step,type,amount,nameOrig,oldbalanceOrg,newbalanceOrig,nameDest,oldbalanceDest,newbalanceDest,"
+                 "isFraud,isFlaggedFraud")
+PAYSIM_MAP = ["--map", "createdAt=step,paymentId=nameOrig,debtor.account.id=nameOrig,creditor.account.id=nameDest",
+              "--map", "perspective=const:sending", "--map", "type=const:push,scheme=const:FPS,currency=const:GBP",
+              "--map", "debtor.account.scheme=const:PAYSIM,creditor.account.scheme=const:PAYSIM",
+              "--label-column", "isFraud", "--time-format", "hours-since:2026-01-01T00:00:00Z"]
+
+
+def paysim_export(vigil: str, tmp: str) -> None:
+    """A public payment simulator's output read as it is, without a hand-written converter."""
+    rows = [PAYSIM_HEADER]
+    frauds = 0
+    for i in range(3000):
+        step = 1 + i // 10  # ten payments an hour, 300 hours
+        mule = f"M{i % 40:09d}"
+        fraud = i % 17 == 3
+        frauds += fraud
+        kind = "TRANSFER" if fraud else "PAYMENT"
+        amount = f"{(9000 + i) if fraud else (10 + i % 200)}.{i % 100:02d}"
+        dest = f"C9{i % 7:08d}" if fraud else mule
+        rows.append(f"{step},{kind},{amount},C{i:010d},1000.0,0.0,{dest},0.0,0.0,{int(fraud)},0")
+    paysim = write(os.path.join(tmp, "paysim.csv"), rows)
+    out = os.path.join(tmp, "paysim-features.csv")
+    cp = c.run_cli(vigil, ["features", "--history", paysim, "--out", out, *PAYSIM_MAP], timeout=120)
+    c.check(b"3000 row(s) read, 3000 accepted, 0 rejected" in cp.stderr, f"PaySim rows: {cp.stderr!r}")
+    with open(out, newline="") as fh:
+        written = list(csv.DictReader(fh))
+    c.check(len(written) == 3000, f"features wrote {len(written)} rows for 3000 PaySim rows")
+    c.check(sum(r["label"] == "1" for r in written) == frauds, "every isFraud row should carry its label")
+    first = next(r for r in written if r["paymentId"] == "C0000000000")
+    c.check(first["createdAt"] == "2026-01-01T01:00:00.000Z" and first["perspective"] == "sending",
+            f"step 1 is an hour after the start, perspective the constant: {first}")
+    fraud_row = next(r for r in written if r["paymentId"] == "C0000000003")
+    c.check(fraud_row["fraudType"] == "other", f"a label from the history is of type other: {fraud_row}")
+
+    model = os.path.join(tmp, "paysim-model.json")
+    c.run_cli(vigil, ["train", "--history", paysim, "--out", model, "--rounds", "20", "--depth", "3", *PAYSIM_MAP],
+              timeout=180)
+    cp = c.run_cli(vigil, ["evaluate", "--model", model, "--history", paysim, "--from", "2026-01-10",
+                           "--out", os.path.join(tmp, "paysim-evaluation"), "--json", *PAYSIM_MAP], timeout=180)
+    report = json.loads(cp.stdout)
+    c.check(isinstance(report["rocAuc"], (int, float)) and report["rocAuc"] > 0.5, f"PaySim held-out rocAuc {report['rocAuc']}")
+
+    cp = c.run_cli(vigil, ["features", "--history", paysim, "--labels", os.path.join(tmp, "labels.csv"), "--out", out,
+                           *PAYSIM_MAP], check_status=False)
+    c.check(cp.returncode != 0 and b"either --labels or --label-column" in cp.stderr,
+            f"--labels with --label-column should be refused: {cp.stderr!r}")
+    c.log(f"PaySim-like export: 3000 rows ({frauds} fraud) mapped, labelled from isFraud, trained and evaluated")
+
+
 def main(args) -> None:
     tmp = c.make_temp_dir("vigil-history-")
     simulated_pipeline(args.vigil, tmp)
     training_guards(args.vigil, tmp)
     edge_cases(args.vigil, tmp)
+    every_row_rejected(args.vigil, tmp)
+    paysim_export(args.vigil, tmp)
 
 
 if __name__ == "__main__":
