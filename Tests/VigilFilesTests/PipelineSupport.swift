@@ -61,7 +61,7 @@ struct TestReader: IntakeRowReader {
     let type: DailyFileType
     var pending: [UInt8] = []
     var row = 0
-    var rowErrors: [FileRowError] = []
+    var rowErrors: [RowError] = []
     var accepted = 0
     var rejected = 0
 
@@ -99,7 +99,7 @@ struct TestReader: IntakeRowReader {
         let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         guard cells.count == 3, let at = Instant(rfc3339: cells[1]), let fraud = FraudType(rawValue: cells[2]) else {
             rejected += 1
-            rowErrors.append(FileRowError(row: row, column: "fraudType", reason: "must be one of the fraud types"))
+            rowErrors.append(RowError(row: row, column: "fraudType", reason: "must be one of the fraud types"))
             return
         }
         accepted += 1

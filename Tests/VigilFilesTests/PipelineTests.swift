@@ -42,7 +42,7 @@ struct PipelineTests {
         #expect(record.status == .loaded)
         #expect((record.rows, record.accepted, record.rejected) == (3, 2, 1))
         #expect(sink.events.map(\.row) == [2, 4])
-        #expect(record.errors == [FileRowError(row: 3, column: "fraudType", reason: "must be one of the fraud types")])
+        #expect(record.errors == [RowError(row: 3, column: "fraudType", reason: "must be one of the fraud types")])
         let errors = try #require(f.read(f.layout.outbox(tenant: "bank-a") + "/" + Self.name + ".errors.csv"))
         #expect(errors == "row,column,reason\n3,fraudType,must be one of the fraud types\n")
         for file in [errors, f.read(f.layout.outbox(tenant: "bank-a") + "/" + Self.name + ".summary.json") ?? ""] {

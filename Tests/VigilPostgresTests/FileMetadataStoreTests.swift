@@ -40,7 +40,7 @@ struct FileMetadataStoreTests {
         record.signer = "0123456789ABCDEF0123456789ABCDEF01234567"
         record.startedAt = 1_100
         record.finishedAt = 1_200
-        record.errors = [FileRowError(row: 3, column: "fraudType", reason: "must be one of the fraud types")]
+        record.errors = [RowError(row: 3, column: "fraudType", reason: "must be one of the fraud types")]
         try files.save(record)
         // Another instance on the same store, as another node (or `vigil files list`) would open it.
         let again = try await store(fixture)

@@ -90,7 +90,7 @@ public struct ParsedAccountLink: Sendable, Hashable {
 
 /// One rejected row: where (the row, counting the header as 1, and the column when one is at fault) and why. The
 /// reason never contains the cell's value.
-public struct RowError: Sendable, Hashable {
+public struct RowError: Sendable, Hashable, Codable {
     public var row: Int
     public var column: String?
     public var reason: String

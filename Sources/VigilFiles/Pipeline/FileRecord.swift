@@ -33,21 +33,6 @@ public enum FileStatus: String, Sendable, Hashable, Codable, CaseIterable {
     public var settlesContent: Bool { self == .loaded || self == .rejected }
 }
 
-/// One row of a file's error report: never the cell's value.
-public struct FileRowError: Sendable, Hashable, Codable {
-    /// The row, counting the header as row 1.
-    public var row: Int
-    /// The column, when the error is about one.
-    public var column: String?
-    public var reason: String
-
-    public init(row: Int, column: String?, reason: String) {
-        self.row = row
-        self.column = column
-        self.reason = reason
-    }
-}
-
 /// What Vigil knows about one received file: its metadata, kept in a ``FileMetadataStore``.
 ///
 /// A file's id is the hex SHA-256 of its bytes as received. The same bytes arriving again after they were loaded
@@ -83,7 +68,7 @@ public struct FileRecord: Sendable, Hashable, Codable {
     /// For a duplicate: the id of the record whose bytes it repeats.
     public var duplicateOf: String?
     /// The first row errors (at most ``maxRowErrors``); `rejected` counts them all.
-    public var errors: [FileRowError]
+    public var errors: [RowError]
 
     /// Row errors a record keeps; the count goes on.
     public static let maxRowErrors = 1000

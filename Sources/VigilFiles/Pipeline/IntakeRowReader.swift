@@ -11,7 +11,7 @@ public protocol IntakeRowReader {
     /// Ends the file.
     mutating func finish(_ record: (Int, IntakeRecord) throws -> Void) throws
     /// The first row errors (at most ``FileRecord/maxRowErrors``).
-    var rowErrors: [FileRowError] { get }
+    var rowErrors: [RowError] { get }
     var accepted: Int { get }
     var rejected: Int { get }
 }
