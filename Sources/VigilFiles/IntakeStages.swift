@@ -59,7 +59,7 @@ public struct ScanningOff: MalwareScanner {
 }
 
 /// A tenant's registered public key, as `vigil tenant pgp-key` stored it.
-public struct TenantSigningKey: Sendable, Hashable {
+public struct TenantSigningKey: Sendable, Hashable, Codable {
     /// The primary key's fingerprint, 40 upper-case hex digits.
     public var fingerprint: String
     /// The ASCII-armoured public key.

@@ -1,3 +1,4 @@
+public import VigilFiles
 import Crypto
 import Foundation
 public import VigilProtection

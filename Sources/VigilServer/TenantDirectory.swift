@@ -1,4 +1,5 @@
 import Foundation
+public import VigilFiles
 public import VigilDomain
 public import VigilEngine
 public import VigilProtection
@@ -44,18 +45,8 @@ public struct TenantConfig: Sendable, Codable, Equatable {
     /// With `intakePGP gpg` a file must carry a good signature by this key.
     public var pgpKey: PGPKey?
 
-    /// A tenant's registered OpenPGP public key.
-    public struct PGPKey: Sendable, Codable, Equatable {
-        /// The primary key's fingerprint, 40 upper-case hex digits.
-        public var fingerprint: String
-        /// The ASCII-armoured public key.
-        public var armored: String
-
-        public init(fingerprint: String, armored: String) {
-            self.fingerprint = fingerprint
-            self.armored = armored
-        }
-    }
+    /// A tenant's registered OpenPGP public key: the intake's own type, stored as it is.
+    public typealias PGPKey = TenantSigningKey
 
     /// The id an API key goes by in `vigil tenant list` and `vigil tenant api-keys --revoke`: the first 12 hex
     /// digits of its SHA-256, enough to tell a tenant's keys apart and useless for finding the key.

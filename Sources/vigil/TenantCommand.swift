@@ -235,7 +235,7 @@ extension TenantCommand {
             }
             await backends.shutdown()
             try await administer("tenant pgp-key", data) {
-                try $0.setPGPKey(name: name, key: TenantConfig.PGPKey(fingerprint: key.fingerprint, armored: key.armored))
+                try $0.setPGPKey(name: name, key: key)
             }
             print("registered key \(key.fingerprint) for tenant \(name)")
         }
