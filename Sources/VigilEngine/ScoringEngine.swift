@@ -283,7 +283,9 @@ extension ScoringEngine {
     /// account links and entitlements go to the reference store. The event log is the caller's (the intake sink
     /// appends, recovery and the peer fold read). Applying a record twice changes nothing beyond the history
     /// payment's window (the caller skips rows at or below ``ReferenceStore/loadedRow(fileId:)``).
-    public func apply(_ event: IntakeEvent) async throws(StateStoreError) {
+    /// - Parameter recordingProgress: whether to record the row as loaded at once (recovery, the peer fold); the intake
+    ///   sink records it itself once the record is durable in the log.
+    public func apply(_ event: IntakeEvent, recordingProgress: Bool = true) async throws(StateStoreError) {
         switch event.record {
         case .history(let payment):
             let facts = try await reference.facts(ReferenceQuery(tenant: event.tenant, payment: payment))
@@ -306,7 +308,7 @@ extension ScoringEngine {
         case .entitlements(let entitlements):
             try await reference.replaceEntitlements(entitlements, tenant: event.tenant)
         }
-        try await reference.recordLoaded(fileId: event.fileId, row: event.row)
+        if recordingProgress { try await reference.recordLoaded(fileId: event.fileId, row: event.row) }
     }
 
     /// When a report became known to Vigil: not before it was loaded, so an offline replay given the same reference
