@@ -14,6 +14,7 @@ public struct ProblemDetails: Error, Sendable, Equatable {
         case validationFailed = "validation-failed"
         case unauthorized
         case forbiddenPerspective = "forbidden-perspective"
+        case notEntitled = "not-entitled"
         case addressNotAllowed = "address-not-allowed"
         case wrongRegion = "wrong-region"
         case rateLimited = "rate-limited"
@@ -36,7 +37,7 @@ public struct ProblemDetails: Error, Sendable, Equatable {
             switch self {
             case .malformedJSON, .validationFailed: .badRequest
             case .unauthorized: .unauthorized
-            case .forbiddenPerspective, .addressNotAllowed, .wrongRegion, .clientCertificateRequired, .clientCertificateMismatch: .forbidden
+            case .forbiddenPerspective, .notEntitled, .addressNotAllowed, .wrongRegion, .clientCertificateRequired, .clientCertificateMismatch: .forbidden
             case .rateLimited, .quotaExhausted: .tooManyRequests
             case .notFound: .notFound
             case .methodNotAllowed: .methodNotAllowed
@@ -54,6 +55,7 @@ public struct ProblemDetails: Error, Sendable, Equatable {
             case .validationFailed: "Validation failed"
             case .unauthorized: "Unauthorized"
             case .forbiddenPerspective: "Perspective not entitled"
+            case .notEntitled: "Payment outside the tenant's entitlements"
             case .addressNotAllowed: "Address not allowed"
             case .wrongRegion: "Wrong region"
             case .rateLimited: "Rate limit exceeded"
