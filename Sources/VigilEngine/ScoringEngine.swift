@@ -291,31 +291,12 @@ extension ScoringEngine {
             let facts = try await reference.facts(ReferenceQuery(tenant: event.tenant, payment: payment))
             var features: [Double] = []
             try await extractor.observe(payment, identity: payment.consortiumIdentity, facts: facts, into: &features)
-        case .fraudReport(let report):
-            if let creditor = report.creditorAccount {
-                let id = InMemoryReferenceStore.reportIdentity(tenant: event.tenant, paymentId: report.paymentId, uetr: report.uetr, creditor: creditor)
-                try await reference.addReport(creditor: creditor, report: id, knownAt: Self.knownAt(report.reportedAt, event.loadedAt))
-            }
-        case .status(let status):
-            if status.isFraud, let creditor = status.creditorAccount {
-                let id = InMemoryReferenceStore.reportIdentity(tenant: event.tenant, paymentId: status.paymentId, uetr: status.uetr, creditor: creditor)
-                try await reference.addReport(creditor: creditor, report: id, knownAt: Self.knownAt(status.at, event.loadedAt))
-            }
-        case .directory(let entry):
-            try await reference.upsert(entry, tenant: event.tenant)
-        case .accountLink(let link):
-            try await reference.link(link, tenant: event.tenant)
-        case .entitlements(let entitlements):
-            try await reference.replaceEntitlements(entitlements, tenant: event.tenant)
+        default:
+            try await event.applyReference(to: reference)
         }
         if recordingProgress { try await reference.recordLoaded(fileId: event.fileId, row: event.row) }
     }
 
-    /// When a report became known to Vigil: not before it was loaded, so an offline replay given the same reference
-    /// data never sees a report the live service could not have seen (no leakage into training).
-    static func knownAt(_ reported: Instant, _ loaded: Instant) -> Instant {
-        reported.epochMillis >= loaded.epochMillis ? reported : loaded
-    }
 
     /// Records the answer of a logged event in the duplicate store again, if it was received at `since` or later:
     /// what a node on a shared store does at start for the newest events of its own log, so an answer it logged but
@@ -341,5 +322,40 @@ extension ScoringEngine where Duplicates == DuplicateIndex {
         store: Store, log: Log, model: ModelBundle, maxReasons: Int = 5, bounds: CreatedAtBounds = .standard
     ) {
         self.init(store: store, log: log, model: model, duplicates: DuplicateIndex(), maxReasons: maxReasons, bounds: bounds)
+    }
+}
+
+extension IntakeEvent {
+    /// Applies the record to the reference store when it is reference data (a report or `FRAD` return naming a
+    /// creditor, a directory row, an account link, entitlements); a history payment changes nothing here (it is the
+    /// feature state's). What the engine does for these records, and what offline replay (`vigil features export
+    /// --data-dir`) does to see the same reference data.
+    public func applyReference(to reference: any ReferenceStore) async throws(StateStoreError) {
+        switch record {
+        case .history:
+            break
+        case .fraudReport(let report):
+            if let creditor = report.creditorAccount {
+                let id = InMemoryReferenceStore.reportIdentity(tenant: tenant, paymentId: report.paymentId, uetr: report.uetr, creditor: creditor)
+                try await reference.addReport(creditor: creditor, report: id, knownAt: Self.knownAt(report.reportedAt, loadedAt))
+            }
+        case .status(let status):
+            if status.isFraud, let creditor = status.creditorAccount {
+                let id = InMemoryReferenceStore.reportIdentity(tenant: tenant, paymentId: status.paymentId, uetr: status.uetr, creditor: creditor)
+                try await reference.addReport(creditor: creditor, report: id, knownAt: Self.knownAt(status.at, loadedAt))
+            }
+        case .directory(let entry):
+            try await reference.upsert(entry, tenant: tenant)
+        case .accountLink(let link):
+            try await reference.link(link, tenant: tenant)
+        case .entitlements(let entitlements):
+            try await reference.replaceEntitlements(entitlements, tenant: tenant)
+        }
+    }
+
+    /// When a report became known to Vigil: not before it was loaded, so an offline replay given the same reference
+    /// data never sees a report the live service could not have seen (no leakage into training).
+    static func knownAt(_ reported: Instant, _ loaded: Instant) -> Instant {
+        reported.epochMillis >= loaded.epochMillis ? reported : loaded
     }
 }
