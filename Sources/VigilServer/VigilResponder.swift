@@ -177,12 +177,14 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
     }
 
     /// Refuses a payment outside the tenant's loaded entitlements (403 `not-entitled`); a tenant that loaded none is
-    /// not checked. The detail names no value of the request.
+    /// not checked. The detail names no value of the request. When the shared store fails, a node configured to degrade
+    /// (`stateFailure: degraded`) scores without the check, as it scores without the state; otherwise 503.
     func checkEntitlements(_ payment: PaymentRequest, tenant: String, receivedAt: Instant) async throws {
         let entitlements: [Entitlement]?
         do {
             entitlements = try await engine.reference.entitlements(tenant: tenant)
         } catch {
+            if engine.degradesOnStateFailure { return }
             throw ProblemDetails(
                 .unavailable, "The reference store did not answer (down, slow or failing); nothing was scored. Retry shortly.",
                 headers: [.retryAfter: "1"]
