@@ -380,6 +380,21 @@ struct EventRecordTests {
         }
     }
 
+    /// The intake seeds of the `FuzzEventRecord` corpus read as intake records, and a binary one exports as JSON that
+    /// reads back equal, so the fuzzer starts from records of the kind.
+    @Test func theFuzzCorpusIntakeSeedsRead() throws {
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Fuzz/corpus/FuzzEventRecord")
+        for name in ["binary-intake-directory.bin", "binary-intake-entitlements.bin", "json-intake-fraud-report.json"] {
+            let bytes = Array(try Data(contentsOf: corpus.appendingPathComponent(name)))
+            guard case .intake(let event) = try EventCoding.decodeRecord(bytes) else {
+                Issue.record("\(name) is not an intake record")
+                continue
+            }
+            #expect(try EventCoding.decodeRecord(EventCoding.exportJSON(bytes)) == .intake(event))
+            #expect(try EventCoding.decodeRecord(EventCoding.record(event)) == .intake(event))
+        }
+    }
+
     /// A party's institution code (issue 13) is kept by both forms, and a record written before it (no flag) reads.
     @Test func aPartysInstitutionCodeIsKeptAndOldRecordsRead() throws {
         var factory = EventFactory(random: SeededRandom(state: 32))
