@@ -96,12 +96,12 @@ public struct ReferenceFacts: Sendable, Hashable {
 
 /// The reference data in process memory, under one lock (it is read once per payment and written by file loads).
 ///
-/// Memory per entry, computed from the layouts on a 64-bit build (Swift's hashed containers at their 75% maximum
-/// load, allocations rounded as glibc rounds them; not a reading of resident memory): a reported account about 100
-/// bytes plus 16 per report (at most 64 reports: under 1.2 KB); a directory row about 100 bytes, plus 48 + its length
-/// for an institution name over 15 bytes; an account link about 130 bytes (the link, and the account in its
-/// customer's set); an entitlement about 230 bytes (with its two sets); a file's progress about 140 bytes (a 64-digit
-/// file id). A million linked accounts and 100,000 reported accounts: some 150 MB.
+/// Memory per entry, measured by `vigil-microbench` ("reference store memory": resident growth ÷ entries, 200,000 of
+/// each, debug build, one run; BENCHMARKS.md gets the release figures): an account link about 270 bytes (the link and
+/// its customer's count, with the hash tables' slack), a reported account with two reports about 180 (16 more per
+/// report, at most 64 kept), a directory row about 80 to 200 (with a 30-byte institution name; the reading is noisy
+/// at this size). A million linked accounts and 100,000 reported accounts: some 300 MB. Entitlements (a few per
+/// tenant) and file progress (one per file) are small by count.
 public final class InMemoryReferenceStore: ReferenceStore {
     /// Reports kept per account: the newest, which are all the 90-day features can need for an account reported
     /// this often.
@@ -115,7 +115,8 @@ public final class InMemoryReferenceStore: ReferenceStore {
     struct TenantData: Sendable {
         var directory: [InstitutionCode: DirectoryEntry] = [:]
         var customers: [Token: Token] = [:]
-        var linked: [Token: Set<Token>] = [:]
+        /// Accounts linked to each customer.
+        var linked: [Token: Int] = [:]
         var entitlements: [Entitlement]?
     }
 
@@ -183,7 +184,7 @@ public final class InMemoryReferenceStore: ReferenceStore {
                 facts.creditorInstitution = query.creditorInstitution.flatMap { tenant.directory[$0]?.type }
                 if let customer = tenant.customers[query.debtor] {
                     facts.customer = customer
-                    facts.linkedAccounts = tenant.linked[customer]?.count ?? 0
+                    facts.linkedAccounts = tenant.linked[customer] ?? 0
                 }
             }
             return facts
@@ -204,11 +205,12 @@ public final class InMemoryReferenceStore: ReferenceStore {
 
 extension InMemoryReferenceStore.TenantData {
     mutating func link(_ link: AccountLink) {
-        if let previous = customers[link.account], previous != link.customer {
-            linked[previous]?.remove(link.account)
-            if linked[previous]?.isEmpty == true { linked[previous] = nil }
+        let previous = customers.updateValue(link.customer, forKey: link.account)
+        guard previous != link.customer else { return }
+        if let previous {
+            let left = (linked[previous] ?? 1) - 1
+            linked[previous] = left > 0 ? left : nil
         }
-        customers[link.account] = link.customer
-        linked[link.customer, default: []].insert(link.account)
+        linked[link.customer, default: 0] += 1
     }
 }
