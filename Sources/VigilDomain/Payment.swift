@@ -24,13 +24,22 @@ public struct TokenizedParty: Sendable, Hashable, Codable {
     public var sealedName: SealedValue?
     /// The bank's BIC or clearing id: an institution, not a person, so it stays readable.
     public var agent: String?
+    /// The code of the account's bank or branch, taken at the edge from the account (a UK sort code, a US routing
+    /// number) or else from `agent` (a BIC's first eight characters): an institution, so it stays readable. It keys the
+    /// tenant's directory (`*.institution_type` features) and entitlements. Nil when the request gives none; events
+    /// logged before issue 13 have none.
+    public var institution: InstitutionCode?
 
-    public init(account: Token, sealedAccount: SealedValue, name: Token? = nil, sealedName: SealedValue? = nil, agent: String? = nil) {
+    public init(
+        account: Token, sealedAccount: SealedValue, name: Token? = nil, sealedName: SealedValue? = nil, agent: String? = nil,
+        institution: InstitutionCode? = nil
+    ) {
         self.account = account
         self.sealedAccount = sealedAccount
         self.name = name
         self.sealedName = sealedName
         self.agent = agent
+        self.institution = institution
     }
 }
 

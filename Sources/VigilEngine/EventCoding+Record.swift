@@ -15,6 +15,8 @@ extension EventCoding {
         public static let scoredEvent1: UInt8 = 0x01
         /// A duplicate-answered record, format 1.
         public static let duplicateAnswered1: UInt8 = 0x02
+        /// A loaded daily-file record (``IntakeEvent``), format 1.
+        public static let intake1: UInt8 = 0x03
     }
 
     /// The event as the engine appends it to the log: the compact binary record, about a third of its JSON size.
@@ -56,6 +58,7 @@ extension EventCoding {
         switch record {
         case .scored(let event): return encode(event)
         case .duplicateAnswered(let event): return encode(event)
+        case .intake(let event): return encode(event)
         }
     }
 
@@ -78,6 +81,8 @@ extension EventCoding {
                         tenant: try reader.string("tenant"), paymentId: try reader.string("paymentId"),
                         receivedAt: try reader.instant("receivedAt"), originalScoreId: try reader.string("originalScoreId")
                     ))
+                case RecordFormat.intake1:
+                    event = .intake(try reader.intakeEvent())
                 case let format:
                     throw EventDecodingError(
                         code: .unknownFormat, message: "the record's format byte \(format) is not one this version reads"
@@ -124,7 +129,9 @@ private enum PartyFlags {
     static let name: UInt8 = 1 << 0
     static let sealedName: UInt8 = 1 << 1
     static let agent: UInt8 = 1 << 2
-    static let known: UInt8 = 0x07
+    /// Since issue 13: the institution code (its type's index, then its text). Records without it read as before.
+    static let institution: UInt8 = 1 << 3
+    static let known: UInt8 = 0x0F
 }
 
 /// The 2-bit tag of each feature value.
@@ -145,7 +152,7 @@ private enum ContributionForm {
 
 // MARK: - Writing
 
-private struct RecordWriter {
+struct RecordWriter {
     var bytes: [UInt8]
 
     init(capacity: Int) {
@@ -324,12 +331,17 @@ private struct RecordWriter {
         if party.name != nil { flags |= PartyFlags.name }
         if party.sealedName != nil { flags |= PartyFlags.sealedName }
         if party.agent != nil { flags |= PartyFlags.agent }
+        if party.institution != nil { flags |= PartyFlags.institution }
         self.byte(flags)
         self.token(party.account)
         self.sealed(party.sealedAccount)
         if let name = party.name { self.token(name) }
         if let sealedName = party.sealedName { self.sealed(sealedName) }
         if let agent = party.agent { self.string(agent) }
+        if let institution = party.institution {
+            self.enumeration(institution.type)
+            self.string(institution.value)
+        }
     }
 }
 
@@ -337,7 +349,7 @@ private struct RecordWriter {
 
 /// Reads a binary record front to back. Every read checks that the record holds the bytes it needs, and names the
 /// field (in the JSON form's path) when it does not.
-private struct RecordReader {
+struct RecordReader {
     let bytes: UnsafeBufferPointer<UInt8>
     var offset = 0
 
@@ -610,7 +622,12 @@ private struct RecordReader {
             name: try flags & PartyFlags.name != 0 ? self.token(debtor ? "request.debtor.name" : "request.creditor.name") : nil,
             sealedName: try flags & PartyFlags.sealedName != 0
                 ? self.sealed(debtor ? "request.debtor.sealedName" : "request.creditor.sealedName") : nil,
-            agent: try flags & PartyFlags.agent != 0 ? self.string(debtor ? "request.debtor.agent" : "request.creditor.agent") : nil
+            agent: try flags & PartyFlags.agent != 0 ? self.string(debtor ? "request.debtor.agent" : "request.creditor.agent") : nil,
+            institution: try flags & PartyFlags.institution != 0
+                ? InstitutionCode(
+                    type: self.enumeration(debtor ? "request.debtor.institution" : "request.creditor.institution", as: InstitutionCodeType.self),
+                    value: self.string(debtor ? "request.debtor.institution" : "request.creditor.institution")
+                ) : nil
         )
     }
 }

@@ -82,10 +82,11 @@ public enum EventCoding {
         }
         let object = try EventObject(document, path: "")
         guard let kind = try object.optionalString("kind") else { return .scored(try object.event()) }
-        guard kind == duplicateAnsweredKind else {
-            throw object.invalid("kind", "is not a kind of event this version reads (\(duplicateAnsweredKind))")
+        switch kind {
+        case duplicateAnsweredKind: return .duplicateAnswered(try object.duplicateAnswered())
+        case intakeKind: return .intake(try object.intake())
+        default: throw object.invalid("kind", "is not a kind of event this version reads (\(duplicateAnsweredKind), \(intakeKind))")
         }
-        return .duplicateAnswered(try object.duplicateAnswered())
     }
 }
 
@@ -95,18 +96,23 @@ public enum LoggedEvent: Sendable, Hashable {
     case scored(ScoredPaymentEvent)
     /// An exact retry answered with the original answer; nothing scored.
     case duplicateAnswered(DuplicateAnsweredEvent)
+    /// A record of a daily file, loaded (issue 13).
+    case intake(IntakeEvent)
 
     public var tenant: String {
         switch self {
         case .scored(let event): event.tenant
         case .duplicateAnswered(let event): event.tenant
+        case .intake(let event): event.tenant
         }
     }
 
+    /// When the node received the request, or loaded the intake record.
     public var receivedAt: Instant {
         switch self {
         case .scored(let event): event.receivedAt
         case .duplicateAnswered(let event): event.receivedAt
+        case .intake(let event): event.loadedAt
         }
     }
 }
@@ -169,7 +175,7 @@ public struct EventDecodingError: Error, Sendable, Equatable, CustomStringConver
 
 extension JSONWriter {
     /// Every key of the event form is fixed, so it is written from a `StaticString`.
-    private mutating func member(_ name: StaticString) {
+    mutating func member(_ name: StaticString) {
         self.key(name)
     }
 
@@ -271,6 +277,15 @@ extension JSONWriter {
         if let agent = party.agent {
             self.member("agent")
             self.string(agent)
+        }
+        if let institution = party.institution {
+            self.member("institution")
+            self.beginObject()
+            self.member("type")
+            self.string(institution.type.rawValue)
+            self.member("value")
+            self.string(institution.value)
+            self.endObject()
         }
         if let name = party.name {
             self.member("name")
@@ -417,7 +432,7 @@ extension JSONWriter {
 // MARK: - Reading
 
 /// One object of an event being read, with its path for messages (`request.debtor`).
-private struct EventObject {
+struct EventObject {
     let members: [JSONValue.Member]
     let path: String
 
@@ -626,7 +641,13 @@ private struct EventObject {
             sealedAccount: try self.object("sealedAccount").sealed(),
             name: try self.optionalToken("name"),
             sealedName: try self.optionalObject("sealedName")?.sealed(),
-            agent: try self.optionalString("agent")
+            agent: try self.optionalString("agent"),
+            institution: try self.optionalObject("institution").map { (object) throws(EventDecodingError) in
+                InstitutionCode(
+                    type: try object.enumeration(try object.required("type"), "type", as: InstitutionCodeType.self),
+                    value: try object.string("value")
+                )
+            }
         )
     }
 

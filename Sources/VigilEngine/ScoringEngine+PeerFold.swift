@@ -20,8 +20,10 @@ extension ScoringEngine {
         _ event: ScoredPaymentEvent, answersInto answers: some DuplicateStore, nowMillis: Int64
     ) async throws(StateStoreError) -> Bool {
         var features: [Double] = []
+        let facts = try await reference.facts(ReferenceQuery(tenant: event.tenant, payment: event.request))
         try await extractor.observe(
-            observed(event.request, receivedAt: event.receivedAt), identity: event.request.consortiumIdentity, into: &features
+            observed(event.request, receivedAt: event.receivedAt), identity: event.request.consortiumIdentity, facts: facts,
+            into: &features
         )
         guard event.receivedAt.epochMillis >= nowMillis - answers.retentionMillis else { return false }
         var response = event.response

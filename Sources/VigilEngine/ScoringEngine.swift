@@ -39,11 +39,15 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
     /// Whether a failed shared store degrades the answer (request-only features, `degraded: true`) instead of
     /// refusing the payment.
     public let degradesOnStateFailure: Bool
+    /// The reference data the daily files load (reports, directory, account links, entitlements, load progress).
+    /// One call per payment, so an existential is cheap next to it.
+    public let reference: any ReferenceStore
 
     public init(
         store: Store, log: Log, model: ModelBundle, duplicates: Duplicates, maxReasons: Int = 5,
-        bounds: CreatedAtBounds = .standard, degradesOnStateFailure: Bool = false
+        bounds: CreatedAtBounds = .standard, degradesOnStateFailure: Bool = false, reference: any ReferenceStore = InMemoryReferenceStore()
     ) {
+        self.reference = reference
         self.degradesOnStateFailure = degradesOnStateFailure
         self.extractor = FeatureExtractor(store: store)
         self.log = log
@@ -88,7 +92,10 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
         }
         var features: [Double] = []
         do {
-            try await extractor.observe(observed(payment, receivedAt: receivedAt), identity: payment.consortiumIdentity, into: &features)
+            let facts = try await reference.facts(ReferenceQuery(tenant: tenant.name, payment: payment))
+            try await extractor.observe(
+                observed(payment, receivedAt: receivedAt), identity: payment.consortiumIdentity, facts: facts, into: &features
+            )
         } catch {
             guard degradesOnStateFailure else {
                 await duplicates.release(tenant: tenant.name, paymentId: payment.paymentId)
@@ -246,10 +253,17 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
     /// - Throws: ``EventDecodingError`` when the record is not an event; a shared store's ``StateStoreError``.
     @discardableResult
     public func replay(_ payload: [UInt8], nowMillis: Int64) async throws -> (tenant: String, receivedAt: Instant)? {
-        guard case .scored(let event) = try EventCoding.decodeRecord(payload) else { return nil }
+        let record = try EventCoding.decodeRecord(payload)
+        if case .intake(let intake) = record {
+            try await apply(intake)
+            return nil
+        }
+        guard case .scored(let event) = record else { return nil }
         var features: [Double] = []
+        let facts = try await reference.facts(ReferenceQuery(tenant: event.tenant, payment: event.request))
         try await extractor.observe(
-            observed(event.request, receivedAt: event.receivedAt), identity: event.request.consortiumIdentity, into: &features
+            observed(event.request, receivedAt: event.receivedAt), identity: event.request.consortiumIdentity, facts: facts,
+            into: &features
         )
         if event.receivedAt.epochMillis >= nowMillis - duplicates.retentionMillis {
             try await duplicates.record(
@@ -262,6 +276,28 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
 }
 
 extension ScoringEngine {
+    /// Applies one loaded daily-file record to the state, then records its row as loaded: a history payment folds into
+    /// the feature state through the extractor (at its `createdAt`, under its consortium identity, so the same payment
+    /// loaded again, or scored live by either bank moments before, counts once in the store's window); a fraud report,
+    /// or a return or recall for fraud (`FRAD`), that names a creditor joins the consortium list; directory rows,
+    /// account links and entitlements go to the reference store. The event log is the caller's (the intake sink
+    /// appends, recovery and the peer fold read). Applying a record twice changes nothing beyond the history
+    /// payment's window (the caller skips rows at or below ``ReferenceStore/loadedRow(fileId:)``).
+    /// - Parameter recordingProgress: whether to record the row as loaded at once (recovery, the peer fold); the intake
+    ///   sink records it itself once the record is durable in the log.
+    public func apply(_ event: IntakeEvent, recordingProgress: Bool = true) async throws(StateStoreError) {
+        switch event.record {
+        case .history(let payment):
+            let facts = try await reference.facts(ReferenceQuery(tenant: event.tenant, payment: payment))
+            var features: [Double] = []
+            try await extractor.observe(payment, identity: payment.consortiumIdentity, facts: facts, into: &features)
+        default:
+            try await event.applyReference(to: reference)
+        }
+        if recordingProgress { try await reference.recordLoaded(fileId: event.fileId, row: event.row) }
+    }
+
+
     /// Records the answer of a logged event in the duplicate store again, if it was received at `since` or later:
     /// what a node on a shared store does at start for the newest events of its own log, so an answer it logged but
     /// had not recorded when it was killed is a duplicate for any node, not scored again once its reservation expires.
@@ -286,5 +322,40 @@ extension ScoringEngine where Duplicates == DuplicateIndex {
         store: Store, log: Log, model: ModelBundle, maxReasons: Int = 5, bounds: CreatedAtBounds = .standard
     ) {
         self.init(store: store, log: log, model: model, duplicates: DuplicateIndex(), maxReasons: maxReasons, bounds: bounds)
+    }
+}
+
+extension IntakeEvent {
+    /// Applies the record to the reference store when it is reference data (a report or `FRAD` return naming a
+    /// creditor, a directory row, an account link, entitlements); a history payment changes nothing here (it is the
+    /// feature state's). What the engine does for these records, and what offline replay (`vigil features export
+    /// --data-dir`) does to see the same reference data.
+    public func applyReference(to reference: any ReferenceStore) async throws(StateStoreError) {
+        switch record {
+        case .history:
+            break
+        case .fraudReport(let report):
+            if let creditor = report.creditorAccount {
+                let id = InMemoryReferenceStore.reportIdentity(tenant: tenant, paymentId: report.paymentId, uetr: report.uetr, creditor: creditor)
+                try await reference.addReport(creditor: creditor, report: id, knownAt: Self.knownAt(report.reportedAt, loadedAt))
+            }
+        case .status(let status):
+            if status.isFraud, let creditor = status.creditorAccount {
+                let id = InMemoryReferenceStore.reportIdentity(tenant: tenant, paymentId: status.paymentId, uetr: status.uetr, creditor: creditor)
+                try await reference.addReport(creditor: creditor, report: id, knownAt: Self.knownAt(status.at, loadedAt))
+            }
+        case .directory(let entry):
+            try await reference.upsert(entry, tenant: tenant)
+        case .accountLink(let link):
+            try await reference.link(link, tenant: tenant)
+        case .entitlements(let entitlements):
+            try await reference.replaceEntitlements(entitlements, tenant: tenant)
+        }
+    }
+
+    /// When a report became known to Vigil: not before it was loaded, so an offline replay given the same reference
+    /// data never sees a report the live service could not have seen (no leakage into training).
+    static func knownAt(_ reported: Instant, _ loaded: Instant) -> Instant {
+        reported.epochMillis >= loaded.epochMillis ? reported : loaded
     }
 }

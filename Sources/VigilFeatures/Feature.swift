@@ -16,6 +16,10 @@ public enum Feature: Int, CaseIterable, Sendable {
     case creditorAgeDays
     case deviceDistinctDebtors24h, ipDistinctDebtors24h
     case requestConfirmationOfPayee, requestChannel, requestScheme, requestAmountLog10, requestPayeeKnownDays
+    // Issue 13: what the daily files tell (the reference store).
+    case creditorReportedFraudCount90d, creditorDaysSinceLastReport
+    case creditorInstitutionType, debtorInstitutionType
+    case customerCount24h, customerSum24h, customerCount7d, customerDistinctCreditors24h, customerLinkedAccounts
 
     public static let count = allCases.count
 
@@ -70,5 +74,14 @@ public enum Feature: Int, CaseIterable, Sendable {
         ("request.scheme", "Scheme: 0 FPS, 1 SEPA_INST, 2 PIX, 3 UPI, 4 FEDNOW, 5 RTP, 6 other.", "SCHEME_RISK"),
         ("request.amount_log10", "Base-10 logarithm of the amount in major units.", "AMOUNT_MAGNITUDE"),
         ("request.payee_known_days", "Days since the debtor first paid this creditor, as the bank reports it.", "PAYEE_HISTORY"),
+        ("creditor.reported_fraud_count_90d", "Fraud reports naming the creditor account (any bank) that became known in the 90 days before the payment.", "CREDITOR_REPORTED"),
+        ("creditor.days_since_last_report", "Days since the latest fraud report naming the creditor account became known (missing when none).", "CREDITOR_REPORTED"),
+        ("creditor.institution_type", "Type of the creditor's institution in the tenant's directory: 0 bank, 1 building society, 2 credit union, 3 EMI, 4 payment institution, 5 crypto exchange, 6 gambling, 7 other.", "CREDITOR_INSTITUTION"),
+        ("debtor.institution_type", "Type of the debtor's institution in the tenant's directory (codes as creditor.institution_type).", "DEBTOR_INSTITUTION"),
+        ("customer.count_24h", "Outgoing payments in the last 24 hours from all accounts linked to the debtor's customer (account map).", "CUSTOMER_VELOCITY"),
+        ("customer.sum_24h", "Sum of the customer's outgoing amounts over all linked accounts in the last 24 hours.", "CUSTOMER_VELOCITY"),
+        ("customer.count_7d", "Outgoing payments from all the customer's linked accounts in the last 7 days.", "CUSTOMER_VELOCITY"),
+        ("customer.distinct_creditors_24h", "Distinct creditor accounts the customer paid from any linked account in the last 24 hours.", "CUSTOMER_MANY_PAYEES"),
+        ("customer.linked_accounts", "Accounts the tenant's account map links to the debtor's customer.", "CUSTOMER_ACCOUNTS"),
     ]
 }

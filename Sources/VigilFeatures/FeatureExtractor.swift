@@ -25,7 +25,11 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
 
     /// `observe`, for a payment whose identity was taken before its time was bounded (``CreatedAtBounds``): the
     /// identity is the payment's as sent, the same for both banks whatever their receive times.
-    public func observe(_ payment: TokenizedPayment, identity: UInt64, into features: inout [Double]) async throws(StateStoreError) {
+    /// - Parameter facts: what the reference store says about the payment (``ReferenceStore/facts(_:)``): the consortium's
+    ///   fraud reports on the creditor, the institutions' types, the debtor's customer.
+    public func observe(
+        _ payment: TokenizedPayment, identity: UInt64, facts: ReferenceFacts = .none, into features: inout [Double]
+    ) async throws(StateStoreError) {
         if features.count != Feature.count { features = [Double](repeating: .nan, count: Feature.count) }
         let t = payment.createdAt.epochMillis >= 0 ? payment.createdAt.epochMillis / 1000 : (payment.createdAt.epochMillis - 999) / 1000
         let money = StateAmount(payment.amount)
@@ -116,7 +120,43 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
         }
         set(.ipDistinctDebtors24h, ip)
 
+        Self.referenceFeatures(facts, at: payment.createdAt.epochMillis, into: &features)
+        if let customer = facts.customer {
+            let reading = try await store.withAccount(customer, applying: Application(payment: identity, part: .customer, at: t)) { state in
+                let w24h = state.outgoing.window(2, at: t)
+                let w7d = state.outgoing.window(3, at: t)
+                let distinct = state.outgoing.distinctCreditors(at: t)
+                state.outgoing.record(OutgoingPayment(at: t, creditor: creditor.short, amount: money, hour: UInt8(hour), currency: currency))
+                return CustomerReading(w24h: w24h, w7d: w7d, distinctCreditors: distinct)
+            }
+            set(.customerCount24h, Double(reading.w24h.count))
+            set(.customerSum24h, ExactSum.major(reading.w24h.sum))
+            set(.customerCount7d, Double(reading.w7d.count))
+            set(.customerDistinctCreditors24h, Double(reading.distinctCreditors))
+        }
+
         Self.requestFeatures(payment, into: &features)
+    }
+
+    /// The features the reference data gives alone: reports, institution types, the customer's linked accounts.
+    /// `customer.*` windows are the extractor's (they need the feature store).
+    static func referenceFeatures(_ facts: ReferenceFacts, at millis: Int64, into features: inout [Double]) {
+        func set(_ feature: Feature, _ value: Double) { features[feature.rawValue] = value }
+        var count = 0
+        var latest: Int64?
+        for knownAt in facts.creditorReports where knownAt <= millis {
+            if knownAt > millis - 90 * 86_400_000 { count += 1 }
+            latest = max(latest ?? knownAt, knownAt)
+        }
+        set(.creditorReportedFraudCount90d, Double(count))
+        set(.creditorDaysSinceLastReport, latest.map { Double(millis - $0) / 86_400_000 } ?? .nan)
+        set(.creditorInstitutionType, facts.creditorInstitution?.featureCode ?? .nan)
+        set(.debtorInstitutionType, facts.debtorInstitution?.featureCode ?? .nan)
+        set(.customerLinkedAccounts, facts.customer != nil ? Double(facts.linkedAccounts) : .nan)
+        set(.customerCount24h, .nan)
+        set(.customerSum24h, .nan)
+        set(.customerCount7d, .nan)
+        set(.customerDistinctCreditors24h, .nan)
     }
 
     /// The features the request alone gives (`request.*`), with every state feature missing (NaN): what a node scores
@@ -145,6 +185,13 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
         var zscore: Double
         var unusualHour: Double
         var ageDays: Double
+    }
+
+    /// What the customer's record says about a payment, read before the payment is counted.
+    struct CustomerReading: Sendable {
+        var w24h: WindowLadder.Totals
+        var w7d: WindowLadder.Totals
+        var distinctCreditors: Int
     }
 
     /// What the creditor's state says about a payment, read before the payment is counted.

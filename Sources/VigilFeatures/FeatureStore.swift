@@ -30,6 +30,8 @@ public protocol FeatureStore: Sendable {
 public struct Application: Sendable, Hashable {
     public enum Part: UInt8, Sendable {
         case debtor = 1, creditor = 2, device = 4, ip = 8
+        /// The customer's record (keyed by the customer token): the `customer.*` features, since issue 13.
+        case customer = 16
     }
 
     public var payment: UInt64

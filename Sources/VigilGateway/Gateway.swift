@@ -37,8 +37,36 @@ public struct Gateway: Sendable {
             sealedAccount: keys.seal(.account, account.utf8),
             name: party.name.map { keys.token(.name, Self.normalisedName($0)) },
             sealedName: party.name.map { keys.seal(.name, $0.utf8) },
-            agent: party.agent?.uppercased()
+            agent: party.agent?.uppercased(),
+            institution: Self.institution(of: party)
         )
+    }
+
+    /// The party's bank or branch code: the sort code of a UK account (domestic or GB IBAN), else the first eight
+    /// characters of its agent's BIC, else the routing number of a US (`ABA`) scheme account. Institutions are not
+    /// people, so the code stays readable past the edge.
+    public static func institution(of party: Party) -> InstitutionCode? {
+        switch party.account {
+        case .ukDomestic(let sortCode, _):
+            return InstitutionCode(type: .sortCode, value: sortCode)
+        case .iban(let iban) where iban.hasPrefix("GB") && iban.utf8.count == 22:
+            return InstitutionCode(type: .sortCode, value: String(decoding: Array(iban.utf8)[8..<14], as: UTF8.self))
+        default:
+            break
+        }
+        if let agent = party.agent, agent.utf8.count >= 8 {
+            let bic = Array(agent.uppercased().utf8.prefix(8))
+            if bic.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) }) {
+                return InstitutionCode(type: .bic, value: String(decoding: bic, as: UTF8.self))
+            }
+        }
+        if case .scheme(let scheme, let id) = party.account, scheme == "ABA" {
+            let bytes = Array(id.utf8)
+            if bytes.count >= 9, bytes[..<9].allSatisfy({ (0x30...0x39).contains($0) }), bytes.count == 9 || !(0x30...0x39).contains(bytes[9]) {
+                return InstitutionCode(type: .routing, value: String(decoding: bytes[..<9], as: UTF8.self))
+            }
+        }
+        return nil
     }
 
     /// Case and spacing do not make a different person: the name upper-cased, each run of whitespace one

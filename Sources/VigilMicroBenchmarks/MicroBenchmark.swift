@@ -37,6 +37,16 @@ struct MicroBenchmark {
             print("duplicate index memory: /proc/self/status has no RssAnon here; not reported")
         }
         print("")
+        if let memory = ReferenceMemory(entries: options.debtors).run() {
+            print(
+                "reference store memory (InMemoryReferenceStore, RssAnon growth ÷ entries, \(memory.entries) of each; ReferenceMemory.swift): "
+                    + "account link \(Int(memory.bytesPerLink.rounded())) B, reported account with 2 reports "
+                    + "\(Int(memory.bytesPerReportedAccount.rounded())) B, directory row \(Int(memory.bytesPerDirectoryRow.rounded())) B"
+            )
+        } else {
+            print("reference store memory: /proc/self/status has no RssAnon here; not reported")
+        }
+        print("")
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-microbench-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

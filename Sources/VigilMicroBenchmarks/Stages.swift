@@ -33,6 +33,10 @@ struct Stages {
             StageResult(name: "1. JSON decode + validation", measurement: try await decode()),
             StageResult(name: "2. tokenise + seal (Gateway)", measurement: await tokenize()),
             StageResult(name: "3. features (observe, in-memory store)", measurement: try await features()),
+            StageResult(
+                name: "3'. features with reference data (facts + observe; directory, every debtor linked, reports)",
+                measurement: try await featuresWithReference()
+            ),
         ]
         let (explained, marginOnly) = try await modelStages()
         results.append(StageResult(name: "4a. model + contributions (explainedMargin)", measurement: explained))
@@ -115,6 +119,42 @@ struct Stages {
             let payments = workload.payments(pass: pass)
             let start = ContinuousClock.now
             for payment in payments { try await extractor.observe(payment, into: &vector) }
+            return .now - start
+        }
+    }
+
+    /// Stage 3 as the engine runs it since issue 13: the reference store's facts for the payment (one in-process
+    /// lookup), then `observe` with them. Every debtor is linked to a customer (customers share debtors, and the
+    /// `customer.*` record is written too), both parties' institutions are in the directory, and every 50th creditor
+    /// has two fraud reports: the costly case.
+    func featuresWithReference() async throws -> Measurement {
+        let extractor = FeatureExtractor(store: InMemoryFeatureStore())
+        let reference = InMemoryReferenceStore()
+        let tenant = "bench"
+        var seen = Set<Token>()
+        for payment in workload.payments(pass: 0) {
+            for party in [payment.debtor, payment.creditor] {
+                if let code = party.institution {
+                    reference.upsert(DirectoryEntry(code: code, institution: "Bench bank", type: .bank, status: .active), tenant: tenant)
+                }
+            }
+            if seen.insert(payment.debtor.account).inserted {
+                reference.link(AccountLink(account: payment.debtor.account, customer: Token(a: payment.debtor.account.a % 10_007, b: 1, c: 2, d: 3)), tenant: tenant)
+            }
+            if payment.creditor.account.b % 50 == 0 {
+                for report in 0..<2 as Range<UInt64> {
+                    reference.addReport(creditor: payment.creditor.account, report: report, knownAt: Instant(epochMillis: payment.createdAt.epochMillis - 86_400_000))
+                }
+            }
+        }
+        var vector: [Double] = []
+        return try await sampler.run(payments: count) { pass in
+            let payments = workload.payments(pass: pass)
+            let start = ContinuousClock.now
+            for payment in payments {
+                let facts = reference.facts(ReferenceQuery(tenant: tenant, payment: payment))
+                try await extractor.observe(payment, identity: payment.consortiumIdentity, facts: facts, into: &vector)
+            }
             return .now - start
         }
     }

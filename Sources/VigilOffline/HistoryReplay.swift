@@ -49,8 +49,14 @@ public struct HistoryReplay: Sendable {
 
     /// Calls `body` for each row in createdAt order (ties keep file order) with its tokenised payment and
     /// its features, after dropping repeated payment ids.
+    /// - Parameters:
+    ///   - reference: the reference data the live service had (fraud reports, the tenant's directory and account
+    ///     links), so that the `creditor.reported_*`, `*.institution_type` and `customer.*` features come out as
+    ///     online; reports count only from when they became known. Empty by default.
+    ///   - tenant: whose directory and account links are read.
     public func replay<Store: FeatureStore>(
-        _ rows: [HistoryRow], store: Store, _ body: (HistoryRow, TokenizedPayment, [Double]) throws -> Void
+        _ rows: [HistoryRow], store: Store, reference: any ReferenceStore = InMemoryReferenceStore(), tenant: String = "",
+        _ body: (HistoryRow, TokenizedPayment, [Double]) throws -> Void
     ) async throws -> Summary {
         var summary = Summary()
         for i in rows.indices.dropFirst() where rows[i].request.createdAt < rows[i - 1].request.createdAt {
@@ -68,7 +74,8 @@ public struct HistoryReplay: Sendable {
                 continue
             }
             let payment = gateway.tokenize(row.request)
-            try await extractor.observe(payment, into: &features)
+            let facts = try await reference.facts(ReferenceQuery(tenant: tenant, payment: payment))
+            try await extractor.observe(payment, identity: payment.consortiumIdentity, facts: facts, into: &features)
             try body(row, payment, features)
             summary.replayed += 1
         }

@@ -64,6 +64,7 @@ public enum RedisStateBackend {
             }
         )
         backend.counters = { counters(features: features.statistics, duplicates: duplicates.statistics) }
+        backend.reference = RedisReferenceStore(client: client, keys: keys)
         return backend
     }
 
@@ -109,6 +110,7 @@ public enum RedisStateBackend {
         backend.counters = local.counters
         backend.link = link
         backend.localDuplicates = local.duplicates
+        backend.reference = local.reference
         return backend
     }
 

@@ -137,7 +137,7 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
 
     let engine = ScoringEngine(
         store: backend.features, log: log, model: model, duplicates: backend.duplicates, bounds: configuration.createdAtBounds,
-        degradesOnStateFailure: configuration.stateFailure == .degraded
+        degradesOnStateFailure: configuration.stateFailure == .degraded, reference: backend.reference
     )
     logger.info("Scoring state", metadata: ["vigil.state": .string(backend.summary)])
     let responder = VigilResponder(
@@ -168,7 +168,10 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
     // Snapshots belong to state kept in this process; a shared store keeps its own.
     var snapshots: StateSnapshots?
     if backend.replaysEventLog, let store = backend.features as? InMemoryFeatureStore, let index = backend.duplicates as? DuplicateIndex {
-        snapshots = StateSnapshots(store: store, duplicates: index, usage: state.usage as? UsageLimiter, log: log, dataDirectory: data)
+        snapshots = StateSnapshots(
+            store: store, duplicates: index, usage: state.usage as? UsageLimiter, log: log, dataDirectory: data,
+            reference: backend.reference as? InMemoryReferenceStore
+        )
     }
     var lifecycle: [any Service] = [EventLogService(log: log, logger: logger)]
     if let snapshots {

@@ -55,19 +55,31 @@ struct PeerFold<Store: FeatureStore, Log: EventLog, Duplicates: DuplicateStore>:
     /// peer.
     /// - Throws: a store failure; the records folded before it stay folded, and folding them again writes nothing.
     func fold(_ batch: [[UInt8]], nowMillis: Int64) async throws(StateStoreError) {
-        var lanes: [[ScoredPaymentEvent]] = []
+        var lanes: [[LoggedEvent]] = []
         var laneOfDebtor: [Token: Int] = [:]
+        // Loaded daily-file records keep their order among themselves (a link moves, entitlements replace): one lane.
+        var intakeLane: Int?
         for payload in batch {
-            guard case .scored(let event)? = try? EventCoding.decodeRecord(payload), link.allows(tenant: event.tenant, in: link.region) else {
+            let record = try? EventCoding.decodeRecord(payload)
+            if case .intake(let event)? = record, link.allows(tenant: event.tenant, in: link.region) {
+                if let intakeLane {
+                    lanes[intakeLane].append(.intake(event))
+                } else {
+                    intakeLane = lanes.count
+                    lanes.append([.intake(event)])
+                }
+                continue
+            }
+            guard case .scored(let event)? = record, link.allows(tenant: event.tenant, in: link.region) else {
                 link.didSkipFold()
                 continue
             }
             let debtor = event.request.debtor.account
             if let lane = laneOfDebtor[debtor] {
-                lanes[lane].append(event)
+                lanes[lane].append(.scored(event))
             } else {
                 laneOfDebtor[debtor] = lanes.count
-                lanes.append([event])
+                lanes.append([.scored(event)])
             }
         }
         let (engine, answers, link) = (self.engine, self.answers, self.link)
@@ -77,13 +89,17 @@ struct PeerFold<Store: FeatureStore, Log: EventLog, Duplicates: DuplicateStore>:
                 let lane = lanes[next]
                 next += 1
                 group.addTask {
-                    for event in lane {
+                    for record in lane {
                         do throws(StateStoreError) {
-                            try await engine.fold(event, answersInto: answers, nowMillis: nowMillis)
+                            switch record {
+                            case .scored(let event): try await engine.fold(event, answersInto: answers, nowMillis: nowMillis)
+                            case .intake(let event): try await engine.apply(event)
+                            case .duplicateAnswered: break
+                            }
                         } catch {
                             return error
                         }
-                        link.didFold(receivedAtMillis: event.receivedAt.epochMillis)
+                        link.didFold(receivedAtMillis: record.receivedAt.epochMillis)
                     }
                     return nil
                 }

@@ -14,6 +14,7 @@ public struct ProblemDetails: Error, Sendable, Equatable {
         case validationFailed = "validation-failed"
         case unauthorized
         case forbiddenPerspective = "forbidden-perspective"
+        case notEntitled = "not-entitled"
         case addressNotAllowed = "address-not-allowed"
         case wrongRegion = "wrong-region"
         case rateLimited = "rate-limited"
@@ -38,7 +39,7 @@ public struct ProblemDetails: Error, Sendable, Equatable {
             switch self {
             case .malformedJSON, .validationFailed: .badRequest
             case .unauthorized: .unauthorized
-            case .forbiddenPerspective, .addressNotAllowed, .wrongRegion, .clientCertificateRequired, .clientCertificateMismatch: .forbidden
+            case .forbiddenPerspective, .notEntitled, .addressNotAllowed, .wrongRegion, .clientCertificateRequired, .clientCertificateMismatch: .forbidden
             case .rateLimited, .quotaExhausted: .tooManyRequests
             case .notFound: .notFound
             case .methodNotAllowed: .methodNotAllowed
@@ -57,6 +58,7 @@ public struct ProblemDetails: Error, Sendable, Equatable {
             case .validationFailed: "Validation failed"
             case .unauthorized: "Unauthorized"
             case .forbiddenPerspective: "Perspective not entitled"
+            case .notEntitled: "Payment outside the tenant's entitlements"
             case .addressNotAllowed: "Address not allowed"
             case .wrongRegion: "Wrong region"
             case .rateLimited: "Rate limit exceeded"

@@ -33,6 +33,8 @@ public struct Snapshot: Sendable {
 
     enum Section: UInt32 {
         case features = 1, duplicates = 2, usage = 3
+        /// The reference data (issue 13); a snapshot without it restores none.
+        case reference = 4
     }
 
     /// The log's next sequence when the state was taken: every record below it is in the state.
@@ -42,8 +44,14 @@ public struct Snapshot: Sendable {
     public var duplicates: DuplicateIndexImage
     /// Today's usage per tenant: (tenant, UTC day, requests counted that day).
     public var usage: [UsageDayCount]
+    /// The reference store's data (reports, directory, links, entitlements, file progress).
+    public var reference: ReferenceStoreImage
 
-    public init(sequence: UInt64, createdAtMillis: Int64, features: FeatureStoreImage, duplicates: DuplicateIndexImage, usage: [UsageDayCount]) {
+    public init(
+        sequence: UInt64, createdAtMillis: Int64, features: FeatureStoreImage, duplicates: DuplicateIndexImage, usage: [UsageDayCount],
+        reference: ReferenceStoreImage = .empty
+    ) {
+        self.reference = reference
         self.sequence = sequence
         self.createdAtMillis = createdAtMillis
         self.features = features
@@ -64,10 +72,13 @@ public struct Snapshot: Sendable {
             usage.int(entry.day)
             usage.count(entry.count)
         }
+        var reference = SnapshotWriter()
+        self.reference.encode(into: &reference)
         let sections: [(Section, UInt32, [UInt8])] = [
             (.features, FeatureStoreImage.format, features.take()),
             (.duplicates, DuplicateIndexImage.format, duplicates.take()),
             (.usage, 1, usage.take()),
+            (.reference, ReferenceStoreImage.format, reference.take()),
         ]
         var header = SnapshotWriter(capacity: 128)
         header.raw(Self.magic)
@@ -132,6 +143,7 @@ public struct Snapshot: Sendable {
         var features: FeatureStoreImage?
         var duplicates: DuplicateIndexImage?
         var usage: [UsageDayCount] = []
+        var reference = ReferenceStoreImage.empty
         var offset = bodyStart
         for section in sections {
             var reader = SnapshotReader(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + section.length)]))
@@ -157,13 +169,20 @@ public struct Snapshot: Sendable {
                     }
                     return entries
                 }
+            case .reference:
+                guard section.format == ReferenceStoreImage.format else {
+                    throw SnapshotError(.unknownVersion, "reference section format \(section.format)")
+                }
+                reference = try Self.read { () throws(SnapshotDecodingError) in try ReferenceStoreImage.decode(&reader) }
             case nil:
                 throw SnapshotError(.unknownVersion, "a section of kind \(section.kind)")
             }
             try Self.read { () throws(SnapshotDecodingError) in try reader.expectEnd("a section") }
         }
         guard let features, let duplicates else { throw SnapshotError(.corrupt, "a section is missing") }
-        return Snapshot(sequence: sequence, createdAtMillis: created, features: features, duplicates: duplicates, usage: usage)
+        return Snapshot(
+            sequence: sequence, createdAtMillis: created, features: features, duplicates: duplicates, usage: usage, reference: reference
+        )
     }
 
     private static func read<T>(_ body: () throws(SnapshotDecodingError) -> T) throws(SnapshotError) -> T {

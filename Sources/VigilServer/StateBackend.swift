@@ -31,6 +31,9 @@ public struct StateBackend<Store: FeatureStore, Duplicates: DuplicateStore>: Sen
     /// (``PeerReplicatedDuplicates``): folding the peer's events records its answers here only. Nil when
     /// ``duplicates`` is the region's own.
     public var localDuplicates: (any DuplicateStore)?
+    /// The reference data the daily files load (reports, directory, account links, entitlements, load progress): in
+    /// the process by default (rebuilt from the event log with the rest), on Valkey/Redis with a shared back end.
+    public var reference: any ReferenceStore = InMemoryReferenceStore()
 
     public init(
         features: Store, duplicates: Duplicates, replaysEventLog: Bool, usage: any UsageLimiting, summary: String,

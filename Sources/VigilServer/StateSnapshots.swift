@@ -23,10 +23,14 @@ public final class StateSnapshots: Sendable {
     /// Now, in milliseconds since the epoch: the snapshot's creation time.
     let clock: @Sendable () -> Int64
 
+    /// The in-process reference store, whose data the snapshot holds too; nil when it is shared (or absent).
+    public let reference: InMemoryReferenceStore?
+
     public init(
         store: InMemoryFeatureStore, duplicates: DuplicateIndex, usage: UsageLimiter?, log: FileEventLog, dataDirectory: String,
-        clock: (@Sendable () -> Int64)? = nil
+        reference: InMemoryReferenceStore? = nil, clock: (@Sendable () -> Int64)? = nil
     ) {
+        self.reference = reference
         self.store = store
         self.duplicates = duplicates
         self.usage = usage
@@ -61,6 +65,7 @@ public final class StateSnapshots: Sendable {
         let captureStart = ContinuousClock.now
         let features = store.capture()
         let pause = ContinuousClock.now - captureStart
+        let referenceImage = reference?.capture() ?? .empty
         var answers = duplicates.capture()
         let waitStart = ContinuousClock.now
         if answers.pendingCount > 0 {
@@ -74,7 +79,8 @@ public final class StateSnapshots: Sendable {
         }
         let answersWait = ContinuousClock.now - waitStart
         let snapshot = Snapshot(
-            sequence: sequence, createdAtMillis: clock(), features: features, duplicates: answers, usage: usage?.dayCounts() ?? [])
+            sequence: sequence, createdAtMillis: clock(), features: features, duplicates: answers, usage: usage?.dayCounts() ?? [],
+            reference: referenceImage)
         let directory = self.directory
         let bytes = try await blocking { try directory.write(snapshot.encode(), sequence: sequence) }
         return Summary(sequence: sequence, bytes: bytes, pause: pause, answersWait: answersWait, duration: ContinuousClock.now - started)
@@ -112,6 +118,7 @@ public final class StateSnapshots: Sendable {
                 store.restore(snapshot.features)
                 duplicates.restore(snapshot.duplicates)
                 usage?.recordRecovered(snapshot.usage)
+                reference?.restore(snapshot.reference)
                 loaded.replayFrom = snapshot.sequence
                 loaded.snapshot = snapshot.sequence
             }

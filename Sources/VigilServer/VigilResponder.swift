@@ -199,6 +199,28 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
         + "payments. It exits with status 75 to be restarted; see docs/event-log.md."
     }
 
+    /// Refuses a payment outside the tenant's loaded entitlements (403 `not-entitled`); a tenant that loaded none is
+    /// not checked. The detail names no value of the request. When the shared store fails, a node configured to degrade
+    /// (`stateFailure: degraded`) scores without the check, as it scores without the state; otherwise 503.
+    func checkEntitlements(_ payment: PaymentRequest, tenant: String, receivedAt: Instant) async throws {
+        let entitlements: [Entitlement]?
+        do {
+            entitlements = try await engine.reference.entitlements(tenant: tenant)
+        } catch {
+            if engine.degradesOnStateFailure { return }
+            throw ProblemDetails(
+                .unavailable, "The reference store did not answer (down, slow or failing); nothing was scored. Retry shortly.",
+                headers: [.retryAfter: "1"]
+            )
+        }
+        guard let entitlements, !EntitlementCheck.allows(entitlements, payment: payment, receivedAt: receivedAt) else { return }
+        let side = payment.perspective == .sending ? "debtor" : "creditor"
+        throw ProblemDetails(
+            .notEntitled,
+            "This payment is outside the tenant's entitlements: no loaded range covers the \(side)'s code for this perspective, scheme and time. Load an entitlements file that covers it."
+        )
+    }
+
     func score(_ request: Request, context: Context, started: ContinuousClock.Instant) async throws -> Response {
         guard state.isRecovered else {
             throw ProblemDetails(.notReady, "Recovery from the event log is still running; retry shortly.", headers: [.retryAfter: "1"])
@@ -245,6 +267,7 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
         guard tenant.isEntitled(to: payment.perspective) else {
             throw ProblemDetails(.forbiddenPerspective, "This tenant is not entitled to score from the \(payment.perspective.rawValue) perspective.")
         }
+        try await checkEntitlements(payment, tenant: tenant.config.name, receivedAt: receivedAt)
         let tokenized = Gateway(keys: keys).tokenize(payment)
         // The plaintext body is not needed past the PII boundary. (The decoded strings are freed unwiped: docs/security.md.)
         LockedMemory.wipe(&body)

@@ -212,3 +212,65 @@ struct ConcurrentUpdateTests {
         if kind != .memory { #expect(StateStoreKind.retries([a, b]) > 0) }
     }
 }
+
+/// The features the reference data gives (issue 13): reports known before the payment within 90 days, institution
+/// types, and the customer's windows over its linked accounts, on each store.
+struct ReferenceFeatureTests {
+    func value(_ row: [Double], _ feature: Feature) -> Double { row[feature.rawValue] }
+
+    @Test(arguments: StateStoreKind.allCases)
+    func reportsCountWhenKnownWithinNinetyDays(_ kind: StateStoreKind) async throws {
+        try await reportsCountWhenKnownWithinNinetyDays(try await kind.featureStore())
+    }
+
+    func reportsCountWhenKnownWithinNinetyDays(_ store: some FeatureStore) async throws {
+        let extractor = FeatureExtractor(store: store)
+        let at = (1_795_000_000 + 100 * 86_400) * 1000 as Int64
+        let facts = ReferenceFacts(creditorReports: [
+            at - 91 * 86_400_000,  // too old
+            at - 90 * 86_400_000 + 1,
+            at - 3 * 86_400_000,
+            at + 1,  // known after the payment: not yet
+        ])
+        var features: [Double] = []
+        try await extractor.observe(payment("p1", from: 1, to: 2, at: 100 * 86_400), identity: 1, facts: facts, into: &features)
+        #expect(value(features, .creditorReportedFraudCount90d) == 2)
+        #expect(value(features, .creditorDaysSinceLastReport) == 3)
+        #expect(value(features, .creditorInstitutionType).isNaN)
+        #expect(value(features, .customerCount24h).isNaN)
+        #expect(value(features, .customerLinkedAccounts).isNaN)
+
+        try await extractor.observe(payment("p2", from: 1, to: 3, at: 100 * 86_400), identity: 2, facts: ReferenceFacts.none, into: &features)
+        #expect(value(features, .creditorReportedFraudCount90d) == 0)
+        #expect(value(features, .creditorDaysSinceLastReport).isNaN)
+    }
+
+    @Test(arguments: StateStoreKind.allCases)
+    func aCustomersWindowsSpanItsLinkedAccountsAndCountAPaymentOnce(_ kind: StateStoreKind) async throws {
+        try await aCustomersWindowsSpanItsLinkedAccountsAndCountAPaymentOnce(try await kind.featureStore())
+    }
+
+    func aCustomersWindowsSpanItsLinkedAccountsAndCountAPaymentOnce(_ store: some FeatureStore) async throws {
+        let extractor = FeatureExtractor(store: store)
+        let customer = token(7_000)
+        let facts = ReferenceFacts(debtorInstitution: .emi, creditorInstitution: .gambling, customer: customer, linkedAccounts: 3)
+        var features: [Double] = []
+        try await extractor.observe(payment("a", from: 1, to: 10, amount: "10.00", at: 0), identity: 1, facts: facts, into: &features)
+        try await extractor.observe(payment("b", from: 2, to: 11, amount: "20.00", at: 60), identity: 2, facts: facts, into: &features)
+        // The same payment again (its other bank, a replay): not counted twice in the customer's record.
+        try await extractor.observe(payment("b", from: 2, to: 11, amount: "20.00", at: 60), identity: 2, facts: facts, into: &features)
+        try await extractor.observe(payment("c", from: 3, to: 10, amount: "5.00", at: 2 * 86_400), identity: 3, facts: facts, into: &features)
+        #expect(value(features, .customerCount24h) == 0)
+        #expect(value(features, .customerCount7d) == 2)
+        try await extractor.observe(payment("d", from: 1, to: 12, amount: "1.00", at: 2 * 86_400 + 60), identity: 4, facts: facts, into: &features)
+        #expect(value(features, .customerCount24h) == 1)
+        #expect(value(features, .customerSum24h) == 5)
+        #expect(value(features, .customerCount7d) == 3)
+        #expect(value(features, .customerDistinctCreditors24h) == 1)
+        #expect(value(features, .customerLinkedAccounts) == 3)
+        #expect(value(features, .debtorInstitutionType) == InstitutionType.emi.featureCode)
+        #expect(value(features, .creditorInstitutionType) == InstitutionType.gambling.featureCode)
+        // The debtor's own windows are its own account's.
+        #expect(value(features, .debtorCount7d) == 1)
+    }
+}

@@ -17,12 +17,29 @@ struct GatewayTests {
         let request = try PaymentRequestDecoder().decode(encoded(validBody())).get()
         let payment = gateway.tokenize(request)
         let text = String(decoding: try JSONEncoder().encode(payment), as: UTF8.self)
-        for secret in ["Alice", "ALICE", "404142", "12345678", "98765432", "dev-1", "203.0.113.9", "rent"] {
+        // The sort code 404142 stays readable as the debtor's institution (a bank's branch, not a person's).
+        for secret in ["Alice", "ALICE", "12345678", "98765432", "dev-1", "203.0.113.9", "rent", "gb:404142"] {
             #expect(!text.contains(secret), "tokenised payment leaks \(secret)")
         }
+        #expect(payment.debtor.institution == InstitutionCode(type: .sortCode, value: "404142"))
         #expect(try keys.open(.account, payment.debtor.sealedAccount) == Array("gb:404142:12345678".utf8))
         #expect(try keys.open(.name, payment.debtor.sealedName!) == Array("Alice Example".utf8))
         #expect(try keys.open(.reference, payment.sealedReference!) == Array("rent".utf8))
+    }
+
+    /// The party's institution code: a UK account's sort code (domestic or GB IBAN), else the agent BIC's first eight
+    /// characters, else a US `ABA` account's routing number; none otherwise.
+    @Test(arguments: [
+        (AccountIdentifier.ukDomestic(sortCode: "404142", accountNumber: "12345678"), "NWBKGB2LXXX", InstitutionCode(type: .sortCode, value: "404142")),
+        (.iban("GB82WEST12345698765432"), nil, InstitutionCode(type: .sortCode, value: "123456")),
+        (.iban("DE89370400440532013000"), "cobadeffxxx", InstitutionCode(type: .bic, value: "COBADEFF")),
+        (.scheme(scheme: "ABA", id: "021000021-1234567890"), nil, InstitutionCode(type: .routing, value: "021000021")),
+        (.scheme(scheme: "ABA", id: "0210000219"), nil, nil),
+        (.scheme(scheme: "PIX", id: "12345678901"), nil, nil),
+        (.iban("DE89370400440532013000"), "SHORT", nil),
+    ] as [(AccountIdentifier, String?, InstitutionCode?)])
+    func aPartysInstitutionCode(account: AccountIdentifier, agent: String?, expected: InstitutionCode?) {
+        #expect(Gateway.institution(of: Party(name: nil, account: account, agent: agent)) == expected)
     }
 
     @Test func aUKIBANAndItsDomesticFormAreOneAccount() throws {

@@ -57,6 +57,50 @@ struct HistoryReplayTests {
         }
     }
 
+    /// Given the reference data the server had (a report, a directory, an account map), offline replay computes the
+    /// features the online path computes, and a report counts only from when it became known.
+    @Test func usesTheSameReferenceDataAsTheServer() async throws {
+        let (rows, _) = try HistoryReader().read(history((0..<6).map { i in
+            row("p\(i)", amount: "\(10 + i).00", at: "2026-01-01T1\(i):00:00Z")
+        }))
+        let gateway = try HistoryReplay.gateway(dataDirectory: nil)
+        let first = gateway.tokenize(rows[0].request)
+        let reference = InMemoryReferenceStore()
+        reference.upsert(DirectoryEntry(code: InstitutionCode(type: .sortCode, value: "123456"), institution: "B", type: .creditUnion, status: .active), tenant: "bank-a")
+        reference.link(AccountLink(account: first.debtor.account, customer: Token(a: 9, b: 9, c: 9, d: 9)), tenant: "bank-a")
+        reference.link(AccountLink(account: Token(a: 8, b: 8, c: 8, d: 8), customer: Token(a: 9, b: 9, c: 9, d: 9)), tenant: "bank-a")
+        // The debtor pays from a GB IBAN: its sort code (123456) keys the directory. The report is known at 12:30:
+        // payments from 13:00 on see it.
+        reference.addReport(creditor: first.creditor.account, report: 1, knownAt: Instant(epochMillis: 1_767_270_600_000))
+
+        let online = FeatureExtractor(store: InMemoryFeatureStore())
+        var expected: [[Double]] = []
+        for row in rows {
+            let payment = gateway.tokenize(row.request)
+            var features: [Double] = []
+            try await online.observe(
+                payment, identity: payment.consortiumIdentity, facts: reference.facts(ReferenceQuery(tenant: "bank-a", payment: payment)), into: &features
+            )
+            expected.append(features)
+        }
+        var replayed: [[Double]] = []
+        _ = try await HistoryReplay(gateway: gateway).replay(rows, store: InMemoryFeatureStore(), reference: reference, tenant: "bank-a") {
+            _, _, features in replayed.append(features)
+        }
+        #expect(replayed.count == expected.count)
+        for (a, b) in zip(replayed, expected) { #expect(a.elementsEqual(b) { $0 == $1 || ($0.isNaN && $1.isNaN) }) }
+        #expect(replayed.map { $0[Feature.creditorReportedFraudCount90d.rawValue] } == [0, 0, 0, 1, 1, 1])
+        #expect(replayed.allSatisfy { $0[Feature.debtorInstitutionType.rawValue] == InstitutionType.creditUnion.featureCode })
+        #expect(replayed.map { $0[Feature.customerCount24h.rawValue] } == [0, 1, 2, 3, 4, 5])
+        #expect(replayed.allSatisfy { $0[Feature.customerLinkedAccounts.rawValue] == 2 })
+        // Another tenant's directory and account map are not this one's.
+        var other: [[Double]] = []
+        _ = try await HistoryReplay(gateway: gateway).replay(rows, store: InMemoryFeatureStore(), reference: reference, tenant: "bank-b") {
+            _, _, features in other.append(features)
+        }
+        #expect(other.allSatisfy { $0[Feature.debtorInstitutionType.rawValue].isNaN && $0[Feature.customerCount24h.rawValue].isNaN })
+    }
+
     @Test func featureFilesRoundTrip() async throws {
         let (rows, _) = try HistoryReader().read(history([row("a"), row("b", at: "2026-01-01T11:00:00Z")]))
         var writer = FeatureFileWriter()

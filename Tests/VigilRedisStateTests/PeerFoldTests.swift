@@ -167,4 +167,61 @@ struct PeerFoldTests {
         try FileEventLog.read(directory: dir + "/events") { _, _ in records += 1 }
         #expect(records == 0)
     }
+
+    /// Loaded daily-file records folded from the peer: the reference data (a directory row, an account link, a
+    /// report, entitlements) and history payments reach this region's state, in order; a pinned tenant's do not.
+    @Test(arguments: [StateStoreKind.memory, .redis])
+    func thePeersIntakeRecordsAreApplied(_ kind: StateStoreKind) async throws {
+        try await foldIntake(store: try await kind.featureStore(), duplicates: try await kind.duplicateStore(), reference: try await kind.referenceStore())
+    }
+
+    func foldIntake<S: FeatureStore, D: DuplicateStore>(store: S, duplicates: D, reference: any ReferenceStore) async throws {
+        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        let (debtor, creditor, customer) = (Self.token(), Self.token(), Self.token())
+        let a = ScoringEngine(store: InMemoryFeatureStore(), log: InMemoryEventLog(), model: Self.model, duplicates: DuplicateIndex())
+        let records: [IntakeRecord] = [
+            .directory(DirectoryEntry(code: InstitutionCode(type: .bic, value: "BANKGB01"), institution: "Bank", type: .paymentInstitution, status: .active)),
+            .accountLink(AccountLink(account: debtor, customer: customer)),
+            .fraudReport(FraudReport(paymentId: "x", uetr: nil, reportedAt: Instant(epochMillis: now - 86_400_000), fraudType: .mule, creditorAccount: creditor)),
+            .history(Self.payment("h-1", from: debtor, to: Self.token(), createdAt: now - 3_600_000)),
+            .entitlements([]),
+        ]
+        try await EngineIntakeSink(engine: a).load(records.enumerated().map {
+            IntakeEvent(tenant: "bank-a", fileId: "f", row: $0.offset + 2, loadedAt: Instant(epochMillis: now - 7_200_000), record: $0.element)
+        })
+        let pinned = IntakeEvent(
+            tenant: "pinned", fileId: "g", row: 2, loadedAt: Instant(epochMillis: now), record: .accountLink(AccountLink(account: debtor, customer: customer))
+        )
+        try await EngineIntakeSink(engine: a).load([pinned])
+        let messages = try a.log.records.enumerated().map { try StreamMessage(sequence: UInt64($0.offset), record: $0.element).value }
+
+        let b = ScoringEngine(store: store, log: InMemoryEventLog(), model: Self.model, duplicates: duplicates, reference: reference)
+        let link = RegionLink(region: "b", peer: "a")
+        link.update(tenants: try Self.tenants())
+        let source = InMemoryPeerEventSource()
+        source.append(messages)
+        let fold = PeerFold(engine: b, answers: duplicates, source: source, link: link, logger: Logger(label: "test"))
+        try await fold.fold(try await source.next(), nowMillis: now)
+        try await source.commit()
+
+        let query = ReferenceQuery(
+            tenant: "bank-a", debtor: debtor, creditor: creditor, debtorInstitution: InstitutionCode(type: .bic, value: "BANKGB01"), creditorInstitution: nil
+        )
+        let facts = try await b.reference.facts(query)
+        #expect(facts == (try await a.reference.facts(query)))
+        #expect(facts.customer == customer)
+        #expect(facts.creditorReports.count == 1)
+        #expect(facts.debtorInstitution == .paymentInstitution)
+        #expect(try await b.reference.entitlements(tenant: "bank-a") == [])
+        #expect(try await b.reference.entitlements(tenant: "pinned") == nil)
+        #expect(try await b.reference.loadedRow(fileId: "f") == records.count + 1)
+        #expect(try await b.reference.loadedRow(fileId: "g") == 0)
+        // The history payment is in b's feature state: the debtor's next payment sees it, in both regions alike.
+        let probe = Self.payment("p-9", from: debtor, to: creditor, createdAt: now)
+        let (_, atA, _) = try await Self.score(probe, at: now, on: a)
+        let (_, atB, _) = try await Self.score(probe, at: now, on: b)
+        #expect(atB[Feature.debtorCount24h.rawValue] == 1)
+        #expect(atB[Feature.customerCount24h.rawValue] == 1)
+        #expect(atA.map { $0 ?? .nan }.elementsEqual(atB.map { $0 ?? .nan }) { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(atA) \(atB)")
+    }
 }

@@ -128,6 +128,7 @@ struct RedisStateBackendTests {
         switch try? EventCoding.decodeRecord(payload) {
         case .scored: "scored"
         case .duplicateAnswered: "duplicateAnswered"
+        case .intake: "intake"
         case nil: "unreadable"
         }
     }

@@ -58,6 +58,15 @@ struct UsageAggregatorTests {
         events.append(scored("bank-b", "b0", april1, perspective: .receiving, micros: 300))
         events.append(scored("bank-b", "b1", april1, second: 86_399, perspective: .receiving, decision: .block, rules: ["mule"], micros: 200))
         events.append(duplicate("bank-b", "b-old", march31))
+        // Loaded daily-file records: in the log, never in the report (a tenant that only loads files has no row).
+        events.append(.intake(IntakeEvent(
+            tenant: "bank-a", fileId: "f1", row: 2, loadedAt: at(march31, second: 30),
+            record: .directory(DirectoryEntry(code: InstitutionCode(type: .sortCode, value: "040004"), institution: "Bank", type: .emi, status: .active))
+        )))
+        events.append(.intake(IntakeEvent(
+            tenant: "bank-c", fileId: "f2", row: 2, loadedAt: at(april1, second: 30),
+            record: .status(PaymentStatusReport(paymentId: "c0", uetr: nil, status: .settled, reasonCode: nil, at: at(april1, second: 1)))
+        )))
         return events
     }
 
@@ -151,6 +160,7 @@ struct UsageAggregatorTests {
             switch event {
             case .scored(let scored): index % 2 == 0 ? EventCoding.record(scored) : EventCoding.encode(scored)
             case .duplicateAnswered(let answered): index % 2 == 0 ? EventCoding.record(answered) : EventCoding.encode(answered)
+            case .intake(let intake): index % 2 == 0 ? EventCoding.record(intake) : EventCoding.encode(intake)
             }
         }
         var aggregator = UsageAggregator(from: Self.march31, to: Self.april1)
@@ -166,6 +176,7 @@ struct UsageAggregatorTests {
             switch event {
             case .scored(let scored): EventCoding.encode(scored)
             case .duplicateAnswered(let answered): EventCoding.encode(answered)
+            case .intake(let intake): EventCoding.encode(intake)
             }
         }
         // Segments of three records each, so there are several to delete.

@@ -147,4 +147,18 @@ struct EventShipperTests {
         #expect(try StreamMessage(sequence: 0, record: record, leavesRegion: { $0 != "bank-b" }).resident == false)
         #expect(StreamMessage.residentTopic(of: "vigil.events") == "vigil.events.resident")
     }
+
+    @Test("an intake record ships keyed tenant/intake/fileId, its export JSON after schema and sequence; resident like any record")
+    func intakeRecords() throws {
+        let event = IntakeEvent(
+            tenant: "bank-a", fileId: "ab12", row: 7, loadedAt: Instant(epochMillis: 1_796_000_000_000),
+            record: .accountLink(AccountLink(account: Token(a: 1, b: 2, c: 3, d: 4), customer: Token(a: 5, b: 6, c: 7, d: 8)))
+        )
+        let message = try StreamMessage(sequence: 41, record: EventCoding.record(event))
+        #expect(String(decoding: message.key, as: UTF8.self) == "bank-a/intake/ab12")
+        let value = String(decoding: message.value, as: UTF8.self)
+        #expect(value.hasPrefix(#"{"schema":"vigil.event.v1","sequence":41,"fileId":"ab12","kind":"intake","#))
+        #expect(try EventCoding.decodeRecord(message.value) == .intake(event))
+        #expect(try StreamMessage(sequence: 41, record: EventCoding.record(event), leavesRegion: { _ in false }).resident)
+    }
 }

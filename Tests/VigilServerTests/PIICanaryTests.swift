@@ -7,9 +7,11 @@ import VigilServer
 
 /// Plaintext personal data never leaves the gateway: not into files, logs or metrics.
 struct PIICanaryTests {
+    /// The debtor's sort code (818283) is not among them: it names a branch, not a person, and stays readable as the
+    /// party's institution code since issue 13. Its account number, and sort code and number together, are.
     static let canaries = [
         "Zebedee Canarywick", "ZEBEDEE CANARYWICK", "Philomena Tweetsworth", "GB33BUKB20201555555555", "20201555555555",
-        "87654321", "818283", "canary-device-7781", "203.0.113.77", "canary remittance 55",
+        "87654321", "81828387654321", "canary-device-7781", "203.0.113.77", "canary remittance 55",
     ]
 
     @Test func canariesAppearNowhere() async throws {

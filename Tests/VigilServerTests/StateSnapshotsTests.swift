@@ -137,11 +137,58 @@ struct StateSnapshotsTests {
         // Decoded and encoded again, the file is the same bytes: nothing is lost or reordered.
         let again = Snapshot(
             sequence: decoded.sequence, createdAtMillis: decoded.createdAtMillis, features: decoded.features,
-            duplicates: decoded.duplicates, usage: decoded.usage)
+            duplicates: decoded.duplicates, usage: decoded.usage, reference: decoded.reference)
         let same = again.encode().flatMap { $0 } == bytes
         #expect(same)
         #expect(decoded.features.counts == store.counts)
         #expect(decoded.duplicates.count == 300)
+        await log.shutdown()
+    }
+
+    /// The reference data (reports, directory, links, entitlements, file progress) is in the snapshot: restored
+    /// without the log records that loaded it (retention deleted them), it answers as before, and the file decodes and
+    /// encodes to the same bytes.
+    @Test func aSnapshotHoldsTheReferenceData() async throws {
+        let dir = temporaryDataDirectory()
+        let log = try FileEventLog(directory: dir + "/events", segmentBytes: 256 << 10)
+        let (store, index, reference) = (InMemoryFeatureStore(), DuplicateIndex(), InMemoryReferenceStore())
+        let engine = ScoringEngine(store: store, log: log, model: Self.model, duplicates: index, reference: reference)
+        let loadedAt = Instant(epochMillis: 1_795_000_000_000)
+        let records: [IntakeRecord] = [
+            .directory(DirectoryEntry(code: InstitutionCode(type: .sortCode, value: "040004"), institution: "A building society", type: .buildingSociety, status: .active)),
+            .accountLink(AccountLink(account: Self.token(1), customer: Self.token(900))),
+            .accountLink(AccountLink(account: Self.token(2), customer: Self.token(900))),
+            .fraudReport(FraudReport(paymentId: "x", uetr: nil, reportedAt: loadedAt, fraudType: .mule, creditorAccount: Self.token(3))),
+            .entitlements([
+                Entitlement(codeType: .routing, from: "021000021", to: "021000089", perspectives: [.receiving], products: ["FEDNOW", "RTP"], validFrom: loadedAt, validTo: nil)
+            ]),
+        ]
+        try await EngineIntakeSink(engine: engine).load(records.enumerated().map {
+            IntakeEvent(tenant: "bank-a", fileId: "file-1", row: $0.offset + 2, loadedAt: loadedAt, record: $0.element)
+        })
+        let snapshots = StateSnapshots(store: store, duplicates: index, usage: nil, log: log, dataDirectory: dir, reference: reference)
+        let summary = try await snapshots.take()
+        let query = ReferenceQuery(
+            tenant: "bank-a", debtor: Self.token(1), creditor: Self.token(3), debtorInstitution: InstitutionCode(type: .sortCode, value: "040004"),
+            creditorInstitution: nil
+        )
+
+        let restoredReference = InMemoryReferenceStore()
+        let restored = StateSnapshots(
+            store: InMemoryFeatureStore(), duplicates: DuplicateIndex(), usage: nil, log: log, dataDirectory: dir, reference: restoredReference
+        )
+        let loaded = try await restored.load(logger: Logger(label: "test"))
+        #expect(loaded.snapshot == summary.sequence)
+        #expect(restoredReference.facts(query) == reference.facts(query))
+        #expect(restoredReference.facts(query).linkedAccounts == 2)
+        #expect(restoredReference.facts(query).debtorInstitution == .buildingSociety)
+        #expect(restoredReference.facts(query).creditorReports.count == 1)
+        #expect(restoredReference.entitlements(tenant: "bank-a") == reference.entitlements(tenant: "bank-a"))
+        #expect(restoredReference.loadedRow(fileId: "file-1") == records.count + 1)
+
+        let bytes = try snapshots.directory.read(sequence: summary.sequence)
+        let decoded = try Snapshot.decode(bytes, duplicateShards: index.shardCount)
+        #expect(decoded.encode().flatMap { $0 } == bytes)
         await log.shutdown()
     }
 
@@ -171,7 +218,7 @@ struct StateSnapshotsTests {
         #expect(decoded.usage == [UsageDayCount(tenant: "bank-a", day: today, count: 5000)])
         let again = Snapshot(
             sequence: decoded.sequence, createdAtMillis: decoded.createdAtMillis, features: decoded.features,
-            duplicates: decoded.duplicates, usage: decoded.usage)
+            duplicates: decoded.duplicates, usage: decoded.usage, reference: decoded.reference)
         let same = again.encode().flatMap { $0 } == bytes
         #expect(same)
         await log.shutdown()

@@ -64,6 +64,13 @@ public enum StateStoreKind: String, CaseIterable, Sendable, CustomStringConverti
         }
     }
 
+    public func referenceStore() async throws -> any ReferenceStore {
+        switch self {
+        case .memory: InMemoryReferenceStore()
+        case .redis, .redisCluster: RedisReferenceStore(client: try await sharedClient, keys: Self.freshKeys())
+        }
+    }
+
     public func duplicateStore(retentionSeconds: Int64 = 48 * 3600) async throws -> any DuplicateStore {
         switch self {
         case .memory: DuplicateIndex(retentionSeconds: retentionSeconds)

@@ -51,8 +51,11 @@ def canaries() -> list[tuple[str, str]]:
     """(kind, value) for every canary."""
     out = [("name", n) for n in NAMES]
     out += [("iban", i) for i in IBANS + [BAD_IBAN]]
+    # A sort code names a bank's branch, not a person: since issue 13 it stays readable past the edge as the party's
+    # institution code (the directory and entitlements read it), as the agent's BIC always did. The account number
+    # beside it stays a canary.
     for sort_code, account in SORT_CODES:
-        out += [("sortCode", sort_code), ("accountNumber", account)]
+        out += [("accountNumber", account)]
     out += [("schemeId", sid) for _, sid in SCHEME_IDS]
     out += [("deviceId", d) for d in DEVICE_IDS]
     out += [("ip", ip) for ip in IPS]

@@ -36,7 +36,8 @@ SORT_CODE, ACCOUNT = "525354", "77441188"
 DEVICE = "canary-device-5510"
 IP = "203.0.113.91"
 REFERENCE = "Canary Stream Rent 42"
-CANARIES = NAMES + [IBAN, SORT_CODE, ACCOUNT, DEVICE, IP, REFERENCE]
+# The sort code is not a canary: it names a branch, and since issue 13 it is the party's readable institution code.
+CANARIES = NAMES + [IBAN, ACCOUNT, SORT_CODE + ACCOUNT, DEVICE, IP, REFERENCE]
 
 
 def payment(pid: str, index: int) -> dict:

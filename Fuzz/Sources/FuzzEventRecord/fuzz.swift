@@ -58,6 +58,7 @@ func record(_ event: LoggedEvent) -> [UInt8] {
     switch event {
     case .scored(let event): EventCoding.record(event)
     case .duplicateAnswered(let event): EventCoding.record(event)
+    case .intake(let event): EventCoding.record(event)
     }
 }
 
@@ -65,5 +66,6 @@ func encode(_ event: LoggedEvent) -> [UInt8] {
     switch event {
     case .scored(let event): EventCoding.encode(event)
     case .duplicateAnswered(let event): EventCoding.encode(event)
+    case .intake(let event): EventCoding.encode(event)
     }
 }

@@ -1,0 +1,45 @@
+public import VigilDomain
+public import VigilEngine
+public import VigilEventLog
+public import VigilFeatures
+public import VigilFiles
+
+/// Where the intake pipeline's records go in the running service: each record is applied to the engine's state
+/// (``ScoringEngine/apply(_:recordingProgress:)``), then appended to the event log as an intake record, then its row
+/// is recorded as loaded in the reference store; a record at or below its file's loaded row is skipped.
+///
+/// So a file loaded again changes nothing, and a load cut short anywhere counts nothing twice: a record applied but
+/// not logged is lost with the in-process state it changed (which recovery rebuilds from the log) or, on a shared
+/// store, is recognised when it comes again (history payments by their consortium identity, reports by their report
+/// identity; directory rows, links and entitlements are set, not added); a record logged but without its progress is
+/// applied again by recovery together with its progress.
+public struct EngineIntakeSink<Store: FeatureStore, Log: EventLog, Duplicates: DuplicateStore>: IntakeSink {
+    public let engine: ScoringEngine<Store, Log, Duplicates>
+
+    public init(engine: ScoringEngine<Store, Log, Duplicates>) {
+        self.engine = engine
+    }
+
+    /// - Throws: a shared store's `StateStoreError` or the log's `EventLogError`; the records before the failing one
+    ///   are loaded, and ``loadedRow(fileId:)`` says how far.
+    public func load(_ events: [IntakeEvent]) async throws {
+        var loaded: [String: Int] = [:]
+        for event in events {
+            let done: Int
+            if let known = loaded[event.fileId] {
+                done = known
+            } else {
+                done = try await engine.reference.loadedRow(fileId: event.fileId)
+            }
+            loaded[event.fileId] = max(done, event.row)
+            guard event.row > done else { continue }
+            try await engine.apply(event, recordingProgress: false)
+            _ = try await engine.log.append(EventCoding.record(event))
+            try await engine.reference.recordLoaded(fileId: event.fileId, row: event.row)
+        }
+    }
+
+    public func loadedRow(fileId: String) async throws -> Int {
+        try await engine.reference.loadedRow(fileId: fileId)
+    }
+}
