@@ -205,4 +205,11 @@ public struct IntakeEvent: Sendable, Hashable {
         self.loadedAt = loadedAt
         self.record = record
     }
+
+    /// Whose load of which file a record advances: `TENANT/FILEID`. Two tenants sending the same bytes (a scheme's
+    /// published directory, say) each load them.
+    public static func progressKey(tenant: String, fileId: String) -> String { tenant + "/" + fileId }
+
+    /// ``progressKey(tenant:fileId:)`` of this record.
+    public var progressKey: String { Self.progressKey(tenant: tenant, fileId: fileId) }
 }

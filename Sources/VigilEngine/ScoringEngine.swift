@@ -282,7 +282,7 @@ extension ScoringEngine {
     /// or a return or recall for fraud (`FRAD`), that names a creditor joins the consortium list; directory rows,
     /// account links and entitlements go to the reference store. The event log is the caller's (the intake sink
     /// appends, recovery and the peer fold read). Applying a record twice changes nothing beyond the history
-    /// payment's window (the caller skips rows at or below ``ReferenceStore/loadedRow(fileId:)``).
+    /// payment's window (the caller skips rows at or below ``ReferenceStore/loadedRow(fileId:)`` of its ``IntakeEvent/progressKey``).
     /// - Parameter recordingProgress: whether to record the row as loaded at once (recovery, the peer fold); the intake
     ///   sink records it itself once the record is durable in the log.
     public func apply(_ event: IntakeEvent, recordingProgress: Bool = true) async throws(StateStoreError) {
@@ -294,7 +294,7 @@ extension ScoringEngine {
         default:
             try await event.applyReference(to: reference)
         }
-        if recordingProgress { try await reference.recordLoaded(fileId: event.fileId, row: event.row) }
+        if recordingProgress { try await reference.recordLoaded(fileId: event.progressKey, row: event.row) }
     }
 
 

@@ -10,7 +10,7 @@ final class AppendQueue: Sendable {
         /// Framed records not yet taken by the writer.
         var batch: [UInt8]
         /// One waiter per record in `batch`, in order; the i-th has sequence `batchFirstSequence + i`.
-        var waiters: [Waiter]
+        var waiters: [Waiter?]
         var batchFirstSequence: UInt64
         var nextSequence: UInt64
         /// Why appends are refused: nil while open, `.closed` after shutdown starts, `.io` after a failure.
@@ -81,6 +81,51 @@ final class AppendQueue: Sendable {
         return try result.get()
     }
 
+    /// Appends `payloads` in order under one lock hold, so no other record lands between them, and returns the last
+    /// one's sequence number once all are durable (they share their batches' syncs). Only the last record has a
+    /// waiter: the writer resumes it after every earlier one is written.
+    func appendAll(_ payloads: [[UInt8]]) async throws(EventLogError) -> UInt64? {
+        guard !payloads.isEmpty else { return nil }
+        var checksums: [UInt32] = []
+        checksums.reserveCapacity(payloads.count)
+        for payload in payloads {
+            guard !payload.isEmpty else {
+                throw EventLogError(code: .invalidArgument, message: "an event-log record cannot be empty")
+            }
+            guard payload.count <= self.maxRecordBytes else {
+                throw EventLogError(
+                    code: .recordTooLarge,
+                    message: "record of \(payload.count) bytes exceeds the limit of \(self.maxRecordBytes) bytes")
+            }
+            checksums.append(CRC32C.checksum(payload))
+        }
+        let result = await withCheckedContinuation { (waiter: Waiter) in
+            let rejection: EventLogError?
+            let wake: Bool
+            (rejection, wake) = self.state.withLock { state in
+                if let rejection = state.rejection { return (rejection, false) }
+                for (index, payload) in payloads.enumerated() {
+                    withUnsafeBytes(of: UInt32(truncatingIfNeeded: payload.count).littleEndian) {
+                        state.batch.append(contentsOf: $0)
+                    }
+                    withUnsafeBytes(of: checksums[index].littleEndian) { state.batch.append(contentsOf: $0) }
+                    state.batch.append(contentsOf: payload)
+                    state.waiters.append(index == payloads.count - 1 ? waiter : nil)
+                    state.nextSequence += 1
+                }
+                let wake = state.writerIdle
+                state.writerIdle = false
+                return (nil, wake)
+            }
+            if let rejection {
+                waiter.resume(returning: .failure(rejection))
+            } else if wake {
+                self.wakeup.signal()
+            }
+        }
+        return try result.get()
+    }
+
     func shutdown() async {
         await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
             let (closed, wake) = self.state.withLock { state in
@@ -114,7 +159,7 @@ final class AppendQueue: Sendable {
     }
 
     /// Hands the writer everything pending by swapping in its empty buffers, or tells it to finish or park.
-    func takeWork(batch: inout [UInt8], waiters: inout [Waiter]) -> Work {
+    func takeWork(batch: inout [UInt8], waiters: inout [Waiter?]) -> Work {
         self.state.withLock { state in
             state.writerIdle = false
             if !state.waiters.isEmpty {
@@ -132,18 +177,18 @@ final class AppendQueue: Sendable {
 
     /// Refuses further appends after a failed write or sync, and fails everything still queued.
     func fail(_ error: EventLogError) {
-        let stranded: [Waiter] = self.state.withLock { state in
+        let stranded: [Waiter?] = self.state.withLock { state in
             if state.rejection == nil || state.rejection?.code == .closed {
                 state.rejection = EventLogError(
                     code: .io, message: "the event log failed and refuses appends: \(error.message)")
             }
-            var stranded: [Waiter] = []
+            var stranded: [Waiter?] = []
             swap(&state.waiters, &stranded)
             state.batch.removeAll()
             state.batchFirstSequence = state.nextSequence
             return stranded
         }
-        for waiter in stranded { waiter.resume(returning: .failure(error)) }
+        for waiter in stranded { waiter?.resume(returning: .failure(error)) }
     }
 
     /// Marks the queue closed and resumes everyone waiting in `shutdown()`.

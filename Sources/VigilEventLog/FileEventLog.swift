@@ -111,6 +111,11 @@ public final class FileEventLog: EventLog {
         try await self.queue.append(payload)
     }
 
+    /// Appends records in order under one lock hold; the last one's sequence number once all are durable.
+    public func appendAll(_ payloads: [[UInt8]]) async throws(EventLogError) -> UInt64? {
+        try await self.queue.appendAll(payloads)
+    }
+
     public func shutdown() async {
         await self.queue.shutdown()
     }

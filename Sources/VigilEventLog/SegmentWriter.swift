@@ -38,7 +38,7 @@ struct SegmentWriter: ~Copyable {
     private var batch: [UInt8] = []
     /// The next segment's file being made, or made; nil only after shutdown.
     private var preparation: SegmentPreparation?
-    private var waiters: [AppendQueue.Waiter] = []
+    private var waiters: [AppendQueue.Waiter?] = []
     /// Records written since the last sync, in `.async` mode.
     private var unsyncedRecords = 0
     private var lastSync = ContinuousClock.now
@@ -106,12 +106,12 @@ struct SegmentWriter: ~Copyable {
             }
         } catch {
             self.failed = true
-            for waiter in self.waiters { waiter.resume(returning: .failure(error)) }
+            for waiter in self.waiters { waiter?.resume(returning: .failure(error)) }
             self.queue.fail(error)
             return
         }
         for (index, waiter) in self.waiters.enumerated() {
-            waiter.resume(returning: .success(firstSequence + UInt64(index)))
+            waiter?.resume(returning: .success(firstSequence + UInt64(index)))
         }
         if self.configuration.durability == .async, self.lastSync.duration(to: .now) >= Self.asyncSyncInterval {
             self.syncAsync()

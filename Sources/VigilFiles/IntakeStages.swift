@@ -106,6 +106,7 @@ public protocol IntakeSink: Sendable {
     /// durable. Loading a record again (same file id and row) changes nothing.
     func load(_ events: [IntakeEvent]) async throws
 
-    /// The highest row of the file whose record is durably loaded (0: none), so a load cut short resumes after it.
-    func loadedRow(fileId: String) async throws -> Int
+    /// The highest row of the tenant's file whose record is durably loaded (0: none), so a load cut short resumes
+    /// after it.
+    func loadedRow(tenant: String, fileId: String) async throws -> Int
 }

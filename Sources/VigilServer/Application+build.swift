@@ -140,13 +140,16 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
         degradesOnStateFailure: configuration.stateFailure == .degraded, reference: backend.reference
     )
     logger.info("Scoring state", metadata: ["vigil.state": .string(backend.summary)])
+    let fileStore = intake.store ?? DataDirectoryFileStore(dataDirectory: data)
     let responder = VigilResponder(
         engine: engine, state: state, metrics: metrics, tokens: tokens, openAPI: try OpenAPIDocument.bytes(),
         checksClientCertificates: tls?.requiresClientCertificate ?? false,
-        files: FileEndpoints(
-            store: intake.store ?? DataDirectoryFileStore(dataDirectory: data), layout: IntakeLayout(dataDirectory: data),
-            settings: configuration.intakeSettings
-        )
+        files: FileEndpoints(store: fileStore, layout: IntakeLayout(dataDirectory: data), settings: configuration.intakeSettings)
+    )
+    let intakePipeline = IntakePipeline(
+        layout: IntakeLayout(dataDirectory: data), store: fileStore, scanner: intake.scanner, opener: intake.opener,
+        sink: EngineIntakeSink(engine: engine), settings: configuration.intakeSettings,
+        makeReader: { type, tenant in TokenizingReader(type: type, tenant: tenant) }, logger: logger
     )
     if let tls {
         logger.notice(
@@ -198,6 +201,7 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
             ?? HTTP1Channel(responder: responder, configuration: http1)
     }
 
+    lifecycle.append(IntakeService(pipeline: intakePipeline, state: state, backends: intake, logger: logger))
     var services: [any Service] = lifecycle + [
         RecoveryService(
             engine: engine, log: log, replays: backend.replaysEventLog, snapshots: snapshots, state: state, metrics: metrics, logger: logger),

@@ -30,14 +30,16 @@ final class MemorySink: IntakeSink {
                     guard left > 0 else { throw Crash() }
                     state.failAfter = left - 1
                 }
-                guard event.row > state.loaded[event.fileId, default: 0] else { continue }
+                guard event.row > state.loaded[event.progressKey, default: 0] else { continue }
                 state.events.append(event)
-                state.loaded[event.fileId] = event.row
+                state.loaded[event.progressKey] = event.row
             }
         }
     }
 
-    func loadedRow(fileId: String) async throws -> Int { state.withLock { $0.loaded[fileId, default: 0] } }
+    func loadedRow(tenant: String, fileId: String) async throws -> Int {
+        state.withLock { $0.loaded[IntakeEvent.progressKey(tenant: tenant, fileId: fileId), default: 0] }
+    }
 
     var events: [IntakeEvent] { state.withLock { $0.events } }
     func stopFailing() { state.withLock { $0.failAfter = nil } }

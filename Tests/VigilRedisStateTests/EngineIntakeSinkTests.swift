@@ -92,7 +92,7 @@ struct EngineIntakeSinkTests {
         let sink = EngineIntakeSink(engine: engine)
         let events = Self.events()
         try await sink.load(events)
-        #expect(try await sink.loadedRow(fileId: "f") == events.last!.row)
+        #expect(try await sink.loadedRow(tenant: "bank-a", fileId: "f") == events.last!.row)
         #expect(engine.log.records.count == events.count)
         for (payload, event) in zip(engine.log.records, events) { #expect(try EventCoding.decodeRecord(payload) == .intake(event)) }
 
@@ -146,7 +146,7 @@ struct EngineIntakeSinkTests {
 
         let rebuilt = try await Self.memory.engine()
         for payload in crashed.log.records { try await rebuilt.replay(payload, nowMillis: Self.base) }
-        #expect(try await rebuilt.reference.loadedRow(fileId: "f") == (logged ? events[cut].row : events[cut - 1].row))
+        #expect(try await rebuilt.reference.loadedRow(fileId: "bank-a/f") == (logged ? events[cut].row : events[cut - 1].row))
         try await EngineIntakeSink(engine: rebuilt).load(events)
         #expect(rebuilt.log.records.count == events.count - (logged ? cut + 1 : cut))
 

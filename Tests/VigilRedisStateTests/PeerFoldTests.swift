@@ -214,8 +214,8 @@ struct PeerFoldTests {
         #expect(facts.debtorInstitution == .paymentInstitution)
         #expect(try await b.reference.entitlements(tenant: "bank-a") == [])
         #expect(try await b.reference.entitlements(tenant: "pinned") == nil)
-        #expect(try await b.reference.loadedRow(fileId: "f") == records.count + 1)
-        #expect(try await b.reference.loadedRow(fileId: "g") == 0)
+        #expect(try await b.reference.loadedRow(fileId: "bank-a/f") == records.count + 1)
+        #expect(try await b.reference.loadedRow(fileId: "pinned/g") == 0)
         // The history payment is in b's feature state: the debtor's next payment sees it, in both regions alike.
         let probe = Self.payment("p-9", from: debtor, to: creditor, createdAt: now)
         let (_, atA, _) = try await Self.score(probe, at: now, on: a)

@@ -184,7 +184,7 @@ struct StateSnapshotsTests {
         #expect(restoredReference.facts(query).debtorInstitution == .buildingSociety)
         #expect(restoredReference.facts(query).creditorReports.count == 1)
         #expect(restoredReference.entitlements(tenant: "bank-a") == reference.entitlements(tenant: "bank-a"))
-        #expect(restoredReference.loadedRow(fileId: "file-1") == records.count + 1)
+        #expect(restoredReference.loadedRow(fileId: "bank-a/file-1") == records.count + 1)
 
         let bytes = try snapshots.directory.read(sequence: summary.sequence)
         let decoded = try Snapshot.decode(bytes, duplicateShards: index.shardCount)

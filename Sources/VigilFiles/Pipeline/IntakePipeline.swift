@@ -146,9 +146,20 @@ public struct IntakePipeline: Sendable {
     }
 
     /// Hands the staged records to the sink in batches, after the rows it already holds. A whole entitlements file
-    /// is one record, at its last row: it replaces the tenant's entitlements at once.
+    /// is one record, at its last row: it replaces the tenant's entitlements at once. A history file's payments fold
+    /// into the state in time order (ties in file order), so they are numbered in that order (2 for the earliest, as
+    /// if the file had been sorted): the same file always loads in the same order, and a load cut short resumes
+    /// after the last payment it folded.
     func load(_ staged: [(row: Int, record: IntakeRecord)], type: DailyFileType, tenant: String, fileId: String) async throws {
         var staged = staged
+        if type == .history {
+            func time(_ record: IntakeRecord) -> Int64 {
+                if case .history(let payment) = record { return payment.createdAt.epochMillis }
+                return .max
+            }
+            let ordered = staged.enumerated().sorted { (time($0.element.record), $0.offset) < (time($1.element.record), $1.offset) }
+            staged = ordered.enumerated().map { (position, entry) in (row: position + 2, record: entry.element.record) }
+        }
         if type == .entitlements {
             var all: [Entitlement] = []
             for (_, record) in staged {
@@ -156,7 +167,7 @@ public struct IntakePipeline: Sendable {
             }
             staged = staged.last.map { [($0.row, .entitlements(all))] } ?? []
         }
-        let resumeAfter = try await sink.loadedRow(fileId: fileId)
+        let resumeAfter = try await sink.loadedRow(tenant: tenant, fileId: fileId)
         let loadedAt = Instant(epochMillis: clock())
         var batch: [IntakeEvent] = []
         batch.reserveCapacity(min(settings.batchSize, staged.count))
