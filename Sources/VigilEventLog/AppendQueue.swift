@@ -4,12 +4,22 @@ import Synchronization
 /// The state appenders and the writer thread share: records waiting to be written, their waiters,
 /// the sequence counter, the lifecycle, and the readable extent of each segment.
 final class AppendQueue: Sendable {
-    typealias Waiter = CheckedContinuation<Result<UInt64, EventLogError>, Never>
+    typealias Continuation = CheckedContinuation<Result<UInt64, EventLogError>, Never>
+
+    /// Whoever waits for one append: of one record, or of several appended together (``append(contentsOf:)``), resumed
+    /// with the sequence of its first record.
+    struct Waiter {
+        let continuation: Continuation
+        let records: Int
+
+        func resume(returning result: Result<UInt64, EventLogError>) { continuation.resume(returning: result) }
+    }
 
     struct State: ~Copyable {
         /// Framed records not yet taken by the writer.
         var batch: [UInt8]
-        /// One waiter per record in `batch`, in order; the i-th has sequence `batchFirstSequence + i`.
+        /// One waiter per append in `batch`, in order, each for its `records`; the first record of the i-th has
+        /// sequence `batchFirstSequence` plus the records of the waiters before it.
         var waiters: [Waiter]
         var batchFirstSequence: UInt64
         var nextSequence: UInt64
@@ -46,28 +56,37 @@ final class AppendQueue: Sendable {
     }
 
     func append(_ payload: [UInt8]) async throws(EventLogError) -> UInt64 {
-        guard !payload.isEmpty else {
+        try await append(contentsOf: [payload])
+    }
+
+    /// Appends the records in order, together (one lock hold, one waiter): they share a batch's write and sync.
+    /// Returns the first record's sequence.
+    func append(contentsOf payloads: [[UInt8]]) async throws(EventLogError) -> UInt64 {
+        guard !payloads.isEmpty, payloads.allSatisfy({ !$0.isEmpty }) else {
             throw EventLogError(code: .invalidArgument, message: "an event-log record cannot be empty")
         }
-        guard payload.count <= self.maxRecordBytes else {
+        if let large = payloads.first(where: { $0.count > self.maxRecordBytes }) {
             throw EventLogError(
                 code: .recordTooLarge,
-                message: "record of \(payload.count) bytes exceeds the limit of \(self.maxRecordBytes) bytes")
+                message: "record of \(large.count) bytes exceeds the limit of \(self.maxRecordBytes) bytes")
         }
-        // Checksum outside the lock so concurrent appenders do it in parallel.
-        let checksum = CRC32C.checksum(payload)
-        let result = await withCheckedContinuation { (waiter: Waiter) in
+        // Checksums outside the lock so concurrent appenders do them in parallel.
+        let checksums = payloads.map { CRC32C.checksum($0) }
+        let result = await withCheckedContinuation { (continuation: Continuation) in
+            let waiter = Waiter(continuation: continuation, records: payloads.count)
             let rejection: EventLogError?
             let wake: Bool
             (rejection, wake) = self.state.withLock { state in
                 if let rejection = state.rejection { return (rejection, false) }
-                withUnsafeBytes(of: UInt32(truncatingIfNeeded: payload.count).littleEndian) {
-                    state.batch.append(contentsOf: $0)
+                for (payload, checksum) in zip(payloads, checksums) {
+                    withUnsafeBytes(of: UInt32(truncatingIfNeeded: payload.count).littleEndian) {
+                        state.batch.append(contentsOf: $0)
+                    }
+                    withUnsafeBytes(of: checksum.littleEndian) { state.batch.append(contentsOf: $0) }
+                    state.batch.append(contentsOf: payload)
                 }
-                withUnsafeBytes(of: checksum.littleEndian) { state.batch.append(contentsOf: $0) }
-                state.batch.append(contentsOf: payload)
                 state.waiters.append(waiter)
-                state.nextSequence += 1
+                state.nextSequence += UInt64(payloads.count)
                 let wake = state.writerIdle
                 state.writerIdle = false
                 return (nil, wake)

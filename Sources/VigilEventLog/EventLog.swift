@@ -12,6 +12,10 @@ public protocol EventLog: Sendable {
     ///   for a payload the log cannot hold, `.io` when the log has failed.
     func append(_ payload: [UInt8]) async throws(EventLogError) -> UInt64
 
+    /// Appends several records in order, as durable as one append when it returns (the file log writes and syncs
+    /// them together). Returns the first record's sequence; the others follow it.
+    func append(contentsOf payloads: [[UInt8]]) async throws(EventLogError) -> UInt64
+
     /// Why the log refuses every append for good (a write or sync failed), or nil while it can append.
     var failure: EventLogError? { get }
 
@@ -19,4 +23,16 @@ public protocol EventLog: Sendable {
     ///
     /// Calling it again, or concurrently, waits for the same shutdown.
     func shutdown() async
+}
+
+extension EventLog {
+    /// One after another, each awaited: for logs with nothing better.
+    public func append(contentsOf payloads: [[UInt8]]) async throws(EventLogError) -> UInt64 {
+        guard let first = payloads.first else {
+            throw EventLogError(code: .invalidArgument, message: "append(contentsOf:) needs at least one record")
+        }
+        let sequence = try await append(first)
+        for payload in payloads.dropFirst() { _ = try await append(payload) }
+        return sequence
+    }
 }

@@ -111,6 +111,12 @@ public final class FileEventLog: EventLog {
         try await self.queue.append(payload)
     }
 
+    /// Appends the records in order and together: they share one batch's write and sync, so a loader waits for one
+    /// sync per call rather than one per record. Returns the first record's sequence.
+    public func append(contentsOf payloads: [[UInt8]]) async throws(EventLogError) -> UInt64 {
+        try await self.queue.append(contentsOf: payloads)
+    }
+
     public func shutdown() async {
         await self.queue.shutdown()
     }

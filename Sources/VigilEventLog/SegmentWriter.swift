@@ -96,7 +96,7 @@ struct SegmentWriter: ~Copyable {
     }
 
     private mutating func commit(firstSequence: UInt64) {
-        let count = self.waiters.count
+        let count = self.waiters.reduce(0) { $0 + $1.records }
         do throws(EventLogError) {
             let syncSeconds = try self.write(firstSequence: firstSequence)
             if self.configuration.durability == .fsync {
@@ -110,8 +110,10 @@ struct SegmentWriter: ~Copyable {
             self.queue.fail(error)
             return
         }
-        for (index, waiter) in self.waiters.enumerated() {
-            waiter.resume(returning: .success(firstSequence + UInt64(index)))
+        var sequence = firstSequence
+        for waiter in self.waiters {
+            waiter.resume(returning: .success(sequence))
+            sequence += UInt64(waiter.records)
         }
         if self.configuration.durability == .async, self.lastSync.duration(to: .now) >= Self.asyncSyncInterval {
             self.syncAsync()
