@@ -4,13 +4,23 @@ import Synchronization
 /// The state appenders and the writer thread share: records waiting to be written, their waiters,
 /// the sequence counter, the lifecycle, and the readable extent of each segment.
 final class AppendQueue: Sendable {
-    typealias Waiter = CheckedContinuation<Result<UInt64, EventLogError>, Never>
+    typealias Continuation = CheckedContinuation<Result<UInt64, EventLogError>, Never>
+
+    /// Whoever waits for one append: of one record, or of several appended together (``append(contentsOf:)``), resumed
+    /// with the sequence of its first record.
+    struct Waiter {
+        let continuation: Continuation
+        let records: Int
+
+        func resume(returning result: Result<UInt64, EventLogError>) { continuation.resume(returning: result) }
+    }
 
     struct State: ~Copyable {
         /// Framed records not yet taken by the writer.
         var batch: [UInt8]
-        /// One waiter per record in `batch`, in order; the i-th has sequence `batchFirstSequence + i`.
-        var waiters: [Waiter?]
+        /// One waiter per append in `batch`, in order, each for its `records`; the first record of the i-th has
+        /// sequence `batchFirstSequence` plus the records of the waiters before it.
+        var waiters: [Waiter]
         var batchFirstSequence: UInt64
         var nextSequence: UInt64
         /// Why appends are refused: nil while open, `.closed` after shutdown starts, `.io` after a failure.
@@ -46,73 +56,37 @@ final class AppendQueue: Sendable {
     }
 
     func append(_ payload: [UInt8]) async throws(EventLogError) -> UInt64 {
-        guard !payload.isEmpty else {
-            throw EventLogError(code: .invalidArgument, message: "an event-log record cannot be empty")
-        }
-        guard payload.count <= self.maxRecordBytes else {
-            throw EventLogError(
-                code: .recordTooLarge,
-                message: "record of \(payload.count) bytes exceeds the limit of \(self.maxRecordBytes) bytes")
-        }
-        // Checksum outside the lock so concurrent appenders do it in parallel.
-        let checksum = CRC32C.checksum(payload)
-        let result = await withCheckedContinuation { (waiter: Waiter) in
-            let rejection: EventLogError?
-            let wake: Bool
-            (rejection, wake) = self.state.withLock { state in
-                if let rejection = state.rejection { return (rejection, false) }
-                withUnsafeBytes(of: UInt32(truncatingIfNeeded: payload.count).littleEndian) {
-                    state.batch.append(contentsOf: $0)
-                }
-                withUnsafeBytes(of: checksum.littleEndian) { state.batch.append(contentsOf: $0) }
-                state.batch.append(contentsOf: payload)
-                state.waiters.append(waiter)
-                state.nextSequence += 1
-                let wake = state.writerIdle
-                state.writerIdle = false
-                return (nil, wake)
-            }
-            if let rejection {
-                waiter.resume(returning: .failure(rejection))
-            } else if wake {
-                self.wakeup.signal()
-            }
-        }
-        return try result.get()
+        try await append(contentsOf: [payload])
     }
 
-    /// Appends `payloads` in order under one lock hold, so no other record lands between them, and returns the last
-    /// one's sequence number once all are durable (they share their batches' syncs). Only the last record has a
-    /// waiter: the writer resumes it after every earlier one is written.
-    func appendAll(_ payloads: [[UInt8]]) async throws(EventLogError) -> UInt64? {
-        guard !payloads.isEmpty else { return nil }
-        var checksums: [UInt32] = []
-        checksums.reserveCapacity(payloads.count)
-        for payload in payloads {
-            guard !payload.isEmpty else {
-                throw EventLogError(code: .invalidArgument, message: "an event-log record cannot be empty")
-            }
-            guard payload.count <= self.maxRecordBytes else {
-                throw EventLogError(
-                    code: .recordTooLarge,
-                    message: "record of \(payload.count) bytes exceeds the limit of \(self.maxRecordBytes) bytes")
-            }
-            checksums.append(CRC32C.checksum(payload))
+    /// Appends the records in order, together (one lock hold, one waiter): they share a batch's write and sync.
+    /// Returns the first record's sequence.
+    func append(contentsOf payloads: [[UInt8]]) async throws(EventLogError) -> UInt64 {
+        guard !payloads.isEmpty, payloads.allSatisfy({ !$0.isEmpty }) else {
+            throw EventLogError(code: .invalidArgument, message: "an event-log record cannot be empty")
         }
-        let result = await withCheckedContinuation { (waiter: Waiter) in
+        if let large = payloads.first(where: { $0.count > self.maxRecordBytes }) {
+            throw EventLogError(
+                code: .recordTooLarge,
+                message: "record of \(large.count) bytes exceeds the limit of \(self.maxRecordBytes) bytes")
+        }
+        // Checksums outside the lock so concurrent appenders do them in parallel.
+        let checksums = payloads.map { CRC32C.checksum($0) }
+        let result = await withCheckedContinuation { (continuation: Continuation) in
+            let waiter = Waiter(continuation: continuation, records: payloads.count)
             let rejection: EventLogError?
             let wake: Bool
             (rejection, wake) = self.state.withLock { state in
                 if let rejection = state.rejection { return (rejection, false) }
-                for (index, payload) in payloads.enumerated() {
+                for (payload, checksum) in zip(payloads, checksums) {
                     withUnsafeBytes(of: UInt32(truncatingIfNeeded: payload.count).littleEndian) {
                         state.batch.append(contentsOf: $0)
                     }
-                    withUnsafeBytes(of: checksums[index].littleEndian) { state.batch.append(contentsOf: $0) }
+                    withUnsafeBytes(of: checksum.littleEndian) { state.batch.append(contentsOf: $0) }
                     state.batch.append(contentsOf: payload)
-                    state.waiters.append(index == payloads.count - 1 ? waiter : nil)
-                    state.nextSequence += 1
                 }
+                state.waiters.append(waiter)
+                state.nextSequence += UInt64(payloads.count)
                 let wake = state.writerIdle
                 state.writerIdle = false
                 return (nil, wake)
@@ -159,7 +133,7 @@ final class AppendQueue: Sendable {
     }
 
     /// Hands the writer everything pending by swapping in its empty buffers, or tells it to finish or park.
-    func takeWork(batch: inout [UInt8], waiters: inout [Waiter?]) -> Work {
+    func takeWork(batch: inout [UInt8], waiters: inout [Waiter]) -> Work {
         self.state.withLock { state in
             state.writerIdle = false
             if !state.waiters.isEmpty {
@@ -177,18 +151,18 @@ final class AppendQueue: Sendable {
 
     /// Refuses further appends after a failed write or sync, and fails everything still queued.
     func fail(_ error: EventLogError) {
-        let stranded: [Waiter?] = self.state.withLock { state in
+        let stranded: [Waiter] = self.state.withLock { state in
             if state.rejection == nil || state.rejection?.code == .closed {
                 state.rejection = EventLogError(
                     code: .io, message: "the event log failed and refuses appends: \(error.message)")
             }
-            var stranded: [Waiter?] = []
+            var stranded: [Waiter] = []
             swap(&state.waiters, &stranded)
             state.batch.removeAll()
             state.batchFirstSequence = state.nextSequence
             return stranded
         }
-        for waiter in stranded { waiter?.resume(returning: .failure(error)) }
+        for waiter in stranded { waiter.resume(returning: .failure(error)) }
     }
 
     /// Marks the queue closed and resumes everyone waiting in `shutdown()`.

@@ -12,10 +12,9 @@ public protocol EventLog: Sendable {
     ///   for a payload the log cannot hold, `.io` when the log has failed.
     func append(_ payload: [UInt8]) async throws(EventLogError) -> UInt64
 
-    /// Appends records in order, none of anyone else's between them, and returns the last one's sequence number
-    /// (nil for none) once all are durable: a bulk load's records share their syncs instead of waiting one by one.
-    /// - Throws: as ``append(_:)``; when it throws, the records before the failing one may be in the log.
-    func appendAll(_ payloads: [[UInt8]]) async throws(EventLogError) -> UInt64?
+    /// Appends several records in order, as durable as one append when it returns (the file log writes and syncs
+    /// them together). Returns the first record's sequence; the others follow it.
+    func append(contentsOf payloads: [[UInt8]]) async throws(EventLogError) -> UInt64
 
     /// Why the log refuses every append for good (a write or sync failed), or nil while it can append.
     var failure: EventLogError? { get }
@@ -27,10 +26,13 @@ public protocol EventLog: Sendable {
 }
 
 extension EventLog {
-    /// One ``append(_:)`` after another: correct for any log, and what a log without a bulk path does.
-    public func appendAll(_ payloads: [[UInt8]]) async throws(EventLogError) -> UInt64? {
-        var last: UInt64?
-        for payload in payloads { last = try await append(payload) }
-        return last
+    /// One after another, each awaited: for logs with nothing better.
+    public func append(contentsOf payloads: [[UInt8]]) async throws(EventLogError) -> UInt64 {
+        guard let first = payloads.first else {
+            throw EventLogError(code: .invalidArgument, message: "append(contentsOf:) needs at least one record")
+        }
+        let sequence = try await append(first)
+        for payload in payloads.dropFirst() { _ = try await append(payload) }
+        return sequence
     }
 }

@@ -111,9 +111,10 @@ public final class FileEventLog: EventLog {
         try await self.queue.append(payload)
     }
 
-    /// Appends records in order under one lock hold; the last one's sequence number once all are durable.
-    public func appendAll(_ payloads: [[UInt8]]) async throws(EventLogError) -> UInt64? {
-        try await self.queue.appendAll(payloads)
+    /// Appends the records in order and together: they share one batch's write and sync, so a loader waits for one
+    /// sync per call rather than one per record. Returns the first record's sequence.
+    public func append(contentsOf payloads: [[UInt8]]) async throws(EventLogError) -> UInt64 {
+        try await self.queue.append(contentsOf: payloads)
     }
 
     public func shutdown() async {

@@ -38,7 +38,7 @@ struct SegmentWriter: ~Copyable {
     private var batch: [UInt8] = []
     /// The next segment's file being made, or made; nil only after shutdown.
     private var preparation: SegmentPreparation?
-    private var waiters: [AppendQueue.Waiter?] = []
+    private var waiters: [AppendQueue.Waiter] = []
     /// Records written since the last sync, in `.async` mode.
     private var unsyncedRecords = 0
     private var lastSync = ContinuousClock.now
@@ -96,7 +96,7 @@ struct SegmentWriter: ~Copyable {
     }
 
     private mutating func commit(firstSequence: UInt64) {
-        let count = self.waiters.count
+        let count = self.waiters.reduce(0) { $0 + $1.records }
         do throws(EventLogError) {
             let syncSeconds = try self.write(firstSequence: firstSequence)
             if self.configuration.durability == .fsync {
@@ -106,12 +106,14 @@ struct SegmentWriter: ~Copyable {
             }
         } catch {
             self.failed = true
-            for waiter in self.waiters { waiter?.resume(returning: .failure(error)) }
+            for waiter in self.waiters { waiter.resume(returning: .failure(error)) }
             self.queue.fail(error)
             return
         }
-        for (index, waiter) in self.waiters.enumerated() {
-            waiter?.resume(returning: .success(firstSequence + UInt64(index)))
+        var sequence = firstSequence
+        for waiter in self.waiters {
+            waiter.resume(returning: .success(sequence))
+            sequence += UInt64(waiter.records)
         }
         if self.configuration.durability == .async, self.lastSync.duration(to: .now) >= Self.asyncSyncInterval {
             self.syncAsync()

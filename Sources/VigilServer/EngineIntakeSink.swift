@@ -5,9 +5,9 @@ public import VigilFeatures
 public import VigilFiles
 
 /// Where the intake pipeline's records go in the running service: each record is applied to the engine's state
-/// (``ScoringEngine/apply(_:recordingProgress:)``), then appended to the event log as an intake record, then its row
-/// is recorded as loaded in the reference store (per tenant and file); a record at or below its file's loaded row is
-/// skipped.
+/// (``ScoringEngine/apply(_:recordingProgress:)``), then appended to the event log as an intake record (up to
+/// ``recordsPerAppend`` together, one sync for them), then its row is recorded as loaded in the reference store; a
+/// record at or below its file's loaded row is skipped.
 ///
 /// So a file loaded again changes nothing, and a load cut short anywhere counts nothing twice: a record applied but
 /// not logged is lost with the in-process state it changed (which recovery rebuilds from the log) or, on a shared
@@ -21,17 +21,15 @@ public struct EngineIntakeSink<Store: FeatureStore, Log: EventLog, Duplicates: D
         self.engine = engine
     }
 
-    /// Applies the batch's new records in order, appends them to the log together (one lock hold, shared syncs), then
-    /// records each file's progress.
-    /// - Throws: a shared store's `StateStoreError` or the log's `EventLogError`; the progress is then not recorded,
-    ///   and ``loadedRow(tenant:fileId:)`` says how far the last whole batch went.
+    /// - Throws: a shared store's `StateStoreError` or the log's `EventLogError`; the records before the failing one
+    ///   are loaded, and ``loadedRow(tenant:fileId:)`` says how far.
     public func load(_ events: [IntakeEvent]) async throws {
         var loaded: [String: Int] = [:]
-        var payloads: [[UInt8]] = []
-        payloads.reserveCapacity(events.count)
+        var pending: [IntakeEvent] = []
+        pending.reserveCapacity(min(events.count, Self.recordsPerAppend))
         for event in events {
-            let key = event.progressKey
             let done: Int
+            let key = event.progressKey
             if let known = loaded[key] {
                 done = known
             } else {
@@ -40,12 +38,24 @@ public struct EngineIntakeSink<Store: FeatureStore, Log: EventLog, Duplicates: D
             loaded[key] = max(done, event.row)
             guard event.row > done else { continue }
             try await engine.apply(event, recordingProgress: false)
-            payloads.append(EventCoding.record(event))
+            pending.append(event)
+            if pending.count == Self.recordsPerAppend { try await commit(&pending) }
         }
-        _ = try await engine.log.appendAll(payloads)
-        for (key, row) in loaded.sorted(by: { $0.key < $1.key }) {
-            try await engine.reference.recordLoaded(fileId: key, row: row)
-        }
+        try await commit(&pending)
+    }
+
+    /// How many applied records are appended together: they share one write and sync of the log, so a large file
+    /// loads at the log's throughput rather than one sync per row.
+    static var recordsPerAppend: Int { 1024 }
+
+    /// Appends the applied records together, then records each file's highest row among them as loaded.
+    func commit(_ pending: inout [IntakeEvent]) async throws {
+        guard !pending.isEmpty else { return }
+        _ = try await engine.log.append(contentsOf: pending.map { EventCoding.record($0) })
+        var highest: [String: Int] = [:]
+        for event in pending { highest[event.progressKey] = max(highest[event.progressKey] ?? 0, event.row) }
+        for (fileId, row) in highest.sorted(by: { $0.key < $1.key }) { try await engine.reference.recordLoaded(fileId: fileId, row: row) }
+        pending.removeAll(keepingCapacity: true)
     }
 
     public func loadedRow(tenant: String, fileId: String) async throws -> Int {

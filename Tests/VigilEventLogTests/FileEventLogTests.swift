@@ -23,6 +23,36 @@ struct FileEventLogTests {
         }
     }
 
+    /// Records appended together get consecutive sequences, in order, among records appended one at a time
+    /// concurrently; across a segment roll too; an empty record or one too large refuses the whole call, appending
+    /// nothing.
+    @Test func recordsAppendedTogetherAreConsecutiveAndInOrder() async throws {
+        try await withTemporaryDirectory { directory in
+            let log = try FileEventLog(directory: directory, segmentBytes: 4096, maxRecordBytes: 1024)
+            let together = (0..<200).map { Self.payload($0, size: 10 + $0 % 50) }
+            let singles = (1000..<1050).map { Self.payload($0, size: 20) }
+            let first = try await withThrowingTaskGroup(of: UInt64?.self) { group in
+                group.addTask { try await log.append(contentsOf: together) }
+                for payload in singles { group.addTask { _ = try await log.append(payload); return nil } }
+                var first: UInt64?
+                for try await value in group { if let value { first = value } }
+                return first!
+            }
+            let records = try Self.records(log)
+            #expect(records.count == together.count + singles.count)
+            #expect(Array(records[Int(first)..<(Int(first) + together.count)].map(\.payload)) == together)
+            #expect(Set(records.map(\.payload)) == Set(together + singles))
+            await #expect(throws: EventLogError.self) { try await log.append(contentsOf: [Self.payload(1, size: 5), []]) }
+            await #expect(throws: EventLogError.self) { try await log.append(contentsOf: [Self.payload(1, size: 5), Self.payload(2, size: 2000)]) }
+            await #expect(throws: EventLogError.self) { try await log.append(contentsOf: []) }
+            #expect(log.nextSequence == UInt64(together.count + singles.count))
+            await log.shutdown()
+            let reopened = try FileEventLog(directory: directory, segmentBytes: 4096, maxRecordBytes: 1024)
+            #expect(try Self.records(reopened).map(\.payload) == records.map(\.payload))
+            await reopened.shutdown()
+        }
+    }
+
     /// Records overwrite a pre-zeroed file in place, so a sync changes no file size.
     @Test func newSegmentIsFullSizeAndZeroedPastTheData() async throws {
         try await withTemporaryDirectory { directory in

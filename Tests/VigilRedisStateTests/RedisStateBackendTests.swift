@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import Testing
+import VigilDomain
 import VigilEngine
 import VigilEventLog
 import VigilRedis
@@ -78,6 +79,29 @@ struct RedisStateBackendTests {
         var kinds: [String] = []
         try FileEventLog.read(directory: dir + "/events") { _, payload in kinds.append(Self.kind(payload)) }
         #expect(kinds == ["scored", "scored", "duplicateAnswered"])
+    }
+
+    /// A node on Redis reads the reference data from Redis: entitlements another node loaded (written here straight to
+    /// the store under the node's prefix) refuse a payment outside them on this node.
+    @Test func aNodeOnRedisReadsTheSharedReferenceData() async throws {
+        let (configuration, key, dir) = try Self.node(state: try RedisTestEnvironment.variable("VIGIL_TEST_REDIS_URL"))
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let backend = try await RedisStateBackend.connect(configuration: configuration)
+        let reference = try #require(backend.reference as? RedisReferenceStore)
+        #expect(reference.keys.prefix == configuration.statePrefix)
+        let headers: HTTPFields = [.authorization: "Bearer \(key)", .contentType: "application/json"]
+        let app = try await buildApplication(configuration: configuration, backend: backend, logger: Logger(label: "test"))
+        try await app.test(.router) { http in
+            try await Self.waitFor(.ok, http)
+            let before = try await http.execute(uri: "/v1/payments/score", method: .post, headers: headers, body: Self.body("e-1")) { $0.status }
+            #expect(before == .ok)
+            try await reference.replaceEntitlements([
+                Entitlement(codeType: .sortCode, from: "500000", to: "599999", perspectives: [.sending], products: nil, validFrom: Instant(epochMillis: 0), validTo: nil)
+            ], tenant: "bank-a")
+            let after = try await http.execute(uri: "/v1/payments/score", method: .post, headers: headers, body: Self.body("e-2")) { $0 }
+            #expect(after.status == .forbidden)
+            #expect(String(buffer: after.body).contains("urn:vigil:problem:not-entitled"))
+        }
     }
 
     /// A node killed after logging a payment but before recording its answer leaves only the reservation in Redis.

@@ -292,6 +292,13 @@ def export_events(vigil: str, data_dir: str, timeout: float = 30.0) -> tuple[lis
     return records, raw, err
 
 
+def export_intake(vigil: str, data_dir: str, timeout: float = 30.0) -> list[dict]:
+    """Runs `vigil events export`; returns the loaded daily-file records (`"kind":"intake"`), in log order."""
+    export_log(vigil, data_dir, timeout)
+    cp = run_cli(vigil, ["events", "export", "--data-dir", data_dir], timeout=timeout)
+    return [rec for rec in (json.loads(line) for line in cp.stdout.splitlines() if line.strip()) if rec.get("kind") == "intake"]
+
+
 def export_log(vigil: str, data_dir: str, timeout: float = 30.0) -> tuple[list[dict], list[dict], bytes, bytes]:
     """Runs `vigil events export`; returns (scored-payment records, duplicate-answered records, raw stdout, raw stderr)."""
     cp = run_cli(vigil, ["events", "export", "--data-dir", data_dir], timeout=timeout)
@@ -305,6 +312,13 @@ def export_log(vigil: str, data_dir: str, timeout: float = 30.0) -> tuple[list[d
         except ValueError as exc:
             fail(f"events export line {n} is not JSON ({exc}): {line[:200]!r}")
         check(isinstance(rec, dict), f"events export line {n} is not a JSON object: {line[:200]!r}")
+        if rec.get("kind") == "intake":
+            # A loaded daily-file record (docs/event-log.md): checked here, returned by `export_intake`.
+            check(set(rec) == {"sequence", "kind", "tenant", "fileId", "row", "loadedAt", "record"},
+                  f"events export line {n}: an intake record has other members: {line[:300]!r}")
+            check(isinstance(rec["record"], dict) and isinstance(rec["record"].get("type"), str),
+                  f"events export line {n}: an intake record without a record type: {line[:300]!r}")
+            continue
         if "kind" in rec:
             check(rec["kind"] == "duplicateAnswered", f"events export line {n}: unknown kind: {line[:300]!r}")
             check(set(rec) == {"sequence", "kind", "tenant", "paymentId", "receivedAt", "originalScoreId"},
