@@ -74,6 +74,32 @@ struct PipelineWatcherTests {
         settled = tracker.isSettled("a", size: 2, modified: 6, nowMillis: 1000)
         #expect(!settled)
     }
+
+    @Test func aFileLeftForARetryWaitsLongerAfterEachRetryAndAfreshOnceItChanges() {
+        var tracker = SettleTracker(settleMilliseconds: 100)
+        var settled: Bool
+        _ = tracker.isSettled("a", size: 1, modified: 5, nowMillis: 0)
+        settled = tracker.isSettled("a", size: 1, modified: 5, nowMillis: 100)
+        #expect(settled)
+        tracker.retryLater("a", nowMillis: 100)
+        settled = tracker.isSettled("a", size: 1, modified: 5, nowMillis: 1099)
+        #expect(!settled)
+        settled = tracker.isSettled("a", size: 1, modified: 5, nowMillis: 1100)
+        #expect(settled)
+        tracker.retryLater("a", nowMillis: 1100)
+        settled = tracker.isSettled("a", size: 1, modified: 5, nowMillis: 3099)
+        #expect(!settled)
+        settled = tracker.isSettled("a", size: 1, modified: 5, nowMillis: 3100)
+        #expect(settled)
+        for _ in 0..<30 { tracker.retryLater("a", nowMillis: 3100) }
+        settled = tracker.isSettled("a", size: 1, modified: 5, nowMillis: 3100 + 299_999)
+        #expect(!settled)
+        settled = tracker.isSettled("a", size: 1, modified: 5, nowMillis: 3100 + 300_000)
+        #expect(settled)
+        _ = tracker.isSettled("a", size: 2, modified: 6, nowMillis: 3200)
+        settled = tracker.isSettled("a", size: 2, modified: 6, nowMillis: 3300)
+        #expect(settled)
+    }
 }
 
 /// The embedded opener for PGP intake off.

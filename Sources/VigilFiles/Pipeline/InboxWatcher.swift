@@ -10,7 +10,13 @@ public struct SettleTracker: Sendable {
         var size: Int
         var modified: Int64
         var since: Int64
+        /// Passes of this file that ended in a retry, and when it may be taken again.
+        var retries = 0
+        var retryAt: Int64 = .min
     }
+
+    /// The longest pause before a file whose back end did not answer is taken again.
+    static let longestRetryPause: Int64 = 300_000
 
     var seen: [String: Seen] = [:]
     public let settleMilliseconds: Int64
@@ -23,10 +29,20 @@ public struct SettleTracker: Sendable {
     /// looked the same for at least the settle time.
     public mutating func isSettled(_ path: String, size: Int, modified: Int64, nowMillis: Int64) -> Bool {
         if let previous = seen[path], previous.size == size, previous.modified == modified {
-            return nowMillis - previous.since >= settleMilliseconds
+            return nowMillis - previous.since >= settleMilliseconds && nowMillis >= previous.retryAt
         }
         seen[path] = Seen(size: size, modified: modified, since: nowMillis)
         return false
+    }
+
+    /// The file's pass ended in a retry (clamd or gpg did not answer, the sink failed): it is not taken again before a
+    /// pause that doubles with each retry, 1 s up to 5 minutes, so a back end that is down is not sent the same file on
+    /// every poll. A file that changes starts afresh.
+    public mutating func retryLater(_ path: String, nowMillis: Int64) {
+        guard var entry = seen[path] else { return }
+        entry.retries += 1
+        entry.retryAt = nowMillis + min(Self.longestRetryPause, Int64(1000) << min(entry.retries - 1, 16))
+        seen[path] = entry
     }
 
     /// Forgets every path but these (files that left the inbox).
@@ -78,7 +94,9 @@ public struct InboxWatcher: Sendable {
                     continue
                 }
                 do {
-                    processed.append(try await pipeline.process(tenant: tenant, name: name))
+                    let record = try await pipeline.process(tenant: tenant, name: name)
+                    if record.status == .retrying { tracker.retryLater(path, nowMillis: pipeline.clock()) }
+                    processed.append(record)
                 } catch {
                     pipeline.logger.error(
                         "Could not record a daily file's progress; it is tried again on the next pass",
