@@ -157,8 +157,9 @@ public struct IntakePipeline: Sendable {
                 if case .history(let payment) = record { return payment.createdAt.epochMillis }
                 return .max
             }
-            let ordered = staged.enumerated().sorted { (time($0.element.record), $0.offset) < (time($1.element.record), $1.offset) }
-            staged = ordered.enumerated().map { (position, entry) in (row: position + 2, record: entry.element.record) }
+            let times = staged.map { time($0.record) }
+            let order = staged.indices.sorted { (times[$0], $0) < (times[$1], $1) }
+            staged = order.enumerated().map { position, index in (row: position + 2, record: staged[index].record) }
         }
         if type == .entitlements {
             var all: [Entitlement] = []
