@@ -121,12 +121,19 @@ class Bank:
         c.check(cp.returncode == 0, f"gpg {' '.join(args)} failed: {cp.stderr.decode(errors='replace')}")
         return cp
 
+    def trust(self, armored: bytes, email: str) -> None:
+        """Imports Vigil's intake key and certifies it locally (after checking its fingerprint with the operator)."""
+        self.gpg("--import", data=armored)
+        listing = self.gpg("--with-colons", "--list-keys", email).stdout.decode()
+        fingerprint = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
+        self.gpg("--quick-lsign-key", fingerprint)
+
     def public_key(self) -> bytes:
         return self.gpg("--armor", "--export", self.fingerprint).stdout
 
     def seal(self, plain: bytes) -> bytes:
         """Signs with the bank's key and encrypts to Vigil's intake key (what docs/intake.md tells a bank to do)."""
-        return self.gpg("--trust-model", "always", "--local-user", self.fingerprint, "--recipient", "intake@vigil.invalid",
+        return self.gpg("--local-user", self.fingerprint, "--recipient", "intake@vigil.invalid",
                         "--sign", "--encrypt", "--output", "-", data=plain).stdout
 
     def stop(self) -> None:
@@ -274,7 +281,7 @@ def run(args, work: str, data: str) -> None:
         # The bank: its own keys, Vigil's key imported; its public key registered by the operator.
         bank = Bank(os.path.join(work, "bank"), "bank@e2e.invalid")
         banks.append(bank)
-        bank.gpg("--import", data=intake_key)
+        bank.trust(intake_key, "intake@vigil.invalid")
         bank_key_file = os.path.join(work, "bank.asc")
         with open(bank_key_file, "wb") as fh:
             fh.write(bank.public_key())
@@ -282,7 +289,7 @@ def run(args, work: str, data: str) -> None:
         c.check(bank.fingerprint.encode() in registered.stdout, f"tenant pgp-key: {registered.stdout!r}")
         other = Bank(os.path.join(work, "other"), "other@e2e.invalid")
         banks.append(other)
-        other.gpg("--import", data=intake_key)
+        other.trust(intake_key, "intake@vigil.invalid")
         c.log(f"tenant {tenant}: bank key {bank.fingerprint} registered; Vigil's intake key imported by the bank")
 
         # SFTP: sshd chrooted at DATA/inbox, a user for the tenant.
@@ -388,6 +395,12 @@ def run(args, work: str, data: str) -> None:
             c.check(r["signer"] == bank.fingerprint and r["scan"] == "clean", f"{name}: signer {r.get('signer')} scan {r.get('scan')}")
             c.check(not os.path.exists(os.path.join(data, "inbox", tenant, name)), f"{name} is still in the inbox")
             c.check(os.path.isfile(os.path.join(data, "outbox", tenant, name + ".summary.json")), f"{name}: no outbox summary")
+        table = c.run_cli(vigil, ["files", "list", "--tenant", tenant, "--data-dir", data]).stdout.decode().splitlines()
+        c.check(table[0].split("\t")[:4] == ["id", "tenant", "type", "status"], f"vigil files list header: {table[0]!r}")
+        for name, (content, rows) in good.items():
+            line = next((ln.split("\t") for ln in table if ln.startswith(sha256(content) + "\t")), None)
+            c.check(line is not None and line[3] == "loaded" and line[4] == str(rows) and line[7] == name,
+                    f"vigil files list shows {line!r} for {name}")
         c.log("each file type (entitlements, directory, account-map, fraud-reports, status, history) loaded over sftp, "
               "clamd clean, signed by the bank's key")
 
@@ -431,9 +444,7 @@ def run(args, work: str, data: str) -> None:
             "directory.empty.csv.gpg": (bank.seal(b""), "refused", "no rows"),
             "directory.header-only.csv.gpg": (bank.seal(csv_text(dir_header, [])), "refused", "no rows"),
             "directory.under-threshold.csv.gpg": (bank.seal(csv_text(dir_header, under)), "loaded", None),
-            "fraud-reports.other-signer.csv.gpg": (other.gpg("--trust-model", "always", "--local-user", other.fingerprint,
-                                                             "--recipient", "intake@vigil.invalid", "--sign", "--encrypt",
-                                                             "--output", "-", data=reports + b"p-x,2026-12-01T00:00:00Z,mule,,,,,,\n").stdout,
+            "fraud-reports.other-signer.csv.gpg": (other.seal(reports + b"p-x,2026-12-01T00:00:00Z,mule,,,,,,\n"),
                                                    "refused", bank.fingerprint),
             "status.plain.csv": (status + b"p-ok-2,settled,,2026-12-01T00:00:00Z,,\n", "refused", "not an OpenPGP encrypted message"),
             "history.eicar.csv.gpg": (EICAR, "quarantined", "Eicar-Test-Signature"),
@@ -610,17 +621,33 @@ def run(args, work: str, data: str) -> None:
     # -- PII canaries -------------------------------------------------------------------------------------------
     targets = [("name", n) for n in NAMES] + [("customerId", x) for x in CUSTOMER_IDS]
     targets += [("iban", a.iban) for a in accounts if a.iban]
-    # Digits are searched standing alone: 120,000 rows of epoch milliseconds hold every 8-digit string somewhere.
+    # Digits are searched standing alone, not inside a longer number or a hex token: 120,000 rows of epoch
+    # milliseconds and as many ciphertexts hold almost every 8-digit string somewhere.
     numbers = [card] + [a.number for a in accounts]
-    sources = pii_canary.data_dir_sources(data)
+    # Event-log segments are zeroed when made: their unwritten tails hold nothing to find.
+    sources = [(label, blob.rstrip(b"\0")) for label, blob in pii_canary.data_dir_sources(data)]
     for name in ("serve.stdout", "serve.stderr"):
         sources.append((name, open(os.path.join(logs, name), "rb").read()))
     sources += [("events export", export.stdout), ("events export stderr", export.stderr)]
     c.check(any(b"Daily file processed" in d for _, d in sources), "the server logs hold no intake line to search")
-    hits = pii_canary.search(sources, targets)
-    number_re = re.compile(rb"(?<![0-9])(" + b"|".join(n.encode() for n in numbers) + rb")(?![0-9])")
-    for label, blob in sources:
-        hits += [f"{label} @ offset {m.start()}: number canary {m.group(1).decode()!r}" for m in number_re.finditer(blob)][:3]
+    wanted = {n.encode() for n in numbers}
+
+    def canary_hits(where: list[tuple[str, bytes]]) -> list[str]:
+        hits = pii_canary.search(where, targets)
+        for label, blob in where:
+            first: dict[bytes, int] = {}
+            for m in re.finditer(rb"(?<![0-9A-Za-z])[0-9]{8,19}(?![0-9A-Za-z])", blob):
+                if m.group(0) in wanted:
+                    first.setdefault(m.group(0), m.start())
+            hits += [f"{label} @ offset {at}: number canary {n.decode()!r}" for n, at in first.items()]
+        return hits
+
+    # The search finds every kind of canary in the files as the bank wrote them.
+    plain = canary_hits([("plaintext", history + account_map + reports)])
+    for kind in ("name canary", "customerId canary", "iban canary", f"number canary '{card}'",
+                 f"number canary '{linked_one.number}'"):
+        c.check(any(kind in hit for hit in plain), f"self-check: the search finds no {kind} in the plaintext files")
+    hits = canary_hits(sources)
     c.check(not hits, f"{len(hits)} canary hit(s):\n  " + "\n  ".join(hits[:20]))
     c.log(f"no canary ({len(targets) + len(numbers)}: names, customer ids, IBANs, a card, account numbers) in "
           f"{len(sources)} sources")
