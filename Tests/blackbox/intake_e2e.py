@@ -18,8 +18,9 @@ Checks, through `vigil files list`, scoring answers and the features in `vigil e
   payments; a history file back-fills debtor.count_7d;
 - EICAR is quarantined (signature, DATA/quarantine/TENANT/ID); a file signed by another key and a plain file are
   refused; bad rows over the threshold reject a file; a wrong header, mixed line endings, a BOM, a truncated last
-  line, an empty file and a header-only file are refused with their reason; bad rows under the threshold load the
-  good rows and the outbox error report names row and column, never the value;
+  line, an empty file (encrypted, and a 0-byte upload) and a header-only file are refused with their reason; bad rows
+  under the threshold load the good rows and the outbox error report names row and column, never the value; none of
+  these puts a record in the log;
 - the same file again is a duplicate and changes nothing;
 - kill -9 in the middle of a large history file's load, restart: the file finishes, no row counts twice (a probe's
   debtor.count_7d; the intake records in the log are unique per row);
@@ -442,6 +443,7 @@ def run(args, work: str, data: str) -> None:
             "directory.bom.csv.gpg": (bank.seal(b"\xef\xbb\xbf" + csv_text(dir_header, dir_rows(2, 460000))), "refused", "byte-order mark"),
             "directory.truncated.csv.gpg": (bank.seal(truncated), "refused", "truncated"),
             "directory.empty.csv.gpg": (bank.seal(b""), "refused", "no rows"),
+            "directory.zero-bytes.csv.gpg": (b"", "refused", "not an OpenPGP encrypted message"),
             "directory.header-only.csv.gpg": (bank.seal(csv_text(dir_header, [])), "refused", "no rows"),
             "directory.under-threshold.csv.gpg": (bank.seal(csv_text(dir_header, under)), "loaded", None),
             "fraud-reports.other-signer.csv.gpg": (other.seal(reports + b"p-x,2026-12-01T00:00:00Z,mule,,,,,,\n"),
@@ -540,6 +542,10 @@ def run(args, work: str, data: str) -> None:
             time.sleep(0.05)
         server.kill()
         c.check(logged < BIG_ROWS, f"the log held {logged:.0f} records of {BIG_ROWS} at the kill: not mid-load")
+        killed = {r["id"]: r for r in files_list(vigil, data, tenant)}[big_id]
+        c.check(killed["status"] == "loading", f"after the kill the large file's record is {killed['status']}, not loading")
+        c.check(os.path.isfile(os.path.join(data, "inbox", tenant, "history.large.csv.gpg")),
+                "after the kill the large file is no longer in the inbox: nothing could resume it")
         c.log(f"kill -9 while the large file was loading ({logged:.0f} of {BIG_ROWS} records logged)")
 
         server = c.Server(vigil, data, extra_args=intake_flags, env=serve_env, name="serve-2",
