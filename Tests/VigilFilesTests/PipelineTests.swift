@@ -63,7 +63,7 @@ struct PipelineTests {
     }
 
     @Test(arguments: [
-        ("payments.2026-12-04.csv", good, "must be one of history, fraud-reports"),
+        ("payments.2026-12-04.csv", good, "TYPE one of: history, fraud-reports"),
         ("fraud-reports.v3.2026-12-04.csv", good, "unsupported format version v3 of fraud-reports; this Vigil reads v1"),
         (name, "paymentId,when\np-1,x\n", "the header must be"),
         (name, "paymentId,reportedAt,fraudType\np-1,2026-12-04T10:00:00Z,app_scam", "truncated"),

@@ -443,7 +443,7 @@ def run(args, work: str, data: str) -> None:
             "directory.bom.csv.gpg": (bank.seal(b"\xef\xbb\xbf" + csv_text(dir_header, dir_rows(2, 460000))), "refused", "byte-order mark"),
             "directory.truncated.csv.gpg": (bank.seal(truncated), "refused", "truncated"),
             "directory.empty.csv.gpg": (bank.seal(b""), "refused", "no rows"),
-            "directory.zero-bytes.csv.gpg": (b"", "refused", "not an OpenPGP encrypted message"),
+            "directory.zero-bytes.csv.gpg": (b"", "refused", "the file is empty (0 bytes)"),
             "directory.header-only.csv.gpg": (bank.seal(csv_text(dir_header, [])), "refused", "no rows"),
             "directory.under-threshold.csv.gpg": (bank.seal(csv_text(dir_header, under)), "loaded", None),
             "fraud-reports.other-signer.csv.gpg": (other.seal(reports + b"p-x,2026-12-01T00:00:00Z,mule,,,,,,\n"),

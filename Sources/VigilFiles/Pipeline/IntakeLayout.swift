@@ -29,7 +29,8 @@ public struct IntakeRefusal: Error, Sendable, Equatable {
 /// The checks a received file's name must pass before anything else happens to it.
 public enum IntakeFileName {
     /// The file's type, or why the name is refused: it must be a plain file name (no `/`, not hidden, at most
-    /// 255 bytes of printable ASCII) whose first dot-separated part is a known type.
+    /// 255 bytes of printable ASCII) and a daily file's name (``DailyFileName``: a known type, a version this Vigil
+    /// reads, `.csv` or `.csv.gpg`).
     public static func check(_ name: String) -> Result<DailyFileType, IntakeRefusal> {
         let bytes = Array(name.utf8)
         guard !bytes.isEmpty else { return .failure(IntakeRefusal("the file has no name")) }
@@ -38,20 +39,11 @@ public enum IntakeFileName {
         else {
             return .failure(IntakeRefusal("a file name must be 1–255 printable ASCII characters without spaces or slashes, not starting with '.'"))
         }
-        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-        guard let type = DailyFileType(rawValue: String(parts[0])) else {
-            return .failure(IntakeRefusal(
-                "the file's type (the first dot-separated part of its name) must be one of "
-                    + DailyFileType.allCases.map(\.rawValue).joined(separator: ", ")
-            ))
+        do {
+            return .success(try DailyFileName(parsing: name).type)
+        } catch {
+            return .failure(IntakeRefusal(error.reason))
         }
-        if parts.count > 1, parts[1].first == "v", parts[1].count > 1, parts[1].dropFirst().allSatisfy(\.isASCIIDigit), parts[1] != "v1" {
-            return .failure(IntakeRefusal("unsupported format version \(parts[1]) of \(type.rawValue); this Vigil reads v1"))
-        }
-        return .success(type)
     }
 }
 
-extension Character {
-    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
-}

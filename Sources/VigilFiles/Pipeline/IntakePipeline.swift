@@ -75,6 +75,11 @@ public struct IntakePipeline: Sendable {
             record.status = .refused
             return try finish(record, path: path)
         }
+        guard size > 0 else {
+            record.status = .refused
+            record.reason = "the file is empty (0 bytes); send it again with its rows"
+            return try finish(record, path: path)
+        }
         guard size <= settings.maxFileBytes else {
             record.status = .refused
             record.reason = "the file is larger than intakeMaxFileBytes (\(settings.maxFileBytes) bytes)"
