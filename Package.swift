@@ -103,7 +103,7 @@ let package = Package(
         ),
         .target(
             name: "VigilOffline",
-            dependencies: ["VigilDomain", "VigilProtection", "VigilGateway", "VigilFeatures", "VigilEngine"],
+            dependencies: ["VigilDomain", "VigilProtection", "VigilGateway", "VigilFeatures", "VigilEngine", "VigilFiles"],
             swiftSettings: swiftSettings
         ),
         // Daily files from banks: formats, validation and the intake pipeline (inbox, scan, open, parse, tokenise,
@@ -273,7 +273,8 @@ let package = Package(
         ),
         .testTarget(name: "VigilTrainingTests", dependencies: ["VigilTraining", "VigilTrees"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "VigilOfflineTests", dependencies: ["VigilOffline", "VigilDomain", "VigilGateway", "VigilFeatures", "VigilProtection"],
+            name: "VigilOfflineTests",
+            dependencies: ["VigilOffline", "VigilDomain", "VigilGateway", "VigilFeatures", "VigilProtection", "VigilFiles", "VigilEngine", "VigilEventLog", "VigilServer"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -115,11 +115,12 @@ extension FeatureTable {
 
     /// Builds a table from a replayed history (rows created before `until`, labels known at `labelCutoff`).
     public static func replaying(
-        _ rows: [HistoryRow], labels: [String: FraudLabel], until: Instant?, labelCutoff: Instant?, replay: HistoryReplay
+        _ rows: [HistoryRow], labels: [String: FraudLabel], until: Instant?, labelCutoff: Instant?, replay: HistoryReplay,
+        reference: any ReferenceStore = InMemoryReferenceStore(), tenantOf: (HistoryRow) -> String = { _ in "" }
     ) async throws -> (table: FeatureTable, summary: HistoryReplay.Summary) {
         var table = FeatureTable(featureNames: Feature.allCases.map(\.name), paymentIds: [], createdAt: [], labels: [], values: [])
         let kept = until.map { limit in rows.filter { $0.request.createdAt < limit } } ?? rows
-        let summary = try await replay.replay(kept, store: InMemoryFeatureStore()) { row, _, features in
+        let summary = try await replay.replay(kept, store: InMemoryFeatureStore(), reference: reference, tenantOf: tenantOf) { row, _, features in
             let label = labels[row.request.paymentId].map { labelCutoff == nil || $0.reportedAt <= labelCutoff! } ?? false
             table.paymentIds.append(row.request.paymentId)
             table.createdAt.append(row.request.createdAt)

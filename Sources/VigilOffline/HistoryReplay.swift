@@ -58,6 +58,15 @@ public struct HistoryReplay: Sendable {
         _ rows: [HistoryRow], store: Store, reference: any ReferenceStore = InMemoryReferenceStore(), tenant: String = "",
         _ body: (HistoryRow, TokenizedPayment, [Double]) throws -> Void
     ) async throws -> Summary {
+        try await replay(rows, store: store, reference: reference, tenantOf: { _ in tenant }, body)
+    }
+
+    /// ``replay(_:store:reference:tenant:_:)`` with each row's own tenant: `tenantOf` names whose directory and
+    /// account links the row reads (``ReferenceFiles/tenant(of:covers:)`` for a folder of several tenants' files).
+    public func replay<Store: FeatureStore>(
+        _ rows: [HistoryRow], store: Store, reference: any ReferenceStore, tenantOf: (HistoryRow) -> String,
+        _ body: (HistoryRow, TokenizedPayment, [Double]) throws -> Void
+    ) async throws -> Summary {
         var summary = Summary()
         for i in rows.indices.dropFirst() where rows[i].request.createdAt < rows[i - 1].request.createdAt {
             summary.outOfOrder += 1
@@ -74,7 +83,7 @@ public struct HistoryReplay: Sendable {
                 continue
             }
             let payment = gateway.tokenize(row.request)
-            let facts = try await reference.facts(ReferenceQuery(tenant: tenant, payment: payment))
+            let facts = try await reference.facts(ReferenceQuery(tenant: tenantOf(row), payment: payment))
             try await extractor.observe(payment, identity: payment.consortiumIdentity, facts: facts, into: &features)
             try body(row, payment, features)
             summary.replayed += 1

@@ -41,7 +41,8 @@ struct EvaluateCommand: AsyncParsableCommand {
         var examples: [ScoredExample] = []
         var first: Instant?
         var last: Instant?
-        _ = try await replay.replay(rows, store: InMemoryFeatureStore()) { row, payment, features in
+        let (reference, tenantOf) = try await files.reference(gateway: replay.gateway, tenant: tenant)
+        _ = try await replay.replay(rows, store: InMemoryFeatureStore(), reference: reference, tenantOf: tenantOf) { row, payment, features in
             guard start == nil || payment.createdAt >= start! else { return }
             let (probability, response) = engine.assess(payment, features: features, tenant: policy)
             let label = labels[payment.paymentId]

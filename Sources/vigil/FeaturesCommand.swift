@@ -26,7 +26,7 @@ struct FeaturesCommand: AsyncParsableCommand {
         @OptionGroup var files: FileOptions
         @Option(help: "Where to write the feature CSV.") var out: String
         @Option(name: .customLong("label-cutoff"), help: "Only reports made by then count (RFC 3339 or YYYY-MM-DD).") var labelCutoff: String?
-        @Option(help: "With --data-dir: the tenant whose directory and account map (loaded daily files) the features read.")
+        @Option(help: "The tenant whose directory and account map (loaded daily files, or --files) the features read (default with --files: the tenant whose entitlements cover the row).")
         var tenant: String?
 
         func run() async throws {
@@ -35,12 +35,9 @@ struct FeaturesCommand: AsyncParsableCommand {
             let labels = try files.readLabels(history: rows)
             let replay = HistoryReplay(gateway: try HistoryReplay.gateway(dataDirectory: files.dataDir))
             var writer = FeatureFileWriter()
-            // The reference data the server had: the daily files it loaded, from its event log.
-            let reference = InMemoryReferenceStore()
-            if let dataDir = files.dataDir, FileManager.default.fileExists(atPath: dataDir + "/events") {
-                try await FeaturesCommand.loadReferenceData(from: dataDir + "/events", into: reference)
-            }
-            let summary = try await replay.replay(rows, store: InMemoryFeatureStore(), reference: reference, tenant: tenant ?? "") { row, _, features in
+            // The reference data the server had (the daily files it loaded, from its event log), or the --files folder's.
+            let (reference, tenantOf) = try await files.reference(gateway: replay.gateway, tenant: tenant)
+            let summary = try await replay.replay(rows, store: InMemoryFeatureStore(), reference: reference, tenantOf: tenantOf) { row, _, features in
                 let label = labels[row.request.paymentId].flatMap { cutoff == nil || $0.reportedAt <= cutoff! ? $0 : nil }
                 writer.append(row.request, features: features, label: label)
             }
@@ -50,15 +47,6 @@ struct FeaturesCommand: AsyncParsableCommand {
                     + "\(summary.outOfOrder) row(s) were out of time order and replayed in order\n"
             ).utf8))
         }
-    }
-
-    /// Applies every loaded reference record (reports, directory rows, account links, entitlements) of the log.
-    static func loadReferenceData(from directory: String, into reference: InMemoryReferenceStore) async throws {
-        var events: [IntakeEvent] = []
-        try FileEventLog.read(directory: directory) { _, payload in
-            if case .intake(let event) = try EventCoding.decodeRecord(payload) { events.append(event) }
-        }
-        for event in events { try await event.applyReference(to: reference) }
     }
 
     struct List: AsyncParsableCommand {

@@ -1,8 +1,12 @@
 import ArgumentParser
 import Foundation
 import VigilDomain
+import VigilEngine
+import VigilEventLog
+import VigilFeatures
 import VigilGateway
 import VigilOffline
+import VigilServer
 
 /// How to read a bank's history and label files; shared by `features`, `train` and `evaluate`.
 struct FileOptions: ParsableArguments {
@@ -21,7 +25,14 @@ struct FileOptions: ParsableArguments {
     ) var timeFormat: String = "rfc3339"
     @Option(name: .customLong("utc-offset"), help: "Offset for dd/mm/yyyy-hh:mm times, e.g. +01:00.") var utcOffset: String = "Z"
     @Option(name: .customLong("amount-format"), help: "decimal, decimal-comma or minor-units.") var amountFormat: String = "decimal"
-    @Option(name: .customLong("data-dir"), help: "Use this data directory's tokenisation keys (tokens then match the server's).") var dataDir: String?
+    @Option(
+        name: .customLong("data-dir"),
+        help: "Use this data directory's tokenisation keys (tokens then match the server's) and the reference data its loaded daily files gave."
+    ) var dataDir: String?
+    @Option(
+        name: .customLong("files"),
+        help: "A folder of daily files (fraud-reports, status, directory, account-map, entitlements; TENANT/ subfolders per tenant) whose reference data the features read, as a server that loaded them would."
+    ) var dailyFiles: String?
 
     func mapping() throws -> ColumnMapping { try ColumnMapping(parsing: map.joined(separator: ",")) }
 
@@ -67,6 +78,37 @@ struct FileOptions: ParsableArguments {
             printError(("warning: every row of \(labels) was rejected, so no payment is labelled; check its time format\n".utf8))
         }
         return read
+    }
+
+    /// The reference data the replay reads, and whose a row's is: the daily files the server at --data-dir loaded
+    /// (from its event log), then the --files folder's. A row reads `tenant`'s directory and account links when given,
+    /// else those of the --files tenant whose entitlements cover it (ReferenceFiles.tenant(of:covers:)).
+    func reference(gateway: Gateway, tenant: String?) async throws -> (store: InMemoryReferenceStore, tenantOf: @Sendable (HistoryRow) -> String) {
+        var store = InMemoryReferenceStore()
+        var events: [IntakeEvent] = []
+        if let dataDir, FileManager.default.fileExists(atPath: dataDir + "/events") {
+            try FileEventLog.read(directory: dataDir + "/events") { _, payload in
+                if case .intake(let event) = try EventCoding.decodeRecord(payload) { events.append(event) }
+            }
+            for event in events { try await event.applyReference(to: store) }
+        }
+        guard let dailyFiles else {
+            let fixed = tenant ?? ""
+            return (store, { _ in fixed })
+        }
+        guard events.isEmpty else {
+            throw CLIError("give --files or a --data-dir whose server loaded daily files, not both: the same reports would be read twice")
+        }
+        let files: ReferenceFiles
+        do {
+            files = try await ReferenceFiles.load(directory: dailyFiles, gateway: gateway)
+        } catch let error as ReferenceFiles.LoadError {
+            throw CLIError(error.description)
+        }
+        for note in files.notes { printError(("files: \(note)\n".utf8)) }
+        store = files.store
+        if let tenant { return (store, { _ in tenant }) }
+        return (store, { row in files.tenant(of: row.request) { EntitlementCheck.allows($0, payment: $1, receivedAt: $1.createdAt) } })
     }
 
     /// A file with rows of which none was accepted is a wrong option or a wrong file, never an empty result.

@@ -50,8 +50,8 @@ struct TrainCommand: AsyncParsableCommand {
         let table: FeatureTable
         var maturityNote = ""
         if let features {
-            guard files.history == nil, files.labels == nil, files.labelColumn == nil else {
-                throw CLIError("give either --features or --history/--labels, not both")
+            guard files.history == nil, files.labels == nil, files.labelColumn == nil, files.dailyFiles == nil else {
+                throw CLIError("give either --features or --history/--labels (and --files), not both")
             }
             let (read, summary) = try FeatureTable.read(try readFile(features))
             printError((summary.report(name: features).utf8))
@@ -72,7 +72,10 @@ struct TrainCommand: AsyncParsableCommand {
             }
             let replay = HistoryReplay(gateway: try HistoryReplay.gateway(dataDirectory: files.dataDir))
             let rows = try files.readHistory()
-            table = try await FeatureTable.replaying(rows, labels: try files.readLabels(history: rows), until: limit, labelCutoff: cutoff, replay: replay).table
+            let (reference, tenantOf) = try await files.reference(gateway: replay.gateway, tenant: nil)
+            table = try await FeatureTable.replaying(
+                rows, labels: try files.readLabels(history: rows), until: limit, labelCutoff: cutoff, replay: replay, reference: reference, tenantOf: tenantOf
+            ).table
         }
         let (trainRows, validationRows) = table.splitByTime(validationFraction: validationFraction)
         guard trainRows.rows > 0, validationRows.rows > 0 else {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Black-box tests of `vigil simulate`, `features`, `train` and `evaluate` on simulated and hand-written files.
 
-- On a small simulated history: features, a deterministic train (same seed, same bytes), evaluate with the JSON keys
+- On a small simulated history: features (with `--files`, the daily-file features from the simulated daily files;
+  a refused file stops it, named), a deterministic train (same seed, same bytes), evaluate with the JSON keys
   and SVG plots, and the trained model served by `vigil serve --model` (calibration included).
 - Training guards: the default --label-maturity, a refusal when the validation period has no fraud, a rounded
   duration, and evaluate's warning (stderr, evaluation.md/json) on a model that scores every payment alike.
@@ -82,6 +83,8 @@ def simulated_pipeline(vigil: str, tmp: str) -> None:
             xml.dom.minidom.parse(path)
     c.log(f"simulated pipeline: 30000 payments, held-out ROC-AUC {report['rocAuc']:.4f}")
 
+    daily_files(vigil, tmp, history, labels, rows)
+
     data = os.path.join(tmp, "served")
     server = c.Server(vigil, data, extra_args=["--model", os.path.join(tmp, "model1.json")], name="trained").start()
     server.wait_ready()
@@ -92,6 +95,45 @@ def simulated_pipeline(vigil: str, tmp: str) -> None:
     response = c.request(server.port, "POST", "/v1/payments/score", body, c.score_headers(c.read_demo_key(data)))
     c.check(response.status == 200, f"the trained model did not serve: {response.status} {response.body[:200]!r}")
     server.terminate()
+
+
+DAILY_FILE_FEATURES = ("creditor.reported_fraud_count_90d", "creditor.institution_type", "debtor.institution_type",
+                       "customer.count_24h", "customer.linked_accounts")
+
+
+def is_set(cell: str) -> bool:
+    return cell != "" and float(cell) != 0
+
+
+def daily_files(vigil: str, tmp: str, history: str, labels: str, plain: list) -> None:
+    """--files: the simulated institutions' daily files give the daily-file features, which are empty without them;
+    train and evaluate take them too; a file the intake would refuse stops the command, naming the file."""
+    files = os.path.join(tmp, "sim", "files")
+    out = os.path.join(tmp, "sim-features-files.csv")
+    cp = features(vigil, history, labels, out, extra=("--files", files))
+    c.check(b"files: directory." in cp.stderr, f"--files should say which files it read: {cp.stderr[-300:]!r}")
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    c.check(len(rows) == len(plain), f"features --files wrote {len(rows)} rows, without {len(plain)}")
+    for name in DAILY_FILE_FEATURES:
+        c.check(not any(is_set(r[name]) for r in plain), f"{name} should be empty or 0 without --files")
+        c.check(any(is_set(r[name]) for r in rows), f"{name} never set with --files")
+    reported = sum(is_set(r["creditor.reported_fraud_count_90d"]) for r in rows)
+    model = os.path.join(tmp, "model-files.json")
+    c.run_cli(vigil, ["train", "--history", history, "--labels", labels, "--files", files, "--out", model,
+                      "--rounds", "20", "--depth", "3", "--seed", "5"], timeout=180)
+    cp = c.run_cli(vigil, ["evaluate", "--model", model, "--history", history, "--labels", labels, "--files", files,
+                           "--from", "2026-01-10", "--out", os.path.join(tmp, "evaluation-files"), "--json"], timeout=180)
+    c.check(0.5 < json.loads(cp.stdout)["rocAuc"] <= 1, "evaluate --files gave no usable report")
+
+    broken = os.path.join(tmp, "broken-files", "bank-x")
+    os.makedirs(broken)
+    write(os.path.join(broken, "account-map.2026-01-01.csv"), ["customerId,account.iban", "c-1,NOT-AN-IBAN"])
+    cp = features(vigil, history, labels, out, extra=("--files", os.path.dirname(broken)), check_status=False)
+    c.check(cp.returncode != 0 and b"bank-x/account-map.2026-01-01.csv is refused" in cp.stderr,
+            f"a refused daily file should stop features, naming it: {cp.stderr[-300:]!r}")
+    c.check(b"NOT-AN-IBAN" not in cp.stderr, "the refusal should not echo the cell")
+    c.log(f"daily files: {reported} of {len(rows)} payments paid a reported creditor; train and evaluate --files ran")
 
 
 def training_guards(vigil: str, tmp: str) -> None:
