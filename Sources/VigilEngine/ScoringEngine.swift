@@ -335,7 +335,9 @@ extension IntakeEvent {
         case .history:
             break
         case .fraudReport(let report):
-            if let creditor = report.creditorAccount {
+            // A first-party fraud is the customer's own (a false claim, a payment disowned): its payee is no mule, and
+            // listing it would mark a genuine business that thousands pay. It stays a label; the list is for payees.
+            if report.fraudType != .firstParty, let creditor = report.creditorAccount {
                 let id = InMemoryReferenceStore.reportIdentity(tenant: tenant, paymentId: report.paymentId, uetr: report.uetr, creditor: creditor)
                 try await reference.addReport(creditor: creditor, report: id, knownAt: Self.knownAt(report.reportedAt, loadedAt))
             }
