@@ -56,9 +56,10 @@ import VigilServer
         // Two tokens short of full at 0.5 a second: full, and gone, after at most 4 s.
         let ratePTTL = try #require(try await node.client.send("PTTL", RedisArgument(rate)).int)
         #expect((1...4_000).contains(ratePTTL))
-        // The day's count goes at the end of the UTC day.
-        let dayTTL = try #require(try await node.client.send("TTL", RedisArgument(day)).int)
+        // The day's count goes at the end of the UTC day. The seconds to midnight are read first: TTL, read after, rounds
+        // the time left to the nearest second, never above what was left at the earlier whole second.
         let untilMidnight = try await node.secondsUntilMidnight()
+        let dayTTL = try #require(try await node.client.send("TTL", RedisArgument(day)).int)
         #expect((1...untilMidnight).contains(Int(dayTTL)))
         #expect(try await node.client.send("HGET", RedisArgument(day), "count").int == 2)
         // What a node finds in its own log at start is already in the shared count.
