@@ -304,12 +304,21 @@ public final class FileEventLog: EventLog {
     }
 
     /// Takes the directory's exclusive lock and records this process's pid in it.
+    ///
+    /// A lock its holder has just released can stay held for a moment: a child process this process spawned (gpg,
+    /// clamd in a test) shares the lock's open file description from its fork until its exec closes it (`O_CLOEXEC`).
+    /// So a held lock is tried again for up to two seconds before the log is refused as open elsewhere.
     private static func lock(directory: String) throws(EventLogError) -> CInt {
         let path = directory + "/LOCK"
         let fd = try FileSystem.openFile(path, O_RDWR | O_CREAT)
+        let deadline = ContinuousClock.now + .seconds(2)
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
             if code == EINTR { continue }
+            if code == EWOULDBLOCK, ContinuousClock.now < deadline {
+                usleep(10_000)
+                continue
+            }
             FileSystem.closeFile(fd)
             if code == EWOULDBLOCK {
                 let holder = FileSystem.contents(path).map { $0.filter(\.isNumber) } ?? ""

@@ -93,10 +93,22 @@ public final class KafkaProducer: Sendable {
     /// - Throws: `KafkaError` with code `.enqueue` if librdkafka refuses the message, `.delivery` with the delivery
     ///   report's error (`_MSG_TIMED_OUT` once `deliveryTimeout` has passed), `.closed` if the producer is closed.
     public func produce(topic: String, key: [UInt8], value: [UInt8]) async throws(KafkaError) {
+        try await produce([(topic, key, value)])
+    }
+
+    /// Sends messages in their order and returns when Kafka has acknowledged every one. They are handed to librdkafka
+    /// one after another from this call, so messages of one key keep the batch's order (the idempotent producer keeps
+    /// it across retries); sending each from its own task would hand them over in whatever order the tasks ran.
+    /// - Throws: the first failing message's `KafkaError` (as ``produce(topic:key:value:)``), once every report is in.
+    public func produce(_ messages: [(topic: String, key: [UInt8], value: [UInt8])]) async throws(KafkaError) {
+        guard !messages.isEmpty else { return }
         let result: Result<Void, KafkaError> = await withCheckedContinuation { continuation in
-            let id = deliveries.register(continuation)
-            if let error = enqueue(topic: topic, key: key, value: value, deliveryID: id) {
-                deliveries.complete(id, with: .failure(error))
+            let batch = BatchDelivery(count: messages.count, continuation: continuation)
+            for message in messages {
+                let id = deliveries.register { batch.report($0) }
+                if let error = enqueue(topic: message.topic, key: message.key, value: message.value, deliveryID: id) {
+                    deliveries.complete(id, with: .failure(error))
+                }
             }
         }
         try result.get()
@@ -209,24 +221,26 @@ public final class KafkaProducer: Sendable {
 /// The continuations of messages waiting for their delivery reports, by the id passed to librdkafka as the
 /// message's opaque.
 final class DeliveryRegistry: Sendable {
+    typealias Report = @Sendable (Result<Void, KafkaError>) -> Void
+
     private struct Pending: ~Copyable {
         var nextID: UInt = 1
-        var waiting: [UInt: CheckedContinuation<Result<Void, KafkaError>, Never>] = [:]
+        var waiting: [UInt: Report] = [:]
     }
 
     private let pending = Mutex(Pending())
 
-    func register(_ continuation: CheckedContinuation<Result<Void, KafkaError>, Never>) -> UInt {
+    func register(_ report: @escaping Report) -> UInt {
         pending.withLock { pending in
             let id = pending.nextID
             pending.nextID += 1
-            pending.waiting[id] = continuation
+            pending.waiting[id] = report
             return id
         }
     }
 
     func complete(_ id: UInt, with result: Result<Void, KafkaError>) {
-        pending.withLock { $0.waiting.removeValue(forKey: id) }?.resume(returning: result)
+        pending.withLock { $0.waiting.removeValue(forKey: id) }?(result)
     }
 
     func failAll(_ error: KafkaError) {
@@ -234,7 +248,33 @@ final class DeliveryRegistry: Sendable {
             defer { pending.waiting.removeAll() }
             return pending.waiting
         }
-        for continuation in waiting.values { continuation.resume(returning: .failure(error)) }
+        for report in waiting.values { report(.failure(error)) }
+    }
+}
+
+/// One batch's delivery reports: resumes the sender once all are in, with the first failure if any.
+final class BatchDelivery: Sendable {
+    private struct State {
+        var remaining: Int
+        var failure: KafkaError?
+        var continuation: CheckedContinuation<Result<Void, KafkaError>, Never>?
+    }
+
+    private let state: Mutex<State>
+
+    init(count: Int, continuation: CheckedContinuation<Result<Void, KafkaError>, Never>) {
+        state = Mutex(State(remaining: count, continuation: continuation))
+    }
+
+    func report(_ result: Result<Void, KafkaError>) {
+        let finished: (CheckedContinuation<Result<Void, KafkaError>, Never>, Result<Void, KafkaError>)? = state.withLock { state in
+            if case .failure(let error) = result, state.failure == nil { state.failure = error }
+            state.remaining -= 1
+            guard state.remaining == 0, let continuation = state.continuation else { return nil }
+            state.continuation = nil
+            return (continuation, state.failure.map { .failure($0) } ?? .success(()))
+        }
+        if let (continuation, outcome) = finished { continuation.resume(returning: outcome) }
     }
 }
 

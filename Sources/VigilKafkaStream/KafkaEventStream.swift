@@ -24,14 +24,9 @@ public final class KafkaEventStream: EventStreamSink {
     }
 
     public func send(_ messages: [StreamMessage]) async throws {
-        let (producer, topic, residentTopic) = (self.producer, self.topic, StreamMessage.residentTopic(of: self.topic))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for message in messages {
-                let destination = message.resident ? residentTopic : topic
-                group.addTask { try await producer.produce(topic: destination, key: message.key, value: message.value) }
-            }
-            try await group.waitForAll()
-        }
+        let residentTopic = StreamMessage.residentTopic(of: topic)
+        // One call, so the batch reaches librdkafka in the log's order.
+        try await producer.produce(messages.map { (topic: $0.resident ? residentTopic : topic, key: $0.key, value: $0.value) })
     }
 
     public func close() async {
