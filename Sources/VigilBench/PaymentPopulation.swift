@@ -51,12 +51,14 @@ public struct PaymentPopulation: Sendable {
             throw BenchError(code: .payments, message: "the history has no header with a paymentId column")
         }
         let paths = header.map { $0.split(separator: ".", omittingEmptySubsequences: false).map(String.init) }
+        let uetrColumn = header.firstIndex(of: "uetr")
         var ids: [[UInt8]] = []
         var rests: [[UInt8]] = []
         while let record = records.next() {
             guard record.fields.count == header.count, !record.fields[idColumn].isEmpty else { continue }
             var members: [(path: ArraySlice<String>, value: String)] = []
-            for (column, cell) in record.fields.enumerated() where column != idColumn && !cell.isEmpty {
+            // Every request carries a UETR of its own (`writeBody`), so the history's own `uetr` column is left out.
+            for (column, cell) in record.fields.enumerated() where column != idColumn && column != uetrColumn && !cell.isEmpty {
                 members.append((paths[column][...], cell))
             }
             var rest: [UInt8] = []
