@@ -88,25 +88,11 @@ public final class RedisDuplicateStore: DuplicateStore {
     }
 
     func run(_ script: RedisScript, key: RedisArgument, arguments: [RedisArgument]) async throws(StateStoreError) -> RedisValue {
-        do {
-            let reply = try await client.eval(script, keys: [key], arguments: arguments)
-            counters.roundTrip()
-            return reply
-        } catch {
-            counters.failure()
-            throw StateStoreError(.unavailable, "the duplicate store did not answer: \(error.code)")
-        }
+        try await counters.roundTrip(to: "the duplicate store") { () async throws(RedisError) in try await client.eval(script, keys: [key], arguments: arguments) }
     }
 
     func send(_ command: RedisCommand) async throws(StateStoreError) -> RedisValue {
-        do {
-            let reply = try await client.send(command)
-            counters.roundTrip()
-            return reply
-        } catch {
-            counters.failure()
-            throw StateStoreError(.unavailable, "the duplicate store did not answer: \(error.code)")
-        }
+        try await counters.roundTrip(to: "the duplicate store") { () async throws(RedisError) in try await client.send(command) }
     }
 
     /// KEYS[1]: the id's key. ARGV: the reservation value, its expiry in ms. Nil when reserved, else the value held.

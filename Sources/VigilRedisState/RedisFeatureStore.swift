@@ -251,6 +251,19 @@ final class Counters: Sendable {
     func failure() { failures.add(1, ordering: .relaxed) }
     func alreadyApplied() { applied.add(1, ordering: .relaxed) }
 
+    /// One round trip to a store on Redis, counted; a failure is counted and becomes the store's `unavailable`, naming
+    /// the store (`"the duplicate store"`) and the client's error code, never a key or a value.
+    func roundTrip(to store: String, _ call: () async throws(RedisError) -> RedisValue) async throws(StateStoreError) -> RedisValue {
+        do {
+            let reply = try await call()
+            roundTrip()
+            return reply
+        } catch {
+            failure()
+            throw StateStoreError(.unavailable, "\(store) did not answer: \(error.code)")
+        }
+    }
+
     var snapshot: RedisStateStatistics {
         RedisStateStatistics(
             roundTrips: roundTrips.load(ordering: .relaxed), retries: retries.load(ordering: .relaxed),

@@ -142,25 +142,11 @@ public final class RedisReferenceStore: ReferenceStore {
     }
 
     func run(_ script: RedisScript, keys: [RedisArgument], arguments: [RedisArgument]) async throws(StateStoreError) -> RedisValue {
-        do {
-            let reply = try await client.eval(script, keys: keys, arguments: arguments)
-            counters.roundTrip()
-            return reply
-        } catch {
-            counters.failure()
-            throw StateStoreError(.unavailable, "the reference store did not answer: \(error.code)")
-        }
+        try await counters.roundTrip(to: "the reference store") { () async throws(RedisError) in try await client.eval(script, keys: keys, arguments: arguments) }
     }
 
     func send(_ command: RedisCommand) async throws(StateStoreError) -> RedisValue {
-        do {
-            let reply = try await client.send(command)
-            counters.roundTrip()
-            return reply
-        } catch {
-            counters.failure()
-            throw StateStoreError(.unavailable, "the reference store did not answer: \(error.code)")
-        }
+        try await counters.roundTrip(to: "the reference store") { () async throws(RedisError) in try await client.send(command) }
     }
 
     /// KEYS[1]: the account's reports. ARGV: known-at ms, report id, how many to keep. Adds the report once.
