@@ -339,12 +339,12 @@ extension IntakeEvent {
             // listing it would mark a genuine business that thousands pay. It stays a label; the list is for payees.
             if report.fraudType != .firstParty, let creditor = report.creditorAccount {
                 let id = InMemoryReferenceStore.reportIdentity(tenant: tenant, paymentId: report.paymentId, uetr: report.uetr, creditor: creditor)
-                try await reference.addReport(creditor: creditor, report: id, knownAt: Self.knownAt(report.reportedAt, loadedAt))
+                try await reference.addReport(creditor: creditor, report: id, reportedAt: report.reportedAt, knownAt: Self.knownAt(report.reportedAt, loadedAt))
             }
         case .status(let status):
             if status.isFraud, let creditor = status.creditorAccount {
                 let id = InMemoryReferenceStore.reportIdentity(tenant: tenant, paymentId: status.paymentId, uetr: status.uetr, creditor: creditor)
-                try await reference.addReport(creditor: creditor, report: id, knownAt: Self.knownAt(status.at, loadedAt))
+                try await reference.addReport(creditor: creditor, report: id, reportedAt: status.at, knownAt: Self.knownAt(status.at, loadedAt))
             }
         case .directory(let entry):
             try await reference.upsert(entry, tenant: tenant)

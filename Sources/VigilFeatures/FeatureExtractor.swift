@@ -144,9 +144,9 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
         func set(_ feature: Feature, _ value: Double) { features[feature.rawValue] = value }
         var count = 0
         var latest: Int64?
-        for knownAt in facts.creditorReports where knownAt <= millis {
-            if knownAt > millis - 90 * 86_400_000 { count += 1 }
-            latest = max(latest ?? knownAt, knownAt)
+        for report in facts.creditorReports where report.knownAt <= millis {
+            if report.reportedAt > millis - 90 * 86_400_000 { count += 1 }
+            latest = max(latest ?? report.reportedAt, report.reportedAt)
         }
         set(.creditorReportedFraudCount90d, Double(count))
         set(.creditorDaysSinceLastReport, latest.map { Double(millis - $0) / 86_400_000 } ?? .nan)

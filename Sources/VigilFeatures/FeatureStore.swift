@@ -387,29 +387,36 @@ enum Allocation {
 }
 
 /// The payments an in-memory store applied lately, by ``Application/payment``, with the parts applied, kept until
-/// payments ``windowSeconds`` newer (by feature time, ``Application/at``) have arrived, then forgotten. One entry per
-/// payment (about 40 bytes with the table's overhead): some 25 MB at 1,000 payments a second, and as little during
-/// a replay of a long history. The other bank of a payment scores it seconds after the first, so the window is short;
-/// a payment the other bank scores later than that is counted again.
+/// payments ``windowSeconds`` newer (by feature time, ``Application/at``) have arrived, then forgotten. A payment is
+/// stamped with the newest feature time the store had seen when it arrived (its own, unless it is late), so a late
+/// payment, created long before it arrived, is remembered for the window after its arrival like any other, and its
+/// redelivery moments later is not counted again. One entry per payment (about 40 bytes with the table's overhead):
+/// some 25 MB at 1,000 payments a second, and as little during a replay of a long history. The other bank of a payment
+/// scores it seconds after the first, so the window is short; a payment the other bank scores later than that is
+/// counted again.
 final class AppliedPayments: Sendable {
     static let windowSeconds: Int64 = 600
 
     struct Shard {
         var parts: [UInt64: UInt8] = [:]
-        /// Arrivals in order, for expiry: (feature time, payment).
+        /// Arrivals in order, for expiry: (the store's newest feature time at its arrival, payment); non-decreasing,
+        /// as the newest time only grows and a shard appends under its lock.
         var arrivals: [(Int64, UInt64)] = []
         var head = 0
-        /// The newest feature time seen.
+        /// The store's newest feature time at this shard's latest claim (what a snapshot keeps of the store's).
         var newest = Int64.min
     }
 
     let shards = Shards { Shard() }
+    /// The newest feature time any application brought, across shards.
+    let newest = Atomic<Int64>(.min)
 
     /// Whether `application` is the first of its payment and part; records it either way.
     func claim(_ application: Application) -> Bool {
         shards.with(shard: UInt32(truncatingIfNeeded: application.payment)) { shard in
-            shard.newest = max(shard.newest, application.at)
-            while shard.head < shard.arrivals.count, shard.arrivals[shard.head].0 <= shard.newest - Self.windowSeconds {
+            let newest = max(newest.max(application.at, ordering: .relaxed).newValue, application.at)
+            shard.newest = newest
+            while shard.head < shard.arrivals.count, shard.arrivals[shard.head].0 <= newest - Self.windowSeconds {
                 shard.parts[shard.arrivals[shard.head].1] = nil
                 shard.head += 1
             }
@@ -420,7 +427,7 @@ final class AppliedPayments: Sendable {
             let bit = application.part.rawValue
             guard let parts = shard.parts[application.payment] else {
                 shard.parts[application.payment] = bit
-                shard.arrivals.append((application.at, application.payment))
+                shard.arrivals.append((newest, application.payment))
                 return true
             }
             guard parts & bit == 0 else { return false }

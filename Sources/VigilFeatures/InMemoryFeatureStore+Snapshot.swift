@@ -38,6 +38,7 @@ extension InMemoryFeatureStore {
         for (shard, tables) in zip(accounts.shards, image.accounts) { shard.value.withLock { $0 = tables } }
         for (shard, tables) in zip(entities.shards, image.entities) { shard.value.withLock { $0 = tables } }
         for (shard, markers) in zip(applied.shards.shards, image.applied) { shard.value.withLock { $0 = markers } }
+        applied.newest.store(image.applied.map(\.newest).max() ?? .min, ordering: .relaxed)
     }
 
     private static func holding<Value: Sendable>(

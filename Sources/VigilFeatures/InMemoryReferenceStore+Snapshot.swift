@@ -1,11 +1,14 @@
 public import VigilDomain
 import Synchronization
 
-/// The reference data as a snapshot holds it (section 4 of the snapshot file, format 1): restored before the log after
+/// The reference data as a snapshot holds it (section 4 of the snapshot file, format 2; format 1, before reports kept
+/// when they were made, still reads, with each report made when it became known): restored before the log after
 /// the snapshot is replayed, so event-log retention below a snapshot loses no report, directory row, link,
 /// entitlement or file progress.
 public struct ReferenceStoreImage: Sendable {
-    public static let format: UInt32 = 1
+    public static let format: UInt32 = 2
+    /// The formats ``decode(_:format:)`` reads.
+    public static let readableFormats: ClosedRange<UInt32> = 1...2
 
     var state: InMemoryReferenceStore.State
 
@@ -23,7 +26,8 @@ public struct ReferenceStoreImage: Sendable {
             writer.count(reports.count)
             for report in reports {
                 writer.word(report.id)
-                writer.int(report.knownAt)
+                writer.int(report.times.knownAt)
+                writer.int(report.times.reportedAt)
             }
         }
         writer.count(state.tenants.count)
@@ -78,13 +82,16 @@ public struct ReferenceStoreImage: Sendable {
         }
     }
 
-    public static func decode(_ reader: inout SnapshotReader) throws(SnapshotDecodingError) -> ReferenceStoreImage {
+    public static func decode(_ reader: inout SnapshotReader, format: UInt32 = format) throws(SnapshotDecodingError) -> ReferenceStoreImage {
         var state = InMemoryReferenceStore.State()
         for _ in 0..<(try reader.count(minimumBytes: 40)) {
             let account = try token(&reader)
             var reports: [InMemoryReferenceStore.Report] = []
-            for _ in 0..<(try reader.count(minimumBytes: 16)) {
-                reports.append(InMemoryReferenceStore.Report(id: try reader.word(), knownAt: try reader.int()))
+            for _ in 0..<(try reader.count(minimumBytes: format == 1 ? 16 : 24)) {
+                let id = try reader.word()
+                let knownAt = try reader.int()
+                let reportedAt = format == 1 ? knownAt : try reader.int()
+                reports.append(InMemoryReferenceStore.Report(id: id, times: ReportTimes(knownAt: knownAt, reportedAt: reportedAt)))
             }
             state.reports[account] = reports
         }

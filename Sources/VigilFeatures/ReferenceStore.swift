@@ -10,8 +10,9 @@ import Synchronization
 /// nothing. Calls fail only for a shared store (``StateStoreError``).
 public protocol ReferenceStore: Sendable {
     /// Adds a fraud report naming `creditor` to the consortium list, once per `report` (an id the caller derives from
-    /// the report: ``ReferenceStore/reportIdentity(tenant:paymentId:uetr:creditor:)``), known from `knownAt`.
-    func addReport(creditor: Token, report: UInt64, knownAt: Instant) async throws(StateStoreError)
+    /// the report: ``ReferenceStore/reportIdentity(tenant:paymentId:uetr:creditor:)``): made at `reportedAt`, known to
+    /// Vigil from `knownAt` (never before `reportedAt`). The same report added again keeps the entry known first.
+    func addReport(creditor: Token, report: UInt64, reportedAt: Instant, knownAt: Instant) async throws(StateStoreError)
     /// Puts a directory row in the tenant's directory, replacing the row for the same code.
     func upsert(_ entry: DirectoryEntry, tenant: String) async throws(StateStoreError)
     /// Links an account to a customer of the tenant (moving it from the customer it was linked to before).
@@ -69,9 +70,8 @@ public struct ReferenceQuery: Sendable, Hashable {
 /// The reference store's answer for one payment: what the `creditor.reported_*`, `*.institution_type` and
 /// `customer.*` features read.
 public struct ReferenceFacts: Sendable, Hashable {
-    /// When each report naming the creditor became known (epoch milliseconds), oldest first, at most
-    /// ``InMemoryReferenceStore/reportsPerAccount``.
-    public var creditorReports: [Int64]
+    /// The reports naming the creditor, oldest known first, at most ``InMemoryReferenceStore/reportsPerAccount``.
+    public var creditorReports: [ReportTimes]
     public var debtorInstitution: InstitutionType?
     public var creditorInstitution: InstitutionType?
     /// The debtor account's customer at the tenant, when the account map links it.
@@ -80,7 +80,7 @@ public struct ReferenceFacts: Sendable, Hashable {
     public var linkedAccounts: Int
 
     public init(
-        creditorReports: [Int64] = [], debtorInstitution: InstitutionType? = nil, creditorInstitution: InstitutionType? = nil,
+        creditorReports: [ReportTimes] = [], debtorInstitution: InstitutionType? = nil, creditorInstitution: InstitutionType? = nil,
         customer: Token? = nil, linkedAccounts: Int = 0
     ) {
         self.creditorReports = creditorReports
@@ -92,6 +92,22 @@ public struct ReferenceFacts: Sendable, Hashable {
 
     /// No reference data: what a payment sees when nothing was loaded.
     public static let none = ReferenceFacts()
+}
+
+/// When a fraud report was made and when Vigil learnt of it (epoch milliseconds). The features count a report only
+/// once it is known, and measure its age from when it was made: so a report loaded late reads the same live as in an
+/// offline replay, where it is known when it is made.
+public struct ReportTimes: Sendable, Hashable {
+    public var knownAt: Int64
+    public var reportedAt: Int64
+
+    public init(knownAt: Int64, reportedAt: Int64) {
+        self.knownAt = knownAt
+        self.reportedAt = reportedAt
+    }
+
+    /// Whether this entry wins over another of the same report: the one known first (then the earlier made).
+    public func precedes(_ other: ReportTimes) -> Bool { (knownAt, reportedAt) < (other.knownAt, other.reportedAt) }
 }
 
 /// The reference data in process memory, under one lock (it is read once per payment and written by file loads).
@@ -109,7 +125,7 @@ public final class InMemoryReferenceStore: ReferenceStore {
 
     struct Report: Sendable, Hashable {
         var id: UInt64
-        var knownAt: Int64
+        var times: ReportTimes
     }
 
     struct TenantData: Sendable {
@@ -137,12 +153,15 @@ public final class InMemoryReferenceStore: ReferenceStore {
         self.state = Mutex(state)
     }
 
-    public func addReport(creditor: Token, report: UInt64, knownAt: Instant) {
+    public func addReport(creditor: Token, report: UInt64, reportedAt: Instant, knownAt: Instant) {
         state.withLock { state in
             var reports = state.reports[creditor] ?? []
-            guard !reports.contains(where: { $0.id == report }) else { return }
-            let entry = Report(id: report, knownAt: knownAt.epochMillis)
-            let index = reports.firstIndex { $0.knownAt > entry.knownAt } ?? reports.count
+            let entry = Report(id: report, times: ReportTimes(knownAt: knownAt.epochMillis, reportedAt: reportedAt.epochMillis))
+            if let held = reports.firstIndex(where: { $0.id == report }) {
+                guard entry.times.precedes(reports[held].times) else { return }
+                reports.remove(at: held)
+            }
+            let index = reports.firstIndex { entry.times.precedes($0.times) } ?? reports.count
             reports.insert(entry, at: index)
             if reports.count > Self.reportsPerAccount { reports.removeFirst(reports.count - Self.reportsPerAccount) }
             state.reports[creditor] = reports
@@ -178,7 +197,7 @@ public final class InMemoryReferenceStore: ReferenceStore {
     public func facts(_ query: ReferenceQuery) -> ReferenceFacts {
         state.withLock { state in
             var facts = ReferenceFacts()
-            if let reports = state.reports[query.creditor] { facts.creditorReports = reports.map(\.knownAt) }
+            if let reports = state.reports[query.creditor] { facts.creditorReports = reports.map(\.times) }
             if let tenant = state.tenants[query.tenant] {
                 facts.debtorInstitution = query.debtorInstitution.flatMap { tenant.directory[$0]?.type }
                 facts.creditorInstitution = query.creditorInstitution.flatMap { tenant.directory[$0]?.type }

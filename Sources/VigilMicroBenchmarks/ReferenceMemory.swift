@@ -34,7 +34,7 @@ struct ReferenceMemory {
         guard let afterLinks = Heap.residentAnonymousBytes() else { return nil }
         for n in 0..<UInt64(entries) {
             for report in 0..<2 as Range<UInt64> {
-                store.addReport(creditor: Self.token(n, 5), report: n &* 2 &+ report, knownAt: Instant(epochMillis: 1_795_000_000_000 + Int64(n)))
+                store.addReport(creditor: Self.token(n, 5), report: n &* 2 &+ report, reportedAt: Instant(epochMillis: 1_795_000_000_000 + Int64(n)), knownAt: Instant(epochMillis: 1_795_000_000_000 + Int64(n)))
             }
         }
         Heap.trim()

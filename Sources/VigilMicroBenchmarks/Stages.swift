@@ -143,7 +143,7 @@ struct Stages {
             }
             if payment.creditor.account.b % 50 == 0 {
                 for report in 0..<2 as Range<UInt64> {
-                    reference.addReport(creditor: payment.creditor.account, report: report, knownAt: Instant(epochMillis: payment.createdAt.epochMillis - 86_400_000))
+                    reference.addReport(creditor: payment.creditor.account, report: report, reportedAt: Instant(epochMillis: payment.createdAt.epochMillis - 86_400_000), knownAt: Instant(epochMillis: payment.createdAt.epochMillis - 86_400_000))
                 }
             }
         }

@@ -8,7 +8,9 @@ public import VigilRedis
 /// `ReferenceStoreTests` as the in-process store).
 ///
 /// Keys (``KeySpace/prefix`` first): `r{ACCOUNT}` a sorted set of an account's fraud reports (member the report
-/// identity in hex, score the time it became known, the newest ``InMemoryReferenceStore/reportsPerAccount`` kept);
+/// identity in hex, a colon and when it was made in epoch milliseconds, score the time it became known, the newest
+/// ``InMemoryReferenceStore/reportsPerAccount`` kept; the same report added with another date is read once, the
+/// entry known first, as the in-process store keeps it);
 /// per tenant, under one hash tag `{T}` (T a digest of the tenant's name) so one script reads them together on a
 /// cluster: `rd{T}` the directory (field `TYPE:CODE`, value `institutionType|status|institution`), `rl{T}` the
 /// account links (account token → customer token, hex), `rc{T}CUSTOMER` the set of a customer's accounts, `re{T}`
@@ -42,11 +44,11 @@ public final class RedisReferenceStore: ReferenceStore {
 
     static func field(_ code: InstitutionCode) -> String { code.type.rawValue + ":" + code.value }
 
-    public func addReport(creditor: Token, report: UInt64, knownAt: Instant) async throws(StateStoreError) {
+    public func addReport(creditor: Token, report: UInt64, reportedAt: Instant, knownAt: Instant) async throws(StateStoreError) {
         _ = try await run(
             Self.addReportScript, keys: [reports(creditor)],
             arguments: [
-                RedisArgument(String(knownAt.epochMillis)), RedisArgument(KeySpace.hex(report)),
+                RedisArgument(String(knownAt.epochMillis)), RedisArgument(KeySpace.hex(report) + ":" + String(reportedAt.epochMillis)),
                 RedisArgument(InMemoryReferenceStore.reportsPerAccount),
             ]
         )
@@ -121,12 +123,7 @@ public final class RedisReferenceStore: ReferenceStore {
         guard let reported = replies[0].array, reported.count % 2 == 0, let tenant = replies[1].array, tenant.count == 4 else {
             throw StateStoreError(.corrupt, "the reference store answered a payment's facts unexpectedly")
         }
-        for index in stride(from: 1, to: reported.count, by: 2) {
-            guard let text = reported[index].string, let millis = Double(text).map({ Int64($0) }) else {
-                throw StateStoreError(.corrupt, "a fraud report's time is not a number")
-            }
-            facts.creditorReports.append(millis)
-        }
+        facts.creditorReports = try Self.reports(reported)
         facts.debtorInstitution = tenant[0].string.flatMap(Self.institutionType)
         facts.creditorInstitution = tenant[1].string.flatMap(Self.institutionType)
         if let customer = tenant[2].string, !customer.isEmpty {
@@ -135,6 +132,28 @@ public final class RedisReferenceStore: ReferenceStore {
             facts.linkedAccounts = Int(tenant[3].int ?? 0)
         }
         return facts
+    }
+
+    /// An account's reports from `ZRANGE … WITHSCORES` (member `ID:REPORTED`, score the known-at time), oldest known
+    /// first, each report once: the entry known first, then made first.
+    static func reports(_ reply: [RedisValue]) throws(StateStoreError) -> [ReportTimes] {
+        var byId: [Substring: ReportTimes] = [:]
+        var order: [Substring] = []
+        for index in stride(from: 0, to: reply.count, by: 2) {
+            guard let member = reply[index].string, let colon = member.lastIndex(of: ":"),
+                let reportedAt = Int64(member[member.index(after: colon)...]),
+                let score = reply[index + 1].string, let knownAt = Double(score).map({ Int64($0) })
+            else { throw StateStoreError(.corrupt, "a fraud report's entry is not ID:REPORTED with a time") }
+            let id = member[..<colon]
+            let times = ReportTimes(knownAt: knownAt, reportedAt: reportedAt)
+            if let held = byId[id] {
+                if times.precedes(held) { byId[id] = times }
+            } else {
+                byId[id] = times
+                order.append(id)
+            }
+        }
+        return order.map { byId[$0]! }.sorted { $0.precedes($1) }
     }
 
     static func institutionType(_ value: String) -> InstitutionType? {
@@ -149,7 +168,7 @@ public final class RedisReferenceStore: ReferenceStore {
         try await counters.roundTrip(to: "the reference store") { () async throws(RedisError) in try await client.send(command) }
     }
 
-    /// KEYS[1]: the account's reports. ARGV: known-at ms, report id, how many to keep. Adds the report once.
+    /// KEYS[1]: the account's reports. ARGV: known-at ms, `ID:REPORTED`, how many to keep. Adds the entry once.
     static let addReportScript = RedisScript(
         """
         redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2])

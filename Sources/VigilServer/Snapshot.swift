@@ -170,10 +170,12 @@ public struct Snapshot: Sendable {
                     return entries
                 }
             case .reference:
-                guard section.format == ReferenceStoreImage.format else {
+                guard ReferenceStoreImage.readableFormats.contains(section.format) else {
                     throw SnapshotError(.unknownVersion, "reference section format \(section.format)")
                 }
-                reference = try Self.read { () throws(SnapshotDecodingError) in try ReferenceStoreImage.decode(&reader) }
+                reference = try Self.read { () throws(SnapshotDecodingError) in
+                    try ReferenceStoreImage.decode(&reader, format: section.format)
+                }
             case nil:
                 throw SnapshotError(.unknownVersion, "a section of kind \(section.kind)")
             }

@@ -23,4 +23,18 @@ struct ConsortiumListTests {
         }
         #expect(store.facts(query).creditorReports.count == 4)
     }
+
+    /// A report loaded after it was made is known from the load, and keeps the date it was made, which the features'
+    /// ages run from (as in an offline replay, where it is known when made).
+    @Test func aReportLoadedLateKeepsWhenItWasMade() async throws {
+        let store = InMemoryReferenceStore()
+        let payee = token(8)
+        let event = IntakeEvent(
+            tenant: "bank-a", fileId: "f", row: 2, loadedAt: Instant(epochMillis: 9_000),
+            record: .fraudReport(FraudReport(paymentId: "p-9", uetr: nil, reportedAt: Instant(epochMillis: 4_000), fraudType: .appScam, creditorAccount: payee))
+        )
+        try await event.applyReference(to: store)
+        let query = ReferenceQuery(tenant: "bank-b", debtor: token(1), creditor: payee, debtorInstitution: nil, creditorInstitution: nil)
+        #expect(store.facts(query).creditorReports == [ReportTimes(knownAt: 9_000, reportedAt: 4_000)])
+    }
 }

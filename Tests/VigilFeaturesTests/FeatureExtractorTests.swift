@@ -219,18 +219,22 @@ struct ReferenceFeatureTests {
     func value(_ row: [Double], _ feature: Feature) -> Double { row[feature.rawValue] }
 
     @Test(arguments: StateStoreKind.allCases)
-    func reportsCountWhenKnownWithinNinetyDays(_ kind: StateStoreKind) async throws {
-        try await reportsCountWhenKnownWithinNinetyDays(try await kind.featureStore())
+    func reportsCountOnceKnownAndAgeFromWhenTheyWereMade(_ kind: StateStoreKind) async throws {
+        try await reportsCountOnceKnownAndAgeFromWhenTheyWereMade(try await kind.featureStore())
     }
 
-    func reportsCountWhenKnownWithinNinetyDays(_ store: some FeatureStore) async throws {
+    func reportsCountOnceKnownAndAgeFromWhenTheyWereMade(_ store: some FeatureStore) async throws {
         let extractor = FeatureExtractor(store: store)
         let at = (1_795_000_000 + 100 * 86_400) * 1000 as Int64
+        let day: Int64 = 86_400_000
         let facts = ReferenceFacts(creditorReports: [
-            at - 91 * 86_400_000,  // too old
-            at - 90 * 86_400_000 + 1,
-            at - 3 * 86_400_000,
-            at + 1,  // known after the payment: not yet
+            ReportTimes(knownAt: at - 91 * day, reportedAt: at - 91 * day),  // too old
+            ReportTimes(knownAt: at - 90 * day + 1, reportedAt: at - 90 * day + 1),
+            // Made 3 days ago, known (loaded) only yesterday: its age runs from when it was made.
+            ReportTimes(knownAt: at - day, reportedAt: at - 3 * day),
+            // Made 95 days ago but loaded 2 days ago: known, yet older than the 90-day window.
+            ReportTimes(knownAt: at - 2 * day, reportedAt: at - 95 * day),
+            ReportTimes(knownAt: at + 1, reportedAt: at - 5 * day),  // known after the payment: not yet
         ])
         var features: [Double] = []
         try await extractor.observe(payment("p1", from: 1, to: 2, at: 100 * 86_400), identity: 1, facts: facts, into: &features)

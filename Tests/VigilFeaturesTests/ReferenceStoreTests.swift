@@ -17,24 +17,41 @@ struct ReferenceStoreTests {
         )
     }
 
+    static func times(known: Int64, reported: Int64? = nil) -> ReportTimes {
+        ReportTimes(knownAt: at(known).epochMillis, reportedAt: at(reported ?? known).epochMillis)
+    }
+
     @Test(arguments: StateStoreKind.allCases)
     func aReportCountsOnceAndTheNewestAreKept(_ kind: StateStoreKind) async throws {
         let store = try await kind.referenceStore()
         #expect(try await store.facts(Self.query()) == .none)
-        try await store.addReport(creditor: token(2), report: 7, knownAt: Self.at(5_000))
-        try await store.addReport(creditor: token(2), report: 7, knownAt: Self.at(5_000))
-        try await store.addReport(creditor: token(2), report: 8, knownAt: Self.at(1_000))
-        #expect(try await store.facts(Self.query()).creditorReports == [Self.at(1_000).epochMillis, Self.at(5_000).epochMillis])
+        try await store.addReport(creditor: token(2), report: 7, reportedAt: Self.at(4_000), knownAt: Self.at(5_000))
+        try await store.addReport(creditor: token(2), report: 7, reportedAt: Self.at(4_000), knownAt: Self.at(5_000))
+        try await store.addReport(creditor: token(2), report: 8, reportedAt: Self.at(1_000), knownAt: Self.at(1_000))
+        #expect(try await store.facts(Self.query()).creditorReports == [Self.times(known: 1_000), Self.times(known: 5_000, reported: 4_000)])
         // Another account's reports are its own.
         #expect(try await store.facts(Self.query(creditor: 3)).creditorReports.isEmpty)
         let bound = InMemoryReferenceStore.reportsPerAccount
         for report in 0..<UInt64(bound + 6) {
-            try await store.addReport(creditor: token(4), report: 100 + report, knownAt: Self.at(Int64(report) * 1000))
+            let when = Self.at(Int64(report) * 1000)
+            try await store.addReport(creditor: token(4), report: 100 + report, reportedAt: when, knownAt: when)
         }
         let kept = try await store.facts(Self.query(creditor: 4)).creditorReports
         #expect(kept.count == bound)
-        #expect(kept.first == Self.at(6_000).epochMillis)
-        #expect(kept.last == Self.at(Int64(bound + 5) * 1000).epochMillis)
+        #expect(kept.first == Self.times(known: 6_000))
+        #expect(kept.last == Self.times(known: Int64(bound + 5) * 1000))
+    }
+
+    /// A fraud report and a `FRAD` return of the same payment are one report, whichever date each gives: the entry
+    /// known first stands, in both stores.
+    @Test(arguments: StateStoreKind.allCases)
+    func theSameReportWithAnotherDateKeepsTheEntryKnownFirst(_ kind: StateStoreKind) async throws {
+        let store = try await kind.referenceStore()
+        try await store.addReport(creditor: token(2), report: 9, reportedAt: Self.at(2_000), knownAt: Self.at(3_000))
+        try await store.addReport(creditor: token(2), report: 9, reportedAt: Self.at(2_500), knownAt: Self.at(4_000))
+        #expect(try await store.facts(Self.query()).creditorReports == [Self.times(known: 3_000, reported: 2_000)])
+        try await store.addReport(creditor: token(2), report: 9, reportedAt: Self.at(1_000), knownAt: Self.at(1_500))
+        #expect(try await store.facts(Self.query()).creditorReports == [Self.times(known: 1_500, reported: 1_000)])
     }
 
     @Test(arguments: StateStoreKind.allCases)

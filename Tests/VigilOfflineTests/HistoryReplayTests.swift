@@ -71,7 +71,7 @@ struct HistoryReplayTests {
         reference.link(AccountLink(account: Token(a: 8, b: 8, c: 8, d: 8), customer: Token(a: 9, b: 9, c: 9, d: 9)), tenant: "bank-a")
         // The debtor pays from a GB IBAN: its sort code (123456) keys the directory. The report is known at 12:30:
         // payments from 13:00 on see it.
-        reference.addReport(creditor: first.creditor.account, report: 1, knownAt: Instant(epochMillis: 1_767_270_600_000))
+        reference.addReport(creditor: first.creditor.account, report: 1, reportedAt: Instant(epochMillis: 1_767_270_600_000), knownAt: Instant(epochMillis: 1_767_270_600_000))
 
         let online = FeatureExtractor(store: InMemoryFeatureStore())
         var expected: [[Double]] = []
