@@ -24,7 +24,7 @@ extension ModelCommand {
         @Option(help: "Payments received at or after this instant (RFC 3339 or YYYY-MM-DD).") var from: String
         @Option(help: "Payments received before this instant (RFC 3339 or YYYY-MM-DD).") var to: String
         @Option(help: "The model whose training profile to compare with (XGBoost JSON; default: the bundled model).") var model: String?
-        @Option(help: "text (default) or json.") var format: String = "text"
+        @Option(help: "text or json.") var format: String = "text"
 
         func run() async throws {
             let (period, source) = try ModelCommand.period(from: from, to: to, data: data)
@@ -60,7 +60,7 @@ extension ModelCommand {
         @Option(help: "Payments received before this instant (RFC 3339 or YYYY-MM-DD).") var to: String
         @Option(help: "The champion model (XGBoost JSON; default: the bundled model).") var champion: String?
         @Option(help: "The challenger model (XGBoost JSON).") var challenger: String
-        @Option(help: "text (default) or json.") var format: String = "text"
+        @Option(help: "text or json.") var format: String = "text"
 
         func run() async throws {
             let (period, source) = try ModelCommand.period(from: from, to: to, data: data)
