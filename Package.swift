@@ -71,7 +71,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "VigilTraining", dependencies: ["VigilTrees"], swiftSettings: swiftSettings),
+        .target(name: "VigilTraining", dependencies: ["VigilTrees", "VigilJSON"], swiftSettings: swiftSettings),
         .target(
             name: "VigilRedis",
             dependencies: [
@@ -124,14 +124,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "VigilReporting", dependencies: ["VigilDomain", "VigilEngine", "VigilEventLog", "VigilJSON"],
+            name: "VigilReporting",
+            dependencies: ["VigilDomain", "VigilEngine", "VigilEventLog", "VigilJSON", "VigilTraining", "VigilFeatures", "VigilEvaluation"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "VigilServer",
             dependencies: [
                 "VigilDomain", "VigilProtection", "VigilGateway", "VigilEngine", "VigilEventLog", "VigilFeatures",
-                "VigilRules", "VigilJSON", "VigilFiles",
+                "VigilRules", "VigilJSON", "VigilFiles", "VigilTraining",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
@@ -179,7 +180,7 @@ let package = Package(
             name: "vigil-microbench",
             dependencies: [
                 "VigilDomain", "VigilProtection", "VigilGateway", "VigilFeatures", "VigilTrees", "VigilRules", "VigilEventLog",
-                "VigilEngine", "VigilSimulation", "VigilServer", "VigilFiles", .product(name: "Logging", package: "swift-log"),
+                "VigilEngine", "VigilSimulation", "VigilServer", "VigilFiles", "VigilTraining", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/VigilMicroBenchmarks",
             swiftSettings: swiftSettings
@@ -266,12 +267,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "VigilReportingTests", dependencies: ["VigilReporting", "VigilEngine", "VigilDomain", "VigilEventLog"], swiftSettings: swiftSettings
+            name: "VigilReportingTests",
+            dependencies: [
+                "VigilReporting", "VigilEngine", "VigilDomain", "VigilEventLog", "VigilTraining", "VigilTrees", "VigilFeatures", "VigilRules",
+            ],
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VigilIntakeTests", dependencies: ["VigilIntake", "VigilFiles"], swiftSettings: swiftSettings
         ),
-        .testTarget(name: "VigilTrainingTests", dependencies: ["VigilTraining", "VigilTrees"], swiftSettings: swiftSettings),
+        .testTarget(name: "VigilTrainingTests", dependencies: ["VigilTraining", "VigilTrees", "VigilJSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VigilOfflineTests",
             dependencies: ["VigilOffline", "VigilDomain", "VigilGateway", "VigilFeatures", "VigilProtection", "VigilFiles", "VigilEngine", "VigilEventLog", "VigilServer"],
@@ -279,7 +284,9 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilEngineTests",
-            dependencies: ["VigilEngine", "VigilDomain", "VigilEventLog", "VigilFeatures", "VigilRules", "VigilTrees", "VigilStateTesting"],
+            dependencies: [
+                "VigilEngine", "VigilDomain", "VigilEventLog", "VigilFeatures", "VigilRules", "VigilTrees", "VigilTraining", "VigilStateTesting",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -294,6 +301,7 @@ let package = Package(
             name: "VigilServerTests",
             dependencies: [
                 "VigilServer", "VigilDomain", "VigilEventLog", "VigilEngine", "VigilFeatures", "VigilProtection", "VigilFiles",
+                "VigilTraining",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),

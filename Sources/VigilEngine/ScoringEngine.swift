@@ -42,11 +42,15 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
     /// The reference data the daily files load (reports, directory, account links, entitlements, load progress).
     /// One call per payment, so an existential is cheap next to it.
     public let reference: any ReferenceStore
+    /// Counts served scores, features, alerts and labels for `/metrics` (drift, precision, recall); nil counts nothing.
+    public let monitor: ServingMonitor?
 
     public init(
         store: Store, log: Log, model: ModelBundle, duplicates: Duplicates, maxReasons: Int = 5,
-        bounds: CreatedAtBounds = .standard, degradesOnStateFailure: Bool = false, reference: any ReferenceStore = InMemoryReferenceStore()
+        bounds: CreatedAtBounds = .standard, degradesOnStateFailure: Bool = false, reference: any ReferenceStore = InMemoryReferenceStore(),
+        monitor: ServingMonitor? = nil
     ) {
+        self.monitor = monitor
         self.reference = reference
         self.degradesOnStateFailure = degradesOnStateFailure
         self.extractor = FeatureExtractor(store: store)
@@ -114,6 +118,7 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
             await duplicates.release(tenant: tenant.name, paymentId: payment.paymentId)
             return .unavailable("the event log refused the record: \(error)")
         }
+        monitor?.scored(tenant: tenant.name, features: features, response: response)
         do {
             try await duplicates.record(
                 tenant: tenant.name, paymentId: payment.paymentId, fingerprint: fingerprint, response: response, atMillis: receivedAt.epochMillis
@@ -147,6 +152,7 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
             if reserved { await duplicates.release(tenant: tenant.name, paymentId: payment.paymentId) }
             return .unavailable("the event log refused the record: \(error)")
         }
+        monitor?.scored(tenant: tenant.name, features: features, response: response)
         if reserved {
             let (duplicates, name, fingerprint) = (duplicates, tenant.name, DuplicateIndex.fingerprint(of: payment))
             Task { await Self.recordEventually(duplicates, tenant: name, fingerprint: fingerprint, response: response, at: receivedAt) }
@@ -293,6 +299,7 @@ extension ScoringEngine {
             try await extractor.observe(payment, identity: payment.consortiumIdentity, facts: facts, into: &features)
         default:
             try await event.applyReference(to: reference)
+            monitor?.received(event)
         }
         if recordingProgress { try await reference.recordLoaded(fileId: event.progressKey, row: event.row) }
     }

@@ -1,21 +1,22 @@
 /// Frauds and genuine payments flagged by "score ≥ t" at every distinct score t, from the highest score down.
 ///
 /// Every threshold-based metric (ROC-AUC, average precision, recall at a false-positive rate) reads this one table, so
-/// tied scores are always treated alike: a threshold takes or leaves all the examples with that score together.
-struct RankingCurve: Sendable {
-    struct Point: Sendable, Hashable {
+/// tied scores are always treated alike: a threshold takes or leaves all the examples with that score together. Public for
+/// `vigil model compare` (VigilReporting), which measures models on the event log the same way.
+public struct RankingCurve: Sendable {
+    public struct Point: Sendable, Hashable {
         /// The score threshold: examples with `score >= threshold` are flagged.
-        var threshold: Int
-        var truePositives: Int
-        var falsePositives: Int
+        public var threshold: Int
+        public var truePositives: Int
+        public var falsePositives: Int
     }
 
-    let positives: Int
-    let negatives: Int
+    public let positives: Int
+    public let negatives: Int
     /// One point per distinct score, highest threshold first; counts are cumulative.
-    let points: [Point]
+    public let points: [Point]
 
-    init(scores: [Int], isPositive: [Bool]) {
+    public init(scores: [Int], isPositive: [Bool]) {
         precondition(scores.count == isPositive.count)
         let order = scores.indices.sorted { scores[$0] > scores[$1] }
         var points: [Point] = []
@@ -35,11 +36,11 @@ struct RankingCurve: Sendable {
         self.negatives = falsePositives
     }
 
-    var hasBothClasses: Bool { self.positives > 0 && self.negatives > 0 }
+    public var hasBothClasses: Bool { self.positives > 0 && self.negatives > 0 }
 
     /// Area under the ROC curve by the trapezoid rule over the distinct thresholds, which equals the probability that
     /// a random fraud outscores a random genuine payment, counting a tie as one half.
-    var rocAUC: Double? {
+    public var rocAUC: Double? {
         guard self.hasBothClasses else { return nil }
         // Twice the area in units of one fraud × one genuine payment, in integers so ties add exactly one half each.
         var doubledArea = 0
@@ -54,7 +55,7 @@ struct RankingCurve: Sendable {
 
     /// Average precision (scikit-learn's `average_precision_score`): Σ (Rₖ − Rₖ₋₁) · Pₖ over the distinct thresholds
     /// from the highest, with R₀ = 0; a step function, not the trapezoid, so it is never optimistic.
-    var averagePrecision: Double? {
+    public var averagePrecision: Double? {
         guard self.hasBothClasses else { return nil }
         var sum = 0.0
         var previousTruePositives = 0
@@ -69,7 +70,7 @@ struct RankingCurve: Sendable {
     /// The threshold with the highest recall among those whose false-positive rate is at most `maxFalsePositiveRate`;
     /// among equal recalls, the highest threshold (fewest false positives). "Flag nothing" (one above the highest
     /// score) is always a candidate, so the answer exists whenever both classes do.
-    func bestPoint(maxFalsePositiveRate: Double) -> Point? {
+    public func bestPoint(maxFalsePositiveRate: Double) -> Point? {
         guard self.hasBothClasses else { return nil }
         // A relative tolerance so that, say, 1 false positive in 1,000 counts as a rate of exactly 0.1%.
         let allowed = maxFalsePositiveRate * Double(self.negatives) * (1 + 1e-9)

@@ -6,6 +6,7 @@ import VigilFeatures
 import VigilGateway
 import VigilProtection
 import VigilRules
+import VigilTraining
 import VigilTrees
 
 /// One row of the stage table.
@@ -41,6 +42,7 @@ struct Stages {
         let (explained, marginOnly) = try await modelStages()
         results.append(StageResult(name: "4a. model + contributions (explainedMargin)", measurement: explained))
         results.append(StageResult(name: "4b. model alone (margin)", measurement: marginOnly))
+        results.append(StageResult(name: "4c. serving monitor (score and feature bins for the drift gauges)", measurement: await monitor()))
         results.append(StageResult(name: "5. rules (RuleSet.evaluate, 2 default rules)", measurement: await rules()))
         results.append(StageResult(name: "6a. event encode, binary record (EventCoding.record)", measurement: await encode(binary: true)))
         results.append(StageResult(name: "6a'. event encode, JSON (EventCoding.encode, JSONWriter)", measurement: await encode(binary: false)))
@@ -195,6 +197,27 @@ struct Stages {
             }
         }
         return (explained, margin)
+    }
+
+    /// `ServingMonitor.scored` for each payment, as the engine calls it once the event is logged: the score and every
+    /// model feature binned against a profile of the workload itself (10 bins per feature), alerts remembered for the
+    /// tenant. What the drift gauges add to the per-payment path.
+    func monitor() async -> Measurement {
+        let names = model.ensemble.featureNames.isEmpty ? Feature.allCases.map(\.name) : model.ensemble.featureNames
+        let sources = names.map { Feature(name: $0)!.rawValue }
+        let profile = TrainingProfile(
+            featureNames: names, values: inputs.features.flatMap { row in sources.map { Float(row[$0]) } },
+            scores: inputs.responses.map(\.score)
+        )
+        let monitor = ServingMonitor(profile: profile, modelVersion: model.version)
+        let (features, responses, tenant) = (inputs.features, inputs.responses, tenant.name)
+        return await sampler.run(payments: count) { _ in
+            let start = ContinuousClock.now
+            for i in 0..<count { monitor.scored(tenant: tenant, features: features[i], response: responses[i]) }
+            let elapsed = ContinuousClock.now - start
+            precondition(monitor.snapshot.payments > 0)
+            return elapsed
+        }
     }
 
     /// `RuleSet.evaluate` on each payment's rule inputs (`score`, `amount`, the features; currency,

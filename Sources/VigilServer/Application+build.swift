@@ -13,8 +13,22 @@ public import VigilFiles
 public import VigilFeatures
 import VigilGateway
 public import VigilProtection
+import VigilTraining
 import VigilTrees
 import Synchronization
+
+/// The model's training profile for the drift gauges; a model without one (or with one this version cannot read,
+/// which is logged) is served all the same, without drift gauges.
+func servingProfile(_ model: ModelBundle, logger: Logger) -> TrainingProfile? {
+    do {
+        return try model.trainingProfile()
+    } catch {
+        logger.warning(
+            "The model's training profile is unreadable; no drift gauges", metadata: ["vigil.model.version": .string(model.version), "vigil.error": "\(error)"]
+        )
+        return nil
+    }
+}
 
 /// Failures while assembling the service, each with what to do about it.
 public struct StartupError: Error, CustomStringConvertible {
@@ -137,8 +151,12 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
 
     let engine = ScoringEngine(
         store: backend.features, log: log, model: model, duplicates: backend.duplicates, bounds: configuration.createdAtBounds,
-        degradesOnStateFailure: configuration.stateFailure == .degraded, reference: backend.reference
+        degradesOnStateFailure: configuration.stateFailure == .degraded, reference: backend.reference,
+        monitor: ServingMonitor(profile: servingProfile(model, logger: logger), modelVersion: model.version)
     )
+    if let monitor = engine.monitor {
+        metrics.onScrape { [registry = metrics.registry] in ServerMetrics.record(monitor.snapshot, in: registry) }
+    }
     logger.info("Scoring state", metadata: ["vigil.state": .string(backend.summary)])
     let fileStore = intake.store ?? DataDirectoryFileStore(dataDirectory: data)
     let responder = VigilResponder(

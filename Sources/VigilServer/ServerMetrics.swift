@@ -2,6 +2,7 @@ import Foundation
 public import Prometheus
 import Synchronization
 import VigilDomain
+import VigilEngine
 
 /// The service's Prometheus metrics. Labels are route templates, statuses, tenants and decisions:
 /// bounded sets, never a payment value or token.
@@ -178,6 +179,48 @@ public final class ServerMetrics: Sendable {
                 name: "vigil_region_replication_lag_seconds",
                 help: "Seconds from the newest folded peer-region payment's receipt there to now."
             ).set(to: lag)
+        }
+    }
+
+    /// Sets the model-monitoring gauges (docs/monitoring.md) from the engine's ``ServingMonitor``: drift of the served
+    /// scores and of each model feature against the champion's training profile, and per tenant the alerts, the fraud
+    /// reports received and their precision and recall. Labelled by feature name and tenant only.
+    static func record(_ snapshot: ServingMonitor.Snapshot, in registry: PrometheusCollectorRegistry) {
+        registry.makeGauge(
+            name: "vigil_model_monitored_payments", help: "Payments scored by the serving champion since start and counted for drift."
+        ).set(to: Double(snapshot.payments))
+        if let psi = snapshot.scorePSI {
+            registry.makeGauge(
+                name: "vigil_model_score_psi", help: "PSI of the served scores since start against the champion's training profile."
+            ).set(to: psi)
+        }
+        for (feature, psi) in snapshot.featurePSI {
+            registry.makeGauge(
+                name: "vigil_model_feature_psi", labels: [("feature", feature)],
+                help: "PSI of a model feature since start against the champion's training profile (0.1 moderate, 0.25 significant)."
+            ).set(to: psi)
+        }
+        for (tenant, quality) in snapshot.tenants {
+            let labels = [("tenant", tenant)]
+            registry.makeGauge(name: "vigil_model_alerts", labels: labels, help: "Payments answered review or block since start.")
+                .set(to: Double(quality.alerts))
+            registry.makeGauge(
+                name: "vigil_model_fraud_reports", labels: labels, help: "Fraud reports and FRAD returns received since start."
+            ).set(to: Double(quality.reports))
+            registry.makeGauge(
+                name: "vigil_model_alerted_fraud_reports", labels: labels,
+                help: "Fraud reports received since start for payments this node alerted (and still remembers)."
+            ).set(to: Double(quality.alertedReports))
+            if let precision = quality.precision {
+                registry.makeGauge(
+                    name: "vigil_model_alert_precision", labels: labels, help: "Share of alerts since start reported as fraud so far."
+                ).set(to: precision)
+            }
+            if let recall = quality.recall {
+                registry.makeGauge(
+                    name: "vigil_model_alert_recall", labels: labels, help: "Share of fraud reports received since start whose payment was alerted."
+                ).set(to: recall)
+            }
         }
     }
 

@@ -5,7 +5,7 @@ import VigilTrees
 
 struct ModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "model", abstract: "Work with tree models.", subcommands: [Predict.self]
+        commandName: "model", abstract: "Work with tree models.", subcommands: [Predict.self, Monitor.self, Compare.self]
     )
 
     struct Predict: AsyncParsableCommand {

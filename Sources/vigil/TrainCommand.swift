@@ -110,7 +110,8 @@ struct TrainCommand: AsyncParsableCommand {
         )
         let probabilities = validationRows.rowsOfValues.map { row in row.withUnsafeBufferPointer { model.probability($0) } }
         let calibration = try Calibration.isotonic(probabilities: probabilities, labels: validationRows.labels)
-        try writeFile(model.xgboostJSON(attributes: ["vigil_calibration": calibration.encoded]), to: out)
+        let profile = Self.profile(validationRows, probabilities: probabilities, calibration: calibration)
+        try writeFile(model.xgboostJSON(attributes: ["vigil_calibration": calibration.encoded, TrainingProfile.attributeName: profile.encoded]), to: out)
         let auc = Metrics.rocAUC(scores: probabilities, labels: validationRows.labels)
         print(
             "train: \(trainRows.rows) rows (\(Int(trainRows.labels.reduce(0, +))) fraud), validation \(validationRows.rows) rows "

@@ -168,6 +168,7 @@ def help_and_version(vigil: str) -> None:
         ["tenant", "perspectives"], ["tenant", "plan"], ["tenant", "allow"], ["tenant", "regions"], ["tenant", "rules"],
         ["tenant", "bind-certificate"], ["tenant", "token"], ["tenant", "api-keys"], ["keys", "rotate"], ["audit", "export"],
         ["events", "export"], ["features", "export"], ["features", "list"], ["simulate"], ["bench"], ["model", "predict"],
+        ["model", "monitor"], ["model", "compare"],
         ["rules", "check"], ["config", "check"], ["report"],
     ]
     for command in commands:
