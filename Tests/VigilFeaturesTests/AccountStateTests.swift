@@ -102,6 +102,13 @@ struct IncomingStateTests {
         }
     }
 
+    /// The long-horizon fields (a debtor payment's new-payee flag, a creditor payment's sender) fit in the spare bytes
+    /// of a one-payment row: it stays 32 bytes in the store's tables, as `docs/features.md` (Memory) says.
+    @Test func aOnePaymentRowStaysThirtyTwoBytes() {
+        #expect(MemoryLayout<OutgoingState>.stride == 32)
+        #expect(MemoryLayout<IncomingState>.stride == 32)
+    }
+
     /// A sender stored before issue 14 (fingerprint 0) counts in the long windows but not as a distinct sender, in
     /// either form.
     @Test func anUnknownSenderIsNotADistinctSender() {
