@@ -188,9 +188,11 @@ struct IncomingHistory: Sendable, Equatable {
             var long = longCount
             IncomingState.longLadder.advance(&words, start: longStart, count: &long, from: old, to: new)
             longCount = long
-            var senders = senderCount
-            IncomingState.senderSet.expire(&words, start: sendersStart, count: &senders, newestDay: RecentSenders.day(new))
-            senderCount = senders
+            if RecentSenders.day(new) != RecentSenders.day(old) {
+                var senders = senderCount
+                IncomingState.senderSet.expire(&words, start: sendersStart, count: &senders, newestDay: RecentSenders.day(new))
+                senderCount = senders
+            }
         }
         words[1] = UInt64(bitPattern: new)
         IncomingState.ladder.add(

@@ -161,6 +161,9 @@ struct WindowLadder: Sendable {
     /// Moves the newest event from `old` to `new` (> `old`): buckets a ring lets go of move up a tier or are dropped.
     func advance(_ words: inout ContiguousArray<UInt64>, start: Int, count: inout Int, from old: Int64, to new: Int64) {
         let oldSlot = floorDivide(old, tiers[0].bucketSeconds)
+        // Widths divide one another, so while the newest event stays in its finest bucket no ring moves: the long
+        // ladder's buckets are scanned once a day, not on every payment.
+        guard floorDivide(new, tiers[0].bucketSeconds) != oldSlot else { return }
         var moved = false
         var i = 0
         while i < count {
