@@ -20,6 +20,13 @@ public enum Feature: Int, CaseIterable, Sendable {
     case creditorReportedFraudCount90d, creditorDaysSinceLastReport
     case creditorInstitutionType, debtorInstitutionType
     case customerCount24h, customerSum24h, customerCount7d, customerDistinctCreditors24h, customerLinkedAccounts
+    // Issue 14: long-horizon profiles, 30 and 90 days, for accounts in both roles.
+    case creditorInboundCount30d, creditorInboundCount90d
+    case creditorDistinctSenders30d, creditorDistinctSenders90d
+    case creditorFirstTimeSenders30d, creditorFirstTimeSenders90d
+    case creditorPassThroughRatio30d, creditorPassThroughRatio90d
+    case debtorNewPayees30d, debtorNewPayees90d
+    case debtorCount30d, debtorCount90d
 
     public static let count = allCases.count
 
@@ -83,5 +90,17 @@ public enum Feature: Int, CaseIterable, Sendable {
         ("customer.count_7d", "Outgoing payments from all the customer's linked accounts in the last 7 days.", "CUSTOMER_VELOCITY"),
         ("customer.distinct_creditors_24h", "Distinct creditor accounts the customer paid from any linked account in the last 24 hours.", "CUSTOMER_MANY_PAYEES"),
         ("customer.linked_accounts", "Accounts the tenant's account map links to the debtor's customer.", "CUSTOMER_ACCOUNTS"),
+        ("creditor.inbound_count_30d", "Payments received by the creditor account in the last 30 days (daily buckets).", "CREDITOR_INBOUND_VELOCITY"),
+        ("creditor.inbound_count_90d", "Payments received by the creditor account in the last 90 days (3-day buckets).", "CREDITOR_INBOUND_VELOCITY"),
+        ("creditor.distinct_senders_30d", "Distinct debtor accounts (any bank) that paid the creditor in the last 30 days (by day; exact up to 64).", "MULE_MANY_SENDERS"),
+        ("creditor.distinct_senders_90d", "Distinct debtor accounts (any bank) that paid the creditor in the last 90 days (by day; exact up to 64).", "MULE_MANY_SENDERS"),
+        ("creditor.first_time_senders_30d", "Payments to the creditor in the last 30 days from senders paying it for the first time (all banks).", "MULE_FAN_IN"),
+        ("creditor.first_time_senders_90d", "Payments to the creditor in the last 90 days from senders paying it for the first time (all banks).", "MULE_FAN_IN"),
+        ("creditor.pass_through_ratio_30d", "The creditor's outgoing sum over its incoming sum in the last 30 days.", "MULE_PASS_THROUGH"),
+        ("creditor.pass_through_ratio_90d", "The creditor's outgoing sum over its incoming sum in the last 90 days.", "MULE_PASS_THROUGH"),
+        ("debtor.new_payees_30d", "Outgoing payments by the debtor in the last 30 days to a creditor it paid for the first time.", "MANY_NEW_PAYEES"),
+        ("debtor.new_payees_90d", "Outgoing payments by the debtor in the last 90 days to a creditor it paid for the first time.", "MANY_NEW_PAYEES"),
+        ("debtor.count_30d", "Outgoing payments by the debtor account in the last 30 days (daily buckets).", "DEBTOR_VELOCITY"),
+        ("debtor.count_90d", "Outgoing payments by the debtor account in the last 90 days (3-day buckets).", "DEBTOR_VELOCITY"),
     ]
 }

@@ -47,6 +47,8 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
             let w1h = state.outgoing.window(1, at: t)
             let w24h = state.outgoing.window(2, at: t)
             let w7d = state.outgoing.window(3, at: t)
+            let w30d = state.outgoing.longWindow(0, at: t)
+            let w90d = state.outgoing.longWindow(1, at: t)
             let distinct = state.outgoing.distinctCreditors(at: t)
             let amounts = state.outgoing.amounts
             let mean = amounts.count > 0 ? amounts.mean : .nan
@@ -56,11 +58,15 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
             let unusual = total > 0 ? 1 - (Double(state.outgoing.payments(atHour: hour)) + 1) / (Double(total) + 24) : .nan
             let age = state.firstSeen.map { Double(max(0, t - $0)) / 86_400 } ?? 0
 
-            state.outgoing.record(OutgoingPayment(at: t, creditor: creditor.short, amount: money, hour: UInt8(hour), currency: currency))
+            state.outgoing.record(
+                OutgoingPayment(
+                    at: t, creditor: creditor.short, amount: money, hour: UInt8(hour), currency: currency, isNewPayee: relationship.previous == 0
+                )
+            )
             return (
                 relationship,
                 DebtorReading(
-                    windows: (w5m, w1h, w24h, w7d), distinctCreditors: distinct, mean: mean, std: std, zscore: zscore,
+                    windows: (w5m, w1h, w24h, w7d), long: (w30d, w90d), distinctCreditors: distinct, mean: mean, std: std, zscore: zscore,
                     unusualHour: unusual, ageDays: age
                 )
             )
@@ -86,6 +92,10 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
         set(.debtorAmountZScore, outgoing.zscore)
         set(.debtorHourUnusualness, outgoing.unusualHour)
         set(.debtorAccountAgeDays, outgoing.ageDays)
+        set(.debtorCount30d, Double(outgoing.long.0.count))
+        set(.debtorCount90d, Double(outgoing.long.1.count))
+        set(.debtorNewPayees30d, Double(outgoing.long.0.marked))
+        set(.debtorNewPayees90d, Double(outgoing.long.1.marked))
 
         let bank = payment.debtor.agent.map { FNV1a.hash($0.utf8) }
         let inbound = try await store.withAccount(creditor, applying: Application(payment: identity, part: .creditor, at: t)) { state in
@@ -93,11 +103,24 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
             let in24h = state.incoming.window(1, at: t)
             let banks = state.incoming.distinctBanks(at: t)
             let out24h = state.outgoing.window(2, at: t)
-            let passThrough = in24h.sum > 0 ? ExactSum.major(out24h.sum) / ExactSum.major(in24h.sum) : .nan
+            let passThrough = Self.ratio(out24h, in24h)
             let age = state.incoming.first.map { Double(max(0, t - $0)) / 86_400 } ?? 0
+            let in30d = state.incoming.longWindow(0, at: t)
+            let in90d = state.incoming.longWindow(1, at: t)
+            let senders = (state.incoming.distinctSenders(days: 30, at: t), state.incoming.distinctSenders(days: 90, at: t))
+            let passThroughLong = (
+                Self.ratio(state.outgoing.longWindow(0, at: t), in30d), Self.ratio(state.outgoing.longWindow(1, at: t), in90d)
+            )
 
-            state.incoming.record(IncomingPayment(at: t, bank: bank ?? 0, amount: money, isFirstTime: newPayee, hasBank: bank != nil))
-            return CreditorReading(in1h: in1h, in24h: in24h, distinctBanks: banks, passThrough: passThrough, ageDays: age)
+            state.incoming.record(
+                IncomingPayment(
+                    at: t, bank: bank ?? 0, amount: money, isFirstTime: newPayee, hasBank: bank != nil, sender: RecentSenders.fingerprint(debtor.short)
+                )
+            )
+            return CreditorReading(
+                in1h: in1h, in24h: in24h, distinctBanks: banks, passThrough: passThrough, ageDays: age,
+                in30d: in30d, in90d: in90d, distinctSenders: senders, passThroughLong: passThroughLong
+            )
         }
         set(.creditorFirstTimeSenders1h, Double(inbound.in1h.marked))
         set(.creditorFirstTimeSenders24h, Double(inbound.in24h.marked))
@@ -108,6 +131,14 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
         set(.creditorInboundSum24h, ExactSum.major(inbound.in24h.sum))
         set(.creditorPassThroughRatio24h, inbound.passThrough)
         set(.creditorAgeDays, inbound.ageDays)
+        set(.creditorInboundCount30d, Double(inbound.in30d.count))
+        set(.creditorInboundCount90d, Double(inbound.in90d.count))
+        set(.creditorDistinctSenders30d, Double(inbound.distinctSenders.0))
+        set(.creditorDistinctSenders90d, Double(inbound.distinctSenders.1))
+        set(.creditorFirstTimeSenders30d, Double(inbound.in30d.marked))
+        set(.creditorFirstTimeSenders90d, Double(inbound.in90d.marked))
+        set(.creditorPassThroughRatio30d, inbound.passThroughLong.0)
+        set(.creditorPassThroughRatio90d, inbound.passThroughLong.1)
 
         var device = Double.nan
         if let token = payment.device {
@@ -126,7 +157,9 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
                 let w24h = state.outgoing.window(2, at: t)
                 let w7d = state.outgoing.window(3, at: t)
                 let distinct = state.outgoing.distinctCreditors(at: t)
-                state.outgoing.record(OutgoingPayment(at: t, creditor: creditor.short, amount: money, hour: UInt8(hour), currency: currency))
+                state.outgoing.record(
+                    OutgoingPayment(at: t, creditor: creditor.short, amount: money, hour: UInt8(hour), currency: currency, isNewPayee: newPayee)
+                )
                 return CustomerReading(w24h: w24h, w7d: w7d, distinctCreditors: distinct)
             }
             set(.customerCount24h, Double(reading.w24h.count))
@@ -136,6 +169,11 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
         }
 
         Self.requestFeatures(payment, into: &features)
+    }
+
+    /// A role's outgoing sum over its incoming sum in one window; missing when nothing came in.
+    static func ratio(_ outgoing: WindowLadder.Totals, _ incoming: WindowLadder.Totals) -> Double {
+        incoming.sum > 0 ? ExactSum.major(outgoing.sum) / ExactSum.major(incoming.sum) : .nan
     }
 
     /// The features the reference data gives alone: reports, institution types, the customer's linked accounts.
@@ -179,6 +217,8 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
     /// What the debtor's state says about a payment, read before the payment is counted.
     struct DebtorReading: Sendable {
         var windows: (WindowLadder.Totals, WindowLadder.Totals, WindowLadder.Totals, WindowLadder.Totals)
+        /// 30 d, 90 d.
+        var long: (WindowLadder.Totals, WindowLadder.Totals)
         var distinctCreditors: Int
         var mean: Double
         var std: Double
@@ -201,6 +241,11 @@ public struct FeatureExtractor<Store: FeatureStore>: Sendable {
         var distinctBanks: Int
         var passThrough: Double
         var ageDays: Double
+        var in30d: WindowLadder.Totals
+        var in90d: WindowLadder.Totals
+        /// 30 d, 90 d.
+        var distinctSenders: (Int, Int)
+        var passThroughLong: (Double, Double)
     }
 
     func distinctDebtors(_ entity: Token, debtor: Token, at t: Int64, applying: Application) async throws(StateStoreError) -> Double {

@@ -8,11 +8,18 @@
 /// | record | bytes |
 /// |---|---|
 /// | account | version, outgoing part, incoming part |
-/// | a part | tag 0 (none); tag 1 and the one payment (27 or 26 bytes); tag 2, a word count (u32) and the words |
+/// | a part | tag 0 (none); tag 1 and the one payment (28 or 30 bytes); tag 2, a word count (u32) and the words |
 /// | pair | version, last time, max amount, newest amount, count, newest currency, then per earlier payment 12 bytes |
 /// | device/IP | version, tag 0; tag 1, debtor and sighting; tag 2, a word count (u32) and the words |
+///
+/// Format 2 (issue 14) adds the long-horizon state: a debtor's one payment ends with whether it went to a new payee
+/// (a byte), a creditor's with its sender's fingerprint (u32), and histories carry long buckets and senders in their
+/// words (their layout word counts them). Format 1 records still read: a one payment then counts as a new payee's
+/// (a debtor's only payment is) with an unknown sender, and a history's long windows start empty.
 public enum FeatureStateCoding {
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
+    /// The formats this build reads.
+    public static let readableVersions: ClosedRange<UInt8> = 1...2
 
     public static func encode(_ state: AccountState) -> [UInt8] {
         var out = ByteWriter()
@@ -26,6 +33,7 @@ public enum FeatureStateCoding {
             out.amount(payment.amount)
             out.byte(payment.hour)
             out.half(payment.currency)
+            out.byte(payment.isNewPayee ? 1 : 0)
         case .many(let history):
             out.byte(2)
             out.words(history.words)
@@ -38,6 +46,7 @@ public enum FeatureStateCoding {
             out.word(payment.bank)
             out.amount(payment.amount)
             out.byte((payment.isFirstTime ? 1 : 0) | (payment.hasBank ? 2 : 0))
+            out.u32(payment.sender)
         case .many(let history):
             out.byte(2)
             out.words(history.words)
@@ -47,7 +56,7 @@ public enum FeatureStateCoding {
 
     public static func decodeAccount(_ bytes: [UInt8]) throws(StateStoreError) -> AccountState {
         var input = ByteReader(bytes)
-        try input.expectVersion()
+        let version = try input.expectVersion()
         var state = AccountState()
         switch try input.byte() {
         case 0: break
@@ -57,7 +66,9 @@ public enum FeatureStateCoding {
             let amount = try input.amount()
             let hour = try input.byte()
             guard hour < 24 else { throw ByteReader.corrupt("an hour of day past 23") }
-            state.outgoing = .one(OutgoingPayment(at: at, creditor: creditor, amount: amount, hour: hour, currency: try input.half()))
+            let currency = try input.half()
+            let isNewPayee = version >= 2 ? try input.byte() != 0 : true
+            state.outgoing = .one(OutgoingPayment(at: at, creditor: creditor, amount: amount, hour: hour, currency: currency, isNewPayee: isNewPayee))
         case 2:
             let history = OutgoingHistory(words: try input.words())
             guard history.isWellFormed else { throw ByteReader.corrupt("a debtor history whose layout does not fit its words") }
@@ -71,7 +82,10 @@ public enum FeatureStateCoding {
             let bank = try input.word()
             let amount = try input.amount()
             let flags = try input.byte()
-            state.incoming = .one(IncomingPayment(at: at, bank: bank, amount: amount, isFirstTime: flags & 1 != 0, hasBank: flags & 2 != 0))
+            let sender = version >= 2 ? try input.u32() : 0
+            state.incoming = .one(
+                IncomingPayment(at: at, bank: bank, amount: amount, isFirstTime: flags & 1 != 0, hasBank: flags & 2 != 0, sender: sender)
+            )
         case 2:
             let history = IncomingHistory(words: try input.words())
             guard history.isWellFormed else { throw ByteReader.corrupt("a creditor history whose layout does not fit its words") }
@@ -154,13 +168,14 @@ public enum FeatureStateCoding {
 extension OutgoingHistory {
     /// Whether the layout word's counts fit the words, so every read stays inside them.
     var isWellFormed: Bool {
-        words.count >= Self.headerWords && words[5] >> 33 == 0 && words.count >= creditorsStart + creditorCount * 2
+        words.count >= Self.headerWords && words[5] >> 33 & 0x7FFF == 0
+            && words.count >= longStart + longCount * OutgoingState.longLadder.recordWords
     }
 }
 
 extension IncomingHistory {
     var isWellFormed: Bool {
-        words.count >= Self.headerWords && words[2] >> 32 == 0 && words.count >= banksStart + bankCount * 2
+        words.count >= Self.headerWords && words.count >= sendersStart + senderCount
     }
 }
 
@@ -172,6 +187,10 @@ struct ByteWriter {
     mutating func half(_ value: UInt16) {
         bytes.append(UInt8(truncatingIfNeeded: value))
         bytes.append(UInt8(truncatingIfNeeded: value >> 8))
+    }
+
+    mutating func u32(_ value: UInt32) {
+        for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
     }
 
     mutating func word(_ value: UInt64) {
@@ -203,11 +222,17 @@ struct ByteReader {
 
     var isAtEnd: Bool { position == bytes.count }
 
-    mutating func expectVersion() throws(StateStoreError) {
+    /// The record's format, one this build reads.
+    @discardableResult
+    mutating func expectVersion() throws(StateStoreError) -> UInt8 {
         let found = try byte()
-        guard found == FeatureStateCoding.version else {
-            throw StateStoreError(.corrupt, "a stored feature record has format \(found); this build reads format \(FeatureStateCoding.version)")
+        let readable = FeatureStateCoding.readableVersions
+        guard readable.contains(found) else {
+            throw StateStoreError(
+                .corrupt, "a stored feature record has format \(found); this build reads formats \(readable.lowerBound) to \(readable.upperBound)"
+            )
         }
+        return found
     }
 
     mutating func expectEnd() throws(StateStoreError) {
@@ -222,6 +247,10 @@ struct ByteReader {
 
     mutating func half() throws(StateStoreError) -> UInt16 {
         UInt16(try byte()) | UInt16(try byte()) << 8
+    }
+
+    mutating func u32() throws(StateStoreError) -> UInt32 {
+        UInt32(try half()) | UInt32(try half()) << 16
     }
 
     mutating func word() throws(StateStoreError) -> UInt64 {

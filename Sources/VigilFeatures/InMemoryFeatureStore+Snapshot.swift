@@ -56,7 +56,12 @@ extension FeatureStoreImage {
     /// The snapshot section's format; a snapshot with another is not read.
     ///
     /// 2: each shard's bytes behind their length, so that the shards decode on all cores; 1 had none.
-    public static let format: UInt32 = 2
+    /// 3 (issue 14): the long-horizon state, as ``FeatureStateCoding`` format 2 adds it (a debtor's one payment ends
+    /// with a new-payee byte, a creditor's with its sender's fingerprint, u32; histories hold the rest in their words).
+    /// Format 2 still reads, with the long windows of its histories empty.
+    public static let format: UInt32 = 3
+    /// The formats this build reads.
+    public static let readableFormats: ClosedRange<UInt32> = 2...3
 
     /// Keys held, by kind, as ``InMemoryFeatureStore/counts`` would report them.
     public var counts: (accounts: Int, pairs: Int, entities: Int) {
@@ -131,7 +136,9 @@ extension FeatureStoreImage {
     /// checked against the bytes before any is decoded, and each must decode to exactly its length.
     /// - Throws: ``SnapshotDecodingError`` for bytes that are not such an image (wrong shard counts, a shard length
     ///   past the bytes or not its shard's, rows out of range, malformed histories).
-    public static func decode(_ input: inout SnapshotReader) throws(SnapshotDecodingError) -> FeatureStoreImage {
+    /// - Parameter format: the section's format, one of ``readableFormats``.
+    public static func decode(_ input: inout SnapshotReader, format: UInt32 = Self.format) throws(SnapshotDecodingError) -> FeatureStoreImage {
+        guard readableFormats.contains(format) else { throw SnapshotDecodingError("a feature section of format \(format)") }
         guard try input.count() == Shards<AccountTables>.count else { throw SnapshotDecodingError("an account shard count this build does not use") }
         let accountParts = try input.parts(Shards<AccountTables>.count, what: "account shard")
         guard try input.count() == Shards<EntityTables>.count else { throw SnapshotDecodingError("an entity shard count this build does not use") }
@@ -141,22 +148,24 @@ extension FeatureStoreImage {
         }
         let appliedParts = try input.parts(Shards<AppliedPayments.Shard>.count, what: "applied-payments shard")
         return FeatureStoreImage(
-            accounts: try SnapshotReader.decodeConcurrently(accountParts, what: "account shard", decodeAccounts),
+            accounts: try SnapshotReader.decodeConcurrently(accountParts, what: "account shard") { (input: inout SnapshotReader) throws(SnapshotDecodingError) in
+                try decodeAccounts(&input, format: format)
+            },
             entities: try SnapshotReader.decodeConcurrently(entityParts, what: "entity shard", decodeEntities),
             applied: try SnapshotReader.decodeConcurrently(appliedParts, what: "applied-payments shard", decodeApplied))
     }
 
-    private static func decodeAccounts(_ input: inout SnapshotReader) throws(SnapshotDecodingError) -> AccountTables {
+    private static func decodeAccounts(_ input: inout SnapshotReader, format: UInt32) throws(SnapshotDecodingError) -> AccountTables {
         var tables = AccountTables()
         var keys = try decodeKeys(&input)
         var outgoing = ContiguousArray<OutgoingState>()
         outgoing.reserveCapacity(keys.count)
-        for _ in 0..<keys.count { outgoing.append(try decodeOutgoing(&input)) }
+        for _ in 0..<keys.count { outgoing.append(try decodeOutgoing(&input, format: format)) }
         tables.debtors = CompactTable(keys: keys, values: outgoing)
         keys = try decodeKeys(&input)
         var incoming = ContiguousArray<IncomingState>()
         incoming.reserveCapacity(keys.count)
-        for _ in 0..<keys.count { incoming.append(try decodeIncoming(&input)) }
+        for _ in 0..<keys.count { incoming.append(try decodeIncoming(&input, format: format)) }
         tables.creditors = CompactTable(keys: keys, values: incoming)
         keys = try decodeKeys(&input)
         var pairs = ContiguousArray<StoredPair>()
@@ -275,13 +284,14 @@ extension FeatureStoreImage {
             encode(payment.amount, &out)
             out.byte(payment.hour)
             out.half(payment.currency)
+            out.byte(payment.isNewPayee ? 1 : 0)
         case .many(let history):
             out.byte(2)
             out.words(history.words)
         }
     }
 
-    private static func decodeOutgoing(_ input: inout SnapshotReader) throws(SnapshotDecodingError) -> OutgoingState {
+    private static func decodeOutgoing(_ input: inout SnapshotReader, format: UInt32) throws(SnapshotDecodingError) -> OutgoingState {
         switch try input.byte() {
         case 0: return .none
         case 1:
@@ -290,7 +300,9 @@ extension FeatureStoreImage {
             let amount = try decodeAmount(&input)
             let hour = try input.byte()
             guard hour < 24 else { throw SnapshotDecodingError("an hour of day past 23") }
-            return .one(OutgoingPayment(at: at, creditor: creditor, amount: amount, hour: hour, currency: try input.half()))
+            let currency = try input.half()
+            let isNewPayee = format >= 3 ? try input.byte() != 0 : true
+            return .one(OutgoingPayment(at: at, creditor: creditor, amount: amount, hour: hour, currency: currency, isNewPayee: isNewPayee))
         case 2:
             let history = OutgoingHistory(words: try input.words())
             guard history.isWellFormed else { throw SnapshotDecodingError("a debtor history whose layout does not fit its words") }
@@ -308,13 +320,14 @@ extension FeatureStoreImage {
             out.word(payment.bank)
             encode(payment.amount, &out)
             out.byte((payment.isFirstTime ? 1 : 0) | (payment.hasBank ? 2 : 0))
+            out.u32(payment.sender)
         case .many(let history):
             out.byte(2)
             out.words(history.words)
         }
     }
 
-    private static func decodeIncoming(_ input: inout SnapshotReader) throws(SnapshotDecodingError) -> IncomingState {
+    private static func decodeIncoming(_ input: inout SnapshotReader, format: UInt32) throws(SnapshotDecodingError) -> IncomingState {
         switch try input.byte() {
         case 0: return .none
         case 1:
@@ -322,7 +335,8 @@ extension FeatureStoreImage {
             let bank = try input.word()
             let amount = try decodeAmount(&input)
             let flags = try input.byte()
-            return .one(IncomingPayment(at: at, bank: bank, amount: amount, isFirstTime: flags & 1 != 0, hasBank: flags & 2 != 0))
+            let sender = format >= 3 ? try input.u32() : 0
+            return .one(IncomingPayment(at: at, bank: bank, amount: amount, isFirstTime: flags & 1 != 0, hasBank: flags & 2 != 0, sender: sender))
         case 2:
             let history = IncomingHistory(words: try input.words())
             guard history.isWellFormed else { throw SnapshotDecodingError("a creditor history whose layout does not fit its words") }

@@ -10,6 +10,9 @@ enum IncomingState: Sendable, Equatable {
     /// The creditor windows, finest first: 1 h, 24 h; first-time senders are the marked events.
     static var ladder: WindowLadder { .inbound }
     static var bankSet: RecentKeys { .day }
+    /// The long windows, finest first: 30 d, 90 d; first-time senders are the marked events.
+    static var longLadder: WindowLadder { .long }
+    static var senderSet: RecentSenders { .long }
 
     /// Incoming payments in tier `tier`'s window at `t` (`tier` 0: 1 h, 1: 24 h); `marked` counts first-time senders.
     func window(_ tier: Int, at t: Int64) -> WindowLadder.Totals {
@@ -24,6 +27,36 @@ enum IncomingState: Sendable, Equatable {
             return WindowLadder.Totals(count: 1, sum: payment.amount.exact, marked: payment.isFirstTime ? 1 : 0)
         case .many(let history):
             return history.window(tier, at: t)
+        }
+    }
+
+    /// Incoming payments in long tier `tier`'s window at `t` (`tier` 0: 30 d, 1: 90 d); `marked` counts first-time
+    /// senders.
+    func longWindow(_ tier: Int, at t: Int64) -> WindowLadder.Totals {
+        switch self {
+        case .none:
+            return WindowLadder.Totals()
+        case .one(let payment):
+            let width = Self.longLadder.tiers[tier].bucketSeconds
+            guard Self.longLadder.range(tier: tier, at: t, newest: payment.at)?.contains(floorDivide(payment.at, width)) == true else {
+                return WindowLadder.Totals()
+            }
+            return WindowLadder.Totals(count: 1, sum: payment.amount.exact, marked: payment.isFirstTime ? 1 : 0)
+        case .many(let history):
+            return history.longWindow(tier, at: t)
+        }
+    }
+
+    /// Distinct sending accounts in the `days`-day window at `t` (days as `RecentSenders` counts them, `days` ≤ 90).
+    func distinctSenders(days: Int64, at t: Int64) -> Int {
+        switch self {
+        case .none:
+            return 0
+        case .one(let payment):
+            let day = RecentSenders.day(payment.at)
+            return payment.sender != 0 && Self.senderSet.counts(day: day, days: days, at: t, newestDay: day) ? 1 : 0
+        case .many(let history):
+            return history.distinctSenders(days: days, at: t)
         }
     }
 
@@ -72,6 +105,8 @@ struct IncomingPayment: Sendable, Equatable {
     /// Whether the debtor paid this creditor for the first time.
     var isFirstTime: Bool
     var hasBank: Bool
+    /// The sending account (`RecentSenders.fingerprint`); 0 when unknown (a payment stored before issue 14).
+    var sender: UInt32 = 0
 }
 
 /// The creditor state from the second incoming payment on, in one word array:
@@ -79,9 +114,11 @@ struct IncomingPayment: Sendable, Equatable {
 /// | words | what |
 /// |---|---|
 /// | 0, 1 | first and newest payment time |
-/// | 2 | layout: bucket records (bits 0–15), bank records (16–31) |
+/// | 2 | layout: bucket records (bits 0–15), bank records (16–31), long bucket records (32–47), sender records (48–63) |
 /// | then | `WindowLadder.inbound` bucket records, 3 words each (first-time senders marked) |
 /// | then | `RecentKeys.day` sending-bank records, 2 words each |
+/// | then | `WindowLadder.long` bucket records, 3 words each (since issue 14; a history written before has none) |
+/// | then | `RecentSenders.long` sender records, 1 word each (likewise) |
 struct IncomingHistory: Sendable, Equatable {
     var words: ContiguousArray<UInt64>
 
@@ -108,7 +145,27 @@ struct IncomingHistory: Sendable, Equatable {
         set { words[2] = words[2] & ~(0xFFFF << 16) | UInt64(newValue) << 16 }
     }
 
+    var longCount: Int {
+        get { Int(words[2] >> 32 & 0xFFFF) }
+        set { words[2] = words[2] & ~(0xFFFF << 32) | UInt64(newValue) << 32 }
+    }
+
+    var senderCount: Int {
+        get { Int(words[2] >> 48) }
+        set { words[2] = words[2] & 0xFFFF_FFFF_FFFF | UInt64(newValue) << 48 }
+    }
+
     var banksStart: Int { Self.headerWords + bucketCount * IncomingState.ladder.recordWords }
+    var longStart: Int { banksStart + bankCount * 2 }
+    var sendersStart: Int { longStart + longCount * IncomingState.longLadder.recordWords }
+
+    func longWindow(_ tier: Int, at t: Int64) -> WindowLadder.Totals {
+        IncomingState.longLadder.total(words, start: longStart, count: longCount, tier: tier, at: t, newest: newest)
+    }
+
+    func distinctSenders(days: Int64, at t: Int64) -> Int {
+        IncomingState.senderSet.count(words, start: sendersStart, count: senderCount, days: days, at: t, newestDay: RecentSenders.day(newest))
+    }
 
     func window(_ tier: Int, at t: Int64) -> WindowLadder.Totals {
         IncomingState.ladder.total(words, start: Self.headerWords, count: bucketCount, tier: tier, at: t, newest: newest)
@@ -128,6 +185,14 @@ struct IncomingHistory: Sendable, Equatable {
             var banks = bankCount
             IncomingState.bankSet.expire(&words, start: banksStart, count: &banks, newest: new)
             bankCount = banks
+            var long = longCount
+            IncomingState.longLadder.advance(&words, start: longStart, count: &long, from: old, to: new)
+            longCount = long
+            if RecentSenders.day(new) != RecentSenders.day(old) {
+                var senders = senderCount
+                IncomingState.senderSet.expire(&words, start: sendersStart, count: &senders, newestDay: RecentSenders.day(new))
+                senderCount = senders
+            }
         }
         words[1] = UInt64(bitPattern: new)
         IncomingState.ladder.add(
@@ -139,6 +204,16 @@ struct IncomingHistory: Sendable, Equatable {
             IncomingState.bankSet.insert(&words, start: banksStart, count: &banks, key: payment.bank, at: payment.at, newest: new)
             bankCount = banks
         }
+        var long = longCount
+        IncomingState.longLadder.add(
+            &words, start: longStart, count: &long, at: payment.at, sum: payment.amount.exact, marked: payment.isFirstTime, newest: new
+        )
+        longCount = long
+        var senders = senderCount
+        IncomingState.senderSet.insert(
+            &words, start: sendersStart, count: &senders, sender: payment.sender, day: RecentSenders.day(payment.at), newestDay: RecentSenders.day(new)
+        )
+        senderCount = senders
         words[0] = UInt64(bitPattern: min(Int64(bitPattern: words[0]), payment.at))
     }
 }

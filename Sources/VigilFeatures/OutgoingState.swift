@@ -12,6 +12,8 @@ enum OutgoingState: Sendable, Equatable {
     /// The debtor windows, finest first: 5 min, 1 h, 24 h, 7 d.
     static var ladder: WindowLadder { .outgoing }
     static var creditorSet: RecentKeys { .day }
+    /// The long windows, finest first: 30 d, 90 d; payments to a new payee are the marked events.
+    static var longLadder: WindowLadder { .long }
 
     /// Outgoing payments in tier `tier`'s window at `t` (`tier` 0…3: 5 min, 1 h, 24 h, 7 d).
     func window(_ tier: Int, at t: Int64) -> WindowLadder.Totals {
@@ -26,6 +28,23 @@ enum OutgoingState: Sendable, Equatable {
             return WindowLadder.Totals(count: 1, sum: payment.amount.exact)
         case .many(let history):
             return history.window(tier, at: t)
+        }
+    }
+
+    /// Outgoing payments in long tier `tier`'s window at `t` (`tier` 0: 30 d, 1: 90 d); `marked` counts those to a
+    /// payee the debtor paid for the first time.
+    func longWindow(_ tier: Int, at t: Int64) -> WindowLadder.Totals {
+        switch self {
+        case .none:
+            return WindowLadder.Totals()
+        case .one(let payment):
+            let width = Self.longLadder.tiers[tier].bucketSeconds
+            guard Self.longLadder.range(tier: tier, at: t, newest: payment.at)?.contains(floorDivide(payment.at, width)) == true else {
+                return WindowLadder.Totals()
+            }
+            return WindowLadder.Totals(count: 1, sum: payment.amount.exact, marked: payment.isNewPayee ? 1 : 0)
+        case .many(let history):
+            return history.longWindow(tier, at: t)
         }
     }
 
@@ -120,6 +139,8 @@ struct OutgoingPayment: Sendable, Equatable {
     var hour: UInt8
     /// The currency (`CurrencyCode`).
     var currency: UInt16
+    /// Whether the debtor paid this creditor for the first time (a debtor's first payment always is).
+    var isNewPayee = true
 }
 
 /// The debtor state from the second outgoing payment on, in one word array:
@@ -128,10 +149,11 @@ struct OutgoingPayment: Sendable, Equatable {
 /// |---|---|
 /// | 0, 1 | first and newest payment time |
 /// | 2, 3, 4 | Welford count, mean and M2 of the amounts |
-/// | 5 | layout: bucket records (bits 0–15), creditor records (16–31), wide hour counters (bit 32) |
+/// | 5 | layout: bucket records (bits 0–15), creditor records (16–31), wide hour counters (bit 32), long bucket records (48–63) |
 /// | 6… | 24 hour-of-day counters: a byte each (3 words) until one passes 255, then 32 bits each (12 words) |
 /// | then | `WindowLadder.outgoing` bucket records, 2 words each |
 /// | then | `RecentKeys.day` creditor records, 2 words each |
+/// | then | `WindowLadder.long` bucket records, 3 words each (since issue 14; a history written before has none) |
 struct OutgoingHistory: Sendable, Equatable {
     var words: ContiguousArray<UInt64>
 
@@ -163,12 +185,22 @@ struct OutgoingHistory: Sendable, Equatable {
         set { words[5] = words[5] & ~(0xFFFF << 16) | UInt64(newValue) << 16 }
     }
 
+    var longCount: Int {
+        get { Int(words[5] >> 48) }
+        set { words[5] = words[5] & 0xFFFF_FFFF_FFFF | UInt64(newValue) << 48 }
+    }
+
     var hasWideHours: Bool { words[5] >> 32 & 1 == 1 }
     var bucketsStart: Int { Self.headerWords + (hasWideHours ? 12 : 3) }
     var creditorsStart: Int { bucketsStart + bucketCount * OutgoingState.ladder.recordWords }
+    var longStart: Int { creditorsStart + creditorCount * 2 }
 
     func window(_ tier: Int, at t: Int64) -> WindowLadder.Totals {
         OutgoingState.ladder.total(words, start: bucketsStart, count: bucketCount, tier: tier, at: t, newest: newest)
+    }
+
+    func longWindow(_ tier: Int, at t: Int64) -> WindowLadder.Totals {
+        OutgoingState.longLadder.total(words, start: longStart, count: longCount, tier: tier, at: t, newest: newest)
     }
 
     func distinctCreditors(at t: Int64) -> Int {
@@ -197,6 +229,9 @@ struct OutgoingHistory: Sendable, Equatable {
             var creditors = creditorCount
             OutgoingState.creditorSet.expire(&words, start: creditorsStart, count: &creditors, newest: new)
             creditorCount = creditors
+            var long = longCount
+            OutgoingState.longLadder.advance(&words, start: longStart, count: &long, from: old, to: new)
+            longCount = long
         }
         words[1] = UInt64(bitPattern: new)
         OutgoingState.ladder.add(&words, start: bucketsStart, count: &buckets, at: payment.at, sum: payment.amount.exact, marked: false, newest: new)
@@ -204,6 +239,11 @@ struct OutgoingHistory: Sendable, Equatable {
         var creditors = creditorCount
         OutgoingState.creditorSet.insert(&words, start: creditorsStart, count: &creditors, key: payment.creditor, at: payment.at, newest: new)
         creditorCount = creditors
+        var long = longCount
+        OutgoingState.longLadder.add(
+            &words, start: longStart, count: &long, at: payment.at, sum: payment.amount.exact, marked: payment.isNewPayee, newest: new
+        )
+        longCount = long
 
         var amounts = self.amounts
         amounts.add(payment.amount.major)

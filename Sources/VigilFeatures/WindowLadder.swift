@@ -32,6 +32,11 @@ struct WindowLadder: Sendable {
     static let outgoing = WindowLadder([(60, 5), (300, 12), (3_600, 24), (21_600, 28)], marks: false)
     /// The creditor's inbound windows: 12 × 5 min, 24 × 1 h, with first-time senders marked.
     static let inbound = WindowLadder([(300, 12), (3_600, 24)], marks: true)
+    /// The long windows of either role (issue 14): 30 × 1 day, 30 × 3 days, so 30 days and 90 days. The marked events
+    /// are payments to a payee paid for the first time (a debtor's new payees, a creditor's first-time senders). A
+    /// history holds at most 30 + 30 buckets here (about 50 in practice: the 3-day tier holds the 60 days behind the
+    /// daily ring), however often the account pays.
+    static let long = WindowLadder([(86_400, 30), (259_200, 30)], marks: true)
 
     init(_ tiers: [(bucketSeconds: Int64, buckets: Int64)], marks: Bool) {
         precondition(!tiers.isEmpty && tiers.count <= 4, "a ladder has one to four tiers")
@@ -156,6 +161,9 @@ struct WindowLadder: Sendable {
     /// Moves the newest event from `old` to `new` (> `old`): buckets a ring lets go of move up a tier or are dropped.
     func advance(_ words: inout ContiguousArray<UInt64>, start: Int, count: inout Int, from old: Int64, to new: Int64) {
         let oldSlot = floorDivide(old, tiers[0].bucketSeconds)
+        // Widths divide one another, so while the newest event stays in its finest bucket no ring moves: the long
+        // ladder's buckets are scanned once a day, not on every payment.
+        guard floorDivide(new, tiers[0].bucketSeconds) != oldSlot else { return }
         var moved = false
         var i = 0
         while i < count {

@@ -150,10 +150,10 @@ public struct Snapshot: Sendable {
             offset += section.length
             switch Section(rawValue: section.kind) {
             case .features:
-                guard section.format == FeatureStoreImage.format else {
+                guard FeatureStoreImage.readableFormats.contains(section.format) else {
                     throw SnapshotError(.unknownVersion, "feature section format \(section.format)")
                 }
-                features = try Self.read { () throws(SnapshotDecodingError) in try FeatureStoreImage.decode(&reader) }
+                features = try Self.read { () throws(SnapshotDecodingError) in try FeatureStoreImage.decode(&reader, format: section.format) }
             case .duplicates:
                 guard section.format == DuplicateIndexImage.format else {
                     throw SnapshotError(.unknownVersion, "duplicate section format \(section.format)")

@@ -10,6 +10,7 @@ struct OutgoingStateTests {
     /// Every question the debtor features ask, at time `t`.
     static func answers(_ state: OutgoingState, at t: Int64) -> [String] {
         var answers = (0..<4).map { "\(state.window($0, at: t))" }
+        answers += (0..<2).map { "long \(state.longWindow($0, at: t))" }
         answers.append("creditors \(state.distinctCreditors(at: t))")
         answers.append("amounts \(state.amounts)")
         answers += (0..<24).map { "hour \($0): \(state.payments(atHour: $0))" }
@@ -23,7 +24,10 @@ struct OutgoingStateTests {
             let payment = Self.payment(at: random.below(2_000_000_000) - 1_000_000_000, minorUnits: random.below(1_000_000), hour: UInt8(random.below(24)))
             var history = OutgoingHistory()
             history.record(payment)
-            for offset: Int64 in [0, -1, 1, 59, 60, 299, 300, 3_599, 3_600, 86_399, 86_400, 604_799, 604_800, 700_000, -86_400] {
+            for offset: Int64 in [
+                0, -1, 1, 59, 60, 299, 300, 3_599, 3_600, 86_399, 86_400, 604_799, 604_800, 700_000, -86_400, 29 * 86_400, 30 * 86_400,
+                31 * 86_400, 87 * 86_400, 89 * 86_400, 90 * 86_400, 91 * 86_400,
+            ] {
                 #expect(Self.answers(.one(payment), at: payment.at + offset) == Self.answers(.many(history), at: payment.at + offset))
             }
         }
@@ -72,12 +76,17 @@ struct OutgoingStateTests {
 }
 
 struct IncomingStateTests {
-    static func payment(at t: Int64, bank: UInt64? = 4, firstTime: Bool = true, minorUnits: Int64 = 100) -> IncomingPayment {
-        IncomingPayment(at: t, bank: bank ?? 0, amount: StateAmount(minorUnits: minorUnits, exponent: 2), isFirstTime: firstTime, hasBank: bank != nil)
+    static func payment(at t: Int64, bank: UInt64? = 4, firstTime: Bool = true, minorUnits: Int64 = 100, sender: UInt32 = 7) -> IncomingPayment {
+        IncomingPayment(
+            at: t, bank: bank ?? 0, amount: StateAmount(minorUnits: minorUnits, exponent: 2), isFirstTime: firstTime, hasBank: bank != nil,
+            sender: sender
+        )
     }
 
     static func answers(_ state: IncomingState, at t: Int64) -> [String] {
-        (0..<2).map { "\(state.window($0, at: t))" } + ["banks \(state.distinctBanks(at: t)) first \(String(describing: state.first))"]
+        (0..<2).map { "\(state.window($0, at: t))" } + (0..<2).map { "long \(state.longWindow($0, at: t))" }
+            + ["senders \(state.distinctSenders(days: 30, at: t)) \(state.distinctSenders(days: 90, at: t))"]
+            + ["banks \(state.distinctBanks(at: t)) first \(String(describing: state.first))"]
     }
 
     @Test(arguments: [(UInt64?.some(4), true), (nil, false), (9, false)])
@@ -85,9 +94,62 @@ struct IncomingStateTests {
         let payment = Self.payment(at: 1_795_000_000, bank: bank, firstTime: firstTime)
         var history = IncomingHistory()
         history.record(payment)
-        for offset: Int64 in [0, -1, 299, 300, 3_299, 3_300, 3_600, 82_799, 82_800, 86_400, 90_000] {
+        for offset: Int64 in [
+            0, -1, 299, 300, 3_299, 3_300, 3_600, 82_799, 82_800, 86_400, 90_000, 29 * 86_400, 30 * 86_400, 31 * 86_400, 88 * 86_400,
+            89 * 86_400, 90 * 86_400, 92 * 86_400,
+        ] {
             #expect(Self.answers(.one(payment), at: payment.at + offset) == Self.answers(.many(history), at: payment.at + offset))
         }
+    }
+
+    /// The long-horizon fields (a debtor payment's new-payee flag, a creditor payment's sender) fit in the spare bytes
+    /// of a one-payment row: it stays 32 bytes in the store's tables, as `docs/features.md` (Memory) says.
+    @Test func aOnePaymentRowStaysThirtyTwoBytes() {
+        #expect(MemoryLayout<OutgoingState>.stride == 32)
+        #expect(MemoryLayout<IncomingState>.stride == 32)
+    }
+
+    /// A sender stored before issue 14 (fingerprint 0) counts in the long windows but not as a distinct sender, in
+    /// either form.
+    @Test func anUnknownSenderIsNotADistinctSender() {
+        let payment = Self.payment(at: 0, sender: 0)
+        var history = IncomingHistory()
+        history.record(payment)
+        #expect(IncomingState.one(payment).distinctSenders(days: 30, at: 10) == 0)
+        #expect(history.distinctSenders(days: 30, at: 10) == 0)
+        #expect(history.longWindow(0, at: 10).count == 1)
+    }
+
+    /// However long and busy an account's history, its long-horizon state stays bounded: at most 60 long buckets and
+    /// 64 senders, whatever the count of days and senders.
+    @Test func longStateIsBoundedAndCountsTheEdges() {
+        var incoming = IncomingState.none
+        var outgoing = OutgoingState.none
+        for day in 0..<400 {
+            let t = Int64(day) * 86_400 + 3_600
+            incoming.record(Self.payment(at: t, firstTime: day % 2 == 0, sender: UInt32(day + 1)))
+            outgoing.record(OutgoingPayment(at: t, creditor: UInt64(day), amount: StateAmount(minorUnits: 100, exponent: 2), hour: 1, currency: 1, isNewPayee: day % 4 == 0))
+        }
+        let t = 399 * 86_400 + 3_600 as Int64
+        guard case .many(let history) = incoming, case .many(let debtor) = outgoing else {
+            Issue.record("400 payments should make histories")
+            return
+        }
+        #expect(history.longCount <= 60)
+        #expect(history.senderCount == 64)
+        #expect(debtor.longCount <= 60)
+        // Header, the short windows and sets, 60 long buckets of 3 words, 64 senders of 1 word.
+        #expect(history.words.count <= 3 + 36 * 3 + 64 * 2 + 60 * 3 + 64)
+        // 30 days: days 370 to 399, every one of them, half of them first-time senders.
+        #expect(incoming.longWindow(0, at: t) == WindowLadder.Totals(count: 30, sum: 30 * 10_000, marked: 15))
+        #expect(incoming.distinctSenders(days: 30, at: t) == 30)
+        // 90 days: 3-day buckets, so 87 to 89 days back plus today; the set saturates at its 64 latest senders.
+        let ninety = incoming.longWindow(1, at: t)
+        #expect(ninety.count >= 88 && ninety.count <= 90)
+        #expect(incoming.distinctSenders(days: 90, at: t) == 64)
+        #expect(outgoing.longWindow(0, at: t).count == 30)
+        #expect(outgoing.longWindow(0, at: t).marked == 7)
+        #expect(outgoing.longWindow(1, at: t).count == ninety.count)
     }
 
     @Test func countsFirstTimeSendersAndBanks() {

@@ -162,6 +162,84 @@ struct FeatureExtractorTests {
         #expect(value(rows[12], .debtorHourUnusualness) == 1 - 12.0 / 36)
     }
 
+    /// Seconds (from the helpers' base time) of `hour` on day `day`, days counted from the first UTC midnight after it.
+    static func at(day: Int64, hour: Int64 = 12) -> Int64 { 46_400 + day * 86_400 + hour * 3_600 }
+
+    @Test(arguments: StateStoreKind.allCases) func debtorLongWindowsCountAcrossThe30And90DayEdges(_ kind: StateStoreKind) async throws {
+        let at = Self.at
+        let rows = try await run([
+            payment("d0", from: 1, to: 2, at: at(0, 12)),
+            payment("d1", from: 1, to: 2, at: at(10, 12)),
+            payment("d2", from: 1, to: 3, at: at(20, 12)),
+            payment("d3", from: 1, to: 4, at: at(29, 23)),
+            payment("d4", from: 1, to: 5, at: at(30, 0)),
+            payment("d5", from: 1, to: 2, at: at(95, 12)),
+            payment("d6", from: 1, to: 6, at: at(130, 12)),
+        ], kind)
+        #expect(value(rows[0], .debtorCount30d) == 0)
+        #expect(value(rows[0], .debtorNewPayees90d) == 0)
+        // The second payment reads the first (a one-payment state): one payment, to a new payee.
+        #expect(value(rows[1], .debtorCount30d) == 1)
+        #expect(value(rows[1], .debtorNewPayees30d) == 1)
+        // Day 29: days 0–29 are in the 30 days; d1 repeated a payee.
+        #expect(value(rows[3], .debtorCount30d) == 3)
+        #expect(value(rows[3], .debtorNewPayees30d) == 2)
+        // Day 30: day 0 has left the 30 days, not the 90.
+        #expect(value(rows[4], .debtorCount30d) == 3)
+        #expect(value(rows[4], .debtorNewPayees30d) == 2)
+        #expect(value(rows[4], .debtorCount90d) == 4)
+        #expect(value(rows[4], .debtorNewPayees90d) == 3)
+        // Day 95: nothing in 30 days; the 90 days (3-day buckets) reach back to day 8, so d0 has gone.
+        #expect(value(rows[5], .debtorCount30d) == 0)
+        #expect(value(rows[5], .debtorCount90d) == 4)
+        #expect(value(rows[5], .debtorNewPayees90d) == 3)
+        #expect(value(rows[5], .debtorCount7d) == 0)
+        // Day 130: only d5 (day 95), a repeat payee, is left.
+        #expect(value(rows[6], .debtorCount90d) == 1)
+        #expect(value(rows[6], .debtorNewPayees90d) == 0)
+    }
+
+    @Test(arguments: StateStoreKind.allCases) func creditorLongWindowsCountSendersAndPassThrough(_ kind: StateStoreKind) async throws {
+        let at = Self.at
+        let rows = try await run([
+            payment("s0", from: 100, to: 9, amount: "100.00", at: at(0, 12)),
+            payment("s1", from: 101, to: 9, amount: "100.00", at: at(5, 12)),
+            payment("s2", from: 100, to: 9, amount: "100.00", at: at(12, 12)),
+            payment("o1", from: 9, to: 50, amount: "150.00", at: at(14, 12)),
+            payment("s3", from: 102, to: 9, amount: "40.00", at: at(31, 12)),
+            payment("s4", from: 103, to: 9, amount: "10.00", at: at(100, 12)),
+        ], kind)
+        #expect(value(rows[0], .creditorInboundCount30d) == 0)
+        #expect(value(rows[0], .creditorDistinctSenders90d) == 0)
+        #expect(value(rows[0], .creditorPassThroughRatio30d).isNaN)
+        // s1 reads a one-payment creditor.
+        #expect(value(rows[1], .creditorInboundCount30d) == 1)
+        #expect(value(rows[1], .creditorDistinctSenders30d) == 1)
+        #expect(value(rows[1], .creditorFirstTimeSenders30d) == 1)
+        #expect(value(rows[1], .creditorPassThroughRatio30d) == 0)
+        // s2 is a repeat sender: a payment, not a new sender.
+        #expect(value(rows[2], .creditorInboundCount30d) == 2)
+        // Day 31: day 0 has left the 30 days. In: s1, s2 (100 + 100); senders 101, 100; first-time: s1 only.
+        let s3 = rows[4]
+        #expect(value(s3, .creditorInboundCount30d) == 2)
+        #expect(value(s3, .creditorDistinctSenders30d) == 2)
+        #expect(value(s3, .creditorFirstTimeSenders30d) == 1)
+        #expect(value(s3, .creditorPassThroughRatio30d) == 0.75)
+        #expect(value(s3, .creditorInboundCount90d) == 3)
+        #expect(value(s3, .creditorDistinctSenders90d) == 2)
+        #expect(value(s3, .creditorFirstTimeSenders90d) == 2)
+        #expect(value(s3, .creditorPassThroughRatio90d) == 0.5)
+        #expect(value(s3, .creditorInboundCount24h) == 0)
+        // Day 100: nothing in 30 days; 90 days reach back to day 11 (buckets) / day 11 (senders): s2 and s3.
+        let s4 = rows[5]
+        #expect(value(s4, .creditorInboundCount30d) == 0)
+        #expect(value(s4, .creditorPassThroughRatio30d).isNaN)
+        #expect(value(s4, .creditorInboundCount90d) == 2)
+        #expect(value(s4, .creditorDistinctSenders90d) == 2)
+        #expect(value(s4, .creditorFirstTimeSenders90d) == 1)
+        #expect(value(s4, .creditorPassThroughRatio90d) == 150.0 / 140)
+    }
+
     @Test(arguments: StateStoreKind.allCases) func replayingTheSameHistoryGivesTheSameValues(_ kind: StateStoreKind) async throws {
         var payments: [TokenizedPayment] = []
         var seed: UInt64 = 42

@@ -154,9 +154,9 @@ struct SnapshotRecoveryTests {
             case .truncated: bytes.removeLast(bytes.count / 3)
             case .notASnapshot: bytes[0] = UInt8(ascii: "X")
             case .olderFeatureSection, .shardLength:
-                // The feature section is the first: its header's format at 36; its body at 96 (a 32-byte header and
+                // The feature section is the first: its header's format (3 since issue 14) at 36; its body at 96 (a 32-byte header and
                 // four 16-byte section headers), the account shard count first, then the first shard's length.
-                #expect(bytes[32] == 1 && bytes[36] == 2 && bytes[96] == 64)
+                #expect(bytes[32] == 1 && bytes[36] == 3 && bytes[96] == 64)
                 let (offset, value): (Int, UInt64) = damage == .shardLength ? (104, 1 << 40) : (36, 1)
                 let size = damage == .shardLength ? 8 : 4
                 withUnsafeBytes(of: value.littleEndian) { for i in 0..<size { bytes[offset + i] = $0[i] } }

@@ -145,6 +145,27 @@ struct StateSnapshotsTests {
         await log.shutdown()
     }
 
+    /// A snapshot written before issue 14 (feature section format 2) still loads; format 1 does not
+    /// (`SnapshotRecoveryTests` case `olderFeatureSection`). An empty store's section has the same bytes in both, so
+    /// only the header says which.
+    @Test func aSnapshotWithAFormatTwoFeatureSectionLoads() throws {
+        let index = DuplicateIndex()
+        let snapshot = Snapshot(sequence: 7, createdAtMillis: 0, features: InMemoryFeatureStore().capture(), duplicates: index.capture(), usage: [])
+        var bytes = snapshot.encode().flatMap { $0 }
+        // The feature section's format sits at 36 (after the 32-byte header and the section's kind).
+        #expect(bytes[32] == 1 && bytes[36] == 3)
+        bytes[36] = 2
+        let crc = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 4)])) }
+        withUnsafeBytes(of: crc.littleEndian) { for i in 0..<4 { bytes[bytes.count - 4 + i] = $0[i] } }
+        let decoded = try Snapshot.decode(bytes, duplicateShards: index.shardCount)
+        #expect(decoded.sequence == 7)
+        #expect(decoded.features.counts == (accounts: 0, pairs: 0, entities: 0))
+        bytes[36] = 4
+        let crc4 = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 4)])) }
+        withUnsafeBytes(of: crc4.littleEndian) { for i in 0..<4 { bytes[bytes.count - 4 + i] = $0[i] } }
+        #expect(throws: SnapshotError.self) { try Snapshot.decode(bytes, duplicateShards: index.shardCount) }
+    }
+
     /// The reference data (reports, directory, links, entitlements, file progress) is in the snapshot: restored
     /// without the log records that loaded it (retention deleted them), it answers as before, and the file decodes and
     /// encodes to the same bytes.
