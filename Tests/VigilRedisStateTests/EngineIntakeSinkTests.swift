@@ -98,8 +98,8 @@ struct EngineIntakeSinkTests {
 
         let features = try await Self.probe(engine)
         #expect(Self.value(features, .creditorReportedFraudCount90d) == 2)
-        // Reports count from when Vigil knew them: loaded an hour before the payment, though reported days before.
-        #expect(Self.value(features, .creditorDaysSinceLastReport) == 1.0 / 24)
+        // Known from their loading an hour before the payment, aged from when they were made: the FRAD return, 2 days.
+        #expect(Self.value(features, .creditorDaysSinceLastReport) == 2)
         #expect(Self.value(features, .debtorInstitutionType) == InstitutionType.bank.featureCode)
         #expect(Self.value(features, .creditorInstitutionType) == InstitutionType.emi.featureCode)
         #expect(Self.value(features, .customerLinkedAccounts) == 2)
