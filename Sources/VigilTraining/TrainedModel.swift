@@ -69,8 +69,9 @@ extension TrainedModel {
     /// - Returns: The model and the log-loss curves.
     /// - Throws: ``TrainingError`` when a parameter is out of range, `train` has no rows, or the validation
     ///   set's features differ.
-    /// - Performance: 300 trees of depth 6 on 1,000,000 rows × 35 features take about the figure in
-    ///   BENCHMARKS.md on 2 cores, release build (`swift run -c release TrainingBenchmark`).
+    /// - Performance: on one thread (``TrainingParameters/threads``), 300 trees of depth 6 on 317,362 rows × 44
+    ///   features take at most 1.2× the CPU time of XGBoost `hist` for the same trees, release build
+    ///   (`scripts/bench_train.py`, figures in BENCHMARKS.md).
     public static func train(
         _ train: TrainingSet,
         validation: TrainingSet? = nil,
