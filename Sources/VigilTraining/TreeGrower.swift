@@ -246,7 +246,16 @@ struct TreeGrower {
         return leftCount
     }
 
-    /// Adds the gradients of `rows[range]` into `histogram` for every feature, four features a step.
+    /// Rows whose gradient and bins are loaded together before any of them is added, so that their cache
+    /// misses overlap instead of stalling one row at a time.
+    static let loadGroup = 16
+
+    /// Adds the gradients of `rows[range]` into `histogram` for every feature, four features a step, rows in order.
+    ///
+    /// A node's rows are scattered over the matrix, so most rows start with two cache misses, its gradient and its
+    /// bins. Swift has no prefetch instruction; instead every ``loadGroup`` rows the loop first reads each row's
+    /// gradient and the first and last byte of its bins, independent loads the processor issues at once, and
+    /// only then adds the rows, from the cache.
     @inline(__always)
     private static func accumulate(
         _ range: Range<Int>,
@@ -258,28 +267,45 @@ struct TreeGrower {
         rows: UnsafeMutableBufferPointer<Int32>
     ) {
         let unrolled = featureCount & ~3
-        for index in range {
-            let row = Int(rows[index])
-            let pair = gradients[row]
-            let rowCodes = codes + row * featureCount
-            var feature = 0
-            while feature < unrolled {
-                let a = slotOffset[feature] + Int(rowCodes[feature])
-                let b = slotOffset[feature + 1] + Int(rowCodes[feature + 1])
-                let c = slotOffset[feature + 2] + Int(rowCodes[feature + 2])
-                let d = slotOffset[feature + 3] + Int(rowCodes[feature + 3])
-                histogram[a] += pair
-                histogram[b] += pair
-                histogram[c] += pair
-                histogram[d] += pair
-                feature += 4
+        let last = featureCount &- 1
+        var touched: UInt64 = 0
+        var index = range.lowerBound
+        while index < range.upperBound {
+            let groupEnd = min(index &+ Self.loadGroup, range.upperBound)
+            for ahead in index..<groupEnd {
+                let row = Int(rows[ahead])
+                let rowCodes = codes + row &* featureCount
+                touched |= gradients[row].x.bitPattern | UInt64(rowCodes[0]) | UInt64(rowCodes[last])
             }
-            while feature < featureCount {
-                histogram[slotOffset[feature] + Int(rowCodes[feature])] += pair
-                feature += 1
+            while index < groupEnd {
+                let row = Int(rows[index])
+                let pair = gradients[row]
+                let rowCodes = codes + row &* featureCount
+                var feature = 0
+                while feature < unrolled {
+                    let a = slotOffset[feature] &+ Int(rowCodes[feature])
+                    let b = slotOffset[feature &+ 1] &+ Int(rowCodes[feature &+ 1])
+                    let c = slotOffset[feature &+ 2] &+ Int(rowCodes[feature &+ 2])
+                    let d = slotOffset[feature &+ 3] &+ Int(rowCodes[feature &+ 3])
+                    histogram[a] += pair
+                    histogram[b] += pair
+                    histogram[c] += pair
+                    histogram[d] += pair
+                    feature &+= 4
+                }
+                while feature < featureCount {
+                    histogram[slotOffset[feature] &+ Int(rowCodes[feature])] += pair
+                    feature &+= 1
+                }
+                index &+= 1
             }
         }
+        Self.keepLoaded(touched)
     }
+
+    /// Takes the early loads' bits so that the optimiser cannot drop them.
+    @_optimize(none)
+    private static func keepLoaded(_ bits: UInt64) {}
 
     /// One histogram per range of `rows`: per slot of every feature in `features`, the gradient and hessian sums.
     private func histograms(
