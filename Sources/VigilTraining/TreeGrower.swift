@@ -308,7 +308,7 @@ struct TreeGrower {
     private static func keepLoaded(_ bits: UInt64) {}
 
     /// One histogram per range of `rows`: per slot of every feature in `features`, the gradient and hessian sums.
-    private func histograms(
+    func histograms(
         for ranges: [Range<Int>],
         codes: UnsafePointer<UInt8>,
         gradients: UnsafePointer<Pair>,

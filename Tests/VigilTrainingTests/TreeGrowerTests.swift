@@ -74,6 +74,66 @@ import VigilTrees
         #expect(!seen.contains(false))
     }
 
+    /// The histogram of rows, by the four-a-step loop over every feature (rows loaded in groups) or by the loop
+    /// over a subset, is exactly the sum of their gradients per slot, in row order.
+    @Test(arguments: [[0, 1, 2, 3, 4], [1, 3]])
+    func histogramsAreThePerSlotSums(features: [Int]) {
+        let set = Self.fiveFeatures(rows: 2_000, seed: 10)
+        let matrix = BinnedMatrix(set, maxBins: 40)
+        let grower = TreeGrower(matrix: matrix, parameters: TrainingParameters(), parallel: Parallel())
+        let gradients: [SIMD2<Double>] = (0..<set.rows).map { SIMD2(Double($0 % 7) - 3.3, 0.1 + Double($0 % 5)) }
+        // Every third row, from an offset that leaves a partial group of loads at either end.
+        var rows = stride(from: 5, to: set.rows, by: 3).map { Int32($0) }
+        let ranges = [3..<(rows.count - 2), 0..<1]
+        let built = matrix.codes.withUnsafeBufferPointer { codes in
+            gradients.withUnsafeBufferPointer { gradients in
+                rows.withUnsafeMutableBufferPointer { rows in
+                    grower.histograms(
+                        for: ranges, codes: codes.baseAddress!, gradients: gradients.baseAddress!, rows: rows,
+                        features: features
+                    )
+                }
+            }
+        }
+        for (range, histogram) in zip(ranges, built) {
+            var expected = [SIMD2<Double>](repeating: .zero, count: matrix.slotCount)
+            for index in range {
+                let row = Int(rows[index])
+                for feature in features {
+                    expected[matrix.slotOffset[feature] + Int(matrix.codes[row * set.featureCount + feature])] +=
+                        gradients[row]
+                }
+            }
+            #expect(histogram == expected)
+        }
+    }
+
+    /// The larger child's histogram is its parent's minus the smaller child's: the same, up to rounding, as
+    /// building it from its rows.
+    @Test func theParentMinusOneChildIsTheOther() {
+        let set = Self.fiveFeatures(rows: 5_000, seed: 11)
+        let matrix = BinnedMatrix(set, maxBins: 64)
+        let grower = TreeGrower(matrix: matrix, parameters: TrainingParameters(), parallel: Parallel())
+        let gradients: [SIMD2<Double>] = set.labels.map { SIMD2(0.3 - Double($0), 0.21) }
+        var rows = (0..<Int32(set.rows)).map { $0 }
+        let middle = 1_700
+        let built = matrix.codes.withUnsafeBufferPointer { codes in
+            gradients.withUnsafeBufferPointer { gradients in
+                rows.withUnsafeMutableBufferPointer { rows in
+                    grower.histograms(
+                        for: [0..<set.rows, 0..<middle, middle..<set.rows], codes: codes.baseAddress!,
+                        gradients: gradients.baseAddress!, rows: rows, features: [0, 1, 2, 3, 4]
+                    )
+                }
+            }
+        }
+        for slot in 0..<matrix.slotCount {
+            let derived = built[0][slot] - built[1][slot]
+            let difference = derived - built[2][slot]
+            #expect(abs(difference.x) <= 1e-9 && abs(difference.y) <= 1e-9, "slot \(slot)")
+        }
+    }
+
     /// Blocks of rows, features and nodes run on however many threads there are; the model must not change.
     @Test func theModelDoesNotDependOnTheThreadCount() throws {
         // More rows than a histogram block and a gradient block, so that there are several of each.
