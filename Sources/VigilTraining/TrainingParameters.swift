@@ -22,6 +22,8 @@ public struct TrainingParameters: Sendable, Equatable {
     public var earlyStoppingRounds: Int?
     /// Seeds row and column sampling: the same data, parameters and seed give the same model bytes.
     public var seed: UInt64
+    /// The most threads training uses; `nil` uses every core. The model does not depend on it.
+    public var threads: Int?
 
     public init(
         maxDepth: Int = 6,
@@ -33,7 +35,8 @@ public struct TrainingParameters: Sendable, Equatable {
         colsampleByTree: Double = 1,
         maxBins: Int = 256,
         earlyStoppingRounds: Int? = 20,
-        seed: UInt64 = 0
+        seed: UInt64 = 0,
+        threads: Int? = nil
     ) {
         self.maxDepth = maxDepth
         self.learningRate = learningRate
@@ -45,6 +48,7 @@ public struct TrainingParameters: Sendable, Equatable {
         self.maxBins = maxBins
         self.earlyStoppingRounds = earlyStoppingRounds
         self.seed = seed
+        self.threads = threads
     }
 
     func validate() throws(TrainingError) {
@@ -72,6 +76,9 @@ public struct TrainingParameters: Sendable, Equatable {
         try check((2...256).contains(self.maxBins), "maxBins is \(self.maxBins); expected 2 to 256")
         if let rounds = self.earlyStoppingRounds {
             try check(rounds >= 1, "earlyStoppingRounds is \(rounds); expected at least 1")
+        }
+        if let threads = self.threads {
+            try check(threads >= 1, "threads is \(threads); expected at least 1")
         }
     }
 }

@@ -3,7 +3,9 @@
 
 Writes a small labelled feature CSV with missing values, trains a model on it with `vigil train`, loads the
 model file with `xgboost.Booster`, predicts every row with it and with `vigil model predict`, and checks that
-the two probabilities differ by at most 1e-6 on every row.
+the two probabilities differ by at most 1e-6 on every row. Training again with `--threads 1` and `--threads 3`
+writes the same bytes and prints the `training: N trees in S s CPU` line that scripts/bench_train.py reads;
+`--threads 0` is refused.
 
     python3 Tests/blackbox/xgboost_roundtrip.py --vigil .build/debug/vigil
 
@@ -17,6 +19,7 @@ import datetime as dt
 import math
 import os
 import random
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -101,10 +104,24 @@ def body(args) -> None:
     model = os.path.join(directory, "model.json")
     write_dataset(dataset)
     write_rows(dataset, rows_csv)
-    run_cli(args.vigil, ["train", "--features", dataset, "--out", model, "--rounds", "40", "--depth", "4",
-                         "--learning-rate", "0.3", "--seed", "3", "--subsample", "0.8", "--colsample", "0.8",
-                         "--early-stopping", "10"], timeout=90.0)
+    train = ["train", "--features", dataset, "--rounds", "40", "--depth", "4", "--learning-rate", "0.3",
+             "--seed", "3", "--subsample", "0.8", "--colsample", "0.8", "--early-stopping", "10"]
+    run_cli(args.vigil, [*train, "--out", model], timeout=90.0)
     check(os.path.isfile(model), f"vigil train wrote no model at {model}")
+    with open(model, "rb") as handle:
+        model_bytes = handle.read()
+    for threads in ("1", "3"):
+        other = os.path.join(directory, f"model-{threads}.json")
+        cp = run_cli(args.vigil, [*train, "--out", other, "--threads", threads], timeout=90.0)
+        with open(other, "rb") as handle:
+            check(handle.read() == model_bytes, f"--threads {threads} trained another model than every core did")
+        check(re.search(rf"^training: \d+ trees in [0-9.]+ s CPU, [0-9.]+ s \(threads: {threads}\)$",
+                        cp.stderr.decode(), re.MULTILINE) is not None,
+              f"--threads {threads}: no training line on stderr: {cp.stderr[-500:]!r}")
+    refused = run_cli(args.vigil, [*train, "--out", os.path.join(directory, "none.json"), "--threads", "0"],
+                      check_status=False)
+    check(refused.returncode != 0 and b"--threads must be 1 or more" in refused.stderr,
+          f"--threads 0 was not refused with a reason: {refused.returncode}, {refused.stderr[-500:]!r}")
     import json
 
     with open(model) as handle:
