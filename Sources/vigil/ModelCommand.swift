@@ -5,7 +5,8 @@ import VigilTrees
 
 struct ModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "model", abstract: "Work with tree models.", subcommands: [Predict.self]
+        commandName: "model", abstract: "Work with tree models: predict offline; deploy, list and retire the models servers score with.",
+        subcommands: [Predict.self, Deploy.self, List.self, Retire.self]
     )
 
     struct Predict: AsyncParsableCommand {

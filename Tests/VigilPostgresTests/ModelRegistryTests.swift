@@ -59,7 +59,7 @@ struct ModelRegistryTests {
         #expect(try admin(a).retireModel(.challenger) == challenger.version)
         #expect(try admin(a).retireModel(.tenant("bank-a")) == own.version)
         let after = try admin(b).models.load(fallback: fallback, loaded: &loaded)
-        #expect(after.challenger == nil)
+        #expect(after.challenger?.version == nil)
         #expect(after.champion(for: "bank-a").version == champion.version)
         #expect(try auditActions(b) == ["tenant.create", "model.deploy", "model.deploy", "model.deploy", "model.retire", "model.retire"])
     }
@@ -72,13 +72,15 @@ struct ModelRegistryTests {
         var loaded: [String: ModelBundle] = [:]
         let empty = try admin(plane).models.load(fallback: fallback, loaded: &loaded)
         #expect(empty.champion.version == fallback.version)
-        #expect(empty.challenger == nil && empty.tenantChampions.isEmpty)
+        #expect(empty.challenger?.version == nil && empty.tenantChampions.isEmpty)
 
-        let challenger = try admin(plane).deployModel(try Self.variant("next"), as: .challenger)
-        _ = try admin(plane).deployModel(try Self.variant("next"), as: .champion)
+        // The same bytes: serialising again may order the members differently, which is another version.
+        let next = try Self.variant("next")
+        let challenger = try admin(plane).deployModel(next, as: .challenger)
+        _ = try admin(plane).deployModel(next, as: .champion)
         let promoted = try admin(plane).models.load(fallback: fallback, loaded: &loaded)
         #expect(promoted.champion.version == challenger.version)
-        #expect(promoted.challenger == nil)
+        #expect(promoted.challenger?.version == nil)
     }
 
     @Test(arguments: Store.allCases)
@@ -90,7 +92,7 @@ struct ModelRegistryTests {
         let before = try plane.read(.models)
 
         var unknownFeature = String(decoding: try Self.variant("bad"), as: UTF8.self)
-        unknownFeature = unknownFeature.replacingOccurrences(of: "\"amount\"", with: "\"no_such_feature\"")
+        unknownFeature = unknownFeature.replacingOccurrences(of: "\"debtor.count_5m\"", with: "\"no_such_feature\"")
         var constant = try #require(try JSONSerialization.jsonObject(with: Data(try ModelBundle.bundledBytes())) as? [String: Any])
         constant = try Self.singleLeafTrees(constant)
         let cases: [([UInt8], String)] = [
