@@ -1,5 +1,14 @@
 import Synchronization
 public import VigilDomain
+public import VigilEventLog
+
+/// The event log refused a batch of shadow records.
+public struct ShadowDrainError: Error, Sendable, CustomStringConvertible {
+    /// How many shadow records were lost.
+    public var lost: Int
+    public var underlying: EventLogError
+    public var description: String { "\(lost) shadow records lost: \(underlying)" }
+}
 
 /// A payment the champion scored, waiting to be scored by the challenger the request saw.
 public struct ShadowJob: Sendable {
@@ -66,6 +75,21 @@ public final class ShadowQueue: Sendable {
             jobs.reserveCapacity(min(taken.count, capacity))
             return taken
         }
+    }
+
+    /// Scores every job waiting now with its challenger and appends the `shadow` records to `log` in one batch.
+    /// - Returns: how many records were appended (0 when none waited).
+    /// - Throws: the log's error; the jobs taken are then lost (the caller counts them).
+    public func drain<Log: EventLog>(into log: Log) async throws(ShadowDrainError) -> Int {
+        let jobs = takeAll()
+        guard !jobs.isEmpty else { return 0 }
+        let records = jobs.map { EventCoding.record($0.score()) }
+        do {
+            _ = try await log.append(contentsOf: records)
+        } catch {
+            throw ShadowDrainError(lost: records.count, underlying: error)
+        }
+        return records.count
     }
 
     /// How many jobs were dropped because the queue was full, since it was made.

@@ -36,17 +36,15 @@ public struct ShadowScoringService<Log: EventLog>: Service {
     /// - Returns: how many shadow records were appended.
     @discardableResult
     public func drain() async -> Int {
-        let jobs = queue.takeAll()
-        guard !jobs.isEmpty else { return 0 }
-        let records = jobs.map { EventCoding.record($0.score()) }
         do {
-            _ = try await log.append(contentsOf: records)
-            counts.logged.add(records.count, ordering: .relaxed)
-            return records.count
+            let logged = try await queue.drain(into: log)
+            counts.logged.add(logged, ordering: .relaxed)
+            return logged
         } catch {
-            counts.refused.add(records.count, ordering: .relaxed)
+            counts.refused.add(error.lost, ordering: .relaxed)
             logger.error(
-                "Lost shadow scores: the event log refused them", metadata: ["vigil.shadow.records": "\(records.count)", "vigil.error": "\(error)"]
+                "Lost shadow scores: the event log refused them",
+                metadata: ["vigil.shadow.records": "\(error.lost)", "vigil.error": "\(error.underlying)"]
             )
             return 0
         }
