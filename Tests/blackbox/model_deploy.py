@@ -168,6 +168,16 @@ def main(args) -> None:
     time.sleep(1.5)  # the server's next poll
     shadowed = [score_once(server, key, 10 + i, "shadowed") for i in range(12)]
     c.check(all(a["modelVersion"] == version_a for a in shadowed), "a response came from the challenger")
+    deadline = time.monotonic() + 10
+    while True:
+        metrics = c.request(server.port, "GET", "/metrics").body.decode()
+        values = {line.split()[0]: float(line.split()[1]) for line in metrics.splitlines()
+                  if line.startswith("vigil_shadow_scores")}
+        if values.get("vigil_shadow_scores_total", 0) >= len(shadowed) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    c.check(values.get("vigil_shadow_scores_total", 0) >= len(shadowed) and values.get("vigil_shadow_scores_dropped_total") == 0,
+            f"/metrics shadow counters: {values}")
 
     # A tenant's own champion.
     other = c.create_tenant(vigil, data, "bank-own")
