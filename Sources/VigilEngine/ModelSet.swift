@@ -35,21 +35,28 @@ public struct ModelSet: Sendable {
 /// The engine's current ``ModelSet``, replaced whole: a request reads it once (``current``), so it scores with one
 /// set from start to end while a deploy swaps it for the next request.
 public final class ModelSlot: Sendable {
-    let storage: Mutex<ModelSet>
-
-    public init(_ set: ModelSet) {
-        self.storage = Mutex(set)
+    /// One reference under the lock, so a reader holds it for one retain; the set is copied out after.
+    final class Box: Sendable {
+        let set: ModelSet
+        init(_ set: ModelSet) { self.set = set }
     }
 
-    /// The set as it is now. Copying it under the lock takes a few reference counts, no allocation.
-    public var current: ModelSet { storage.withLock { $0 } }
+    let storage: Mutex<Box>
+
+    public init(_ set: ModelSet) {
+        self.storage = Mutex(Box(set))
+    }
+
+    /// The set as it is now: one retain under the lock, no allocation.
+    public var current: ModelSet { storage.withLock { $0 }.set }
 
     /// Makes `next` the set every later ``current`` returns.
     public func replace(_ next: ModelSet) {
+        let box = Box(next)
         // The old set is released after the lock, not under it.
         let previous = storage.withLock { current in
             let previous = current
-            current = next
+            current = box
             return previous
         }
         _ = previous
