@@ -88,6 +88,18 @@ struct ShadowScoringServiceTests {
         #expect(differs)
     }
 
+    @Test func recoveryPassesOverShadowRecords() async throws {
+        let log = InMemoryEventLog()
+        let engine = Engine(store: InMemoryFeatureStore(), log: log, model: Self.champion)
+        engine.models.replace(ModelSet(champion: Self.champion, challenger: Self.challenger))
+        _ = try await score(engine, "p1")
+        #expect(try await engine.shadows.drain(into: log) == 1)
+        let recovered = Engine(store: InMemoryFeatureStore(), log: InMemoryEventLog(), model: Self.champion)
+        let folded = try await log.records.asyncMap { try await recovered.replay($0, nowMillis: 1_795_000_000_000) }
+        #expect(folded.map { $0?.tenant } == ["bank-a", nil])
+        #expect(recovered.duplicates.count == 1)
+    }
+
     @Test func withoutAChallengerNothingIsQueuedOrLogged() async throws {
         let log = InMemoryEventLog()
         let engine = Engine(store: InMemoryFeatureStore(), log: log, model: Self.champion)
@@ -133,5 +145,13 @@ struct ShadowScoringServiceTests {
         #expect(try await score(engine, "a1").modelVersion == Self.champion.version)
         #expect(try await score(engine, "b1", tenant: bankB).modelVersion == Self.challenger.version)
         #expect(engine.models.current.roles == ["champion=\(Self.champion.version)", "tenant:bank-b=\(Self.challenger.version)"])
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
     }
 }
