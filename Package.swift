@@ -246,7 +246,7 @@ let package = Package(
         .testTarget(
             name: "VigilPostgresTests",
             dependencies: [
-                "VigilPostgres", "VigilServer", "VigilProtection", "VigilDomain", "VigilFiles",
+                "VigilPostgres", "VigilServer", "VigilProtection", "VigilDomain", "VigilFiles", "VigilEngine",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

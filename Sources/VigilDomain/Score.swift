@@ -110,3 +110,32 @@ public struct DuplicateAnsweredEvent: Sendable, Hashable {
         self.originalScoreId = originalScoreId
     }
 }
+
+/// The challenger's answer for a payment the champion scored, logged off the response path (shadow scoring,
+/// docs/models.md). It changes no state: recovery and the peer fold pass over it.
+public struct ShadowScoreEvent: Sendable, Hashable {
+    public var tenant: String
+    public var paymentId: String
+    /// The champion's `ScoreResponse.scoreId`: joins the scored event.
+    public var scoreId: String
+    /// The scored event's `receivedAt`.
+    public var receivedAt: Instant
+    /// The challenger's `ModelBundle.version`.
+    public var modelVersion: String
+    /// 0–999, the same mapping as the champion's.
+    public var score: Int
+    /// The challenger's (calibrated) probability behind `score`.
+    public var probability: Double
+
+    public init(
+        tenant: String, paymentId: String, scoreId: String, receivedAt: Instant, modelVersion: String, score: Int, probability: Double
+    ) {
+        self.tenant = tenant
+        self.paymentId = paymentId
+        self.scoreId = scoreId
+        self.receivedAt = receivedAt
+        self.modelVersion = modelVersion
+        self.score = score
+        self.probability = probability
+    }
+}

@@ -17,6 +17,8 @@ extension EventCoding {
         public static let duplicateAnswered1: UInt8 = 0x02
         /// A loaded daily-file record (``IntakeEvent``), format 1.
         public static let intake1: UInt8 = 0x03
+        /// A shadow record (``ShadowScoreEvent``), format 1.
+        public static let shadow1: UInt8 = 0x05
     }
 
     /// The event as the engine appends it to the log: the compact binary record, about a third of its JSON size.
@@ -35,6 +37,23 @@ extension EventCoding {
         writer.string(event.paymentId)
         writer.instant(event.receivedAt)
         writer.string(event.originalScoreId)
+        return writer.bytes
+    }
+
+    /// A shadow record in the compact binary form: a flags byte (bit 0: the score id is text, not a packed UUID),
+    /// tenant, payment id, score id, receive time, model version, score, and the probability's Float64 bits.
+    public static func record(_ event: ShadowScoreEvent) -> [UInt8] {
+        var writer = RecordWriter(capacity: 96)
+        let scoreId = ScoreID.pack(event.scoreId)
+        writer.byte(RecordFormat.shadow1)
+        writer.byte(scoreId == nil ? ShadowFlags.scoreIdText : 0)
+        writer.string(event.tenant)
+        writer.string(event.paymentId)
+        if let scoreId { writer.uuid(scoreId) } else { writer.string(event.scoreId) }
+        writer.instant(event.receivedAt)
+        writer.string(event.modelVersion)
+        writer.signed(Int64(event.score))
+        writer.fixed64(event.probability.bitPattern)
         return writer.bytes
     }
 
@@ -59,6 +78,7 @@ extension EventCoding {
         case .scored(let event): return encode(event)
         case .duplicateAnswered(let event): return encode(event)
         case .intake(let event): return encode(event)
+        case .shadow(let event): return encode(event)
         }
     }
 
@@ -83,6 +103,8 @@ extension EventCoding {
                     ))
                 case RecordFormat.intake1:
                     event = .intake(try reader.intakeEvent())
+                case RecordFormat.shadow1:
+                    event = .shadow(try reader.shadowEvent())
                 case let format:
                     throw EventDecodingError(
                         code: .unknownFormat, message: "the record's format byte \(format) is not one this version reads"
@@ -110,6 +132,12 @@ private enum EventFlags {
     static let degradedTrue: UInt8 = 1 << 5
     static let scoreIdText: UInt8 = 1 << 6
     static let known: UInt8 = 0x7F
+}
+
+/// Bits of a shadow record's flags byte.
+private enum ShadowFlags {
+    static let scoreIdText: UInt8 = 1 << 0
+    static let known: UInt8 = 0x01
 }
 
 /// Bits of the payment's optional-fields byte.
@@ -467,6 +495,24 @@ struct RecordReader {
         let cases = Value.allCases
         guard index < cases.count else { throw self.invalid(field, "is not one of the \(cases.count) values it can take") }
         return cases[index]
+    }
+
+    mutating func shadowEvent() throws(EventDecodingError) -> ShadowScoreEvent {
+        let flags = try self.byte("flags")
+        guard flags & ~ShadowFlags.known == 0 else { throw self.invalid("flags", "has bits this version does not know") }
+        let tenant = try self.string("tenant")
+        let paymentId = try self.string("paymentId")
+        let scoreId = try flags & ShadowFlags.scoreIdText != 0 ? self.string("scoreId") : self.uuid("scoreId")
+        let receivedAt = try self.instant("receivedAt")
+        let modelVersion = try self.string("modelVersion")
+        let score = try self.int("score")
+        guard (0...999).contains(score) else { throw self.invalid("score", "is not between 0 and 999") }
+        let probability = Double(bitPattern: try self.fixed64("probability"))
+        guard probability >= 0, probability <= 1 else { throw self.invalid("probability", "is not between 0 and 1") }
+        return ShadowScoreEvent(
+            tenant: tenant, paymentId: paymentId, scoreId: scoreId, receivedAt: receivedAt, modelVersion: modelVersion, score: score,
+            probability: probability
+        )
     }
 
     mutating func scoredEvent() throws(EventDecodingError) -> ScoredPaymentEvent {

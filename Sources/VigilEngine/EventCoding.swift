@@ -64,6 +64,17 @@ public enum EventCoding {
         return writer.bytes
     }
 
+    /// The `kind` of a ``ShadowScoreEvent`` record.
+    public static let shadowKind = "shadow"
+
+    /// A shadow record: `{"kind":"shadow","modelVersion":…,"paymentId":…,"probability":…,"receivedAt":…,"score":…,
+    /// "scoreId":…,"tenant":…}`, keys sorted as in every event.
+    public static func encode(_ event: ShadowScoreEvent) -> [UInt8] {
+        var writer = JSONWriter(capacity: 256)
+        writer.write(event)
+        return writer.bytes
+    }
+
     /// Reads any event-log record: a binary record (``record(_:)-(ScoredPaymentEvent)``, told by its first byte), or
     /// a JSON one as logs held before binary records: a scored-payment event, or one of the kinds named by a `kind`
     /// member. Everything that reads log payloads goes through here.
@@ -85,7 +96,9 @@ public enum EventCoding {
         switch kind {
         case duplicateAnsweredKind: return .duplicateAnswered(try object.duplicateAnswered())
         case intakeKind: return .intake(try object.intake())
-        default: throw object.invalid("kind", "is not a kind of event this version reads (\(duplicateAnsweredKind), \(intakeKind))")
+        case shadowKind: return .shadow(try object.shadow())
+        default:
+            throw object.invalid("kind", "is not a kind of event this version reads (\(duplicateAnsweredKind), \(intakeKind), \(shadowKind))")
         }
     }
 }
@@ -98,12 +111,15 @@ public enum LoggedEvent: Sendable, Hashable {
     case duplicateAnswered(DuplicateAnsweredEvent)
     /// A record of a daily file, loaded (issue 13).
     case intake(IntakeEvent)
+    /// The challenger's score for a payment the champion scored (issue 14); no state.
+    case shadow(ShadowScoreEvent)
 
     public var tenant: String {
         switch self {
         case .scored(let event): event.tenant
         case .duplicateAnswered(let event): event.tenant
         case .intake(let event): event.tenant
+        case .shadow(let event): event.tenant
         }
     }
 
@@ -113,6 +129,7 @@ public enum LoggedEvent: Sendable, Hashable {
         case .scored(let event): event.receivedAt
         case .duplicateAnswered(let event): event.receivedAt
         case .intake(let event): event.loadedAt
+        case .shadow(let event): event.receivedAt
         }
     }
 }
@@ -216,6 +233,27 @@ extension JSONWriter {
         self.string(event.paymentId)
         self.member("receivedAt")
         self.write(event.receivedAt)
+        self.member("tenant")
+        self.string(event.tenant)
+        self.endObject()
+    }
+
+    mutating func write(_ event: ShadowScoreEvent) {
+        self.beginObject()
+        self.member("kind")
+        self.string(EventCoding.shadowKind)
+        self.member("modelVersion")
+        self.string(event.modelVersion)
+        self.member("paymentId")
+        self.string(event.paymentId)
+        self.member("probability")
+        self.double(event.probability)
+        self.member("receivedAt")
+        self.write(event.receivedAt)
+        self.member("score")
+        self.int(event.score)
+        self.member("scoreId")
+        self.string(event.scoreId)
         self.member("tenant")
         self.string(event.tenant)
         self.endObject()
@@ -610,6 +648,18 @@ struct EventObject {
         DuplicateAnsweredEvent(
             tenant: try self.string("tenant"), paymentId: try self.string("paymentId"),
             receivedAt: try self.object("receivedAt").instant(), originalScoreId: try self.string("originalScoreId")
+        )
+    }
+
+    func shadow() throws(EventDecodingError) -> ShadowScoreEvent {
+        let probability = try self.double(try self.required("probability"), "probability")
+        guard probability >= 0, probability <= 1 else { throw self.invalid("probability", "is not between 0 and 1") }
+        let score = try self.integer("score", as: Int.self)
+        guard (0...999).contains(score) else { throw self.invalid("score", "is not between 0 and 999") }
+        return ShadowScoreEvent(
+            tenant: try self.string("tenant"), paymentId: try self.string("paymentId"), scoreId: try self.string("scoreId"),
+            receivedAt: try self.object("receivedAt").instant(), modelVersion: try self.string("modelVersion"), score: score,
+            probability: probability
         )
     }
 

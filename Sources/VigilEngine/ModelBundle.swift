@@ -61,12 +61,46 @@ public struct ModelBundle: Sendable {
     /// The probability the score is made from: calibrated when the model carries a calibration.
     public func calibrated(_ probability: Double) -> Double { calibration?.apply(probability) ?? probability }
 
+    /// The model's string attributes (the ensemble's `learner.attributes`): `vigil_calibration`,
+    /// `vigil_training_profile`, and whatever else the file carries.
+    public var attributes: [String: String] { ensemble.attributes }
+
+    /// Whether the model answers the same for every payment: every tree a single leaf. `vigil model deploy` and a
+    /// server loading a deployed model refuse it (issue 14: a model trained on no positives came out so).
+    public var isConstant: Bool { ensemble.nodeCount == ensemble.treeCount }
+
+    /// The calibrated probability for a Vigil feature vector (``Feature`` order), without explanations: what a
+    /// challenger computes in the shadow.
+    /// - Performance: No allocation for up to 128 model inputs; the cost of ``TreeEnsemble/margin(_:)``.
+    public func probability(_ features: [Double]) -> Double {
+        let margin = withUnsafeTemporaryAllocation(of: Float.self, capacity: ensemble.featureCount) { row in
+            for (i, source) in inputs.enumerated() { row[i] = Float(features[source]) }
+            return ensemble.margin(UnsafeBufferPointer(row))
+        }
+        return calibrated(1 / (1 + exp(-margin)))
+    }
+
+    /// Maps a (calibrated) probability to 0–999, monotone non-decreasing, on a log scale: 250 points per factor
+    /// of ten, so 0.01% → 0, 0.1% → 250, 1% → 500, 10% → 750 and 100% → 999. Fraud is rare; a linear scale would
+    /// crowd almost every payment into the first few points and lose the ranking that matters.
+    public static func score(probability: Double) -> Int {
+        guard !probability.isNaN else { return 999 }
+        guard probability > 0 else { return 0 }
+        let points = (250 * (log10(probability) + 4)).rounded(.down)
+        return Int(min(999, max(0, points)))
+    }
+
     /// The model shipped inside the binary (see `scripts/train_bundled_model.py`).
     public static func bundled() throws(LoadError) -> ModelBundle {
+        try ModelBundle(xgboostJSON: try bundledBytes())
+    }
+
+    /// The bundled model's XGBoost JSON, as shipped.
+    public static func bundledBytes() throws(LoadError) -> [UInt8] {
         guard let url = Bundle.module.url(forResource: "model", withExtension: "json"),
               let data = try? Data(contentsOf: url)
         else { throw LoadError(message: "the bundled model is missing from the build") }
-        return try ModelBundle(xgboostJSON: Array(data))
+        return Array(data)
     }
 
     /// Loads a model file from disk.

@@ -29,7 +29,11 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
     public let extractor: FeatureExtractor<Store>
     public let log: Log
     public let duplicates: Duplicates
-    public let model: ModelBundle
+    /// The champion, challenger and tenants' champions; a request reads the set once, a deploy replaces it whole.
+    public let models: ModelSlot
+    /// Where scored payments wait for the challenger, when the set has one (a worker drains it: the server's
+    /// shadow-scoring service).
+    public let shadows: ShadowQueue
     /// At most this many reasons are reported, largest first.
     public let maxReasons: Int
     /// Which time a payment's features are computed at, against its receive time; recovery applies the same bounds.
@@ -48,15 +52,16 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
     public init(
         store: Store, log: Log, model: ModelBundle, duplicates: Duplicates, maxReasons: Int = 5,
         bounds: CreatedAtBounds = .standard, degradesOnStateFailure: Bool = false, reference: any ReferenceStore = InMemoryReferenceStore(),
-        monitor: ServingMonitor? = nil
+        monitor: ServingMonitor? = nil, shadows: ShadowQueue = ShadowQueue()
     ) {
         self.monitor = monitor
+        self.shadows = shadows
         self.reference = reference
         self.degradesOnStateFailure = degradesOnStateFailure
         self.extractor = FeatureExtractor(store: store)
         self.log = log
         self.duplicates = duplicates
-        self.model = model
+        self.models = ModelSlot(ModelSet(champion: model))
         self.maxReasons = maxReasons
         self.bounds = bounds
     }
@@ -94,6 +99,8 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
         case .reserved:
             break
         }
+        // One set for the whole request, whatever a deploy does meanwhile.
+        let models = self.models.current
         var features: [Double] = []
         do {
             let facts = try await reference.facts(ReferenceQuery(tenant: tenant.name, payment: payment))
@@ -107,7 +114,7 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
             }
             return await scoreDegraded(payment, tenant: tenant, receivedAt: receivedAt, started: started, reserved: true)
         }
-        var response = evaluate(payment, features: features, tenant: tenant)
+        var response = evaluate(payment, features: features, tenant: tenant, model: models.champion(for: tenant.name))
         let elapsed = ContinuousClock.now - started
         response.processingMicros = Int(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
 
@@ -129,6 +136,12 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
             let (duplicates, tenant) = (duplicates, tenant.name)
             Task { await Self.recordEventually(duplicates, tenant: tenant, fingerprint: fingerprint, response: response, at: receivedAt) }
         }
+        if let challenger = models.challenger {
+            shadows.submit(ShadowJob(
+                tenant: tenant.name, paymentId: payment.paymentId, scoreId: response.scoreId, receivedAt: receivedAt, features: features,
+                challenger: challenger
+            ))
+        }
         return .scored(response)
     }
 
@@ -141,7 +154,7 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
         _ payment: TokenizedPayment, tenant: TenantPolicy, receivedAt: Instant, started: ContinuousClock.Instant, reserved: Bool
     ) async -> ScoreOutcome {
         let features = FeatureExtractor<Store>.requestOnly(payment)
-        var response = evaluate(payment, features: features, tenant: tenant)
+        var response = evaluate(payment, features: features, tenant: tenant, model: models.current.champion(for: tenant.name))
         response.degraded = true
         let elapsed = ContinuousClock.now - started
         response.processingMicros = Int(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
@@ -192,12 +205,15 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
     }
 
     /// Model, reasons, rules and decision for a payment whose features are known. No state changes.
-    public func evaluate(_ payment: TokenizedPayment, features: [Double], tenant: TenantPolicy) -> ScoreResponse {
-        assess(payment, features: features, tenant: tenant).response
+    /// - Parameter model: the model that answers for the tenant (``ModelSet/champion(for:)`` of the set the request read).
+    public func evaluate(_ payment: TokenizedPayment, features: [Double], tenant: TenantPolicy, model: ModelBundle) -> ScoreResponse {
+        assess(payment, features: features, tenant: tenant, model: model).response
     }
 
     /// `evaluate`, plus the calibrated probability behind the score (for offline evaluation).
-    public func assess(_ payment: TokenizedPayment, features: [Double], tenant: TenantPolicy) -> (probability: Double, response: ScoreResponse) {
+    public func assess(
+        _ payment: TokenizedPayment, features: [Double], tenant: TenantPolicy, model: ModelBundle
+    ) -> (probability: Double, response: ScoreResponse) {
         let ensemble = model.ensemble
         let width = ensemble.featureCount
         var contributions = [Double](repeating: 0, count: width)
@@ -241,15 +257,8 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
         ))
     }
 
-    /// Maps a (calibrated) probability to 0–999, monotone non-decreasing, on a log scale: 250 points per factor
-    /// of ten, so 0.01% → 0, 0.1% → 250, 1% → 500, 10% → 750 and 100% → 999. Fraud is rare; a linear scale would
-    /// crowd almost every payment into the first few points and lose the ranking that matters.
-    public static func score(probability: Double) -> Int {
-        guard !probability.isNaN else { return 999 }
-        guard probability > 0 else { return 0 }
-        let points = (250 * (log10(probability) + 4)).rounded(.down)
-        return Int(min(999, max(0, points)))
-    }
+    /// ``ModelBundle/score(probability:)``: 0–999 on a log scale.
+    public static func score(probability: Double) -> Int { ModelBundle.score(probability: probability) }
 
     /// Folds one logged event back into the feature state and the duplicate index (recovery), and returns whose
     /// payment it was and when it was received. Features move at the time live scoring used (``observed``), so an

@@ -20,6 +20,7 @@ public final class ServingMonitor: Sendable {
     let turn = Atomic<Int>(0)
     let alertCapacity: Int
     let labels = Mutex<[String: TenantLabels]>([:])
+    let version = Mutex<String>("")
 
     /// One histogram: the profile it bins for and its counts.
     final class Shard: Sendable {
@@ -81,9 +82,13 @@ public final class ServingMonitor: Sendable {
 
     /// Monitors another champion from now on: the drift counts start again (precision and recall go on).
     public func replace(profile: TrainingProfile?, modelVersion: String) {
+        version.withLock { $0 = modelVersion }
         let compiled = profile.map { CompiledProfile($0, modelVersion: modelVersion) }
         for shard in shards { shard.state.withLock { $0 = Histogram(profile: compiled) } }
     }
+
+    /// The version of the model whose scores are counted: the serving champion's.
+    public var modelVersion: String { version.withLock { $0 } }
 
     /// Counts a scored payment: its score and features when the monitored model scored it (not a degraded answer,
     /// whose features are the request's alone), and remembers it when it was alerted.

@@ -23,13 +23,25 @@ struct EndToEnd {
         var retainedBytesPerScore: Double?
         /// Mean size of one logged event; `InMemoryEventLog` keeps every one, which a file log does not.
         var eventBytes: Double
+        /// With a challenger: shadow records logged, and payments the challenger did not score (queue full).
+        var shadows: (logged: Int, dropped: Int)?
     }
 
     /// Scores every pass with `tasks` concurrent tasks; task `t` scores payments `t`, `t + tasks`, … of the
     /// pass in order, so the tasks move through time together.
-    func run(tasks: Int) async throws -> Result {
+    /// - Parameter challenger: a model scored in the shadow of every payment, by a worker task draining the engine's
+    ///   shadow queue as the server's `ShadowScoringService` does; nil for none.
+    func run(tasks: Int, challenger: ModelBundle? = nil) async throws -> Result {
         let log = InMemoryEventLog()
         let engine = ScoringEngine(store: InMemoryFeatureStore(), log: log, model: model)
+        engine.models.replace(ModelSet(champion: model, challenger: challenger))
+        let shadowWorker = challenger.map { _ in
+            Task {
+                var logged = 0
+                for await _ in engine.shadows.rings { logged += (try? await engine.shadows.drain(into: log)) ?? 0 }
+                return logged + ((try? await engine.shadows.drain(into: log)) ?? 0)
+            }
+        }
         let tenant = self.tenant
         var scored = 0
         let heapBefore = Heap.residentAnonymousBytes()
@@ -49,12 +61,15 @@ struct EndToEnd {
             return elapsed
         }
         let heapAfter = Heap.residentAnonymousBytes()
+        engine.shadows.finish()
+        let shadowsLogged = await shadowWorker?.value
         let records = log.records
         return Result(
             measurement: measurement,
             scored: scored,
             retainedBytesPerScore: heapBefore.flatMap { before in heapAfter.map { Double($0 - before) / Double(scored) } },
-            eventBytes: Double(records.reduce(0) { $0 + $1.count }) / Double(records.count)
+            eventBytes: Double(records.reduce(0) { $0 + $1.count }) / Double(records.count),
+            shadows: shadowsLogged.map { ($0, engine.shadows.dropped) }
         )
     }
 

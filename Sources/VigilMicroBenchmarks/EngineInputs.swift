@@ -21,7 +21,7 @@ struct EngineInputs {
         var vector: [Double] = []
         for payment in workload.payments {
             try await engine.extractor.observe(payment, into: &vector)
-            let response = engine.evaluate(payment, features: vector, tenant: tenant)
+            let response = engine.evaluate(payment, features: vector, tenant: tenant, model: model)
             features.append(vector)
             responses.append(response)
             events.append(ScoredPaymentEvent(tenant: tenant.name, receivedAt: payment.createdAt, request: payment, response: response, features: vector))

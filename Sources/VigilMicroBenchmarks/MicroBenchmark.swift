@@ -81,7 +81,19 @@ struct MicroBenchmark {
         let endToEnd = EndToEnd(workload: workload, model: model, tenant: tenant, sampler: sampler)
         let sequential = try await endToEnd.run(tasks: 1)
         let parallel = try await endToEnd.run(tasks: cores)
-        print(Report.endToEndTable([("1 task (one core)", sequential), ("\(cores) tasks (all cores, shared engine)", parallel)]))
+        var rows = [("1 task (one core)", sequential), ("\(cores) tasks (all cores, shared engine)", parallel)]
+        if let shadowPath = options.shadowPath {
+            let challenger = try ModelBundle.load(path: shadowPath)
+            for (name, tasks) in [("1 task, challenger \(challenger.version) in the shadow", 1), ("\(cores) tasks, challenger in the shadow", cores)] {
+                rows.append((name, try await endToEnd.run(tasks: tasks, challenger: challenger)))
+            }
+        }
+        print(Report.endToEndTable(rows))
+        for (name, result) in rows {
+            if let shadows = result.shadows {
+                print("\(name): \(Report.count(Double(shadows.logged))) shadow records logged, \(Report.count(Double(shadows.dropped))) dropped (queue full)")
+            }
+        }
         print("")
         if let retained = sequential.retainedBytesPerScore {
             print(

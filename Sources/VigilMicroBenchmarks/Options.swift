@@ -10,8 +10,10 @@ struct Options {
     var debtors = 1_000_000
     /// An XGBoost JSON model file; nil means the model bundled with VigilEngine.
     var modelPath: String?
+    /// A challenger model file: the end-to-end table then also scores with it in the shadow (issue 14).
+    var shadowPath: String?
 
-    static let usage = "usage: vigil-microbench [--payments N (default 20000)] [--seconds S per stage (default 2)] [--debtors N (default 1000000)] [--model PATH] [--quick]"
+    static let usage = "usage: vigil-microbench [--payments N (default 20000)] [--seconds S per stage (default 2)] [--debtors N (default 1000000)] [--model PATH] [--shadow PATH (a challenger: end to end with and without it)] [--quick]"
 
     /// Parses the arguments after the program name; `--quick` means 2,000 payments, 0.2 s per stage and 20,000
     /// debtors unless `--payments`, `--seconds` or `--debtors` say otherwise.
@@ -36,6 +38,9 @@ struct Options {
                     throw UsageError("--debtors needs a whole number from 100 to 100000000")
                 }
                 debtors = value
+            case "--shadow":
+                guard let value = rest.popFirst() else { throw UsageError("--shadow needs a path") }
+                shadowPath = value
             case "--model":
                 guard let value = rest.popFirst() else { throw UsageError("--model needs a path") }
                 modelPath = value

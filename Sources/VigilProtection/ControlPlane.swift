@@ -14,7 +14,26 @@ public struct ControlDocument: Hashable, Sendable, CustomStringConvertible {
     /// `signing-keys.json`: the token-signing keys, their private halves wrapped by the master key.
     public static let signingKeys = ControlDocument(name: "signing-keys.json")
 
-    public static let all: [ControlDocument] = [.tenants, .keys, .signingKeys]
+    /// `models.json`: which deployed model is the champion, the challenger and each tenant's champion, with when and
+    /// by whom each was deployed, and the history of deploys and retirements (docs/models.md).
+    public static let models = ControlDocument(name: "models.json")
+
+    /// `model-<version>.json`: one deployed model's XGBoost JSON. `version` is the model's own (`xgb-` and 16 hex
+    /// digits), so it is safe as a file name; nil for anything else.
+    public static func model(version: String) -> ControlDocument? {
+        guard isModelVersion(version) else { return nil }
+        return ControlDocument(name: "model-\(version).json")
+    }
+
+    /// Whether `version` is a model version as `vigil model deploy` names models: `xgb-` and 16 lower-case hex digits.
+    public static func isModelVersion(_ version: String) -> Bool {
+        let utf8 = Array(version.utf8)
+        return utf8.count == 20 && version.hasPrefix("xgb-")
+            && utf8.dropFirst(4).allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    /// The fixed documents (model bodies are named by version).
+    public static let all: [ControlDocument] = [.tenants, .keys, .signingKeys, .models]
 
     public var description: String { name }
 }

@@ -3,6 +3,8 @@ import Crypto
 import Foundation
 public import VigilProtection
 public import VigilDomain
+public import VigilEngine
+import VigilTrees
 
 /// Every administrative action on a control plane (the data directory's files, or PostgreSQL), each recorded in
 /// the audit log before it is reported done. The CLI's admin verbs and the server's own first-start set-up both go
@@ -13,6 +15,7 @@ public struct Administration: Sendable {
     public let keys: KeyStore
     public let signingKeys: SigningKeyStore
     public let audit: AuditLog
+    public let models: ModelRegistry
     public let actor: AuditLog.Actor
 
     public init(plane: any ControlPlane, provider: any KeyProvider, actor: AuditLog.Actor) {
@@ -21,6 +24,7 @@ public struct Administration: Sendable {
         keys = KeyStore(plane: plane, provider: provider)
         signingKeys = SigningKeyStore(plane: plane)
         audit = AuditLog(plane: plane)
+        models = ModelRegistry(plane: plane)
         self.actor = actor
     }
 
@@ -249,6 +253,36 @@ public struct Administration: Sendable {
     }
 
     /// Records an action taken elsewhere (the server reloading a hand-edited file, a token issued).
+    /// Deploys a model file in a role (``ModelRegistry/deploy(_:as:at:by:)``): validated first, so a bad file changes
+    /// nothing; a tenant's champion needs the tenant to exist. Audited as `model.deploy` with version and role.
+    public func deployModel(_ bytes: [UInt8], as role: ModelRole) throws -> ModelBundle {
+        if case .tenant(let name) = role, try !tenants.read().contains(where: { $0.name == name }) {
+            throw TenantDirectory.Invalid(description: "no tenant named '\(name)'")
+        }
+        let bundle = try models.deploy(bytes, as: role, by: actor.name)
+        var details = ["version": bundle.version, "role": Self.roleName(role), "trees": String(bundle.ensemble.treeCount)]
+        if case .tenant(let name) = role { details["tenant"] = name }
+        try audit.append(actor: actor, action: "model.deploy", target: bundle.version, details: details)
+        return bundle
+    }
+
+    /// Retires the challenger or a tenant's champion; returns the version retired. Audited as `model.retire`.
+    public func retireModel(_ role: ModelRole) throws -> String {
+        let version = try models.retire(role, by: actor.name)
+        var details = ["version": version, "role": Self.roleName(role)]
+        if case .tenant(let name) = role { details["tenant"] = name }
+        try audit.append(actor: actor, action: "model.retire", target: version, details: details)
+        return version
+    }
+
+    static func roleName(_ role: ModelRole) -> String {
+        switch role {
+        case .champion: "champion"
+        case .challenger: "challenger"
+        case .tenant: "tenant"
+        }
+    }
+
     public func record(action: String, target: String?, details: [String: String] = [:]) throws {
         try audit.append(actor: actor, action: action, target: target, details: details)
     }

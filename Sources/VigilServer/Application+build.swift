@@ -84,6 +84,8 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
     let admin = Administration(plane: plane, provider: configuration.masterKeyProvider, actor: .server)
     let signingKeys = admin.signingKeys
     // Control-plane work blocks (locks, fsyncs, round trips to PostgreSQL): off the cooperative pool.
+    // The deployed models (`vigil model deploy`); `model` (`--model`, else the bundled one) is the champion when none is.
+    let (models, loadedModels) = await loadDeployedModels(admin: admin, fallback: model, logger: logger)
     let (keys, tenants, tokens) = try await blocking { () throws -> (KeyRing, TenantTable, TokenAuthority) in
         let keys: KeyRing
         let tenants: TenantTable
@@ -152,10 +154,25 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
     let engine = ScoringEngine(
         store: backend.features, log: log, model: model, duplicates: backend.duplicates, bounds: configuration.createdAtBounds,
         degradesOnStateFailure: configuration.stateFailure == .degraded, reference: backend.reference,
-        monitor: ServingMonitor(profile: servingProfile(model, logger: logger), modelVersion: model.version)
+        monitor: ServingMonitor(profile: servingProfile(models.champion, logger: logger), modelVersion: models.champion.version)
     )
     if let monitor = engine.monitor {
         metrics.onScrape { [registry = metrics.registry] in ServerMetrics.record(monitor.snapshot, in: registry) }
+    }
+    engine.models.replace(models)
+    let shadowCounts = ShadowCounts()
+    metrics.onScrape { [shadows = engine.shadows] in
+        metrics.recordStoreCounters([
+            StateStoreCounter(
+                name: "vigil_shadow_scores_total", help: "Challenger (shadow) scores appended to the event log.",
+                total: shadowCounts.logged.load(ordering: .relaxed)
+            ),
+            StateStoreCounter(
+                name: "vigil_shadow_scores_dropped_total",
+                help: "Payments the challenger did not score: the shadow queue was full, or the event log refused the shadow records.",
+                total: shadows.dropped + shadowCounts.refused.load(ordering: .relaxed)
+            ),
+        ])
     }
     logger.info("Scoring state", metadata: ["vigil.state": .string(backend.summary)])
     let fileStore = intake.store ?? DataDirectoryFileStore(dataDirectory: data)
@@ -184,7 +201,12 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
             metadata: ["vigil.intake.scan": "off"]
         )
     }
-    logger.info("Model loaded", metadata: ["vigil.model.version": .string(model.version), "vigil.model.trees": .stringConvertible(model.ensemble.treeCount)])
+    logger.info(
+        "Model loaded",
+        metadata: [
+            "vigil.model.version": .string(models.champion.version), "vigil.model.trees": .stringConvertible(models.champion.ensemble.treeCount),
+            "vigil.models": .string(models.roles.joined(separator: ",")),
+        ])
 
     // Snapshots belong to state kept in this process; a shared store keeps its own.
     var snapshots: StateSnapshots?
@@ -194,7 +216,11 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
             reference: backend.reference as? InMemoryReferenceStore
         )
     }
-    var lifecycle: [any Service] = [EventLogService(log: log, logger: logger)]
+    // After the log's service, so it stops (and writes what it holds) before the log closes.
+    var lifecycle: [any Service] = [
+        EventLogService(log: log, logger: logger),
+        ShadowScoringService(queue: engine.shadows, log: log, counts: shadowCounts, logger: logger),
+    ]
     if let snapshots {
         let interval = configuration.snapshotIntervalSeconds > 0 ? Duration.seconds(configuration.snapshotIntervalSeconds) : nil
         lifecycle.append(SnapshotService(snapshots: snapshots, state: state, interval: interval, logger: logger))
@@ -240,7 +266,7 @@ public func buildApplication<Store: FeatureStore, Duplicates: DuplicateStore>(
                 log: log, state: state, metrics: metrics, failStop: failStop,
                 exitDelay: .seconds(configuration.eventLogFailureExitSeconds), logger: logger
             ),
-            ConfigurationReloader(admin: admin, state: state, logger: logger),
+            ConfigurationReloader(admin: admin, state: state, models: engine.models, monitor: engine.monitor, fallbackModel: model, loadedModels: loadedModels, logger: logger),
             SigningKeyReloader(store: signingKeys, authority: tokens, logger: logger),
         ] + (shipper.map { [$0] } ?? []),
         onServerRunning: { channel in
@@ -461,28 +487,72 @@ func ensureDataKeys(admin: Administration, logger: Logger) throws {
 struct ConfigurationReloader: Service {
     let admin: Administration
     let state: ServerState
+    /// The engine's models, swapped whole when `models.json` changes.
+    let models: ModelSlot
+    /// Follows the global champion: its drift gauges are against the champion's training profile.
+    var monitor: ServingMonitor? = nil
+    /// The champion when none is deployed: `vigil serve --model`, else the bundled model.
+    let fallbackModel: ModelBundle
+    /// The models loaded at start, by version, so the first poll does not load them again.
+    let loadedModels: [String: ModelBundle]
     let logger: Logger
 
     func run() async throws {
         let plane = admin.plane
         // The first poll reloads: a change made between the server's first read and this loop is not missed.
-        var (seenTenants, seenKeys) = (ControlDocumentStamp.unread, ControlDocumentStamp.unread)
+        var (seenTenants, seenKeys, seenModels) = (ControlDocumentStamp.unread, ControlDocumentStamp.unread, ControlDocumentStamp.unread)
+        var loaded = loadedModels
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
-            let (reloader, tenantsBefore, keysBefore) = (self, seenTenants, seenKeys)
+            let (reloader, tenantsBefore, keysBefore, modelsBefore, loadedBefore) = (self, seenTenants, seenKeys, seenModels, loaded)
             do {
-                (seenTenants, seenKeys) = try await blocking {
+                (seenTenants, seenKeys, seenModels, loaded) = try await blocking {
                     let tenantsNow = try plane.stamp(.tenants)
                     if tenantsNow != tenantsBefore { reloader.reloadTenants() }
                     let keysNow = try plane.stamp(.keys)
                     if keysNow != keysBefore { reloader.reloadKeys() }
-                    return (tenantsNow, keysNow)
+                    let modelsNow = try plane.stamp(.models)
+                    let loadedNow = modelsNow != modelsBefore ? reloader.reloadModels(loaded: loadedBefore) : loadedBefore
+                    return (tenantsNow, keysNow, modelsNow, loadedNow)
                 }
             } catch {
-                logger.error("Kept the current tenants and keys: the control plane cannot be read", metadata: ["vigil.error": "\(error)"])
+                logger.error(
+                    "Kept the current tenants, keys and models: the control plane cannot be read", metadata: ["vigil.error": "\(error)"])
             }
         }
+    }
+
+    /// Loads the set `models.json` describes and swaps it in whole; an invalid or unreadable model keeps the current
+    /// set. A changed set is logged and audited (`model.reload`).
+    /// - Returns: the models loaded, by version, for the next reload (only those the set uses).
+    func reloadModels(loaded: [String: ModelBundle]) -> [String: ModelBundle] {
+        var loaded = loaded
+        let previous = models.current
+        let next: ModelSet
+        do {
+            next = try admin.models.load(fallback: fallbackModel, loaded: &loaded)
+        } catch {
+            logger.error(
+                "Kept the current models: the deployed models are invalid or cannot be read",
+                metadata: ["vigil.error": "\(error)", "vigil.models": .string(previous.roles.joined(separator: ","))])
+            return loaded
+        }
+        models.replace(next)
+        if next.champion.version != previous.champion.version {
+            monitor?.replace(profile: servingProfile(next.champion, logger: logger), modelVersion: next.champion.version)
+        }
+        let inUse = Set(next.roles.map { String($0.split(separator: "=").last ?? "") })
+        loaded = loaded.filter { inUse.contains($0.key) }
+        guard next.roles != previous.roles else { return loaded }
+        let roles = next.roles.joined(separator: ",")
+        logger.notice("Swapped the models", metadata: ["vigil.models": .string(roles), "vigil.models.previous": .string(previous.roles.joined(separator: ","))])
+        do {
+            try admin.record(action: "model.reload", target: nil, details: ["models": roles])
+        } catch {
+            logger.error("Could not record the model reload in the audit log", metadata: ["vigil.error": "\(error)"])
+        }
+        return loaded
     }
 
     func reloadTenants() {
@@ -515,6 +585,21 @@ struct ConfigurationReloader: Service {
         } catch {
             logger.error("Kept the previous keys: the keys cannot be read or opened", metadata: ["vigil.error": "\(error)"])
         }
+    }
+}
+
+/// The model set the control plane's `models.json` describes, with `fallback` as the champion when none is deployed,
+/// and the models loaded by version. A deployed model that cannot be read or loaded leaves the fallback alone in the
+/// set (logged): the node starts and scores, and the reloader tries again.
+func loadDeployedModels(admin: Administration, fallback: ModelBundle, logger: Logger) async -> (ModelSet, [String: ModelBundle]) {
+    do {
+        return try await blocking {
+            var loaded: [String: ModelBundle] = [:]
+            return (try admin.models.load(fallback: fallback, loaded: &loaded), loaded)
+        }
+    } catch {
+        logger.error("Scoring with the start-up model alone: the deployed models are invalid or cannot be read", metadata: ["vigil.error": "\(error)"])
+        return (ModelSet(champion: fallback), [:])
     }
 }
 

@@ -64,6 +64,7 @@ extension StreamMessage {
             switch record {
             case .scored(let event): event.paymentId
             case .duplicateAnswered(let event): event.paymentId
+            case .shadow(let event): event.paymentId
             case .intake(let event): "intake/" + event.fileId
             }
         // The export JSON object; the members are spliced in front without re-encoding.

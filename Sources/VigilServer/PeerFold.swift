@@ -94,7 +94,7 @@ struct PeerFold<Store: FeatureStore, Log: EventLog, Duplicates: DuplicateStore>:
                             switch record {
                             case .scored(let event): try await engine.fold(event, answersInto: answers, nowMillis: nowMillis)
                             case .intake(let event): try await engine.apply(event)
-                            case .duplicateAnswered: break
+                            case .duplicateAnswered, .shadow: break
                             }
                         } catch {
                             return error

@@ -44,7 +44,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         let (reference, tenantOf) = try await files.reference(gateway: replay.gateway, tenant: tenant)
         _ = try await replay.replay(rows, store: InMemoryFeatureStore(), reference: reference, tenantOf: tenantOf) { row, payment, features in
             guard start == nil || payment.createdAt >= start! else { return }
-            let (probability, response) = engine.assess(payment, features: features, tenant: policy)
+            let (probability, response) = engine.assess(payment, features: features, tenant: policy, model: bundle)
             let label = labels[payment.paymentId]
             first = first ?? payment.createdAt
             last = payment.createdAt

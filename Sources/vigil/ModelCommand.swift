@@ -5,7 +5,9 @@ import VigilTrees
 
 struct ModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "model", abstract: "Work with tree models.", subcommands: [Predict.self, Monitor.self, Compare.self]
+        commandName: "model",
+        abstract: "Work with tree models: predict offline; deploy, list and retire the models servers score with; monitor and compare them.",
+        subcommands: [Predict.self, Deploy.self, List.self, Retire.self, Monitor.self, Compare.self]
     )
 
     struct Predict: AsyncParsableCommand {

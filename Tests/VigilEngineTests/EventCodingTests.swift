@@ -314,6 +314,7 @@ struct EventRecordTests {
         case .scored(let event): EventCoding.record(event)
         case .duplicateAnswered(let event): EventCoding.record(event)
         case .intake(let event): EventCoding.record(event)
+        case .shadow(let event): EventCoding.record(event)
         }
     }
 
@@ -322,6 +323,7 @@ struct EventRecordTests {
         case .scored(let event): EventCoding.encode(event)
         case .duplicateAnswered(let event): EventCoding.encode(event)
         case .intake(let event): EventCoding.encode(event)
+        case .shadow(let event): EventCoding.encode(event)
         }
     }
 
@@ -431,6 +433,32 @@ struct EventRecordTests {
         #expect(record.first == EventCoding.RecordFormat.duplicateAnswered1)
         #expect(try EventCoding.decodeRecord(record) == .duplicateAnswered(answered))
         #expect(try EventCoding.exportJSON(record) == EventCoding.encode(answered))
+    }
+
+    @Test(arguments: ["0f0e0d0c-0b0a-4900-8800-010203040506", "sc_text"])
+    func aShadowRecordReadsBackAndExportsAsItsJSONForm(_ scoreId: String) throws {
+        let shadow = ShadowScoreEvent(
+            tenant: "bank-a", paymentId: "p-1", scoreId: scoreId, receivedAt: Instant(epochMillis: 1_700_000_000_123, utcOffsetSeconds: 3600),
+            modelVersion: "xgb-00000000000000aa", score: 437, probability: 0.0056789
+        )
+        let record = EventCoding.record(shadow)
+        #expect(record.first == EventCoding.RecordFormat.shadow1)
+        #expect(try EventCoding.decodeRecord(record) == .shadow(shadow))
+        let json = EventCoding.encode(shadow)
+        #expect(String(decoding: json, as: UTF8.self) == """
+            {"kind":"shadow","modelVersion":"xgb-00000000000000aa","paymentId":"p-1","probability":0.0056789,\
+            "receivedAt":{"ms":1700000000123,"off":3600},"score":437,"scoreId":"\(scoreId)","tenant":"bank-a"}
+            """)
+        #expect(try EventCoding.exportJSON(record) == json)
+        #expect(try EventCoding.decodeRecord(json) == .shadow(shadow))
+        for length in 1..<record.count {
+            let error = #expect(throws: EventDecodingError.self) { try EventCoding.decodeRecord(Array(record[..<length])) }
+            #expect(error?.code == .truncated)
+        }
+        var outOfRange = shadow
+        outOfRange.score = 1000
+        #expect(throws: EventDecodingError.self) { try EventCoding.decodeRecord(EventCoding.record(outOfRange)) }
+        #expect(throws: EventDecodingError.self) { try EventCoding.decodeRecord(EventCoding.encode(outOfRange)) }
     }
 
     /// The figure the issue asks for, kept from growing back: a full engine-like event's record is under half its

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import Testing
 import VigilDomain
+import VigilEngine
 import VigilPostgres
 import VigilProtection
 @testable import VigilServer
@@ -125,7 +126,11 @@ struct ControlPlaneTests {
         _ = try admin(a).createTenant(name: "bank-a")
         let nodeB = admin(b)
         let state = ServerState(tenants: try nodeB.tenants.load(), keys: try nodeB.keys.open())
-        let reloader = ConfigurationReloader(admin: nodeB, state: state, logger: testLogger)
+        let bundled = try ModelBundle.bundled()
+        let reloader = ConfigurationReloader(
+            admin: nodeB, state: state, models: ModelSlot(ModelSet(champion: bundled)), fallbackModel: bundled, loadedModels: [:],
+            logger: testLogger
+        )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await reloader.run() }
             let key = try admin(a).createTenant(name: "bank-b")

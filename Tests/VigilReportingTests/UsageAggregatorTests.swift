@@ -58,6 +58,11 @@ struct UsageAggregatorTests {
         events.append(scored("bank-b", "b0", april1, perspective: .receiving, micros: 300))
         events.append(scored("bank-b", "b1", april1, second: 86_399, perspective: .receiving, decision: .block, rules: ["mule"], micros: 200))
         events.append(duplicate("bank-b", "b-old", march31))
+        // A challenger's shadow score: in the log, never counted (the payment was counted when scored).
+        events.append(.shadow(ShadowScoreEvent(
+            tenant: "bank-a", paymentId: "a0", scoreId: "00000000-0000-4000-8000-000000000000", receivedAt: at(march31, second: 0),
+            modelVersion: "xgb-0000000000000001", score: 612, probability: 0.0231
+        )))
         // Loaded daily-file records: in the log, never in the report (a tenant that only loads files has no row).
         events.append(.intake(IntakeEvent(
             tenant: "bank-a", fileId: "f1", row: 2, loadedAt: at(march31, second: 30),
@@ -161,6 +166,7 @@ struct UsageAggregatorTests {
             case .scored(let scored): index % 2 == 0 ? EventCoding.record(scored) : EventCoding.encode(scored)
             case .duplicateAnswered(let answered): index % 2 == 0 ? EventCoding.record(answered) : EventCoding.encode(answered)
             case .intake(let intake): index % 2 == 0 ? EventCoding.record(intake) : EventCoding.encode(intake)
+            case .shadow(let shadow): index % 2 == 0 ? EventCoding.record(shadow) : EventCoding.encode(shadow)
             }
         }
         var aggregator = UsageAggregator(from: Self.march31, to: Self.april1)
@@ -177,6 +183,7 @@ struct UsageAggregatorTests {
             case .scored(let scored): EventCoding.encode(scored)
             case .duplicateAnswered(let answered): EventCoding.encode(answered)
             case .intake(let intake): EventCoding.encode(intake)
+            case .shadow(let shadow): EventCoding.encode(shadow)
             }
         }
         // Segments of three records each, so there are several to delete.

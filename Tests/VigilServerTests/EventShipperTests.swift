@@ -161,4 +161,17 @@ struct EventShipperTests {
         #expect(try EventCoding.decodeRecord(message.value) == .intake(event))
         #expect(try StreamMessage(sequence: 41, record: EventCoding.record(event), leavesRegion: { _ in false }).resident)
     }
+
+    @Test("a shadow record ships keyed tenant/paymentId, next to its scored event, its export JSON after schema and sequence")
+    func shadowRecords() throws {
+        let shadow = ShadowScoreEvent(
+            tenant: "bank-a", paymentId: "p-9", scoreId: "0f0e0d0c-0b0a-4900-8800-010203040506", receivedAt: Instant(epochMillis: 1_796_000_000_000),
+            modelVersion: "xgb-00000000000000aa", score: 512, probability: 0.0132
+        )
+        let message = try StreamMessage(sequence: 42, record: EventCoding.record(shadow))
+        #expect(String(decoding: message.key, as: UTF8.self) == "bank-a/p-9")
+        #expect(String(decoding: message.value, as: UTF8.self).hasPrefix(#"{"schema":"vigil.event.v1","sequence":42,"kind":"shadow","#))
+        #expect(try EventCoding.decodeRecord(message.value) == .shadow(shadow))
+        #expect(try StreamMessage(sequence: 42, record: EventCoding.record(shadow), leavesRegion: { _ in false }).resident)
+    }
 }
