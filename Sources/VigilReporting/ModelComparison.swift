@@ -64,7 +64,7 @@ public struct ModelComparison: Sendable {
             add(tenant: scored.tenant, paymentId: scored.paymentId, uetr: scored.request.uetr, scores: candidates.map { $0.model.assess(features: features).score })
         case .intake:
             period.label(event)
-        case .duplicateAnswered:
+        case .duplicateAnswered, .shadow:
             break
         }
     }

@@ -111,7 +111,7 @@ public struct ModelMonitor: Sendable {
             }
         case .intake:
             period.label(event)
-        case .duplicateAnswered:
+        case .duplicateAnswered, .shadow:
             break
         }
     }
