@@ -17,6 +17,8 @@ extension EventCoding {
         public static let duplicateAnswered1: UInt8 = 0x02
         /// A loaded daily-file record (``IntakeEvent``), format 1.
         public static let intake1: UInt8 = 0x03
+        /// A label or outcome received at run time (``LabelEvent``), format 1.
+        public static let label1: UInt8 = 0x04
     }
 
     /// The event as the engine appends it to the log: the compact binary record, about a third of its JSON size.
@@ -59,6 +61,7 @@ extension EventCoding {
         case .scored(let event): return encode(event)
         case .duplicateAnswered(let event): return encode(event)
         case .intake(let event): return encode(event)
+        case .label(let event): return encode(event)
         }
     }
 
@@ -83,6 +86,8 @@ extension EventCoding {
                     ))
                 case RecordFormat.intake1:
                     event = .intake(try reader.intakeEvent())
+                case RecordFormat.label1:
+                    event = .label(try reader.labelEvent())
                 case let format:
                     throw EventDecodingError(
                         code: .unknownFormat, message: "the record's format byte \(format) is not one this version reads"

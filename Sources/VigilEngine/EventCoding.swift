@@ -85,7 +85,9 @@ public enum EventCoding {
         switch kind {
         case duplicateAnsweredKind: return .duplicateAnswered(try object.duplicateAnswered())
         case intakeKind: return .intake(try object.intake())
-        default: throw object.invalid("kind", "is not a kind of event this version reads (\(duplicateAnsweredKind), \(intakeKind))")
+        case labelKind: return .label(try object.label())
+        default:
+            throw object.invalid("kind", "is not a kind of event this version reads (\(duplicateAnsweredKind), \(intakeKind), \(labelKind))")
         }
     }
 }
@@ -98,21 +100,33 @@ public enum LoggedEvent: Sendable, Hashable {
     case duplicateAnswered(DuplicateAnsweredEvent)
     /// A record of a daily file, loaded (issue 13).
     case intake(IntakeEvent)
+    /// A fraud report or outcome received at run time (issue 14).
+    case label(LabelEvent)
 
     public var tenant: String {
         switch self {
         case .scored(let event): event.tenant
         case .duplicateAnswered(let event): event.tenant
         case .intake(let event): event.tenant
+        case .label(let event): event.tenant
         }
     }
 
-    /// When the node received the request, or loaded the intake record.
+    /// Whether the record is a loaded daily-file record or a run-time label: reference data, not a payment.
+    public var isReferenceData: Bool {
+        switch self {
+        case .intake, .label: true
+        case .scored, .duplicateAnswered: false
+        }
+    }
+
+    /// When the node received the request or the label, or loaded the intake record.
     public var receivedAt: Instant {
         switch self {
         case .scored(let event): event.receivedAt
         case .duplicateAnswered(let event): event.receivedAt
         case .intake(let event): event.loadedAt
+        case .label(let event): event.receivedAt
         }
     }
 }

@@ -104,14 +104,14 @@ public struct UsageAggregator: Sendable {
 
     /// Counts one event, if it is in the range and of the tenant asked for.
     public mutating func add(_ event: LoggedEvent) {
-        // Loaded daily-file records are neither scored nor billed.
-        if case .intake = event { return }
+        // Loaded daily-file records and labels are neither scored nor billed.
+        if event.isReferenceData { return }
         let day = UTCDay(event.receivedAt)
         guard day >= from, day <= to, tenant == nil || event.tenant == tenant else { return }
         let key = Key(tenant: event.tenant, day: day)
         var row = usage[key] ?? TenantDayUsage(tenant: event.tenant, day: day)
         switch event {
-        case .intake:
+        case .intake, .label:
             return
         case .duplicateAnswered:
             row.duplicates += 1
