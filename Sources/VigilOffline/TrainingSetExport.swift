@@ -23,6 +23,13 @@ public struct TrainingSetBuilder {
         public var degraded = 0
         /// Fraud labels that came after the cut-off (or say they happened after it), not counted.
         public var labelsAfterCutoff = 0
+
+        public init(rows: Int = 0, frauds: Int = 0, degraded: Int = 0, labelsAfterCutoff: Int = 0) {
+            self.rows = rows
+            self.frauds = frauds
+            self.degraded = degraded
+            self.labelsAfterCutoff = labelsAfterCutoff
+        }
     }
 
     /// What a row needs of a scored event: no tokens, no payment details beyond the file's meta columns.

@@ -153,6 +153,7 @@ struct RedisStateBackendTests {
         case .scored: "scored"
         case .duplicateAnswered: "duplicateAnswered"
         case .intake: "intake"
+        case .label: "label"
         case nil: "unreadable"
         }
     }
