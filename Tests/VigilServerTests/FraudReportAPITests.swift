@@ -47,6 +47,15 @@ struct FraudReportAPITests {
             #expect(response.status == .ok)
             #expect(object(response.body)["recorded"] as? Int == 2)
             #expect(response.headers[.contentType] == "application/json")
+            // The answer and the documented body are the ones the route reads and writes.
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.bytes())) as? [String: Any])
+            let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
+            let answerSchema = try #require(schemas["LabelsRecorded"] as? [String: Any])
+            #expect(Set(answerSchema["required"] as? [String] ?? []) == Set(object(response.body).keys))
+            let reportSchema = try #require(schemas["FraudReport"] as? [String: Any])
+            #expect(Set((reportSchema["properties"] as? [String: Any] ?? [:]).keys) == [
+                "paymentId", "uetr", "reportedAt", "fraudType", "amountLost", "reportingSide", "creditorAccount",
+            ])
             // One report on its own, not in a batch.
             let single = try await post(client, key: key, ["paymentId": "other", "reportedAt": "2026-11-23T10:00:00Z", "fraudType": "other"])
             #expect(object(single.body)["recorded"] as? Int == 1)
