@@ -22,6 +22,14 @@ struct FraudReportAPITests {
         try await client.execute(uri: "/v1/fraud-reports", method: .post, headers: headers(key: key, contentType: contentType), body: json(body)) { $0 }
     }
 
+    func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+        for _ in 0..<100 {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
     /// Every record of the data directory's event log, read.
     func logged(_ dir: String) throws -> [LoggedEvent] {
         var events: [LoggedEvent] = []
@@ -155,6 +163,27 @@ struct FraudReportAPITests {
             #expect(try await post(client, key: key, report, contentType: "text/csv").status == .unsupportedMediaType)
             let get = try await client.execute(uri: "/v1/fraud-reports", method: .get, headers: headers(key: key)) { $0 }
             #expect(get.status == .methodNotAllowed)
+        }
+    }
+
+    /// Reports do not spend the usage plan, which meters scored payments: a tenant whose daily quota is used up
+    /// still reports fraud.
+    @Test func reportsDoNotSpendTheUsagePlan() async throws {
+        let dir = temporaryDataDirectory()
+        try await withVigil(dataDirectory: dir) { client, _ in
+            let admin = Administration(dataDirectory: dir, provider: FileKeyProvider(path: dir + "/master.key"), actor: AuditLog.Actor(name: "test"))
+            let key = try admin.createTenant(name: "quota")
+            try admin.setPlan(name: "quota", plan: UsagePlan(ratePerSecond: 1000, burst: 1000, dailyQuota: 1))
+            func score() async throws -> HTTPResponse.Status {
+                try await client.execute(uri: "/v1/payments/score", method: .post, headers: headers(key: key), body: json(paymentBody())) { $0.status }
+            }
+            #expect(try await eventually { try await score() == .tooManyRequests })
+            for index in 0..<5 {
+                let response = try await post(client, key: key, ["paymentId": "p-\(index)", "reportedAt": "2026-11-23T10:00:00Z", "fraudType": "mule"])
+                #expect(response.status == .ok)
+                #expect(response.headers[HTTPField.Name("RateLimit")!] == nil)
+            }
+            #expect(try await score() == .tooManyRequests)
         }
     }
 
