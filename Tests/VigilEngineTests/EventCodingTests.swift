@@ -461,6 +461,22 @@ struct EventRecordTests {
         }
     }
 
+    /// The label seeds of the `FuzzEventRecord` corpus read as labels, and each form reads back equal, so the fuzzer
+    /// starts from records of the kind.
+    @Test func theFuzzCorpusLabelSeedsRead() throws {
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Fuzz/corpus/FuzzEventRecord")
+        for name in ["binary-label-fraud-report.bin", "json-label-outcome.json"] {
+            let bytes = Array(try Data(contentsOf: corpus.appendingPathComponent(name)))
+            guard case .label(let event) = try EventCoding.decodeRecord(bytes) else {
+                Issue.record("\(name) is not a label record")
+                continue
+            }
+            #expect(try EventCoding.decodeRecord(EventCoding.exportJSON(bytes)) == .label(event))
+            #expect(try EventCoding.decodeRecord(EventCoding.record(event)) == .label(event))
+            if name.hasSuffix(".bin") { #expect(EventCoding.record(event) == bytes) }
+        }
+    }
+
     /// A party's institution code (issue 13) is kept by both forms, and a record written before it (no flag) reads.
     @Test func aPartysInstitutionCodeIsKeptAndOldRecordsRead() throws {
         var factory = EventFactory(random: SeededRandom(state: 32))
