@@ -93,6 +93,8 @@ struct FraudReportRequestTests {
             (["reports": "x"], "/reports"),
             (["reports": Array(repeating: Self.object(Self.good), count: FraudReportRequest.maxReports + 1)], "/reports"),
             (["reportedAt": "2026-11-23T10:00:00Z", "fraudType": "mule"], "/paymentId"),
+            (Self.object(Self.good).merging(["creditorAccount": [String: Any]()]) { $1 }, "/creditorAccount"),
+            (Self.object(Self.good).merging(["amountLost": ["amount": NSNull()]]) { $1 }, "/amountLost"),
         ] {
             guard case .failure(.invalid(let errors)) = Self.decode(body) else {
                 Issue.record("\(pointer) accepted")

@@ -89,9 +89,13 @@ public enum FraudReportRequest {
                 members(member.value, allowed: moneyFields, at: path) { key, value in
                     text(value, key == "amount" ? "amountLost" : "currency", at: path + "/" + key)
                 }
+                if Self.isEmptyObject(member.value) { errors.append(FieldError(pointer: path, detail: "Must hold amount and currency.")) }
             case "creditorAccount":
                 members(member.value, allowed: accountFields, at: path) { key, value in
                     text(value, "creditor.account." + key, at: path + "/" + key)
+                }
+                if Self.isEmptyObject(member.value) {
+                    errors.append(FieldError(pointer: path, detail: "Must hold exactly one of: iban; sortCode and accountNumber; scheme and id."))
                 }
             case let key where reportFields.contains(key):
                 text(member.value, key, at: path)
@@ -111,6 +115,12 @@ public enum FraudReportRequest {
             errors.append(FieldError(pointer: pointer + Self.pointer(ofColumn: error.column), detail: error.reason))
             return nil
         }
+    }
+
+    /// An object whose every member is null or absent: an empty cell group in the file, but a mistake in JSON.
+    static func isEmptyObject(_ value: JSONValue) -> Bool {
+        guard case .object(let members) = value else { return false }
+        return members.allSatisfy { if case .null = $0.value { true } else { false } }
     }
 
     /// Where a file column's value sits in a report object.
