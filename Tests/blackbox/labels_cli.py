@@ -13,7 +13,8 @@ On the real binary, with a fresh data directory:
    a 64-hex token), none for another tenant, and no canary; `--from` after every report gives none.
 4. `vigil training-set export` over the period has one row per scored payment with the features as logged; all mule
    payments are 1 with no cut-off, and only the first half with `--label-cutoff` at the recorded instant
-   (point in time). `vigil train --features` trains on the file and writes a model.
+   (point in time). `vigil train --features` trains on the file and writes a model. `vigil features --data-dir`
+   replays a history with the run-time reports on the consortium list, as the server saw them.
 """
 from __future__ import annotations
 
@@ -153,6 +154,26 @@ def main(args) -> None:
     c.check(labelled == {f["paymentId"] for f in first}, f"at the cut-off {len(labelled)} are labelled, expected the first {len(first)}")
     c.check(b"left out" in cp.stderr, f"training-set export should summarise: {cp.stderr!r}")
     c.log(f"ok   training-set export: {len(table)} rows; {len(fraud_ids)} frauds, {len(labelled)} known at the cut-off")
+
+    # An offline replay with --data-dir sees the run-time reports as the server did: on the consortium list.
+    # After every reportedAt (the newest reports say they came 30 minutes after their payment).
+    later = rfc3339(datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1))
+    history = os.path.join(data, "history.csv")
+    with open(history, "w") as fh:
+        fh.write("paymentId,perspective,type,scheme,amount,currency,createdAt,debtor.account.sortCode,debtor.account.accountNumber,creditor.account.iban\n")
+        fh.write(f"replay-mule,sending,push,FPS,50.00,GBP,{later},404142,87654321,{mules[0]}\n")
+        fh.write(f"replay-other,sending,push,FPS,50.00,GBP,{later},404142,87654321,{c.random_gb_iban(rng)}\n")
+    no_labels = os.path.join(data, "no-labels.csv")
+    with open(no_labels, "w") as fh:
+        fh.write("paymentId,reportedAt,fraudType\n")
+    replayed = os.path.join(data, "replayed.csv")
+    c.run_cli(vigil, ["features", "--history", history, "--labels", no_labels, "--data-dir", data, "--tenant", "demo", "--out", replayed])
+    with open(replayed) as fh:
+        counts = {r["paymentId"]: r["creditor.reported_fraud_count_90d"] for r in csv.DictReader(fh)}
+    reported_to_mule = sum(1 for f in frauds if f["creditorAccount"]["iban"] == mules[0])
+    c.check(float(counts["replay-mule"]) == reported_to_mule and float(counts["replay-other"] or 0) == 0,
+            f"the replay's consortium list: {counts}, expected {reported_to_mule} reports of the first mule")
+    c.log(f"ok   features --data-dir replays the run-time reports: {reported_to_mule} on the first mule's account")
 
     model = os.path.join(data, "model.json")
     cp = c.run_cli(vigil, ["train", "--features", full, "--out", model, "--rounds", "30"], timeout=90)
