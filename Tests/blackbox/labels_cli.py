@@ -9,8 +9,9 @@ On the real binary, with a fresh data directory:
    accounts with a larger amount (the canaries: their IBANs and the payers' names must never leave the server).
 2. `POST /v1/fraud-reports` reports the mule payments in batches: half of them, then (after a recorded cut-off
    instant) the other half. A batch with one bad report is refused with a pointer to it and records nothing.
-3. The server stops with SIGTERM. `vigil labels export` has one row per report (source api, the creditor account as
-   a 64-hex token), none for another tenant, and no canary; `--from` after every report gives none.
+3. The server stops with SIGTERM. The log holds one `label` record per report, valid against the event schema.
+   `vigil labels export` has one row per report (source api, the creditor account as a 64-hex token), none for
+   another tenant, and no canary; `--from` after every report gives none.
 4. `vigil training-set export` over the period has one row per scored payment with the features as logged; all mule
    payments are 1 with no cut-off, and only the first half with `--label-cutoff` at the recorded instant
    (point in time). `vigil train --features` trains on the file and writes a model. `vigil features --data-dir`
@@ -31,6 +32,7 @@ import common as c
 SCORE = "/v1/payments/score"
 REPORTS = "/v1/fraud-reports"
 PAYMENTS = 600
+SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "schemas", "vigil-event.v1.schema.json")
 
 
 def rfc3339(moment: datetime.datetime) -> str:
@@ -120,6 +122,13 @@ def main(args) -> None:
     logged_labels = c.export_labels(vigil, data)
     c.check(len(logged_labels) == len(frauds) and all(l["source"] == "api" for l in logged_labels),
             f"the event log holds {len(logged_labels)} label records for {len(frauds)} reports")
+    # As the stream carries them: valid against the event schema.
+    from jsonschema import Draft202012Validator
+    with open(SCHEMA) as fh:
+        validator = Draft202012Validator(json.load(fh), format_checker=c.make_format_checker())
+    for record in logged_labels:
+        errors = list(validator.iter_errors({"schema": "vigil.event.v1", **record}))
+        c.check(not errors, f"a label record does not match the event schema: {[e.message for e in errors[:3]]}")
     c.log(f"ok   labels export: {len(rows)} rows, tokens only, filtered by tenant and known-at")
 
     # 4. training-set export and training
