@@ -104,7 +104,7 @@ public enum FraudReportRequest {
             }
         }
         if cells["paymentId"] == nil, cells["uetr"] == nil, !errors[before...].contains(where: { $0.pointer.hasSuffix("/paymentId") || $0.pointer.hasSuffix("/uetr") }) {
-            errors.append(FieldError(pointer: pointer.isEmpty ? "/paymentId" : pointer + "/paymentId", detail: "A report needs a paymentId or a uetr (or both)."))
+            errors.append(FieldError(pointer: pointer + "/paymentId", detail: "A report needs a paymentId or a uetr (or both)."))
         }
         guard errors.count == before else { return nil }
         let columns = Array(cells.keys)
