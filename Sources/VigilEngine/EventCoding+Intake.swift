@@ -53,7 +53,7 @@ enum IntakeRecordTag: UInt8, CaseIterable {
 }
 
 /// Bits of the optional fields of reports, statuses and account links.
-private enum IntakeFlags {
+enum IntakeFlags {
     static let paymentId: UInt8 = 1 << 0
     static let uetr: UInt8 = 1 << 1
     static let amountLost: UInt8 = 1 << 2
@@ -79,36 +79,9 @@ extension RecordWriter {
             string(payment.paymentId)
             write(payment)
         case .fraudReport(let report):
-            var flags: UInt8 = 0
-            if report.paymentId != nil { flags |= IntakeFlags.paymentId }
-            if report.uetr != nil { flags |= IntakeFlags.uetr }
-            if report.amountLost != nil { flags |= IntakeFlags.amountLost }
-            if report.reportingSide != nil { flags |= IntakeFlags.reportingSide }
-            if report.creditorAccount != nil { flags |= IntakeFlags.creditorAccount }
-            byte(flags)
-            if let paymentId = report.paymentId { string(paymentId) }
-            if let uetr = report.uetr { string(uetr) }
-            instant(report.reportedAt)
-            enumeration(report.fraudType)
-            if let money = report.amountLost {
-                signed(money.minorUnits)
-                string(money.currency.code)
-            }
-            if let side = report.reportingSide { enumeration(side) }
-            if let account = report.creditorAccount { token(account) }
+            write(report)
         case .status(let status):
-            var flags: UInt8 = 0
-            if status.paymentId != nil { flags |= IntakeFlags.paymentId }
-            if status.uetr != nil { flags |= IntakeFlags.uetr }
-            if status.reasonCode != nil { flags |= IntakeFlags.reasonCode }
-            if status.creditorAccount != nil { flags |= IntakeFlags.creditorAccount }
-            byte(flags)
-            if let paymentId = status.paymentId { string(paymentId) }
-            if let uetr = status.uetr { string(uetr) }
-            enumeration(status.status)
-            if let reasonCode = status.reasonCode { string(reasonCode) }
-            instant(status.at)
-            if let account = status.creditorAccount { token(account) }
+            write(status)
         case .directory(let entry):
             enumeration(entry.code.type)
             string(entry.code.value)
@@ -142,6 +115,43 @@ extension RecordWriter {
             }
         }
     }
+
+    /// A fraud report's body: what an intake record of type `fraudReport` and a label of kind `fraudReport` hold.
+    mutating func write(_ report: FraudReport) {
+        var flags: UInt8 = 0
+        if report.paymentId != nil { flags |= IntakeFlags.paymentId }
+        if report.uetr != nil { flags |= IntakeFlags.uetr }
+        if report.amountLost != nil { flags |= IntakeFlags.amountLost }
+        if report.reportingSide != nil { flags |= IntakeFlags.reportingSide }
+        if report.creditorAccount != nil { flags |= IntakeFlags.creditorAccount }
+        byte(flags)
+        if let paymentId = report.paymentId { string(paymentId) }
+        if let uetr = report.uetr { string(uetr) }
+        instant(report.reportedAt)
+        enumeration(report.fraudType)
+        if let money = report.amountLost {
+            signed(money.minorUnits)
+            string(money.currency.code)
+        }
+        if let side = report.reportingSide { enumeration(side) }
+        if let account = report.creditorAccount { token(account) }
+    }
+
+    /// A final status's body: what an intake record of type `status` and an outcome label hold.
+    mutating func write(_ status: PaymentStatusReport) {
+        var flags: UInt8 = 0
+        if status.paymentId != nil { flags |= IntakeFlags.paymentId }
+        if status.uetr != nil { flags |= IntakeFlags.uetr }
+        if status.reasonCode != nil { flags |= IntakeFlags.reasonCode }
+        if status.creditorAccount != nil { flags |= IntakeFlags.creditorAccount }
+        byte(flags)
+        if let paymentId = status.paymentId { string(paymentId) }
+        if let uetr = status.uetr { string(uetr) }
+        enumeration(status.status)
+        if let reasonCode = status.reasonCode { string(reasonCode) }
+        instant(status.at)
+        if let account = status.creditorAccount { token(account) }
+    }
 }
 
 extension RecordReader {
@@ -158,42 +168,9 @@ extension RecordReader {
             let paymentId = try string("record.paymentId")
             record = .history(try payment(paymentId: paymentId))
         case .fraudReport:
-            let flags = try byte("record")
-            guard flags & ~(IntakeFlags.paymentId | IntakeFlags.uetr | IntakeFlags.amountLost | IntakeFlags.reportingSide | IntakeFlags.creditorAccount) == 0
-            else { throw invalid("record", "has bits this version does not know") }
-            let paymentId = try flags & IntakeFlags.paymentId != 0 ? string("record.paymentId") : nil
-            let uetr = try flags & IntakeFlags.uetr != 0 ? string("record.uetr") : nil
-            let reportedAt = try instant("record.reportedAt")
-            let fraudType = try enumeration("record.fraudType", as: FraudType.self)
-            var amountLost: Money?
-            if flags & IntakeFlags.amountLost != 0 {
-                let minorUnits = try signed("record.amountLost")
-                guard minorUnits > 0 else { throw invalid("record.amountLost", "is not a positive amount") }
-                guard let currency = Currency(code: try string("record.amountLost.currency")) else {
-                    throw invalid("record.amountLost.currency", "is not an active ISO 4217 code")
-                }
-                amountLost = Money(minorUnits: minorUnits, currency: currency)
-            }
-            let side = try flags & IntakeFlags.reportingSide != 0 ? enumeration("record.reportingSide", as: Perspective.self) : nil
-            let account = try flags & IntakeFlags.creditorAccount != 0 ? token("record.creditorAccount") : nil
-            record = .fraudReport(FraudReport(
-                paymentId: paymentId, uetr: uetr, reportedAt: reportedAt, fraudType: fraudType, amountLost: amountLost,
-                reportingSide: side, creditorAccount: account
-            ))
+            record = .fraudReport(try fraudReport())
         case .status:
-            let flags = try byte("record")
-            guard flags & ~(IntakeFlags.paymentId | IntakeFlags.uetr | IntakeFlags.reasonCode | IntakeFlags.creditorAccount) == 0 else {
-                throw invalid("record", "has bits this version does not know")
-            }
-            let paymentId = try flags & IntakeFlags.paymentId != 0 ? string("record.paymentId") : nil
-            let uetr = try flags & IntakeFlags.uetr != 0 ? string("record.uetr") : nil
-            let status = try enumeration("record.status", as: PaymentFinalStatus.self)
-            let reasonCode = try flags & IntakeFlags.reasonCode != 0 ? string("record.reasonCode") : nil
-            let at = try instant("record.at")
-            let account = try flags & IntakeFlags.creditorAccount != 0 ? token("record.creditorAccount") : nil
-            record = .status(PaymentStatusReport(
-                paymentId: paymentId, uetr: uetr, status: status, reasonCode: reasonCode, at: at, creditorAccount: account
-            ))
+            record = .status(try statusReport())
         case .directory:
             let codeType = try enumeration("record.code.type", as: InstitutionCodeType.self)
             let code = try string("record.code.value")
@@ -241,6 +218,49 @@ extension RecordReader {
             record = .entitlements(entitlements)
         }
         return IntakeEvent(tenant: tenant, fileId: fileId, row: row, loadedAt: loadedAt, record: record)
+    }
+
+    /// The body ``RecordWriter/write(_:)-(FraudReport)`` writes.
+    mutating func fraudReport() throws(EventDecodingError) -> FraudReport {
+        let flags = try byte("record")
+        guard flags & ~(IntakeFlags.paymentId | IntakeFlags.uetr | IntakeFlags.amountLost | IntakeFlags.reportingSide | IntakeFlags.creditorAccount) == 0
+        else { throw invalid("record", "has bits this version does not know") }
+        let paymentId = try flags & IntakeFlags.paymentId != 0 ? string("record.paymentId") : nil
+        let uetr = try flags & IntakeFlags.uetr != 0 ? string("record.uetr") : nil
+        let reportedAt = try instant("record.reportedAt")
+        let fraudType = try enumeration("record.fraudType", as: FraudType.self)
+        var amountLost: Money?
+        if flags & IntakeFlags.amountLost != 0 {
+            let minorUnits = try signed("record.amountLost")
+            guard minorUnits > 0 else { throw invalid("record.amountLost", "is not a positive amount") }
+            guard let currency = Currency(code: try string("record.amountLost.currency")) else {
+                throw invalid("record.amountLost.currency", "is not an active ISO 4217 code")
+            }
+            amountLost = Money(minorUnits: minorUnits, currency: currency)
+        }
+        let side = try flags & IntakeFlags.reportingSide != 0 ? enumeration("record.reportingSide", as: Perspective.self) : nil
+        let account = try flags & IntakeFlags.creditorAccount != 0 ? token("record.creditorAccount") : nil
+        return FraudReport(
+            paymentId: paymentId, uetr: uetr, reportedAt: reportedAt, fraudType: fraudType, amountLost: amountLost,
+            reportingSide: side, creditorAccount: account
+        )
+    }
+
+    /// The body ``RecordWriter/write(_:)-(PaymentStatusReport)`` writes.
+    mutating func statusReport() throws(EventDecodingError) -> PaymentStatusReport {
+        let flags = try byte("record")
+        guard flags & ~(IntakeFlags.paymentId | IntakeFlags.uetr | IntakeFlags.reasonCode | IntakeFlags.creditorAccount) == 0 else {
+            throw invalid("record", "has bits this version does not know")
+        }
+        let paymentId = try flags & IntakeFlags.paymentId != 0 ? string("record.paymentId") : nil
+        let uetr = try flags & IntakeFlags.uetr != 0 ? string("record.uetr") : nil
+        let status = try enumeration("record.status", as: PaymentFinalStatus.self)
+        let reasonCode = try flags & IntakeFlags.reasonCode != 0 ? string("record.reasonCode") : nil
+        let at = try instant("record.at")
+        let account = try flags & IntakeFlags.creditorAccount != 0 ? token("record.creditorAccount") : nil
+        return PaymentStatusReport(
+            paymentId: paymentId, uetr: uetr, status: status, reasonCode: reasonCode, at: at, creditorAccount: account
+        )
     }
 }
 
@@ -394,23 +414,9 @@ extension EventObject {
         case .history:
             return .history(try object("payment").payment())
         case .fraudReport:
-            return .fraudReport(FraudReport(
-                paymentId: try optionalString("paymentId"), uetr: try optionalString("uetr"),
-                reportedAt: try object("reportedAt").instant(),
-                fraudType: try enumeration(try required("fraudType"), "fraudType", as: FraudType.self),
-                amountLost: try optionalObject("amountLost")?.money(),
-                reportingSide: try optional("reportingSide").map { (value) throws(EventDecodingError) in
-                    try enumeration(value, "reportingSide", as: Perspective.self)
-                },
-                creditorAccount: try optionalToken("creditorAccount")
-            ))
+            return .fraudReport(try fraudReport())
         case .status:
-            return .status(PaymentStatusReport(
-                paymentId: try optionalString("paymentId"), uetr: try optionalString("uetr"),
-                status: try enumeration(try required("status"), "status", as: PaymentFinalStatus.self),
-                reasonCode: try optionalString("reasonCode"), at: try object("at").instant(),
-                creditorAccount: try optionalToken("creditorAccount")
-            ))
+            return .status(try statusReport())
         case .directory:
             let code = try object("code")
             return .directory(DirectoryEntry(
@@ -446,5 +452,29 @@ extension EventObject {
             }
             return .entitlements(entitlements)
         }
+    }
+
+    /// The members ``JSONWriter/write(_:)-(IntakeRecord)`` writes for a fraud report.
+    func fraudReport() throws(EventDecodingError) -> FraudReport {
+        FraudReport(
+            paymentId: try optionalString("paymentId"), uetr: try optionalString("uetr"),
+            reportedAt: try object("reportedAt").instant(),
+            fraudType: try enumeration(try required("fraudType"), "fraudType", as: FraudType.self),
+            amountLost: try optionalObject("amountLost")?.money(),
+            reportingSide: try optional("reportingSide").map { (value) throws(EventDecodingError) in
+                try enumeration(value, "reportingSide", as: Perspective.self)
+            },
+            creditorAccount: try optionalToken("creditorAccount")
+        )
+    }
+
+    /// The members ``JSONWriter/write(_:)-(IntakeRecord)`` writes for a final status.
+    func statusReport() throws(EventDecodingError) -> PaymentStatusReport {
+        PaymentStatusReport(
+            paymentId: try optionalString("paymentId"), uetr: try optionalString("uetr"),
+            status: try enumeration(try required("status"), "status", as: PaymentFinalStatus.self),
+            reasonCode: try optionalString("reasonCode"), at: try object("at").instant(),
+            creditorAccount: try optionalToken("creditorAccount")
+        )
     }
 }

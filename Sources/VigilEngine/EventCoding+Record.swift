@@ -19,6 +19,8 @@ extension EventCoding {
         public static let intake1: UInt8 = 0x03
         /// A shadow record (``ShadowScoreEvent``), format 1.
         public static let shadow1: UInt8 = 0x05
+        /// A label or outcome received at run time (``LabelEvent``), format 1.
+        public static let label1: UInt8 = 0x04
     }
 
     /// The event as the engine appends it to the log: the compact binary record, about a third of its JSON size.
@@ -79,6 +81,7 @@ extension EventCoding {
         case .duplicateAnswered(let event): return encode(event)
         case .intake(let event): return encode(event)
         case .shadow(let event): return encode(event)
+        case .label(let event): return encode(event)
         }
     }
 
@@ -105,6 +108,8 @@ extension EventCoding {
                     event = .intake(try reader.intakeEvent())
                 case RecordFormat.shadow1:
                     event = .shadow(try reader.shadowEvent())
+                case RecordFormat.label1:
+                    event = .label(try reader.labelEvent())
                 case let format:
                     throw EventDecodingError(
                         code: .unknownFormat, message: "the record's format byte \(format) is not one this version reads"

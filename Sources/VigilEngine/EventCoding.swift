@@ -97,8 +97,9 @@ public enum EventCoding {
         case duplicateAnsweredKind: return .duplicateAnswered(try object.duplicateAnswered())
         case intakeKind: return .intake(try object.intake())
         case shadowKind: return .shadow(try object.shadow())
+        case labelKind: return .label(try object.label())
         default:
-            throw object.invalid("kind", "is not a kind of event this version reads (\(duplicateAnsweredKind), \(intakeKind), \(shadowKind))")
+            throw object.invalid("kind", "is not a kind of event this version reads (\(duplicateAnsweredKind), \(intakeKind), \(labelKind), \(shadowKind))")
         }
     }
 }
@@ -113,6 +114,8 @@ public enum LoggedEvent: Sendable, Hashable {
     case intake(IntakeEvent)
     /// The challenger's score for a payment the champion scored (issue 14); no state.
     case shadow(ShadowScoreEvent)
+    /// A fraud report or outcome received at run time (issue 14).
+    case label(LabelEvent)
 
     public var tenant: String {
         switch self {
@@ -120,16 +123,26 @@ public enum LoggedEvent: Sendable, Hashable {
         case .duplicateAnswered(let event): event.tenant
         case .intake(let event): event.tenant
         case .shadow(let event): event.tenant
+        case .label(let event): event.tenant
         }
     }
 
-    /// When the node received the request, or loaded the intake record.
+    /// Whether the record is a loaded daily-file record or a run-time label: reference data, not a payment.
+    public var isReferenceData: Bool {
+        switch self {
+        case .intake, .label: true
+        case .scored, .duplicateAnswered, .shadow: false
+        }
+    }
+
+    /// When the node received the request or the label, or loaded the intake record.
     public var receivedAt: Instant {
         switch self {
         case .scored(let event): event.receivedAt
         case .duplicateAnswered(let event): event.receivedAt
         case .intake(let event): event.loadedAt
         case .shadow(let event): event.receivedAt
+        case .label(let event): event.receivedAt
         }
     }
 }

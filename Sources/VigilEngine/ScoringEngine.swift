@@ -264,13 +264,18 @@ public final class ScoringEngine<Store: FeatureStore, Log: EventLog, Duplicates:
     /// payment it was and when it was received. Features move at the time live scoring used (``observed``), so an
     /// event logged with a far-future `createdAt` (accepted before `createdAt` was bounded) cannot hide an account's
     /// windows after a restart.
-    /// A duplicate-answered record changes no state (its payment was folded in when it was scored): nil.
+    /// A duplicate-answered record changes no state (its payment was folded in when it was scored): nil. An intake
+    /// record or a label is applied (``apply(_:recordingProgress:)``, ``apply(_:)-(LabelEvent)``): nil.
     /// - Throws: ``EventDecodingError`` when the record is not an event; a shared store's ``StateStoreError``.
     @discardableResult
     public func replay(_ payload: [UInt8], nowMillis: Int64) async throws -> (tenant: String, receivedAt: Instant)? {
         let record = try EventCoding.decodeRecord(payload)
         if case .intake(let intake) = record {
             try await apply(intake)
+            return nil
+        }
+        if case .label(let label) = record {
+            try await apply(label)
             return nil
         }
         guard case .scored(let event) = record else { return nil }
@@ -308,11 +313,18 @@ extension ScoringEngine {
             try await extractor.observe(payment, identity: payment.consortiumIdentity, facts: facts, into: &features)
         default:
             try await event.applyReference(to: reference)
-            monitor?.received(event)
+            monitor?.received(event.record, tenant: event.tenant)
         }
         if recordingProgress { try await reference.recordLoaded(fileId: event.progressKey, row: event.row) }
     }
 
+    /// Applies a run-time label to the state: a fraud report, or a return or recall for fraud, that names a creditor
+    /// joins the consortium list, as the same daily-file row would. The event log is the caller's (`LabelRecorder`
+    /// appends, recovery and the peer fold read). Applying a label twice changes nothing (its report identity).
+    public func apply(_ label: LabelEvent) async throws(StateStoreError) {
+        try await label.applyReference(to: reference)
+        monitor?.received(label.record.intakeRecord, tenant: label.tenant)
+    }
 
     /// Records the answer of a logged event in the duplicate store again, if it was received at `since` or later:
     /// what a node on a shared store does at start for the newest events of its own log, so an answer it logged but
@@ -341,13 +353,16 @@ extension ScoringEngine where Duplicates == DuplicateIndex {
     }
 }
 
-extension IntakeEvent {
+extension IntakeRecord {
     /// Applies the record to the reference store when it is reference data (a report or `FRAD` return naming a
     /// creditor, a directory row, an account link, entitlements); a history payment changes nothing here (it is the
-    /// feature state's). What the engine does for these records, and what offline replay (`vigil features export
-    /// --data-dir`) does to see the same reference data.
-    public func applyReference(to reference: any ReferenceStore) async throws(StateStoreError) {
-        switch record {
+    /// feature state's). The one place a loaded daily-file record (``IntakeEvent/applyReference(to:)``) and a run-time
+    /// label (``LabelEvent/applyReference(to:)``) reach the reference store, so both count a report alike.
+    /// - Parameters:
+    ///   - tenant: whose record it is.
+    ///   - arrivedAt: when Vigil got it (loaded the file, received the label): a report is known no earlier.
+    public func applyReference(to reference: any ReferenceStore, tenant: String, arrivedAt: Instant) async throws(StateStoreError) {
+        switch self {
         case .history:
             break
         case .fraudReport(let report):
@@ -355,12 +370,12 @@ extension IntakeEvent {
             // listing it would mark a genuine business that thousands pay. It stays a label; the list is for payees.
             if report.fraudType != .firstParty, let creditor = report.creditorAccount {
                 let id = InMemoryReferenceStore.reportIdentity(tenant: tenant, paymentId: report.paymentId, uetr: report.uetr, creditor: creditor)
-                try await reference.addReport(creditor: creditor, report: id, reportedAt: report.reportedAt, knownAt: Self.knownAt(report.reportedAt, loadedAt))
+                try await reference.addReport(creditor: creditor, report: id, reportedAt: report.reportedAt, knownAt: IntakeEvent.knownAt(report.reportedAt, arrivedAt))
             }
         case .status(let status):
             if status.isFraud, let creditor = status.creditorAccount {
                 let id = InMemoryReferenceStore.reportIdentity(tenant: tenant, paymentId: status.paymentId, uetr: status.uetr, creditor: creditor)
-                try await reference.addReport(creditor: creditor, report: id, reportedAt: status.at, knownAt: Self.knownAt(status.at, loadedAt))
+                try await reference.addReport(creditor: creditor, report: id, reportedAt: status.at, knownAt: IntakeEvent.knownAt(status.at, arrivedAt))
             }
         case .directory(let entry):
             try await reference.upsert(entry, tenant: tenant)
@@ -369,6 +384,23 @@ extension IntakeEvent {
         case .entitlements(let entitlements):
             try await reference.replaceEntitlements(entitlements, tenant: tenant)
         }
+    }
+}
+
+extension LabelEvent {
+    /// Applies a fraud report, or a return or recall for fraud, that names a creditor to the consortium list, exactly
+    /// as the same daily-file row would be (``IntakeRecord/applyReference(to:tenant:arrivedAt:)``).
+    public func applyReference(to reference: any ReferenceStore) async throws(StateStoreError) {
+        try await record.intakeRecord.applyReference(to: reference, tenant: tenant, arrivedAt: receivedAt)
+    }
+}
+
+extension IntakeEvent {
+    /// Applies the record to the reference store when it is reference data
+    /// (``IntakeRecord/applyReference(to:tenant:arrivedAt:)``). What the engine does for these records, and what
+    /// offline replay (`vigil features export --data-dir`) does to see the same reference data.
+    public func applyReference(to reference: any ReferenceStore) async throws(StateStoreError) {
+        try await record.applyReference(to: reference, tenant: tenant, arrivedAt: loadedAt)
     }
 
     /// When a report became known to Vigil: not before it was loaded, so an offline replay given the same reference

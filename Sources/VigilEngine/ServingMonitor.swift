@@ -125,19 +125,19 @@ public final class ServingMonitor: Sendable {
 
     /// Counts a label received for a tenant's payment: a fraud report, or a return or recall for fraud (`FRAD`).
     /// Other records are not labels and change nothing.
-    public func received(_ event: IntakeEvent) {
+    public func received(_ record: IntakeRecord, tenant: String) {
         let paymentId: String?
-        switch event.record {
+        switch record {
         case .fraudReport(let report): paymentId = report.paymentId
         case .status(let status) where status.isFraud: paymentId = status.paymentId
         default: return
         }
         labels.withLock { labels in
-            var tenantLabels = labels.removeValue(forKey: event.tenant) ?? TenantLabels()
+            var tenantLabels = labels.removeValue(forKey: tenant) ?? TenantLabels()
             tenantLabels.reports += 1
             // Matched once: a second report of the same payment does not count its alert again.
             if let paymentId, tenantLabels.alerted.remove(paymentId) != nil { tenantLabels.alertedReports += 1 }
-            labels[event.tenant] = tenantLabels
+            labels[tenant] = tenantLabels
         }
     }
 

@@ -18,11 +18,25 @@ public struct FeatureFileWriter {
 
     /// Appends one payment; `label` is the report known at the cut-off, if any.
     public mutating func append(_ request: PaymentRequest, features: [Double], label: FraudLabel?) {
+        append(
+            paymentId: request.paymentId, createdAt: request.createdAt, perspective: request.perspective, amount: request.amount,
+            features: features.map { $0.isNaN ? nil : $0 }, fraudType: label?.fraudType, isFraud: label != nil
+        )
+    }
+
+    /// Appends one payment from its parts (`vigil training-set export` has the scored event, not the request).
+    /// Features beyond `features.count` are written missing (an event logged before they existed).
+    public mutating func append(
+        paymentId: String, createdAt: Instant, perspective: Perspective, amount: Money, features: [Double?], fraudType: FraudType?, isFraud: Bool
+    ) {
         var cells = [
-            csvField(request.paymentId), request.createdAt.rfc3339UTC, request.perspective.rawValue,
-            request.amount.decimalString, request.amount.currency.code, label?.fraudType.rawValue ?? "", label == nil ? "0" : "1",
+            csvField(paymentId), createdAt.rfc3339UTC, perspective.rawValue, amount.decimalString, amount.currency.code,
+            fraudType?.rawValue ?? "", isFraud ? "1" : "0",
         ]
-        for value in features { cells.append(value.isNaN ? "" : "\(value)") }
+        for index in 0..<Feature.allCases.count {
+            let value = index < features.count ? features[index] : nil
+            cells.append(value.map { $0.isNaN ? "" : "\($0)" } ?? "")
+        }
         text.append(contentsOf: cells.joined(separator: ",").utf8)
         text.append(10)
     }

@@ -62,7 +62,7 @@ public struct ModelComparison: Sendable {
             guard period.contains(scored), scored.response.degraded != true else { return }
             let features = scored.features.map { $0 ?? .nan }
             add(tenant: scored.tenant, paymentId: scored.paymentId, uetr: scored.request.uetr, scores: candidates.map { $0.model.assess(features: features).score })
-        case .intake:
+        case .intake, .label:
             period.label(event)
         case .duplicateAnswered, .shadow:
             break

@@ -37,10 +37,15 @@ public struct LabelledPeriod: Sendable {
     /// Takes the labels of a log record; true when it was one.
     @discardableResult
     public mutating func label(_ event: LoggedEvent) -> Bool {
-        guard case .intake(let intake) = event else { return false }
-        switch intake.record {
-        case .fraudReport(let report): label(tenant: intake.tenant, paymentId: report.paymentId, uetr: report.uetr)
-        case .status(let status) where status.isFraud: label(tenant: intake.tenant, paymentId: status.paymentId, uetr: status.uetr)
+        let (tenant, record): (String, IntakeRecord)
+        switch event {
+        case .intake(let intake): (tenant, record) = (intake.tenant, intake.record)
+        case .label(let label): (tenant, record) = (label.tenant, label.record.intakeRecord)
+        case .scored, .duplicateAnswered, .shadow: return false
+        }
+        switch record {
+        case .fraudReport(let report): label(tenant: tenant, paymentId: report.paymentId, uetr: report.uetr)
+        case .status(let status) where status.isFraud: label(tenant: tenant, paymentId: status.paymentId, uetr: status.uetr)
         default: return false
         }
         return true
@@ -109,7 +114,7 @@ public struct ModelMonitor: Sendable {
                 let value = entry.feature < scored.features.count ? scored.features[entry.feature] ?? .nan : .nan
                 featureCounts[index][entry.distribution.bin(value)] += 1
             }
-        case .intake:
+        case .intake, .label:
             period.label(event)
         case .duplicateAnswered, .shadow:
             break

@@ -104,17 +104,15 @@ public struct UsageAggregator: Sendable {
 
     /// Counts one event, if it is in the range and of the tenant asked for.
     public mutating func add(_ event: LoggedEvent) {
-        // Loaded daily-file records and challengers' shadow scores are neither scored requests nor billed.
-        switch event {
-        case .intake, .shadow: return
-        case .scored, .duplicateAnswered: break
-        }
+        // Loaded daily-file records, labels and challengers' shadow scores are neither scored requests nor billed.
+        if event.isReferenceData { return }
+        if case .shadow = event { return }
         let day = UTCDay(event.receivedAt)
         guard day >= from, day <= to, tenant == nil || event.tenant == tenant else { return }
         let key = Key(tenant: event.tenant, day: day)
         var row = usage[key] ?? TenantDayUsage(tenant: event.tenant, day: day)
         switch event {
-        case .intake, .shadow:
+        case .intake, .label, .shadow:
             return
         case .duplicateAnswered:
             row.duplicates += 1

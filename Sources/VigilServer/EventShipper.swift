@@ -59,13 +59,15 @@ extension StreamMessage {
     ///   not.
     public init(sequence: UInt64, record payload: [UInt8], leavesRegion: (_ tenant: String) -> Bool = { _ in true }) throws {
         let record = try EventCoding.decodeRecord(payload)
-        // A loaded file's records share a key, so they stay in order on one partition.
+        // A loaded file's records share a key, so they stay in order on one partition; a payment's labels share its
+        // key (its id, else its UETR).
         let paymentId =
             switch record {
             case .scored(let event): event.paymentId
             case .duplicateAnswered(let event): event.paymentId
             case .shadow(let event): event.paymentId
             case .intake(let event): "intake/" + event.fileId
+            case .label(let event): "label/" + event.record.paymentReference
             }
         // The export JSON object; the members are spliced in front without re-encoding.
         let json = EventCoding.exportJSON(record, stored: payload)

@@ -28,7 +28,7 @@ extension VigilResponder {
     /// rejected are not taken again: the upload is recorded as a duplicate of them.
     func uploadFile(_ request: Request, context: Context) async throws -> Response {
         guard let files else { throw ProblemDetails(.notFound, "This node takes no daily files.") }
-        let tenant = try authenticateForFiles(request, context: context)
+        let tenant = try authenticateForData(request, context: context)
         let name = request.uri.queryParameters.get("name") ?? ""
         let type: DailyFileType
         switch IntakeFileName.check(name) {
@@ -103,7 +103,7 @@ extension VigilResponder {
     /// `GET /v1/files/{id}`: the file's metadata and error report, for the tenant's own files only.
     func fileRecord(_ id: String, _ request: Request, context: Context) async throws -> Response {
         guard let files else { throw ProblemDetails(.notFound, "This node takes no daily files.") }
-        let tenant = try authenticateForFiles(request, context: context)
+        let tenant = try authenticateForData(request, context: context)
         let store = files.store
         let name = tenant.config.name
         guard let record = try await blocking({ try store.record(tenant: name, id: id) }) else {
@@ -115,14 +115,15 @@ extension VigilResponder {
     }
 
     /// The scoring route's checks, in its order: a credential (API key or token, and a bound client certificate),
-    /// the tenant's allow-list and its regions.
-    func authenticateForFiles(_ request: Request, context: Context) throws -> Tenant {
+    /// the tenant's allow-list and its regions. For the routes that bring data rather than payments (daily files,
+    /// fraud reports), which do not spend the usage plan.
+    func authenticateForData(_ request: Request, context: Context) throws -> Tenant {
         let tenant = try authenticate(request, tenants: state.current.tenants, context: context)
         if let allowList = tenant.allowList, !allowList.allows(context.remoteAddress) {
             throw ProblemDetails(.addressNotAllowed, "This tenant does not accept requests from this network address.")
         }
         guard tenant.isServed(in: state.link.region) else {
-            throw ProblemDetails(.wrongRegion, "This tenant's data is kept only in other regions; send its files to a node there.")
+            throw ProblemDetails(.wrongRegion, "This tenant's data is kept only in other regions; send its files and reports to a node there.")
         }
         return tenant
     }

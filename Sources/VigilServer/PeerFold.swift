@@ -57,16 +57,17 @@ struct PeerFold<Store: FeatureStore, Log: EventLog, Duplicates: DuplicateStore>:
     func fold(_ batch: [[UInt8]], nowMillis: Int64) async throws(StateStoreError) {
         var lanes: [[LoggedEvent]] = []
         var laneOfDebtor: [Token: Int] = [:]
-        // Loaded daily-file records keep their order among themselves (a link moves, entitlements replace): one lane.
+        // Loaded daily-file records and labels keep their order among themselves (a link moves, entitlements
+        // replace): one lane.
         var intakeLane: Int?
         for payload in batch {
             let record = try? EventCoding.decodeRecord(payload)
-            if case .intake(let event)? = record, link.allows(tenant: event.tenant, in: link.region) {
+            if let record, record.isReferenceData, link.allows(tenant: record.tenant, in: link.region) {
                 if let intakeLane {
-                    lanes[intakeLane].append(.intake(event))
+                    lanes[intakeLane].append(record)
                 } else {
                     intakeLane = lanes.count
-                    lanes.append([.intake(event)])
+                    lanes.append([record])
                 }
                 continue
             }
@@ -94,6 +95,7 @@ struct PeerFold<Store: FeatureStore, Log: EventLog, Duplicates: DuplicateStore>:
                             switch record {
                             case .scored(let event): try await engine.fold(event, answersInto: answers, nowMillis: nowMillis)
                             case .intake(let event): try await engine.apply(event)
+                            case .label(let event): try await engine.apply(event)
                             case .duplicateAnswered, .shadow: break
                             }
                         } catch {

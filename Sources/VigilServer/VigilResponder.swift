@@ -112,8 +112,9 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
         case openAPI = "/openapi.json"
         case files = "/v1/files"
         case file = "/v1/files/{id}"
+        case fraudReports = "/v1/fraud-reports"
 
-        var method: HTTPRequest.Method { self == .score || self == .files ? .post : .get }
+        var method: HTTPRequest.Method { self == .score || self == .files || self == .fraudReports ? .post : .get }
 
         /// The route a path names, and for `/v1/files/{id}` the id.
         static func resolve(_ path: String) -> (Route?, String?) {
@@ -165,6 +166,8 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
             return try await uploadFile(request, context: context)
         case .file:
             return try await fileRecord(fileID ?? "", request, context: context)
+        case .fraudReports:
+            return try await fraudReports(request, context: context)
         case .health:
             return json(#"{"status":"ok"}"#)
         case .ready:
@@ -397,12 +400,12 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
         }
     }
 
-    func readBody(_ request: Request) async throws -> [UInt8] {
-        let tooLarge = ProblemDetails(.payloadTooLarge, "The body must be at most \(Self.maxBodyBytes) bytes.")
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > Self.maxBodyBytes { throw tooLarge }
+    func readBody(_ request: Request, limit: Int = Self.maxBodyBytes) async throws -> [UInt8] {
+        let tooLarge = ProblemDetails(.payloadTooLarge, "The body must be at most \(limit) bytes.")
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw tooLarge }
         var bytes: [UInt8] = []
         for try await var chunk in request.body {
-            guard bytes.count + chunk.readableBytes <= Self.maxBodyBytes else { throw tooLarge }
+            guard bytes.count + chunk.readableBytes <= limit else { throw tooLarge }
             bytes += chunk.readBytes(length: chunk.readableBytes) ?? []
         }
         return bytes

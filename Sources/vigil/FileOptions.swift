@@ -80,17 +80,23 @@ struct FileOptions: ParsableArguments {
         return read
     }
 
-    /// The reference data the replay reads, and whose a row's is: the daily files the server at --data-dir loaded
-    /// (from its event log), then the --files folder's. A row reads `tenant`'s directory and account links when given,
+    /// The reference data the replay reads, and whose a row's is: the daily files the server at --data-dir loaded and the
+    /// labels it received (from its event log), then the --files folder's. A row reads `tenant`'s directory and account links when given,
     /// else those of the --files tenant whose entitlements cover it (ReferenceFiles.tenant(of:covers:)).
     func reference(gateway: Gateway, tenant: String?) async throws -> (store: InMemoryReferenceStore, tenantOf: @Sendable (HistoryRow) -> String) {
         var store = InMemoryReferenceStore()
         var events: [IntakeEvent] = []
+        var labels: [LabelEvent] = []
         if let dataDir, FileManager.default.fileExists(atPath: dataDir + "/events") {
             try FileEventLog.read(directory: dataDir + "/events") { _, payload in
-                if case .intake(let event) = try EventCoding.decodeRecord(payload) { events.append(event) }
+                switch try EventCoding.decodeRecord(payload) {
+                case .intake(let event): events.append(event)
+                case .label(let event): labels.append(event)
+                case .scored, .duplicateAnswered: break
+                }
             }
             for event in events { try await event.applyReference(to: store) }
+            for label in labels { try await label.applyReference(to: store) }
         }
         guard let dailyFiles else {
             let fixed = tenant ?? ""

@@ -108,6 +108,22 @@ struct EventFactory {
         )
     }
 
+    /// A run-time label: a report or outcome as random as an intake record's, from any source.
+    mutating func label() -> LabelEvent {
+        while true {
+            let intake = self.intake()
+            let record: LabelRecord
+            switch intake.record {
+            case .fraudReport(let report): record = .fraudReport(report)
+            case .status(let status): record = .outcome(status)
+            default: continue
+            }
+            return LabelEvent(
+                tenant: intake.tenant, receivedAt: intake.loadedAt, source: LabelSource.allCases.randomElement(using: &self.random)!, record: record
+            )
+        }
+    }
+
     mutating func intake() -> IntakeEvent {
         let record: IntakeRecord
         switch Int.random(in: 0..<6, using: &self.random) {
@@ -275,7 +291,7 @@ struct EventCodingTests {
 
     @Test func refusesAKindItDoesNotKnow() {
         let error = #expect(throws: EventDecodingError.self) {
-            try EventCoding.decodeRecord(Array(#"{"kind":"label","tenant":"t"}"#.utf8))
+            try EventCoding.decodeRecord(Array(#"{"kind":"fax","tenant":"t"}"#.utf8))
         }
         #expect(error?.code == .invalidValue)
         #expect(error?.message.hasPrefix("'kind' is not a kind of event this version reads") == true, "\(error?.message ?? "")")
@@ -315,6 +331,7 @@ struct EventRecordTests {
         case .duplicateAnswered(let event): EventCoding.record(event)
         case .intake(let event): EventCoding.record(event)
         case .shadow(let event): EventCoding.record(event)
+        case .label(let event): EventCoding.record(event)
         }
     }
 
@@ -324,6 +341,7 @@ struct EventRecordTests {
         case .duplicateAnswered(let event): EventCoding.encode(event)
         case .intake(let event): EventCoding.encode(event)
         case .shadow(let event): EventCoding.encode(event)
+        case .label(let event): EventCoding.encode(event)
         }
     }
 
@@ -382,6 +400,54 @@ struct EventRecordTests {
         }
     }
 
+    /// Run-time labels (both kinds, every source, every optional present or absent) read back equal from their
+    /// binary record and from their JSON form, the binary one exports as the JSON form, and its record is the same
+    /// JSON as the daily-file record that says the same.
+    @Test func labelRecordsReadBackEqualAndExportAsTheirJSONForm() throws {
+        var factory = EventFactory(random: SeededRandom(state: 33))
+        var seen: Set<String> = []
+        for _ in 0..<400 {
+            let event = factory.label()
+            let record = EventCoding.record(event)
+            #expect(record.first == EventCoding.RecordFormat.label1)
+            #expect(try EventCoding.decodeRecord(record) == .label(event))
+            let json = EventCoding.encode(event)
+            #expect(try EventCoding.exportJSON(record) == json)
+            #expect(try EventCoding.decodeRecord(json) == .label(event))
+            let parsed = try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any]
+            #expect(parsed?["kind"] as? String == "label")
+            #expect(parsed?["source"] as? String == event.source.rawValue)
+            let intake = IntakeEvent(tenant: event.tenant, fileId: "f", row: 2, loadedAt: event.receivedAt, record: event.record.intakeRecord)
+            let intakeJSON = try JSONSerialization.jsonObject(with: Data(EventCoding.encode(intake))) as? [String: Any]
+            #expect((parsed?["record"] as? NSDictionary) == (intakeJSON?["record"] as? NSDictionary))
+            let type = (parsed?["record"] as? [String: Any])?["type"] as? String
+            seen.insert("\(type ?? "?")/\(event.source.rawValue)")
+            #expect(String(decoding: json, as: UTF8.self).hasPrefix(#"{"kind":"label","#))
+        }
+        #expect(seen == ["fraudReport/api", "fraudReport/pacs.002", "fraudReport/camt.056", "status/api", "status/pacs.002", "status/camt.056"])
+        for _ in 0..<30 {
+            let record = EventCoding.record(factory.label())
+            for length in 1..<record.count {
+                let error = #expect(throws: EventDecodingError.self) { try EventCoding.decodeRecord(Array(record[..<length])) }
+                #expect(error?.code == .truncated, "\(length): \(error?.message ?? "")")
+            }
+        }
+        // A label's record is a fraud report or a status, nothing else the intake record tags name.
+        var bad = EventCoding.record(LabelEvent(
+            tenant: "t", receivedAt: Instant(epochMillis: 0), source: .api,
+            record: .fraudReport(FraudReport(paymentId: "p", uetr: nil, reportedAt: Instant(epochMillis: 0), fraudType: .mule))
+        ))
+        let tag = 1 + 2 + 2 + 1  // format, tenant, receivedAt (two one-byte varints), source
+        #expect(bad[tag] == 2)
+        bad[tag] = 4
+        let error = #expect(throws: EventDecodingError.self) { try EventCoding.decodeRecord(bad) }
+        #expect(error?.code == .invalidValue)
+        let unknownSource = #expect(throws: EventDecodingError.self) {
+            try EventCoding.decodeRecord(Array(#"{"kind":"label","receivedAt":{"ms":0,"off":0},"record":{"fraudType":"mule","paymentId":"p","reportedAt":{"ms":0,"off":0},"type":"fraudReport"},"source":"fax","tenant":"t"}"#.utf8))
+        }
+        #expect(unknownSource?.code == .invalidValue)
+    }
+
     /// The intake seeds of the `FuzzEventRecord` corpus read as intake records, and a binary one exports as JSON that
     /// reads back equal, so the fuzzer starts from records of the kind.
     @Test func theFuzzCorpusIntakeSeedsRead() throws {
@@ -394,6 +460,22 @@ struct EventRecordTests {
             }
             #expect(try EventCoding.decodeRecord(EventCoding.exportJSON(bytes)) == .intake(event))
             #expect(try EventCoding.decodeRecord(EventCoding.record(event)) == .intake(event))
+        }
+    }
+
+    /// The label seeds of the `FuzzEventRecord` corpus read as labels, and each form reads back equal, so the fuzzer
+    /// starts from records of the kind.
+    @Test func theFuzzCorpusLabelSeedsRead() throws {
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Fuzz/corpus/FuzzEventRecord")
+        for name in ["binary-label-fraud-report.bin", "json-label-outcome.json"] {
+            let bytes = Array(try Data(contentsOf: corpus.appendingPathComponent(name)))
+            guard case .label(let event) = try EventCoding.decodeRecord(bytes) else {
+                Issue.record("\(name) is not a label record")
+                continue
+            }
+            #expect(try EventCoding.decodeRecord(EventCoding.exportJSON(bytes)) == .label(event))
+            #expect(try EventCoding.decodeRecord(EventCoding.record(event)) == .label(event))
+            if name.hasSuffix(".bin") { #expect(EventCoding.record(event) == bytes) }
         }
     }
 

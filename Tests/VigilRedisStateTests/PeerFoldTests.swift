@@ -224,4 +224,42 @@ struct PeerFoldTests {
         #expect(atB[Feature.customerCount24h.rawValue] == 1)
         #expect(atA.map { $0 ?? .nan }.elementsEqual(atB.map { $0 ?? .nan }) { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(atA) \(atB)")
     }
+
+    /// Run-time labels folded from the peer reach this region's consortium list as they did the peer's; a pinned
+    /// tenant's do not.
+    @Test func thePeersLabelsAreApplied() async throws {
+        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        let creditor = Self.token()
+        let a = ScoringEngine(store: InMemoryFeatureStore(), log: InMemoryEventLog(), model: Self.model, duplicates: DuplicateIndex())
+        func label(_ tenant: String, _ id: String) -> LabelEvent {
+            LabelEvent(
+                tenant: tenant, receivedAt: Instant(epochMillis: now - 60_000), source: .api,
+                record: .fraudReport(FraudReport(paymentId: id, uetr: nil, reportedAt: Instant(epochMillis: now - 86_400_000), fraudType: .mule, creditorAccount: creditor))
+            )
+        }
+        let outcome = LabelEvent(
+            tenant: "bank-a", receivedAt: Instant(epochMillis: now - 30_000), source: .pacs002,
+            record: .outcome(PaymentStatusReport(paymentId: "y", uetr: nil, status: .returned, reasonCode: "FRAD", at: Instant(epochMillis: now - 40_000), creditorAccount: creditor))
+        )
+        for event in [label("bank-a", "x"), outcome, label("pinned", "z")] {
+            _ = try await a.log.append(EventCoding.record(event))
+            try await a.apply(event)
+        }
+        let messages = try a.log.records.enumerated().map { try StreamMessage(sequence: UInt64($0.offset), record: $0.element).value }
+
+        let duplicates = DuplicateIndex()
+        let b = ScoringEngine(store: InMemoryFeatureStore(), log: InMemoryEventLog(), model: Self.model, duplicates: duplicates)
+        let link = RegionLink(region: "b", peer: "a")
+        link.update(tenants: try Self.tenants())
+        let source = InMemoryPeerEventSource()
+        source.append(messages)
+        let fold = PeerFold(engine: b, answers: duplicates, source: source, link: link, logger: Logger(label: "test"))
+        try await fold.fold(try await source.next(), nowMillis: now)
+        try await source.commit()
+
+        let query = ReferenceQuery(tenant: "bank-c", debtor: Self.token(), creditor: creditor, debtorInstitution: nil, creditorInstitution: nil)
+        #expect(try await a.reference.facts(query).creditorReports.count == 3)
+        // bank-a's report and FRAD return, not the pinned tenant's report.
+        #expect(try await b.reference.facts(query).creditorReports.count == 2)
+    }
 }

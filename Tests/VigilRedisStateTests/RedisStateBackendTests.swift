@@ -154,6 +154,7 @@ struct RedisStateBackendTests {
         case .duplicateAnswered: "duplicateAnswered"
         case .intake: "intake"
         case .shadow: "shadow"
+        case .label: "label"
         case nil: "unreadable"
         }
     }

@@ -72,6 +72,15 @@ struct UsageAggregatorTests {
             tenant: "bank-c", fileId: "f2", row: 2, loadedAt: at(april1, second: 30),
             record: .status(PaymentStatusReport(paymentId: "c0", uetr: nil, status: .settled, reasonCode: nil, at: at(april1, second: 1)))
         )))
+        // Run-time labels neither: they are not billed (a tenant that only reports fraud has no row).
+        events.append(.label(LabelEvent(
+            tenant: "bank-a", receivedAt: at(april1, second: 40), source: .api,
+            record: .fraudReport(FraudReport(paymentId: "a10", uetr: nil, reportedAt: at(april1, second: 39), fraudType: .appScam))
+        )))
+        events.append(.label(LabelEvent(
+            tenant: "bank-d", receivedAt: at(april1, second: 41), source: .pacs002,
+            record: .outcome(PaymentStatusReport(paymentId: "d0", uetr: nil, status: .returned, reasonCode: "FRAD", at: at(april1, second: 2)))
+        )))
         return events
     }
 
@@ -167,6 +176,7 @@ struct UsageAggregatorTests {
             case .duplicateAnswered(let answered): index % 2 == 0 ? EventCoding.record(answered) : EventCoding.encode(answered)
             case .intake(let intake): index % 2 == 0 ? EventCoding.record(intake) : EventCoding.encode(intake)
             case .shadow(let shadow): index % 2 == 0 ? EventCoding.record(shadow) : EventCoding.encode(shadow)
+            case .label(let label): index % 2 == 0 ? EventCoding.record(label) : EventCoding.encode(label)
             }
         }
         var aggregator = UsageAggregator(from: Self.march31, to: Self.april1)
@@ -184,6 +194,7 @@ struct UsageAggregatorTests {
             case .duplicateAnswered(let answered): EventCoding.encode(answered)
             case .intake(let intake): EventCoding.encode(intake)
             case .shadow(let shadow): EventCoding.encode(shadow)
+            case .label(let label): EventCoding.encode(label)
             }
         }
         // Segments of three records each, so there are several to delete.

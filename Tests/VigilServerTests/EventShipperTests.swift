@@ -174,4 +174,20 @@ struct EventShipperTests {
         #expect(try EventCoding.decodeRecord(message.value) == .shadow(shadow))
         #expect(try StreamMessage(sequence: 42, record: EventCoding.record(shadow), leavesRegion: { _ in false }).resident)
     }
+
+    @Test("a label ships keyed tenant/label/paymentId (the UETR without one), its export JSON after schema and sequence")
+    func labelRecords() throws {
+        let report = FraudReport(paymentId: "p-9", uetr: nil, reportedAt: Instant(epochMillis: 1_796_000_000_000), fraudType: .mule)
+        let event = LabelEvent(tenant: "bank-a", receivedAt: Instant(epochMillis: 1_796_000_001_000), source: .api, record: .fraudReport(report))
+        let message = try StreamMessage(sequence: 42, record: EventCoding.record(event))
+        #expect(String(decoding: message.key, as: UTF8.self) == "bank-a/label/p-9")
+        #expect(String(decoding: message.value, as: UTF8.self).hasPrefix(#"{"schema":"vigil.event.v1","sequence":42,"kind":"label","#))
+        #expect(try EventCoding.decodeRecord(message.value) == .label(event))
+        let outcome = PaymentStatusReport(
+            paymentId: nil, uetr: "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", status: .recalled, reasonCode: "FRAD", at: Instant(epochMillis: 1_796_000_000_000)
+        )
+        let byUETR = LabelEvent(tenant: "bank-a", receivedAt: Instant(epochMillis: 1_796_000_001_000), source: .pacs002, record: .outcome(outcome))
+        #expect(String(decoding: try StreamMessage(sequence: 43, record: EventCoding.record(byUETR)).key, as: UTF8.self) == "bank-a/label/7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d")
+        #expect(try StreamMessage(sequence: 43, record: EventCoding.record(byUETR), leavesRegion: { _ in false }).resident)
+    }
 }

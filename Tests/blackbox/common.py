@@ -306,6 +306,13 @@ def export_shadows(vigil: str, data_dir: str, timeout: float = 30.0) -> list[dic
     return [rec for rec in (json.loads(line) for line in cp.stdout.splitlines() if line.strip()) if rec.get("kind") == "shadow"]
 
 
+def export_labels(vigil: str, data_dir: str, timeout: float = 30.0) -> list[dict]:
+    """Runs `vigil events export`; returns the run-time label records (`"kind":"label"`), in log order."""
+    export_log(vigil, data_dir, timeout)
+    cp = run_cli(vigil, ["events", "export", "--data-dir", data_dir], timeout=timeout)
+    return [rec for rec in (json.loads(line) for line in cp.stdout.splitlines() if line.strip()) if rec.get("kind") == "label"]
+
+
 def export_log(vigil: str, data_dir: str, timeout: float = 30.0) -> tuple[list[dict], list[dict], bytes, bytes]:
     """Runs `vigil events export`; returns (scored-payment records, duplicate-answered records, raw stdout, raw stderr)."""
     cp = run_cli(vigil, ["events", "export", "--data-dir", data_dir], timeout=timeout)
@@ -330,6 +337,13 @@ def export_log(vigil: str, data_dir: str, timeout: float = 30.0) -> tuple[list[d
             # A challenger's score (docs/models.md): checked here, returned by `export_shadows`.
             check(set(rec) == {"sequence", "kind", "tenant", "paymentId", "scoreId", "receivedAt", "modelVersion", "score",
                                "probability"}, f"events export line {n}: a shadow record has other members: {line[:300]!r}")
+            continue
+        if rec.get("kind") == "label":
+            # A fraud report or outcome received at run time (docs/labels.md): checked here, returned by `export_labels`.
+            check(set(rec) == {"sequence", "kind", "tenant", "receivedAt", "source", "record"},
+                  f"events export line {n}: a label record has other members: {line[:300]!r}")
+            check(rec["source"] in ("api", "pacs.002", "camt.056") and rec["record"].get("type") in ("fraudReport", "status"),
+                  f"events export line {n}: a label of an unknown source or type: {line[:300]!r}")
             continue
         if "kind" in rec:
             check(rec["kind"] == "duplicateAnswered", f"events export line {n}: unknown kind: {line[:300]!r}")

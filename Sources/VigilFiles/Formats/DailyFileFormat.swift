@@ -145,7 +145,8 @@ struct RowCells {
 
 /// The row rules of each daily-file type but history (which is ``HistoryReader``'s).
 enum DailyFileRows {
-    static func fraudReport(_ row: RowCells) throws(RowRejection) -> ParsedRow {
+    /// A fraud-reports row; also each report of `POST /v1/fraud-reports` (``FraudReportRequest``).
+    static func fraudReport(_ row: RowCells) throws(RowRejection) -> ParsedFraudReport {
         let (paymentId, uetr) = try row.paymentReference()
         let reportedAt = try row.instant("reportedAt", required: true)!
         let fraudType = try row.enumeration("fraudType", required: true, as: FraudType.self)!
@@ -163,10 +164,10 @@ enum DailyFileRows {
         }
         let side = try row.enumeration("reportingSide", required: false, as: Perspective.self)
         let account = try row.account("creditor.account")
-        return .fraudReport(ParsedFraudReport(
+        return ParsedFraudReport(
             paymentId: paymentId, uetr: uetr, reportedAt: reportedAt, fraudType: fraudType, amountLost: amountLost,
             reportingSide: side, creditorAccount: account
-        ))
+        )
     }
 
     static func status(_ row: RowCells) throws(RowRejection) -> ParsedRow {

@@ -109,7 +109,7 @@ public struct DailyFileParser: Sendable {
         case .history:
             parsed = history.request(cells, columns: historySources).map(ParsedRow.history)
         case .fraudReports:
-            parsed = Result { () throws(RowRejection) in try DailyFileRows.fraudReport(RowCells(cells: cells, index: index)) }
+            parsed = Result { () throws(RowRejection) in ParsedRow.fraudReport(try DailyFileRows.fraudReport(RowCells(cells: cells, index: index))) }
         case .status:
             parsed = Result { () throws(RowRejection) in try DailyFileRows.status(RowCells(cells: cells, index: index)) }
         case .entitlements:

@@ -60,14 +60,13 @@ public struct TokenizingReader: IntakeRowReader {
     /// One valid row past the edge.
     static func tokenize(_ row: ParsedRow, gateway: Gateway, tenant: String) -> IntakeRecord {
         let keys = gateway.keys
-        func account(_ identifier: AccountIdentifier) -> Token { keys.token(.account, identifier.canonical.utf8) }
         switch row {
         case .history(let request):
             return .history(gateway.tokenize(request))
         case .fraudReport(let report):
-            return .fraudReport(report.report(creditorAccount: report.creditorAccount.map(account)))
+            return .fraudReport(gateway.tokenize(report))
         case .status(let status):
-            return .status(status.report(creditorAccount: status.creditorAccount.map(account)))
+            return .status(gateway.tokenize(status))
         case .entitlement(let entitlement):
             return .entitlements([entitlement])
         case .directory(let entry):
@@ -75,10 +74,28 @@ public struct TokenizingReader: IntakeRowReader {
         case .accountLink(let link):
             return .accountLink(
                 AccountLink(
-                    account: account(link.account), customer: keys.token(.customer, (tenant + ":" + link.customerId).utf8),
+                    account: gateway.token(link.account), customer: keys.token(.customer, (tenant + ":" + link.customerId).utf8),
                     card: link.card.map { keys.token(.card, $0.utf8) }
                 )
             )
         }
+    }
+}
+
+extension Gateway {
+    /// A fraud report past the edge: the creditor account as its token. What a fraud-reports row and a report sent to
+    /// `POST /v1/fraud-reports` (or mapped from a camt.056) become.
+    public func tokenize(_ report: ParsedFraudReport) -> FraudReport {
+        report.report(creditorAccount: report.creditorAccount.map(token))
+    }
+
+    /// A final status past the edge: the creditor account as its token. What a status row, or a pacs.002, becomes.
+    public func tokenize(_ status: ParsedStatus) -> PaymentStatusReport {
+        status.report(creditorAccount: status.creditorAccount.map(token))
+    }
+
+    /// An account's token: the same as a payment's party account of that account gets.
+    func token(_ account: AccountIdentifier) -> Token {
+        keys.token(.account, account.canonical.utf8)
     }
 }
