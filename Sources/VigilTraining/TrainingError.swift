@@ -10,6 +10,8 @@ public struct TrainingError: Error, Sendable, CustomStringConvertible, Equatable
             case invalidParameter
             case featureMismatch
             case invalidCalibration
+            case tooFewPositives
+            case constantPredictions
         }
 
         private var wrapped: Wrapped
@@ -26,6 +28,10 @@ public struct TrainingError: Error, Sendable, CustomStringConvertible, Equatable
         public static let featureMismatch = Code(.featureMismatch)
         /// An encoded ``Calibration`` cannot be read.
         public static let invalidCalibration = Code(.invalidCalibration)
+        /// The training or validation rows hold fewer positives than ``TrainingGuardrails`` requires.
+        public static let tooFewPositives = Code(.tooFewPositives)
+        /// A trained model gives every validation row the same probability.
+        public static let constantPredictions = Code(.constantPredictions)
 
         public var description: String {
             switch self.wrapped {
@@ -33,6 +39,8 @@ public struct TrainingError: Error, Sendable, CustomStringConvertible, Equatable
             case .invalidParameter: "invalid parameter"
             case .featureMismatch: "feature mismatch"
             case .invalidCalibration: "invalid calibration"
+            case .tooFewPositives: "too few positives"
+            case .constantPredictions: "constant predictions"
             }
         }
     }

@@ -15,7 +15,11 @@ struct TrainCommand: AsyncParsableCommand {
             reports known by then count as fraud (unless --label-cutoff says otherwise); --label-maturity N also \
             leaves out the last N days before it (default \(TrainCommand.defaultLabelMaturity)), whose frauds have mostly not been \
             reported yet: a model trained on them learns that recent fraud looks genuine. Training stops with an \
-            error when the validation period holds no fraud, which would give a model that scores every payment alike.
+            error, writing nothing, when the training period holds fewer than \(TrainingGuardrails.minimumTrainingPositives) \
+            frauds or the validation period fewer than \(TrainingGuardrails.minimumValidationPositives), and when the \
+            trained model gives every validation payment the same probability. The calibration is isotonic (in logit \
+            space, strictly increasing) with at least \(Calibration.isotonicMinimumPositives) validation frauds, \
+            Platt scaling with fewer.
             """
     )
 
@@ -43,8 +47,6 @@ struct TrainCommand: AsyncParsableCommand {
     /// Days of reports to wait for before `--until` when `--label-maturity` is not given: most simulated frauds are
     /// reported within two weeks, but investment and romance scams take up to 45 days.
     static let defaultLabelMaturity = 30
-    /// Fewer validation frauds than this gives a coarse calibration; worth a warning, not a refusal.
-    static let fewValidationFrauds = 20
 
     func run() async throws {
         guard (0.01...0.9).contains(validationFraction) else { throw CLIError("--validation-fraction must be between 0.01 and 0.9") }
@@ -83,23 +85,16 @@ struct TrainCommand: AsyncParsableCommand {
         guard trainRows.rows > 0, validationRows.rows > 0 else {
             throw CLIError("need payments on both sides of the time split; found \(trainRows.rows) for training and \(validationRows.rows) for validation\(maturityNote)")
         }
-        guard trainRows.labels.contains(1), trainRows.labels.contains(0) else {
-            throw CLIError("the training period needs both fraud and genuine payments (found \(Int(trainRows.labels.reduce(0, +))) frauds in \(trainRows.rows))")
+        guard trainRows.labels.contains(0) else {
+            throw CLIError("the training period needs genuine payments too (found only frauds, \(trainRows.rows))")
         }
-        let validationFrauds = Int(validationRows.labels.reduce(0, +))
-        guard validationFrauds > 0 else {
-            throw CLIError(
-                "the validation period (the last \(Int((validationFraction * 100).rounded()))% of the time span, "
-                    + "\(validationRows.rows) payments) has no reported fraud, so early stopping and the calibration "
-                    + "cannot work and the model would score every payment alike; use an earlier --until or a longer "
-                    + "--label-maturity (so that its fraud has been reported), or a larger --validation-fraction"
+        do {
+            try TrainingGuardrails.checkSplit(
+                trainingRows: trainRows.rows, trainingPositives: Int(trainRows.labels.reduce(0, +)),
+                validationRows: validationRows.rows, validationPositives: Int(validationRows.labels.reduce(0, +))
             )
-        }
-        if validationFrauds < Self.fewValidationFrauds {
-            printError((
-                ("warning: only \(validationFrauds) fraud\(validationFrauds == 1 ? "" : "s") in the validation period; "
-                    + "early stopping and the calibration rest on them, so the scores will be coarse\n").utf8
-            ))
+        } catch {
+            throw CLIError(error.message + maturityNote + "; " + Self.tooFewFraudsAdvice(features: features != nil))
         }
         let parameters = TrainingParameters(
             maxDepth: depth, learningRate: learningRate, rounds: rounds, lambda: lambda, minChildWeight: minChildWeight,
@@ -120,15 +115,31 @@ struct TrainCommand: AsyncParsableCommand {
                 + "\(Self.seconds(ContinuousClock.now - trainingStarted)) (threads: \(threads.map(String.init) ?? "every core"))\n").utf8
         ))
         let probabilities = validationRows.rowsOfValues.map { row in row.withUnsafeBufferPointer { model.probability($0) } }
-        let calibration = try Calibration.isotonic(probabilities: probabilities, labels: validationRows.labels)
+        do {
+            try TrainingGuardrails.checkPredictions(probabilities)
+        } catch {
+            throw CLIError(error.message + "; check that the features vary, or lower --min-child-weight")
+        }
+        let calibration = try Calibration.fit(probabilities: probabilities, labels: validationRows.labels)
         let profile = Self.profile(validationRows, probabilities: probabilities, calibration: calibration)
         try writeFile(model.xgboostJSON(attributes: ["vigil_calibration": calibration.encoded, TrainingProfile.attributeName: profile.encoded]), to: out)
         let auc = Metrics.rocAUC(scores: probabilities, labels: validationRows.labels)
         print(
             "train: \(trainRows.rows) rows (\(Int(trainRows.labels.reduce(0, +))) fraud), validation \(validationRows.rows) rows "
                 + "(\(Int(validationRows.labels.reduce(0, +))) fraud); \(report.bestIteration + 1) of \(report.rounds) trees kept; "
-                + "validation ROC-AUC \(String(format: "%.4f", auc)); \(Self.seconds(ContinuousClock.now - started)); wrote \(out)"
+                + "validation ROC-AUC \(String(format: "%.4f", auc)); calibration \(calibration.method.rawValue); \(Self.seconds(ContinuousClock.now - started)); wrote \(out)"
         )
+    }
+
+    /// What to change when a period holds too few frauds: usually its newest payments, whose fraud has not been
+    /// reported yet.
+    static func tooFewFraudsAdvice(features: Bool) -> String {
+        let history = "use an earlier --until or a longer --label-maturity, so that the fraud in both periods has been "
+            + "reported, or a larger --validation-fraction"
+        guard features else { return history }
+        return "leave the newest payments, whose fraud has not been reported yet, out of the features file, or use a "
+            + "larger --validation-fraction (with --history, train does the first with --until and --label-maturity: "
+            + history + ")"
     }
 
     /// `22.6 s`: a duration for people, to a tenth of a second.

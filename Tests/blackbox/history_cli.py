@@ -4,8 +4,11 @@
 - On a small simulated history: features (with `--files`, the daily-file features from the simulated daily files;
   a refused file stops it, named), a deterministic train (same seed, same bytes), evaluate with the JSON keys
   and SVG plots, and the trained model served by `vigil serve --model` (calibration included).
-- Training guards: the default --label-maturity, a refusal when the validation period has no fraud, a rounded
-  duration, and evaluate's warning (stderr, evaluation.md/json) on a model that scores every payment alike.
+- Training guards: the default --label-maturity; a refusal, naming both periods' fraud counts and what to change and
+  writing no model, when a period has too few frauds (a new user's short history whose newest days have no reported
+  fraud; a features file whose validation period has none) or when the trained model predicts one probability for
+  every payment; the calibration method on the summary line; a rounded duration; and evaluate's warning (stderr,
+  evaluation.md/json) on a model that scores every payment alike.
 - On edge-case files: empty, header only, bad rows (reported with line and reason, skipped), unsorted timestamps
   (replayed in time order), duplicate payment ids (skipped), other column names (--map) and epoch-second times.
 - Every row rejected: features, train and evaluate exit non-zero with a summary instead of writing an empty result
@@ -152,9 +155,33 @@ def training_guards(vigil: str, tmp: str) -> None:
                    check_status=False)
     c.check(cp.returncode != 0 and b"--label-maturity needs --until" in cp.stderr, f"maturity without --until: {cp.stderr!r}")
     cp = c.run_cli(vigil, ["train", "--history", history, "--labels", labels, "--until", "2026-01-15",
-                           "--label-maturity", "2", "--rounds", "20", "--depth", "3", "--out", model], timeout=180)
+                           "--label-maturity", "2", "--validation-fraction", "0.4", "--rounds", "20", "--depth", "3",
+                           "--out", model], timeout=180)
     c.check(b"(the default)" not in cp.stderr, "an explicit --label-maturity is not the default")
-    c.check(re.search(rb"; \d+\.\d s; wrote ", cp.stdout) is not None, f"train should round its duration: {cp.stdout!r}")
+    c.check(re.search(rb"; calibration (platt|isotonic); \d+\.\d s; wrote ", cp.stdout) is not None,
+            f"train should name the calibration and round its duration: {cp.stdout!r}")
+
+    # A new user's case: a short history whose newest days have no reported fraud yet. Refused, naming both
+    # periods' counts and what to change; no model is written.
+    with open(labels, newline="") as fh:
+        reader = csv.DictReader(fh)
+        label_fields, label_rows = reader.fieldnames, list(reader)
+    early = os.path.join(tmp, "early-labels.csv")
+    with open(early, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=label_fields)
+        writer.writeheader()
+        writer.writerows(r for r in label_rows if r["reportedAt"] < "2026-01-09")
+    refused = os.path.join(tmp, "refused.json")
+    cp = c.run_cli(vigil, ["train", "--history", history, "--labels", early, "--rounds", "5", "--out", refused],
+                   check_status=False, timeout=120)
+    message = cp.stderr.decode()
+    c.check(cp.returncode != 0 and re.search(r"too few frauds to train on: the training period has \d+ in \d+ payments "
+                                             r"\(at least 20 needed\) and the validation period \d+ in \d+ "
+                                             r"\(at least 10 needed\)", message) is not None,
+            f"a history whose newest days have no reported fraud should be refused with both counts: {message!r}")
+    for advice in ("an earlier --until", "--label-maturity", "a larger --validation-fraction"):
+        c.check(advice in message, f"the refusal should suggest {advice}: {message!r}")
+    c.check(not os.path.exists(refused), "a refused training wrote a model")
 
     # No fraud in the validation period (the last 20% of the time span): refused, not a model that scores all alike.
     with open(os.path.join(tmp, "sim-features.csv"), newline="") as fh:
@@ -170,10 +197,25 @@ def training_guards(vigil: str, tmp: str) -> None:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
-    cp = c.run_cli(vigil, ["train", "--features", quiet, "--rounds", "5", "--out", model], check_status=False,
+    cp = c.run_cli(vigil, ["train", "--features", quiet, "--rounds", "5", "--out", refused], check_status=False,
                    timeout=120)
-    c.check(cp.returncode != 0 and b"has no reported fraud" in cp.stderr,
+    c.check(cp.returncode != 0 and re.search(rb"the validation period 0 in \d+ \(at least 10 needed\)", cp.stderr)
+            and b"out of the features file" in cp.stderr and b"--label-maturity" in cp.stderr,
             f"training without validation fraud should be refused: {cp.stderr!r}")
+    c.check(not os.path.exists(refused), "a refused training wrote a model")
+
+    # Features that never vary: the trees cannot split, every payment gets one probability; refused, nothing written.
+    meta = {"paymentId", "createdAt", "perspective", "amount", "currency", "fraudType", "label"}
+    constant = os.path.join(tmp, "constant-features.csv")
+    with open(os.path.join(tmp, "sim-features.csv"), newline="") as source, open(constant, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows({k: (v if k in meta else "0") for k, v in r.items()} for r in csv.DictReader(source))
+    cp = c.run_cli(vigil, ["train", "--features", constant, "--rounds", "5", "--out", refused], check_status=False,
+                   timeout=120)
+    c.check(cp.returncode != 0 and b"the same probability" in cp.stderr,
+            f"a model that predicts one probability for every payment should be refused: {cp.stderr!r}")
+    c.check(not os.path.exists(refused), "a constant model was written")
 
     # A model calibrated on a validation period without fraud maps every payment to 0: evaluate warns.
     with open(os.path.join(tmp, "model1.json")) as fh:
@@ -195,7 +237,7 @@ def training_guards(vigil: str, tmp: str) -> None:
     cp = c.run_cli(vigil, ["evaluate", "--help"])
     c.check(b"evaluation.md, evaluation.json" in cp.stdout and b"report.md" not in cp.stdout,
             f"evaluate --help should name the files it writes: {cp.stdout!r}")
-    c.log("training guards: default label maturity, no-fraud validation refused, evaluate warns on flat scores")
+    c.log("training guards: default label maturity, too few frauds and constant models refused, evaluate warns on flat scores")
 
 
 def edge_cases(vigil: str, tmp: str) -> None:
