@@ -30,7 +30,7 @@ public struct KnownLabel: Sendable, Hashable {
             case .status(let status): self.init(tenant: intake.tenant, source: "file", knownAt: intake.loadedAt, record: .outcome(status))
             case .history, .directory, .accountLink, .entitlements: return nil
             }
-        case .scored, .duplicateAnswered:
+        case .scored, .duplicateAnswered, .shadow:
             return nil
         }
     }

@@ -225,7 +225,7 @@ struct FraudReportAPITests {
         ])
         #expect(log.records.allSatisfy { Data($0).range(of: Data(Self.canaryIBAN.utf8)) == nil })
         let query = ReferenceQuery(tenant: "bank-b", debtor: token, creditor: token, debtorInstitution: nil, creditorInstitution: nil)
-        #expect(reference.facts(query).creditorReports == [5_000, 5_000])
+        #expect(reference.facts(query).creditorReports == [ReportTimes(knownAt: 5_000, reportedAt: 1_000), ReportTimes(knownAt: 5_000, reportedAt: 2_000)])
     }
 
     @Test func aRefusedAppendRecordsNothing() async throws {
