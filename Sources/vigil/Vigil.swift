@@ -10,7 +10,7 @@ struct Vigil: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, TenantCommand.self, SimulateCommand.self, FeaturesCommand.self, TrainCommand.self,
             EvaluateCommand.self, BenchCommand.self, ModelCommand.self, RulesCommand.self, EventsCommand.self, AuditCommand.self, KeysCommand.self,
-            ConfigCommand.self, ReportCommand.self, FilesCommand.self, IntakeCommand.self,
+            ConfigCommand.self, ReportCommand.self, FilesCommand.self, IntakeCommand.self, ISO20022Command.self,
         ]
     )
 }

@@ -15,7 +15,9 @@ struct OpenAPIDocumentTests {
             }
             #expect(document["openapi"] as? String == "3.1.0")
             let paths = try #require(document["paths"] as? [String: Any])
-            #expect(Set(paths.keys) == ["/v1/payments/score", "/v1/files", "/v1/files/{id}", "/health", "/ready", "/metrics", "/openapi.json"])
+            #expect(Set(paths.keys) == [
+                "/v1/payments/score", "/v1/iso20022/pacs.008", "/v1/files", "/v1/files/{id}", "/health", "/ready", "/metrics", "/openapi.json",
+            ])
             let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
             let responseSchema = try #require(schemas["ScoreResponse"] as? [String: Any])
             let answer = try await client.execute(uri: "/v1/payments/score", method: .post, headers: headers(key: key), body: json(paymentBody())) {
