@@ -152,29 +152,48 @@ public enum ISO20022JSON {
 /// The XML rendering of a document, as a bank's payment hub writes it.
 public enum ISO20022XML {
     public static func render(_ document: ISO20022Document) -> [UInt8] {
+        let namespace = document.kind.namespace(version: document.version)
         var out = Array(#"<?xml version="1.0" encoding="UTF-8"?>"#.utf8)
-        out += Array("\n<Document xmlns=\"\(document.kind.namespace(version: document.version))\">".utf8)
-        write(document.message, into: &out)
+        out += Array("\n<Document xmlns=\"\(namespace)\">".utf8)
+        write(document.message, parentNamespace: namespace, into: &out)
         out += Array("</Document>\n".utf8)
         return out
     }
 
-    static func write(_ element: XMLElement, into out: inout [UInt8]) {
+    /// Any element tree as XML: each element un-prefixed, its namespace declared as the default where it changes.
+    /// Attributes are written by local name, so a tree whose attributes have no namespace reads back the same.
+    public static func render(_ element: XMLElement) -> [UInt8] {
+        var out: [UInt8] = []
+        write(element, parentNamespace: "", into: &out)
+        return out
+    }
+
+    static func write(_ element: XMLElement, parentNamespace: String, into out: inout [UInt8]) {
         out += Array("<\(element.name)".utf8)
+        if element.namespace != parentNamespace {
+            out += Array(" xmlns=\"".utf8)
+            escape(element.namespace, inAttribute: true, into: &out)
+            out.append(UInt8(ascii: "\""))
+        }
         for attribute in element.attributes {
             out += Array(" \(attribute.name)=\"".utf8)
-            escape(attribute.value, into: &out)
+            escape(attribute.value, inAttribute: true, into: &out)
             out.append(UInt8(ascii: "\""))
         }
         out.append(UInt8(ascii: ">"))
-        escape(element.text, into: &out)
-        for child in element.children { write(child, into: &out) }
+        escape(element.text, inAttribute: false, into: &out)
+        for child in element.children { write(child, parentNamespace: element.namespace, into: &out) }
         out += Array("</\(element.name)>".utf8)
     }
 
-    static func escape(_ text: String, into out: inout [UInt8]) {
+    /// Escapes markup, and the white space a reader would normalise: CR everywhere (it becomes LF), tab and LF in
+    /// attribute values (they become spaces), so the text reads back unchanged.
+    static func escape(_ text: String, inAttribute: Bool, into out: inout [UInt8]) {
         for byte in text.utf8 {
             switch byte {
+            case 0x0D: out += Array("&#13;".utf8)
+            case 0x09 where inAttribute: out += Array("&#9;".utf8)
+            case 0x0A where inAttribute: out += Array("&#10;".utf8)
             case UInt8(ascii: "&"): out += Array("&amp;".utf8)
             case UInt8(ascii: "<"): out += Array("&lt;".utf8)
             case UInt8(ascii: ">"): out += Array("&gt;".utf8)
