@@ -189,6 +189,27 @@ struct ISO20022RouteTests {
         }
     }
 
+    @Test func eachTransactionSpendsOnePaymentOfThePlan() async throws {
+        let dir = temporaryDataDirectory()
+        let admin = Administration(dataDirectory: dir, provider: FileKeyProvider(path: dir + "/master.key"), actor: AuditLog.Actor(name: "test"))
+        let key = try admin.createTenant(name: "small")
+        // Two payments, then nothing for an hour: the third transaction is over the plan, as a third request would be.
+        try admin.setPlan(name: "small", plan: UsagePlan(ratePerSecond: 1.0 / 3600, burst: 2))
+        try await withVigil(dataDirectory: dir) { client, _ in
+            let results = try await client.execute(
+                uri: Self.route + "?perspective=sending", method: .post, headers: headers(key: key, contentType: "application/xml"),
+                body: Self.message(Self.payments(), format: .xml)
+            ) { response in
+                #expect(response.status == .ok)
+                return Self.results(response.body)
+            }
+            #expect(results.count == 3)
+            #expect(results[0]["score"] is Int && results[1]["score"] is Int)
+            #expect(results[2]["type"] as? String == "urn:vigil:problem:rate-limited")
+            #expect(results[2]["status"] as? Int == 429)
+        }
+    }
+
     @Test func wholeMessageProblemsAre400WithAStableTypeAndThePointer() async throws {
         let valid = ISO20022Corpus.creditTransfer(Self.payments(), messageId: "M", createdAt: Instant(epochMillis: 0))
         let invalid = Dictionary(uniqueKeysWithValues: ISO20022Corpus.invalidCreditTransfers(from: valid).map { ($0.name, $0) })
