@@ -175,6 +175,44 @@ struct CreditTransferTests {
         #expect(error(Array(foreign.utf8))?.code == .missingElement)
     }
 
+    /// A message in the shape Tazama's `frms-coe-lib` declares for pacs.008.001.10 (its `FIToFICstmrCdt`, one
+    /// `CdtTrfTxInf` as an object, `Othr` accounts with a proprietary scheme, clearing-member agents, `NbOfTxs` a number,
+    /// the party's own `Id` and a message-level `RmtInf` Vigil does not read). Written here, not copied.
+    @Test func aTazamaShapedJSONMessageMaps() throws {
+        let body = Array(#"""
+            {"TxTp": "pacs.008.001.10",
+             "FIToFICstmrCdt": {
+               "GrpHdr": {"MsgId": "b7d8c2a0f1e3", "CreDtTm": "2026-11-22T09:17:52.216Z", "NbOfTxs": 1, "SttlmInf": {"SttlmMtd": "CLRG"}},
+               "CdtTrfTxInf": {
+                 "PmtId": {"InstrId": "5ab4fc7355de4ef8a75b78b00a681ed2", "EndToEndId": "2c516801007642dfb892944dde1cf845"},
+                 "IntrBkSttlmAmt": {"Amt": {"Amt": 31020.89, "Ccy": "USD"}},
+                 "InstdAmt": {"Amt": {"Amt": "9000.00", "Ccy": "ZAR"}},
+                 "ChrgBr": "DEBT",
+                 "Dbtr": {"Nm": "April Blake Grant", "Id": {"PrvtId": {"Othr": {"Id": "+27-730975224", "SchmeNm": {"Prtry": "MSISDN"}}}},
+                          "CtctDtls": {"MobNb": "+27-730975224"}},
+                 "DbtrAcct": {"Id": {"Othr": {"Id": "1010101010", "SchmeNm": {"Prtry": "MSISDN"}}}, "Nm": "April Grant"},
+                 "DbtrAgt": {"FinInstnId": {"ClrSysMmbId": {"MmbId": "dfsp001"}}},
+                 "CdtrAgt": {"FinInstnId": {"ClrSysMmbId": {"MmbId": "dfsp002"}}},
+                 "Cdtr": {"Nm": "Felicia Easton Quill"},
+                 "CdtrAcct": {"Id": {"Othr": {"Id": "2020202020", "SchmeNm": {"Prtry": "MSISDN"}}}, "Nm": "Felicia Quill"},
+                 "Purp": {"Cd": "MP2P"}},
+               "RmtInf": {"Ustrd": "Payment of USD 30713.75 from April to Felicia"},
+               "SplmtryData": {"Envlp": {"Doc": {"Xprtn": "2026-11-22T10:17:52.216Z"}}}}}
+            """#.utf8)
+        let results = try map(body, format: .json, scheme: "MOJALOOP")
+        let payment = try results[0].get()
+        #expect(results.count == 1)
+        #expect(payment.paymentId == "2c516801007642dfb892944dde1cf845")
+        #expect(payment.amount.decimalString == "31020.89" && payment.amount.currency.code == "USD")
+        #expect(payment.scheme == "MOJALOOP")
+        #expect(payment.debtor.account == .scheme(scheme: "MSISDN", id: "1010101010"))
+        #expect(payment.debtor.agent == "dfsp001" && payment.creditor.agent == "dfsp002")
+        #expect(payment.creditor.account == .scheme(scheme: "MSISDN", id: "2020202020"))
+        #expect(payment.creditor.name == "Felicia Easton Quill")
+        #expect(payment.reference == nil)
+        #expect(payment.createdAt == Instant(rfc3339: "2026-11-22T09:17:52.216Z"))
+    }
+
     @Test func moreThanTheTransactionLimitIsRefusedAtTheFirstOneOver() {
         let many = Array(repeating: Self.transaction(), count: CreditTransfer.maxTransactions + 1)
         let body = Array("""
