@@ -123,6 +123,11 @@ let package = Package(
             dependencies: ["VigilFiles", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
+        // ISO 20022 in: a safe XML reader, pacs.008 / pacs.002 / camt.056 in XML and Tazama's JSON, their mapping onto
+        // the gateway's payment and the daily files' label records, and a corpus generator for tests and `vigil iso20022`.
+        .target(
+            name: "VigilISO20022", dependencies: ["VigilDomain", "VigilGateway", "VigilFiles", "VigilJSON"], swiftSettings: swiftSettings
+        ),
         .target(
             name: "VigilReporting",
             dependencies: ["VigilDomain", "VigilEngine", "VigilEventLog", "VigilJSON", "VigilTraining", "VigilFeatures", "VigilEvaluation"],
@@ -132,7 +137,7 @@ let package = Package(
             name: "VigilServer",
             dependencies: [
                 "VigilDomain", "VigilProtection", "VigilGateway", "VigilEngine", "VigilEventLog", "VigilFeatures",
-                "VigilRules", "VigilJSON", "VigilFiles", "VigilTraining",
+                "VigilRules", "VigilJSON", "VigilFiles", "VigilTraining", "VigilISO20022",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
@@ -167,7 +172,7 @@ let package = Package(
                 "VigilFeatures", "VigilDomain", "VigilGateway", "VigilOffline", "VigilEvaluation", "VigilTraining", "VigilSimulation", "VigilBench",
                 "VigilRedisState", "VigilRedis", "VigilKafka",
                 "VigilPostgres",
-                "VigilReporting", "VigilKafkaStream", "VigilFiles", "VigilIntake",
+                "VigilReporting", "VigilKafkaStream", "VigilFiles", "VigilIntake", "VigilISO20022",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -298,10 +303,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "VigilISO20022Tests",
+            dependencies: ["VigilISO20022", "VigilDomain", "VigilGateway", "VigilFiles", "VigilJSON", "VigilSimulation"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "VigilServerTests",
             dependencies: [
                 "VigilServer", "VigilDomain", "VigilEventLog", "VigilEngine", "VigilFeatures", "VigilProtection", "VigilFiles",
-                "VigilTraining",
+                "VigilTraining", "VigilISO20022", "VigilGateway", "VigilSimulation",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),

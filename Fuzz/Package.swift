@@ -1,6 +1,6 @@
 // swift-tools-version: 6.1
-// libFuzzer targets for the code that reads untrusted input: request bodies, tenant rule files and event-log
-// records.
+// libFuzzer targets for the code that reads untrusted input: request bodies (JSON and ISO 20022), tenant rule files
+// and event-log records.
 //
 // A package of its own so that `swift build` of the main package never builds an executable without a
 // `main`. The library targets are symlinks to `../Sources/<Target>`, so the fuzzers exercise the very code
@@ -28,6 +28,14 @@ let package = Package(
             exclude: ["Gateway.swift"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "VigilISO20022",
+            dependencies: ["VigilDomain", "VigilGateway", "VigilJSON"],
+            // The pacs.002/camt.056 mapping onto the daily files' records needs VigilFiles and so swift-crypto; the
+            // readers and the pacs.008 mapping do not.
+            exclude: ["LabelMapping.swift"],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "VigilFeatures", dependencies: ["VigilDomain"], swiftSettings: swiftSettings),
         .target(name: "VigilTrees", dependencies: ["VigilJSON"], swiftSettings: swiftSettings),
         .target(name: "VigilTraining", dependencies: ["VigilTrees"], swiftSettings: swiftSettings),
@@ -44,6 +52,11 @@ let package = Package(
         .executableTarget(
             name: "FuzzPaymentRequest",
             dependencies: ["VigilGateway", "VigilDomain", "VigilJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FuzzISO20022",
+            dependencies: ["VigilISO20022", "VigilGateway", "VigilDomain"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -35,6 +35,16 @@ package enum FieldRules {
         return .failure(RowRejection(column: nil, reader.errors.first?.detail ?? "Must be \(length.lowerBound) to \(length.upperBound) characters long."))
     }
 
+    /// A party's agent (a BIC or clearing id), as the API's `debtor.agent`.
+    package static func agent(_ text: String) -> Result<String, RowRejection> {
+        var reader = FieldReader()
+        let member = [JSONValue.Member(key: "v", value: .string(text))]
+        if let agent = reader.text(member, "v", at: "", required: true, length: FieldReader.agentLength, allowed: FieldReader.isAgentByte, rule: FieldReader.agentRule) {
+            return .success(agent)
+        }
+        return .failure(RowRejection(column: nil, reader.errors.first?.detail ?? "Must match \(FieldReader.agentRule)."))
+    }
+
     /// A UETR, lower-cased, as the API's `uetr`.
     package static func uetr(_ text: String) -> Result<String, RowRejection> {
         FieldReader.uuid(text).map { .success($0) }

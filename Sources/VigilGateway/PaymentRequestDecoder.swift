@@ -309,10 +309,7 @@ struct FieldReader {
         let pointer = "/" + key
         rejectUnknown(party, allowed: Self.partyFields, at: pointer)
         let name = text(party, "name", at: pointer, required: false, length: 1...140)
-        let agent = text(
-            party, "agent", at: pointer, required: false, length: 1...35,
-            allowed: { Self.isUpper($0) || Self.isLower($0) || Self.isDigit($0) }, rule: "letters and digits (a BIC or clearing id)"
-        )
+        let agent = text(party, "agent", at: pointer, required: false, length: Self.agentLength, allowed: Self.isAgentByte, rule: Self.agentRule)
         guard let account = object(party, "account", at: pointer, required: true),
               let identifier = self.account(account, at: pointer + "/account")
         else { return nil }
@@ -352,6 +349,11 @@ struct FieldReader {
         }
         return identifier
     }
+
+    /// A party's `agent`: a BIC or clearing id.
+    static let agentLength = 1...35
+    static let agentRule = "letters and digits (a BIC or clearing id)"
+    static func isAgentByte(_ b: UInt8) -> Bool { isUpper(b) || isLower(b) || isDigit(b) }
 
     static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
     static func isUpper(_ b: UInt8) -> Bool { b >= 65 && b <= 90 }

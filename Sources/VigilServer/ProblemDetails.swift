@@ -32,12 +32,19 @@ public struct ProblemDetails: Error, Sendable, Equatable {
         case notReady = "not-ready"
         case unavailable
         case internalError = "internal-error"
+        case perspectiveRequired = "perspective-required"
+        case iso20022Malformed = "iso20022-malformed"
+        case iso20022Refused = "iso20022-refused"
+        case iso20022LimitExceeded = "iso20022-limit-exceeded"
+        case iso20022UnsupportedMessage = "iso20022-unsupported-message"
+        case iso20022MissingElement = "iso20022-missing-element"
 
         public var type: String { "urn:vigil:problem:" + rawValue }
 
         public var status: HTTPResponse.Status {
             switch self {
-            case .malformedJSON, .validationFailed: .badRequest
+            case .malformedJSON, .validationFailed, .perspectiveRequired, .iso20022Malformed, .iso20022Refused, .iso20022LimitExceeded,
+                 .iso20022UnsupportedMessage, .iso20022MissingElement: .badRequest
             case .unauthorized: .unauthorized
             case .forbiddenPerspective, .notEntitled, .addressNotAllowed, .wrongRegion, .clientCertificateRequired, .clientCertificateMismatch: .forbidden
             case .rateLimited, .quotaExhausted: .tooManyRequests
@@ -76,6 +83,12 @@ public struct ProblemDetails: Error, Sendable, Equatable {
             case .notReady: "Not ready"
             case .unavailable: "Service unavailable"
             case .internalError: "Internal error"
+            case .perspectiveRequired: "Perspective required"
+            case .iso20022Malformed: "Malformed ISO 20022 message"
+            case .iso20022Refused: "Refused XML construct"
+            case .iso20022LimitExceeded: "ISO 20022 message limit exceeded"
+            case .iso20022UnsupportedMessage: "Unsupported ISO 20022 message"
+            case .iso20022MissingElement: "Missing mandatory element"
             }
         }
     }
@@ -101,15 +114,21 @@ public struct ProblemDetails: Error, Sendable, Equatable {
         var errors: [FieldError]?
     }
 
-    /// The problem+json response, `instance` set to the request path.
-    public func response(instance: String? = nil) -> Response {
+    /// The problem+json body, `instance` set to the request path: the bytes a response carries, or one result of a
+    /// batch (`/v1/iso20022/pacs.008`).
+    public func body(instance: String? = nil) -> [UInt8] {
         let body = Body(
             type: kind.type, title: kind.title, status: Int(kind.status.code), detail: detail, instance: instance,
             errors: errors.isEmpty ? nil : errors
         )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(body)) ?? Data(#"{"type":"urn:vigil:problem:internal-error","status":500}"#.utf8)
+        return (try? encoder.encode(body)).map { Array($0) } ?? Array(#"{"type":"urn:vigil:problem:internal-error","status":500}"#.utf8)
+    }
+
+    /// The problem+json response, `instance` set to the request path.
+    public func response(instance: String? = nil) -> Response {
+        let data = body(instance: instance)
         var fields = headers
         fields[.contentType] = "application/problem+json"
         return Response(status: kind.status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))

@@ -11,6 +11,7 @@ public import VigilEventLog
 public import VigilFeatures
 public import VigilGateway
 import VigilProtection
+import VigilISO20022
 
 /// Shared state the responder reads per request: readiness, each tenant's usage, and one snapshot of the tenant
 /// table and the key ring, swapped whole on reload. Ready means recovery has finished and the event log has not
@@ -89,6 +90,8 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
 
     /// Largest request body accepted.
     public static var maxBodyBytes: Int { 64 * 1024 }
+    /// Largest ISO 20022 message body accepted: up to `CreditTransfer.maxTransactions` transactions.
+    public static var maxISO20022BodyBytes: Int { 1024 * 1024 }
 
     public init(
         engine: ScoringEngine<Store, Log, Duplicates>, state: ServerState, metrics: ServerMetrics, tokens: TokenAuthority, openAPI: [UInt8],
@@ -113,8 +116,16 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
         case files = "/v1/files"
         case file = "/v1/files/{id}"
         case fraudReports = "/v1/fraud-reports"
+        case pacs008 = "/v1/iso20022/pacs.008"
+        case pacs002 = "/v1/iso20022/pacs.002"
+        case camt056 = "/v1/iso20022/camt.056"
 
-        var method: HTTPRequest.Method { self == .score || self == .files || self == .fraudReports ? .post : .get }
+        var method: HTTPRequest.Method {
+            switch self {
+            case .score, .files, .fraudReports, .pacs008, .pacs002, .camt056: .post
+            case .health, .ready, .metrics, .openAPI, .file: .get
+            }
+        }
 
         /// The route a path names, and for `/v1/files/{id}` the id.
         static func resolve(_ path: String) -> (Route?, String?) {
@@ -192,6 +203,8 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
             return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: openAPI))
         case .score:
             return try await score(request, context: context, started: started)
+        case .pacs008:
+            return try await scoreCreditTransfer(request, context: context, started: started)
         }
     }
 
@@ -224,13 +237,22 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
         )
     }
 
-    func score(_ request: Request, context: Context, started: ContinuousClock.Instant) async throws -> Response {
+    /// A tenant whose request passed every check made before its body is read, with what scoring needs from them.
+    struct Admission {
+        var tenant: Tenant
+        /// The usage plan's headers for the answer.
+        var limits: HTTPFields
+        var keys: KeyRing
+    }
+
+    /// The checks before the body is read, in order: recovery, authentication, address, region, plan (one payment
+    /// spent), data key. A refused client costs no more than its headers.
+    func admit(_ request: Request, context: Context) async throws -> Admission {
         guard state.isRecovered else {
             throw ProblemDetails(.notReady, "Recovery from the event log is still running; retry shortly.", headers: [.retryAfter: "1"])
         }
         let snapshot = state.current
         let tenant = try authenticate(request, tenants: snapshot.tenants, context: context)
-        // Address and plan are checked before the body is read: a refused client costs no more than its headers.
         if let allowList = tenant.allowList, !allowList.allows(context.remoteAddress) {
             throw ProblemDetails(.addressNotAllowed, "This tenant does not accept requests from this network address.")
         }
@@ -240,9 +262,18 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
                 .wrongRegion, "This tenant's payments are scored, and its data kept, only in other regions; send them to a node there."
             )
         }
-        let limits: HTTPFields
+        let limits = try await spend(tenant)
+        guard let keys = snapshot.keys.scoped(to: tenant.config.name) else {
+            context.logger.critical("A tenant has no data key; its payments cannot be sealed", metadata: ["vigil.tenant": .string(tenant.config.name)])
+            throw ProblemDetails(.unavailable, "This tenant's data key is missing; nothing was acknowledged.")
+        }
+        return Admission(tenant: tenant, limits: limits, keys: keys)
+    }
+
+    /// Spends one payment of the tenant's plan, or the problem that says when to come back.
+    func spend(_ tenant: Tenant) async throws -> HTTPFields {
         switch await state.usage.admit(tenant: tenant.config.name, plan: tenant.config.plan) {
-        case .admitted(let fields): limits = fields
+        case .admitted(let fields): return fields
         case .limited(let problem): throw problem
         case .unavailable:
             // Not logged per request: while the store is down that would be one line per payment. The reason is
@@ -252,14 +283,18 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
                 headers: [.retryAfter: "1"]
             )
         }
-        guard let keys = snapshot.keys.scoped(to: tenant.config.name) else {
-            context.logger.critical("A tenant has no data key; its payments cannot be sealed", metadata: ["vigil.tenant": .string(tenant.config.name)])
-            throw ProblemDetails(.unavailable, "This tenant's data key is missing; nothing was acknowledged.")
-        }
+    }
+
+    /// The server's clock, read once a body is in, so `createdAt` is bounded by the time the payment arrived whole.
+    static func now() -> Instant {
+        Instant(epochMillis: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+
+    func score(_ request: Request, context: Context, started: ContinuousClock.Instant) async throws -> Response {
+        let admission = try await admit(request, context: context)
         try checkContentType(request)
         var body = try await readBody(request)
-        // Read once the body is in, so `createdAt` is bounded by the time the payment arrived whole.
-        let receivedAt = Instant(epochMillis: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+        let receivedAt = Self.now()
         let payment: PaymentRequest
         switch decoder.decode(body, receivedAt: receivedAt) {
         case .success(let decoded): payment = decoded
@@ -267,13 +302,28 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
         case .failure(.invalid(let errors)):
             throw ProblemDetails(.validationFailed, "The request has \(errors.count) invalid field(s); see errors.", errors: errors)
         }
-        guard tenant.isEntitled(to: payment.perspective) else {
-            throw ProblemDetails(.forbiddenPerspective, "This tenant is not entitled to score from the \(payment.perspective.rawValue) perspective.")
-        }
-        try await checkEntitlements(payment, tenant: tenant.config.name, receivedAt: receivedAt)
-        let tokenized = Gateway(keys: keys).tokenize(payment)
+        let tokenized = try await tokenize(payment, admission: admission, receivedAt: receivedAt)
         // The plaintext body is not needed past the PII boundary. (The decoded strings are freed unwiped: docs/security.md.)
         LockedMemory.wipe(&body)
+        let response = try await score(tokenized, admission: admission, receivedAt: receivedAt, started: started, context: context)
+        return encode(response, headers: admission.limits)
+    }
+
+    /// A decoded payment past the gateway: the perspective and entitlement checks, then tokenisation. Both routes
+    /// score every payment through here and `score(_:admission:receivedAt:started:context:)`.
+    func tokenize(_ payment: PaymentRequest, admission: Admission, receivedAt: Instant) async throws -> TokenizedPayment {
+        guard admission.tenant.isEntitled(to: payment.perspective) else {
+            throw ProblemDetails(.forbiddenPerspective, "This tenant is not entitled to score from the \(payment.perspective.rawValue) perspective.")
+        }
+        try await checkEntitlements(payment, tenant: admission.tenant.config.name, receivedAt: receivedAt)
+        return Gateway(keys: admission.keys).tokenize(payment)
+    }
+
+    /// The engine's answer for one tokenised payment, or the problem the score route answers instead.
+    func score(
+        _ tokenized: TokenizedPayment, admission: Admission, receivedAt: Instant, started: ContinuousClock.Instant, context: Context
+    ) async throws -> ScoreResponse {
+        let tenant = admission.tenant
         let outcome = await engine.score(tokenized, tenant: tenant.policy, receivedAt: receivedAt, started: started)
         switch outcome {
         case .scored(let response):
@@ -290,9 +340,9 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
                     "vigil.decision": .string(response.decision.rawValue),
                 ]
             )
-            return encode(response, headers: limits)
+            return response
         case .duplicate(let response):
-            return encode(response, headers: limits)
+            return response
         case .inProgress:
             throw ProblemDetails(
                 .paymentInProgress, "A request with this paymentId is still being scored; retry shortly.", headers: [.retryAfter: "1"]
@@ -390,12 +440,17 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
     /// Whether a `Content-Type` value names `application/json`, in any case, with or without parameters
     /// (RFC 9110 §8.3.1), byte by byte: Foundation's trimming and lower-casing cost 2% of a scoring request.
     static func isJSONMediaType(_ value: String) -> Bool {
+        isMediaType(value, "application/json")
+    }
+
+    /// Whether a `Content-Type` value names `expected` (lower case), in any case, with or without parameters.
+    static func isMediaType(_ value: String, _ expected: String) -> Bool {
         var type = value.utf8[...]
         if let semicolon = type.firstIndex(of: UInt8(ascii: ";")) { type = type[..<semicolon] }
         let blank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
         while let first = type.first, blank(first) { type = type.dropFirst() }
         while let last = type.last, blank(last) { type = type.dropLast() }
-        return type.elementsEqual("application/json".utf8) { byte, expected in
+        return type.elementsEqual(expected.utf8) { byte, expected in
             (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 == expected : byte == expected
         }
     }

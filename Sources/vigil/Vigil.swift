@@ -11,6 +11,7 @@ struct Vigil: AsyncParsableCommand {
             ServeCommand.self, TenantCommand.self, SimulateCommand.self, FeaturesCommand.self, TrainCommand.self,
             EvaluateCommand.self, BenchCommand.self, ModelCommand.self, RulesCommand.self, EventsCommand.self, AuditCommand.self, KeysCommand.self,
             ConfigCommand.self, ReportCommand.self, FilesCommand.self, IntakeCommand.self, LabelsCommand.self, TrainingSetCommand.self,
+            ISO20022Command.self,
         ]
     )
 }

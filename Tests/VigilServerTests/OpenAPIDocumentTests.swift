@@ -16,7 +16,8 @@ struct OpenAPIDocumentTests {
             #expect(document["openapi"] as? String == "3.1.0")
             let paths = try #require(document["paths"] as? [String: Any])
             #expect(Set(paths.keys) == [
-                "/v1/payments/score", "/v1/files", "/v1/files/{id}", "/v1/fraud-reports", "/health", "/ready", "/metrics", "/openapi.json",
+                "/v1/payments/score", "/v1/iso20022/pacs.008", "/v1/iso20022/pacs.002", "/v1/iso20022/camt.056", "/v1/files",
+                "/v1/files/{id}", "/v1/fraud-reports", "/health", "/ready", "/metrics", "/openapi.json",
             ])
             let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
             let responseSchema = try #require(schemas["ScoreResponse"] as? [String: Any])
