@@ -39,29 +39,38 @@ extension VigilResponder {
             )
         }
         LockedMemory.wipe(&body)
-        let recorded: Int
-        do {
-            recorded = try await LabelRecorder(engine: engine).record(
-                fraudReports: reports, outcomes: [], tenant: tenant.config.name, keys: keys, source: .api, receivedAt: receivedAt
-            )
-        } catch {
-            switch error.code {
-            case .logUnavailable:
-                if engine.log.failure != nil, state.markEventLogFailed() { metrics.setReady(false) }
-                throw ProblemDetails(.unavailable, "The event log cannot record reports; nothing was recorded.")
-            case .stateUnavailable:
-                throw ProblemDetails(
-                    .unavailable,
-                    "The reports are logged but the shared state store did not take them all. Retry shortly: a report sent again counts once.",
-                    headers: [.retryAfter: "1"]
-                )
-            }
-        }
+        let recorded = try await recordLabels(
+            fraudReports: reports, outcomes: [], tenant: tenant.config.name, keys: keys, source: .api, receivedAt: receivedAt
+        )
         context.logger.info(
             "Recorded fraud reports", metadata: ["vigil.tenant": .string(tenant.config.name), "vigil.labels.count": .stringConvertible(recorded)]
         )
         return Response(
             status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: "{\"recorded\":\(recorded)}"))
         )
+    }
+
+    /// Records labels through ``LabelRecorder`` (all of them durable in the log, then applied), answering its failures
+    /// as 503s: nothing recorded when the log refused them, a retry to send when the shared store did not take them all.
+    func recordLabels(
+        fraudReports: [ParsedFraudReport], outcomes: [ParsedStatus], tenant: String, keys: KeyRing, source: LabelSource, receivedAt: Instant
+    ) async throws -> Int {
+        do {
+            return try await LabelRecorder(engine: engine).record(
+                fraudReports: fraudReports, outcomes: outcomes, tenant: tenant, keys: keys, source: source, receivedAt: receivedAt
+            )
+        } catch {
+            switch error.code {
+            case .logUnavailable:
+                if engine.log.failure != nil, state.markEventLogFailed() { metrics.setReady(false) }
+                throw ProblemDetails(.unavailable, "The event log cannot record labels; nothing was recorded.")
+            case .stateUnavailable:
+                throw ProblemDetails(
+                    .unavailable,
+                    "The labels are logged but the shared state store did not take them all. Retry shortly: a label sent again counts once.",
+                    headers: [.retryAfter: "1"]
+                )
+            }
+        }
     }
 }

@@ -1,10 +1,12 @@
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import VigilDomain
 import VigilEngine
 import VigilEventLog
 import VigilFeatures
+import VigilFiles
 import VigilGateway
 import VigilISO20022
 import VigilProtection
@@ -68,6 +70,65 @@ extension VigilResponder {
         var fields = admission.limits
         fields[.contentType] = "application/json"
         return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// `POST /v1/iso20022/pacs.002` and `POST /v1/iso20022/camt.056`: records what a payment status report or a
+    /// cancellation request says about payments already scored, as run-time labels (docs/labels.md): a final status
+    /// (`ACSC`, `RJCT` with its reason, …) of each `TxInfAndSts`, and a fraud report for each recall with reason `FRAD`.
+    /// A status that is not final, and a recall for another reason, is counted as ignored. Authenticated like
+    /// `/v1/fraud-reports`, and like it spends no plan. All or nothing: one transaction that breaks the field rules
+    /// refuses the message (400, its element in `errors[].pointer`) and nothing is recorded. Answers 200
+    /// `{"recorded":N,"ignored":M}` once the labels are durable in the event log and applied.
+    func recordISO20022Labels(_ request: Request, context: Context, kind: MessageKind) async throws -> Response {
+        guard state.isRecovered else {
+            throw ProblemDetails(.notReady, "Recovery from the event log is still running; retry shortly.", headers: [.retryAfter: "1"])
+        }
+        let tenant = try authenticateForData(request, context: context)
+        guard let keys = state.current.keys.scoped(to: tenant.config.name) else {
+            context.logger.critical("A tenant has no data key; its labels cannot be tokenised", metadata: ["vigil.tenant": .string(tenant.config.name)])
+            throw ProblemDetails(.unavailable, "This tenant's data key is missing; nothing was recorded.")
+        }
+        let format = try iso20022Format(request)
+        var body = try await readBody(request, limit: Self.maxISO20022BodyBytes)
+        let receivedAt = Self.now()
+        let results: [LabelMappingResult]
+        do {
+            let document = try ISO20022Document.read(body, format: format, kind: kind)
+            results = kind == .pacs002
+                ? LabelMapping.statuses(try StatusReport(document)) : LabelMapping.fraudReports(try CancellationRequest(document))
+        } catch {
+            throw Self.problem(error)
+        }
+        LockedMemory.wipe(&body)
+        var (reports, outcomes, errors, ignored) = ([ParsedFraudReport](), [ParsedStatus](), [FieldError](), 0)
+        for result in results {
+            switch result {
+            case .fraudReport(let report): reports.append(report)
+            case .status(let status): outcomes.append(status)
+            case .ignored: ignored += 1
+            case .invalid(let failure): errors += failure.errors
+            }
+        }
+        guard errors.isEmpty else {
+            throw ProblemDetails(
+                .validationFailed, "The message has \(errors.count) invalid element(s); see errors. Nothing was recorded.", errors: errors
+            )
+        }
+        let recorded = try await recordLabels(
+            fraudReports: reports, outcomes: outcomes, tenant: tenant.config.name, keys: keys,
+            source: kind == .pacs002 ? .pacs002 : .camt056, receivedAt: receivedAt
+        )
+        context.logger.info(
+            "Recorded ISO 20022 labels",
+            metadata: [
+                "vigil.tenant": .string(tenant.config.name), "vigil.iso20022.message": .string(kind.rawValue),
+                "vigil.labels.count": .stringConvertible(recorded), "vigil.labels.ignored": .stringConvertible(ignored),
+            ]
+        )
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: "{\"recorded\":\(recorded),\"ignored\":\(ignored)}"))
+        )
     }
 
     /// XML for `application/xml` and `text/xml`, JSON for `application/json`; anything else is 415.

@@ -205,6 +205,10 @@ public struct VigilResponder<Store: FeatureStore, Log: EventLog, Duplicates: Dup
             return try await score(request, context: context, started: started)
         case .pacs008:
             return try await scoreCreditTransfer(request, context: context, started: started)
+        case .pacs002:
+            return try await recordISO20022Labels(request, context: context, kind: .pacs002)
+        case .camt056:
+            return try await recordISO20022Labels(request, context: context, kind: .camt056)
         }
     }
 

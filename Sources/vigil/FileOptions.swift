@@ -92,7 +92,7 @@ struct FileOptions: ParsableArguments {
                 switch try EventCoding.decodeRecord(payload) {
                 case .intake(let event): events.append(event)
                 case .label(let event): labels.append(event)
-                case .scored, .duplicateAnswered: break
+                case .scored, .duplicateAnswered, .shadow: break
                 }
             }
             for event in events { try await event.applyReference(to: store) }

@@ -57,7 +57,7 @@ struct LabelReferenceTests {
         let store = InMemoryReferenceStore()
         try await Self.label(.fraudReport(Self.report("p-1"))).applyReference(to: store)
         // Reported at 1 s, received at 5 s: a replay never sees it before the service could have.
-        #expect(store.facts(Self.query).creditorReports == [5_000])
+        #expect(store.facts(Self.query).creditorReports == [ReportTimes(knownAt: 5_000, reportedAt: 1_000)])
     }
 
     @Test func aLabelAndTheSameFileRowCountOnce() async throws {
@@ -97,6 +97,6 @@ struct LabelReferenceTests {
         let record = EventCoding.record(Self.label(.fraudReport(Self.report("p-1"))))
         let replayed = try await engine.replay(record, nowMillis: 10_000)
         #expect(replayed == nil)
-        #expect(reference.facts(Self.query).creditorReports == [5_000])
+        #expect(reference.facts(Self.query).creditorReports == [ReportTimes(knownAt: 5_000, reportedAt: 1_000)])
     }
 }
