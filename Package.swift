@@ -185,7 +185,8 @@ let package = Package(
             name: "vigil-microbench",
             dependencies: [
                 "VigilDomain", "VigilProtection", "VigilGateway", "VigilFeatures", "VigilTrees", "VigilRules", "VigilEventLog",
-                "VigilEngine", "VigilSimulation", "VigilServer", "VigilFiles", "VigilTraining", .product(name: "Logging", package: "swift-log"),
+                "VigilEngine", "VigilSimulation", "VigilServer", "VigilFiles", "VigilTraining", "VigilISO20022",
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/VigilMicroBenchmarks",
             swiftSettings: swiftSettings

@@ -4,6 +4,7 @@ import VigilEngine
 import VigilEventLog
 import VigilFeatures
 import VigilGateway
+import VigilISO20022
 import VigilProtection
 import VigilRules
 import VigilTraining
@@ -32,6 +33,8 @@ struct Stages {
             StageResult(name: "0a. bearer token, first sight (ES256 signature + claims)", measurement: try await bearerToken(remembered: false)),
             StageResult(name: "0b. bearer token, seen before (SHA-256 + lookup)", measurement: try await bearerToken(remembered: true)),
             StageResult(name: "1. JSON decode + validation", measurement: try await decode()),
+            StageResult(name: "1'. pacs.008 XML decode + map, one transaction a message", measurement: try await decodeCreditTransfers(.xml)),
+            StageResult(name: "1''. pacs.008 JSON decode + map, one transaction a message", measurement: try await decodeCreditTransfers(.json)),
             StageResult(name: "2. tokenise + seal (Gateway)", measurement: await tokenize()),
             StageResult(name: "3. features (observe, in-memory store)", measurement: try await features()),
             StageResult(
@@ -93,6 +96,33 @@ struct Stages {
             for body in workload.bodies {
                 if case .success = decoder.decode(body) { accepted += 1 }
             }
+            let elapsed = ContinuousClock.now - start
+            precondition(accepted == count)
+            return elapsed
+        }
+    }
+
+    /// What `POST /v1/iso20022/pacs.008` does before tokenising, on each payment sent as its own pacs.008 (a payment
+    /// hub's real-time message): read the document (the safe XML reader, or VigilJSON for the JSON rendering), its
+    /// transactions, and map the one transaction to a validated `PaymentRequest`, as stage 1 does for the JSON body.
+    func decodeCreditTransfers(_ format: MessageFormat) async throws -> Measurement {
+        let messages = workload.requests.enumerated().map { index, request in
+            let document = ISO20022Corpus.creditTransfer([request], messageId: "M-\(index)", createdAt: request.createdAt)
+            return format == .xml ? ISO20022XML.render(document) : ISO20022JSON.render(document)
+        }
+        func mapped(_ message: [UInt8], at: Instant) throws -> Bool {
+            let transfer = try CreditTransfer(try ISO20022Document.read(message, format: format, kind: .pacs008))
+            let mapping = CreditTransferMapping(perspective: .sending, receivedAt: at)
+            guard case .success = mapping.payment(transfer.transactions[0], in: transfer) else { return false }
+            return true
+        }
+        for (message, request) in zip(messages, workload.requests) {
+            guard try mapped(message, at: request.createdAt) else { throw WorkloadError("a simulated payment's pacs.008 is refused") }
+        }
+        return try await sampler.run(payments: count) { _ in
+            var accepted = 0
+            let start = ContinuousClock.now
+            for (message, request) in zip(messages, workload.requests) where try mapped(message, at: request.createdAt) { accepted += 1 }
             let elapsed = ContinuousClock.now - start
             precondition(accepted == count)
             return elapsed
