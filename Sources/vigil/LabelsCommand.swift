@@ -22,7 +22,11 @@ struct LabelsCommand: AsyncParsableCommand {
         @Option(help: "Only this tenant's labels.") var tenant: String?
         @Option(help: "Where to write the CSV; - for standard output.") var out: String
 
-        func run() async throws {
+        // Synchronous work behind `run`: the release compiler (Swift 6.3.1) crashed splitting the async `run` when the
+        // log-reading closure was inside it.
+        func run() async throws { try export() }
+
+        func export() throws {
             let from = try from.map { try parseDate($0, option: "--from") }
             let to = try to.map { try parseDate($0, option: "--to") }
             var writer = LabelExportWriter()
@@ -56,7 +60,9 @@ struct TrainingSetCommand: AsyncParsableCommand {
         @Option(help: "Only this tenant's payments and labels.") var tenant: String?
         @Option(help: "Where to write the feature file.") var out: String
 
-        func run() async throws {
+        func run() async throws { try export() }
+
+        func export() throws {
             let from = try parseDate(from, option: "--from")
             let to = try parseDate(to, option: "--to")
             guard from < to else { throw CLIError("--from must come before --to") }
