@@ -80,13 +80,17 @@ public struct ModelBundle: Sendable {
         return calibrated(1 / (1 + exp(-margin)))
     }
 
-    /// Maps a (calibrated) probability to 0–999, monotone non-decreasing, on a log scale: 250 points per factor
-    /// of ten, so 0.01% → 0, 0.1% → 250, 1% → 500, 10% → 750 and 100% → 999. Fraud is rare; a linear scale would
-    /// crowd almost every payment into the first few points and lose the ranking that matters.
+    /// Maps a (calibrated) probability to 0–999, monotone non-decreasing, on a log scale: from 0.1% up, 250 points per
+    /// factor of ten (0.1% → 250, 1% → 500, 10% → 750, 100% → 999), where thresholds and rules live; below it, 50
+    /// points per factor of ten down to 0.000001% → 0 (0.01% → 200, 0.001% → 150). Fraud is rare; a linear scale would
+    /// crowd almost every payment into the first few points and lose the ranking that matters. The lower range keeps
+    /// the order among the many payments a well-calibrated model puts far below 0.1%: a floor at 0.01% (the scale
+    /// before issue 14) gave most of them score 0, a flat block that erased their ranking.
     public static func score(probability: Double) -> Int {
         guard !probability.isNaN else { return 999 }
         guard probability > 0 else { return 0 }
-        let points = (250 * (log10(probability) + 4)).rounded(.down)
+        let decades = log10(probability)
+        let points = (decades >= -3 ? 250 * (decades + 4) : 250 + 50 * (decades + 3)).rounded(.down)
         return Int(min(999, max(0, points)))
     }
 

@@ -210,7 +210,7 @@ struct ScoringEngineTests {
         #expect(a.elementsEqual(b) { $0 == $1 || ($0.isNaN && $1.isNaN) })
     }
 
-    @Test(arguments: [(0.0, 0), (0.00001, 0), (0.0005, 174), (0.003, 369), (0.5, 924), (0.9999, 999), (1.0, 999), (Double.nan, 999)])
+    @Test(arguments: [(0.0, 0), (1e-9, 0), (1e-8, 0), (0.00001, 150), (0.0001, 200), (0.0005, 234), (0.001, 250), (0.003, 369), (0.5, 924), (0.9999, 999), (1.0, 999), (Double.nan, 999)])
     func mapsProbabilityToScore(probability: Double, score: Int) {
         #expect(ScoringEngine<InMemoryFeatureStore, InMemoryEventLog, DuplicateIndex>.score(probability: probability) == score)
     }
