@@ -15,10 +15,14 @@ struct ModelMonitoringMetricsTests {
         )
         let bundled = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Sources/VigilEngine/Resources/model.json")
-        var text = try String(contentsOf: bundled, encoding: .utf8)
-        let attributes = #""attributes":{"#
-        let range = try #require(text.range(of: attributes))
-        text.replaceSubrange(range, with: attributes + "\"\(TrainingProfile.attributeName)\":\"" + profile.encoded.replacingOccurrences(of: "\"", with: "\\\"") + "\",")
+        // The bundled model carries its own profile (`vigil train` writes one): replaced by this one.
+        var document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: bundled)) as? [String: Any])
+        var learner = try #require(document["learner"] as? [String: Any])
+        var attributes = learner["attributes"] as? [String: Any] ?? [:]
+        attributes[TrainingProfile.attributeName] = profile.encoded
+        learner["attributes"] = attributes
+        document["learner"] = learner
+        let text = try #require(String(data: try JSONSerialization.data(withJSONObject: document), encoding: .utf8))
         let path = temporaryPath() + "-model.json"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
