@@ -16,7 +16,6 @@ build, not a test.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shlex
@@ -25,33 +24,19 @@ import sys
 import tempfile
 import time
 
-from compare_xgboost import load, roc_auc
+from compare_xgboost import arguments, roc_auc, time_split
 
 VIGIL_MAX_BINS = 256
 TRAINING_LINE = re.compile(r"^training: (\d+) trees in ([0-9.]+) s CPU, ([0-9.]+) s", re.MULTILINE)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--vigil", required=True, help="path to a release-built vigil executable")
-    parser.add_argument("--features", required=True, help="a `vigil features` CSV")
-    parser.add_argument("--depth", type=int, default=6)
-    parser.add_argument("--rounds", type=int, default=300)
-    parser.add_argument("--learning-rate", type=float, default=0.1)
-    parser.add_argument("--lambda", dest="lambda_", type=float, default=1.0)
-    parser.add_argument("--min-child-weight", type=float, default=1.0)
-    parser.add_argument("--threads", type=int, default=1, help="threads for both trainers")
-    args = parser.parse_args()
+    args = arguments(__doc__.splitlines()[0], "path to a release-built vigil executable", 1, "threads for both trainers")
 
     import numpy as np
     import xgboost as xgb
 
-    names, times, values, labels = load(args.features)
-    cutoff = times.min() + 0.8 * (times.max() - times.min())
-    train = times < cutoff
-    held_out = ~train
-    print(f"{args.features}: {len(labels)} rows, {len(names)} features; "
-          f"{int(train.sum())} train, {int(held_out.sum())} held out (createdAt in the last 20% of the span)")
+    names, values, labels, train, held_out = time_split(args.features)
 
     with tempfile.TemporaryDirectory(prefix="vigil-bench-train-") as directory:
         model = os.path.join(directory, "vigil.json")

@@ -74,27 +74,39 @@ def roc_auc(scores, labels) -> float:
     return (ranks[labels > 0.5].sum() - positives * (positives + 1) / 2) / (positives * negatives)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--vigil", required=True, help="path to the vigil executable")
+def arguments(description: str, vigil_help: str, threads_default: int, threads_help: str) -> argparse.Namespace:
+    """The options this script and scripts/bench_train.py share: the executable, the features and the trees."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--vigil", required=True, help=vigil_help)
     parser.add_argument("--features", required=True, help="feature CSV: paymentId,createdAt,<features>,label")
     parser.add_argument("--depth", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--learning-rate", type=float, default=0.1)
     parser.add_argument("--lambda", dest="lambda_", type=float, default=1.0)
     parser.add_argument("--min-child-weight", type=float, default=1.0)
-    parser.add_argument("--threads", type=int, default=2, help="XGBoost nthread")
-    args = parser.parse_args()
+    parser.add_argument("--threads", type=int, default=threads_default, help=threads_help)
+    return parser.parse_args()
+
+
+def time_split(path: str):
+    """The feature file read, and split by createdAt as `vigil train` splits it: the last 20% of the span held out.
+    Returns (names, values, labels, train mask, held-out mask)."""
+    names, times, values, labels = load(path)
+    cutoff = times.min() + 0.8 * (times.max() - times.min())
+    train = times < cutoff
+    held_out = ~train
+    print(f"{path}: {len(labels)} rows, {len(names)} features; "
+          f"{int(train.sum())} train, {int(held_out.sum())} held out (createdAt in the last 20% of the span)")
+    return names, values, labels, train, held_out
+
+
+def main() -> int:
+    args = arguments(__doc__.splitlines()[0], "path to the vigil executable", 2, "XGBoost nthread")
 
     import numpy as np
     import xgboost as xgb
 
-    names, times, values, labels = load(args.features)
-    cutoff = times.min() + 0.8 * (times.max() - times.min())
-    train = times < cutoff
-    held_out = ~train
-    print(f"{args.features}: {len(labels)} rows, {len(names)} features; "
-          f"{int(train.sum())} train, {int(held_out.sum())} held out (createdAt in the last 20% of the span)")
+    names, values, labels, train, held_out = time_split(args.features)
     held_out_labels = labels[held_out]
     if held_out_labels.sum() in (0, len(held_out_labels)) or labels[train].sum() in (0, int(train.sum())):
         sys.exit(f"{args.features}: the training rows or the held-out rows lack fraud or genuine labels "
