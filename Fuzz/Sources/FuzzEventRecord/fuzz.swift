@@ -59,6 +59,8 @@ func record(_ event: LoggedEvent) -> [UInt8] {
     case .scored(let event): EventCoding.record(event)
     case .duplicateAnswered(let event): EventCoding.record(event)
     case .intake(let event): EventCoding.record(event)
+    case .label(let event): EventCoding.record(event)
+    case .shadow(let event): EventCoding.record(event)
     }
 }
 
@@ -67,5 +69,7 @@ func encode(_ event: LoggedEvent) -> [UInt8] {
     case .scored(let event): EventCoding.encode(event)
     case .duplicateAnswered(let event): EventCoding.encode(event)
     case .intake(let event): EventCoding.encode(event)
+    case .label(let event): EventCoding.encode(event)
+    case .shadow(let event): EventCoding.encode(event)
     }
 }
