@@ -21,11 +21,7 @@ enum OutgoingState: Sendable, Equatable {
         case .none:
             return WindowLadder.Totals()
         case .one(let payment):
-            let width = Self.ladder.tiers[tier].bucketSeconds
-            guard Self.ladder.range(tier: tier, at: t, newest: payment.at)?.contains(floorDivide(payment.at, width)) == true else {
-                return WindowLadder.Totals()
-            }
-            return WindowLadder.Totals(count: 1, sum: payment.amount.exact)
+            return Self.ladder.single(tier: tier, at: t, event: payment.at, sum: payment.amount.exact, marked: false)
         case .many(let history):
             return history.window(tier, at: t)
         }
@@ -38,11 +34,7 @@ enum OutgoingState: Sendable, Equatable {
         case .none:
             return WindowLadder.Totals()
         case .one(let payment):
-            let width = Self.longLadder.tiers[tier].bucketSeconds
-            guard Self.longLadder.range(tier: tier, at: t, newest: payment.at)?.contains(floorDivide(payment.at, width)) == true else {
-                return WindowLadder.Totals()
-            }
-            return WindowLadder.Totals(count: 1, sum: payment.amount.exact, marked: payment.isNewPayee ? 1 : 0)
+            return Self.longLadder.single(tier: tier, at: t, event: payment.at, sum: payment.amount.exact, marked: payment.isNewPayee)
         case .many(let history):
             return history.longWindow(tier, at: t)
         }

@@ -61,6 +61,16 @@ struct WindowLadder: Sendable {
         var marked = 0
     }
 
+    /// Tier `tier`'s window at `t` for an account whose only event is one at `event`: that event, or nothing. What an
+    /// account's one-payment form answers without bucket records.
+    @inline(__always)
+    func single(tier: Int, at t: Int64, event: Int64, sum: Int64, marked: Bool) -> Totals {
+        guard range(tier: tier, at: t, newest: event)?.contains(floorDivide(event, tiers[tier].bucketSeconds)) == true else {
+            return Totals()
+        }
+        return Totals(count: 1, sum: sum, marked: marked ? 1 : 0)
+    }
+
     /// The buckets (indices in `tier`'s width) the window at `t` counts, when the newest event is at `newest`.
     @inline(__always)
     func range(tier: Int, at t: Int64, newest: Int64) -> ClosedRange<Int64>? {

@@ -30,19 +30,13 @@ public struct StatusReport: Sendable, Hashable {
         createdAt = try ElementReader.requiredText(header, "CreDtTm", at: root + "/GrpHdr")
         var transactions: [Transaction] = []
         for (element, pointer) in try ElementReader.repeated(document.message, "TxInfAndSts", at: root, limit: Self.maxTransactions) {
-            let uetr = ElementReader.text(element, "OrgnlUETR")
-            let endToEndId = ElementReader.text(element, "OrgnlEndToEndId")
-            guard uetr != nil || endToEndId != nil else {
-                throw ISO20022Error(.missingElement, "The transaction needs OrgnlUETR or OrgnlEndToEndId.", pointer: pointer + "/OrgnlUETR")
-            }
+            let original = try OriginalTransaction(element, at: pointer)
             let status = try ElementReader.requiredText(element, "TxSts", at: pointer)
-            let account = element.child("OrgnlTxRef")?.child("CdtrAcct")?.child("Id")
             transactions.append(Transaction(
-                pointer: pointer, originalUETR: uetr, originalEndToEndId: endToEndId, status: status,
+                pointer: pointer, originalUETR: original.uetr, originalEndToEndId: original.endToEndId, status: status,
                 reasonCode: element.child("StsRsnInf").flatMap { ElementReader.text($0, "Rsn", "Cd") },
-                creditorIBAN: account.flatMap { ElementReader.text($0, "IBAN") },
-                creditorOtherId: account.flatMap { ElementReader.text($0, "Othr", "Id") },
-                creditorOtherScheme: account.flatMap { ElementReader.text($0, "Othr", "SchmeNm", "Cd") ?? ElementReader.text($0, "Othr", "SchmeNm", "Prtry") }
+                creditorIBAN: original.creditorIBAN, creditorOtherId: original.creditorOtherId,
+                creditorOtherScheme: original.creditorOtherScheme
             ))
         }
         self.transactions = transactions
@@ -84,27 +78,43 @@ public struct CancellationRequest: Sendable, Hashable {
         var transactions: [Transaction] = []
         for (underlying, underlyingPointer) in try ElementReader.repeated(document.message, "Undrlyg", at: root, limit: Self.maxTransactions) {
             for (element, pointer) in try ElementReader.repeated(underlying, "TxInf", at: underlyingPointer, limit: Self.maxTransactions) {
-                let uetr = ElementReader.text(element, "OrgnlUETR")
-                let endToEndId = ElementReader.text(element, "OrgnlEndToEndId")
-                guard uetr != nil || endToEndId != nil else {
-                    throw ISO20022Error(.missingElement, "The transaction needs OrgnlUETR or OrgnlEndToEndId.", pointer: pointer + "/OrgnlUETR")
-                }
+                let original = try OriginalTransaction(element, at: pointer)
                 let reason = try ElementReader.required(element, "CxlRsnInf", at: pointer)
                 let amount = element.child("OrgnlIntrBkSttlmAmt")
                 if let amount, amount.attribute("Ccy") == nil {
                     throw ISO20022Error(.missingElement, "The amount's currency (attribute Ccy) is missing.", pointer: pointer + "/OrgnlIntrBkSttlmAmt/@Ccy")
                 }
-                let account = element.child("OrgnlTxRef")?.child("CdtrAcct")?.child("Id")
                 transactions.append(Transaction(
-                    pointer: pointer, originalUETR: uetr, originalEndToEndId: endToEndId,
+                    pointer: pointer, originalUETR: original.uetr, originalEndToEndId: original.endToEndId,
                     reasonCode: ElementReader.text(reason, "Rsn", "Cd") ?? ElementReader.text(reason, "Rsn", "Prtry"),
                     amount: amount?.text, currency: amount?.attribute("Ccy"),
-                    creditorIBAN: account.flatMap { ElementReader.text($0, "IBAN") },
-                    creditorOtherId: account.flatMap { ElementReader.text($0, "Othr", "Id") },
-                    creditorOtherScheme: account.flatMap { ElementReader.text($0, "Othr", "SchmeNm", "Cd") ?? ElementReader.text($0, "Othr", "SchmeNm", "Prtry") }
+                    creditorIBAN: original.creditorIBAN, creditorOtherId: original.creditorOtherId,
+                    creditorOtherScheme: original.creditorOtherScheme
                 ))
             }
         }
         self.transactions = transactions
+    }
+}
+
+/// What a pacs.002 `TxInfAndSts` and a camt.056 `TxInf` both say about the payment they concern: its UETR or
+/// end-to-end id (at least one), and the creditor account of `OrgnlTxRef/CdtrAcct/Id` when given.
+struct OriginalTransaction {
+    var uetr: String?
+    var endToEndId: String?
+    var creditorIBAN: String?
+    var creditorOtherId: String?
+    var creditorOtherScheme: String?
+
+    init(_ element: XMLElement, at pointer: String) throws(ISO20022Error) {
+        uetr = ElementReader.text(element, "OrgnlUETR")
+        endToEndId = ElementReader.text(element, "OrgnlEndToEndId")
+        guard uetr != nil || endToEndId != nil else {
+            throw ISO20022Error(.missingElement, "The transaction needs OrgnlUETR or OrgnlEndToEndId.", pointer: pointer + "/OrgnlUETR")
+        }
+        let account = element.child("OrgnlTxRef")?.child("CdtrAcct")?.child("Id")
+        creditorIBAN = account.flatMap { ElementReader.text($0, "IBAN") }
+        creditorOtherId = account.flatMap { ElementReader.text($0, "Othr", "Id") }
+        creditorOtherScheme = account.flatMap { ElementReader.text($0, "Othr", "SchmeNm", "Cd") ?? ElementReader.text($0, "Othr", "SchmeNm", "Prtry") }
     }
 }
